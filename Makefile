@@ -1,0 +1,56 @@
+# gridcase — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing (system packages as root, a virtualenv with pinned packages),
+# start the project-local PostGIS cluster (or use DATABASE_URL), and migrate.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint format bench setup db migrate demo lock clean-db
+
+run: migrate ## Start the web app and the scheduler on $PORT with the demo city.
+	$(FLASK) gridcase load-demo
+	@bash scripts/serve.sh
+
+test: setup ## Run the whole test suite against real PostGIS (and Chromium).
+	@bash scripts/localdb.sh createdb gridcase_test
+	GRIDCASE_ENV=testing $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff: lint and formatting check.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: migrate ## Benchmarks under bench/, reported as ratios against a baseline of the same run.
+	$(PY) -m bench
+
+setup: $(VENV)/.installed
+	@bash scripts/system-deps.sh server browser
+
+$(VENV)/.installed: requirements.lock
+	@bash scripts/system-deps.sh server browser
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	@touch $@
+
+db: setup
+	@bash scripts/localdb.sh start
+
+migrate: db
+	$(FLASK) db upgrade
+
+lock: ## Re-resolve requirements.in into requirements.lock (then review the diff).
+	rm -rf /tmp/gridcase-lock && python3 -m venv /tmp/gridcase-lock
+	/tmp/gridcase-lock/bin/pip install --quiet -r requirements.in
+	/tmp/gridcase-lock/bin/pip freeze --exclude-editable | grep -v '^pip==' > requirements.lock
+
+clean-db: ## Stop the local cluster and delete its data (asks nothing: be sure).
+	-@bash scripts/localdb.sh stop
+	rm -rf "$$(readlink -f .pgdata)" .pgdata

@@ -1,0 +1,168 @@
+"""Settings for gridcase, read from the environment.
+
+Three configurations: DevelopmentConfig (the default; safe local defaults that reach the
+project-local cluster started by `make run`), TestingConfig (its own database) and
+ProductionConfig (refuses to start while any secret still has its development default).
+`GRIDCASE_ENV` picks one: development | testing | production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+# The project-local cluster of scripts/localdb.sh; dev-only credentials, loopback only.
+LOCAL_DATABASE_URL = "postgresql+psycopg://gridcase:gridcase@127.0.0.1:{port}/{name}"
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+# 32 bytes, base64: AES-256-GCM key for personal data, and the HMAC key for look-ups.
+DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
+DEV_LOOKUP_KEY = "dev-only-lookup-key-change-me"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _env_json(name: str, default):
+    raw = _env(name)
+    return json.loads(raw) if raw else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def local_database_url(name: str = "gridcase") -> str:
+    return LOCAL_DATABASE_URL.format(port=_env("GRIDCASE_PGPORT", "54329"), name=name)
+
+
+def test_database_url() -> str:
+    """The test database: TEST_DATABASE_URL, else DATABASE_URL's database with `_test` appended."""
+    explicit = _env("TEST_DATABASE_URL")
+    if explicit:
+        return normalise_database_url(explicit)
+    base = _env("DATABASE_URL")
+    if not base:
+        return local_database_url("gridcase_test")
+    base = normalise_database_url(base)
+    head, _, tail = base.rpartition("/")
+    name, sep, query = tail.partition("?")
+    return f"{head}/{name}_test{sep}{query}"
+
+
+class Config:
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", local_database_url()))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = _env_int("GRIDCASE_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
+    JSON_AS_ASCII = False
+
+    # Personal data protection (个人信息保护法): encryption at rest and keyed look-up hashes.
+    GRIDCASE_DATA_KEY = _env("GRIDCASE_DATA_KEY", DEV_DATA_KEY)
+    GRIDCASE_LOOKUP_KEY = _env("GRIDCASE_LOOKUP_KEY", DEV_LOOKUP_KEY)
+
+    # Local time of the city: working days, public numbers and reports follow it.
+    GRIDCASE_TIMEZONE = _env("GRIDCASE_TIMEZONE", "Asia/Shanghai")
+
+    # The 枫桥 ladder: ordered handling levels, lowest first, and default time limits in
+    # working days per level (a category may override them).
+    GRIDCASE_LADDER = _env_json("GRIDCASE_LADDER", ["community", "township", "city"])
+    GRIDCASE_TIME_LIMITS = _env_json(
+        "GRIDCASE_TIME_LIMITS", {"community": 3, "township": 7, "city": 15, "district": 10}
+    )
+    GRIDCASE_WARNING_FRACTION = _env_float("GRIDCASE_WARNING_FRACTION", 0.8)
+    GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)
+
+    # Intake: possible duplicates are open cases of the same category this close and recent.
+    GRIDCASE_DUPLICATE_RADIUS_M = _env_float("GRIDCASE_DUPLICATE_RADIUS_M", 100.0)
+    GRIDCASE_DUPLICATE_DAYS = _env_int("GRIDCASE_DUPLICATE_DAYS", 7)
+
+    # Risk alert thresholds (DESIGN §5).
+    GRIDCASE_MASS_INCIDENT_THRESHOLD = _env_int("GRIDCASE_MASS_INCIDENT_THRESHOLD", 5)
+    GRIDCASE_HOTSPOT_COUNT = _env_int("GRIDCASE_HOTSPOT_COUNT", 3)
+    GRIDCASE_HOTSPOT_DAYS = _env_int("GRIDCASE_HOTSPOT_DAYS", 7)
+    GRIDCASE_REPEAT_PARTY_COUNT = _env_int("GRIDCASE_REPEAT_PARTY_COUNT", 2)
+
+    # None: werkzeug's default (scrypt). Tests use a cheap method to stay fast.
+    GRIDCASE_PASSWORD_METHOD: str | None = None
+
+    # Bearer tokens of the JSON API.
+    GRIDCASE_TOKEN_TTL_SECONDS = _env_int("GRIDCASE_TOKEN_TTL_SECONDS", 8 * 3600)
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "gridcase"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse settings that cannot work; production overrides it to refuse dev secrets."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = test_database_url()
+    # Cheap hashing keeps the suite fast; production keeps werkzeug's default scrypt.
+    GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def check(cls) -> None:
+        defaults = {
+            "SECRET_KEY": DEV_SECRET_KEY,
+            "GRIDCASE_DATA_KEY": DEV_DATA_KEY,
+            "GRIDCASE_LOOKUP_KEY": DEV_LOOKUP_KEY,
+        }
+        unsafe = [name for name, dev in defaults.items() if getattr(cls, name) in (None, "", dev)]
+        if unsafe:
+            raise RuntimeError(
+                "Refusing to start in production with development secrets: set "
+                + ", ".join(unsafe)
+                + " in the environment."
+            )
+        if not _env("DATABASE_URL"):
+            raise RuntimeError("Refusing to start in production without DATABASE_URL.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The configuration class named by GRIDCASE_ENV (default: development)."""
+    name = _env("GRIDCASE_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"GRIDCASE_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None

@@ -1,0 +1,18 @@
+"""The JSON API (flask-smorest): the only HTTP layer for JSON. Views are thin: a schema in, a
+domain function, a schema out."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gridcase.api.security import SECURITY_SCHEME
+from gridcase.extensions import api
+
+
+def register_api(app: Flask) -> None:
+    from gridcase.api import auth, cases, catalogue, territory
+
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
+    for module in (auth, territory, catalogue, cases):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,1 @@
+"""Cases: the record, the category catalogue, intake, the hash-chained event log."""

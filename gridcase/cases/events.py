@@ -1,0 +1,165 @@
+"""The case event log: append-only, hash-chained per case, and its verification.
+
+Each event's hash is sha256(previous hash + canonical JSON of the event), the first event
+chaining from 64 zeros. Changing, inserting or removing any event behind the application's
+back breaks every later link, and `verify_chain` names the first broken one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from gridcase.cases.models import Case, CaseEvent
+from gridcase.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+def normalise_payload(payload: dict | None) -> dict:
+    """The payload as it will come back from JSONB: plain JSON types only."""
+    return json.loads(json.dumps(payload or {}, default=str, ensure_ascii=False))
+
+
+def canonical_event(
+    *,
+    case_id: int,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    from_level: str | None,
+    to_level: str,
+    payload: dict,
+) -> bytes:
+    """The bytes an event's hash covers: sorted keys, no spaces, UTC time to the microsecond."""
+    document = {
+        "case_id": case_id,
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "from_level": from_level,
+        "to_level": to_level,
+        "payload": payload,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def link_hash(prev_hash: str, canonical: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+
+
+def append_event(
+    case: Case,
+    *,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    from_status: str | None,
+    from_level: str | None,
+    payload: dict | None = None,
+) -> CaseEvent:
+    """Append the next event of `case` (its current status and level are the "to" side).
+
+    The caller holds the case row (new, or locked FOR UPDATE), so no other writer can take
+    the same sequence number; the unique (case_id, seq) constraint backs that up.
+    """
+    last = db.session.execute(
+        sa.select(CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+    payload = normalise_payload(payload)
+    fields = dict(
+        case_id=case.id,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        from_level=from_level,
+        to_level=case.level,
+        payload=payload,
+    )
+    event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    case_id: int
+    public_number: str
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"case {self.public_number} (id {self.case_id}): event {self.seq}: {self.reason}"
+
+
+def _verify_events(events: list[CaseEvent]) -> tuple[int, str] | None:
+    """(seq, why) of the first bad event in one case's chain, or None when it verifies."""
+    prev_hash = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            return event.seq, f"sequence jumps from {expected_seq - 1} to {event.seq}"
+        if event.prev_hash != prev_hash:
+            return event.seq, "its previous-hash does not match the event before it"
+        canonical = canonical_event(
+            case_id=event.case_id,
+            seq=event.seq,
+            at=event.at,
+            actor_id=event.actor_id,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            from_level=event.from_level,
+            to_level=event.to_level,
+            payload=event.payload,
+        )
+        if link_hash(prev_hash, canonical) != event.hash:
+            return event.seq, "its content does not match its hash (the row was altered)"
+        prev_hash = event.hash
+    return None
+
+
+def verify_chain(case_id: int | None = None, batch_size: int = 500) -> tuple[int, list[BrokenLink]]:
+    """Verify the event chain of one case, or of every case. Returns (cases checked, breaks).
+
+    Walks the cases in id order, a batch at a time, so memory stays flat at any size.
+    """
+    checked, broken, after_id = 0, [], 0
+    while True:
+        query = sa.select(Case.id, Case.public_number).where(Case.id > after_id)
+        if case_id is not None:
+            query = query.where(Case.id == case_id)
+        batch = db.session.execute(query.order_by(Case.id).limit(batch_size)).all()
+        if not batch:
+            return checked, broken
+        after_id = batch[-1].id
+        events: dict[int, list[CaseEvent]] = {row.id: [] for row in batch}
+        for event in db.session.scalars(
+            sa.select(CaseEvent)
+            .where(CaseEvent.case_id.in_(events))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+            .execution_options(populate_existing=True)
+        ):
+            events[event.case_id].append(event)
+        for row in batch:
+            checked += 1
+            problem = _verify_events(events[row.id]) if events[row.id] else (0, "the case has no events")
+            if problem:
+                broken.append(BrokenLink(row.id, row.public_number, *problem))

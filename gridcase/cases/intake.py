@@ -1,0 +1,280 @@
+"""Case intake (受理登记): from a validated request to a stored case in its grid."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from geoalchemy2 import Geography
+from sqlalchemy.dialects.postgresql import insert
+
+from gridcase.cases.domain import CaseKind, Outcome, Severity, Source, Status, initial_level, public_number
+from gridcase.cases.events import append_event
+from gridcase.cases.models import Case, CaseNumberCounter, Category
+from gridcase.cases.parties import build_party
+from gridcase.errors import Forbidden, Unprocessable
+from gridcase.extensions import db
+from gridcase.geo import SRID, Crs, point_element, to_wgs84
+from gridcase.ladder.clock import clock_for_level
+from gridcase.people.models import User
+from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.people.scope import user_city_code, visible_cases
+from gridcase.settings import ladder, local_tz, setting, utcnow
+from gridcase.territory.queries import locate_grid
+
+# Which sources each role may record; the first is the default.
+SOURCES_BY_ROLE = {
+    Role.GRID_WORKER: (Source.GRID_WORKER,),
+    **{role: (Source.REFERRAL, Source.HOTLINE, Source.GRID_WORKER) for role in HANDLER_ROLES},
+}
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    created: bool  # False when an Idempotency-Key replayed an earlier request
+    duplicates: list[dict]
+
+
+def fingerprint(data: dict) -> str:
+    """A stable digest of the request body, to tell a replay from a reused key."""
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def create_case(
+    reporter: User, data: dict, idempotency_key: str | None = None, now: datetime | None = None
+) -> IntakeResult:
+    """Register a case from validated input; see DESIGN §2 for the fields.
+
+    Raises:
+        Forbidden: the reporter's role does not log cases.
+        Unprocessable: field errors the rules find (category, kind, location, parties, source),
+            or an Idempotency-Key reused for a different request.
+    """
+    role = Role(reporter.role)
+    if role not in SOURCES_BY_ROLE:
+        raise Forbidden("Your role does not log cases.")
+    now = now or utcnow()
+    digest = fingerprint(data)
+    if idempotency_key:
+        # Serialise requests carrying the same key, so two retries racing each other still
+        # create one case: the second waits here, then finds the first.
+        db.session.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{reporter.id}:{idempotency_key}", 0))
+            )
+        )
+        existing = db.session.scalar(
+            sa.select(Case).where(Case.reporter_id == reporter.id, Case.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            if existing.request_fingerprint != digest:
+                raise Unprocessable(
+                    "This Idempotency-Key was already used for a different case; "
+                    "use a new key for a new case.",
+                    {"Idempotency-Key": ["Reused with a different request body."]},
+                )
+            return IntakeResult(existing, created=False, duplicates=[])
+
+    errors: dict[str, list[str]] = {}
+    category = _category(data, errors)
+    lon, lat = to_wgs84(
+        data["location"]["lon"], data["location"]["lat"], data["location"].get("crs", Crs.WGS84)
+    )
+    grid = locate_grid(lon, lat)
+    if grid is None:
+        errors.setdefault("location", []).append(
+            "The point lies outside every grid of the city; check the location."
+        )
+    elif grid.city_code != user_city_code(reporter):
+        errors.setdefault("location", []).append("The point lies outside your city.")
+    source = _source(role, data.get("source"), errors)
+    parties = data.get("parties") or []
+    if parties and data["kind"] != CaseKind.DISPUTE:
+        errors["parties"] = ["Parties are recorded for disputes only."]
+    severity = Severity(data.get("severity") or (category.default_severity if category else "general"))
+    levels = ladder()
+    level = initial_level(severity, levels)
+    on_spot = data.get("resolved_on_spot")
+    if on_spot and (role is not Role.GRID_WORKER or level != levels[0]):
+        errors["resolved_on_spot"] = [
+            "Only a grid worker resolves on the spot, and only a matter that starts at the "
+            f"{levels[0]} level (severity general)."
+        ]
+    if errors:
+        raise Unprocessable("The case cannot be saved; see errors for each field.", errors)
+
+    warn_at, due_at = clock_for_level(level, now, category.time_limits)
+    case = Case(
+        public_number=_next_public_number(grid.city_code, now),
+        kind=data["kind"],
+        category_code=category.code,
+        title=data["title"].strip(),
+        description=(data.get("description") or "").strip(),
+        severity=severity.value,
+        people_involved=data.get("people_involved", 1),
+        may_intensify=bool(data.get("may_intensify", False)),
+        source=source.value,
+        location=point_element(lon, lat),
+        location_accuracy_m=data["location"].get("accuracy_m"),
+        location_crs=Crs(data["location"].get("crs", Crs.WGS84)).value,
+        address=(data.get("address") or "").strip(),
+        city_code=grid.city_code,
+        district_code=grid.district_code,
+        township_code=grid.township_code,
+        community_code=grid.community_code,
+        grid_code=grid.code,
+        status=Status.PENDING.value,
+        level=level,
+        initial_level=level,
+        highest_level=level,
+        level_started_at=now,
+        warn_at=warn_at,
+        due_at=due_at,
+        reporter_id=reporter.id,
+        created_at=now,
+        updated_at=now,
+        idempotency_key=idempotency_key,
+        request_fingerprint=digest if idempotency_key else None,
+    )
+    case.parties = [build_party(p) for p in parties]
+    db.session.add(case)
+    db.session.flush()
+    append_event(
+        case,
+        action="create",
+        at=now,
+        actor_id=reporter.id,
+        from_status=None,
+        from_level=None,
+        payload={
+            "severity": case.severity,
+            "category": case.category_code,
+            "grid": case.grid_code,
+            "source": case.source,
+            "parties": len(case.parties),
+        },
+    )
+    if on_spot:
+        _resolve_on_spot(case, reporter, on_spot, now)
+    duplicates = possible_duplicates(reporter, case.category_code, lon, lat, now=now, exclude_case_id=case.id)
+    return IntakeResult(case, created=True, duplicates=duplicates)
+
+
+def _category(data: dict, errors: dict) -> Category | None:
+    category = db.session.get(Category, data["category"])
+    if category is None or not category.active:
+        errors["category"] = [f"No category has the code {data['category']!r}."]
+        return None
+    if category.children:
+        errors["category"] = [
+            f"{category.name} is a group; choose one of its categories: "
+            + ", ".join(f"{c.code} {c.name}" for c in category.children)
+        ]
+    if category.kind != data["kind"]:
+        errors["kind"] = [f"The category {category.name} is for {category.kind} cases."]
+    return category
+
+
+def _source(role: Role, requested: str | None, errors: dict) -> Source:
+    allowed = SOURCES_BY_ROLE[role]
+    if requested is None:
+        return allowed[0]
+    if Source(requested) not in allowed:
+        errors["source"] = [f"You may record a case from: {', '.join(s.value for s in allowed)}."]
+        return allowed[0]
+    return Source(requested)
+
+
+def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> None:
+    """就地化解: the worker settled a small matter while there; the case starts resolved."""
+    case.status = Status.RESOLVED.value
+    case.accepted_at = now
+    case.resolved_at = now
+    case.resolved_level = case.level
+    case.resolved_on_time = True
+    case.resolution_outcome = Outcome(on_spot.get("outcome", Outcome.MEDIATED)).value
+    case.resolution_summary = on_spot.get("summary", "")
+    case.assignee_id = worker.id
+    append_event(
+        case,
+        action="resolve",
+        at=now,
+        actor_id=worker.id,
+        from_status=Status.PENDING.value,
+        from_level=case.level,
+        payload={"outcome": case.resolution_outcome, "summary": case.resolution_summary, "on_spot": True},
+    )
+
+
+def _next_public_number(city_code: str, now: datetime) -> str:
+    """The next number of the city's local day; the counter row serialises concurrent intakes."""
+    day = now.astimezone(local_tz()).date()
+    statement = insert(CaseNumberCounter).values(city_code=city_code[:6], day=day, last=1)
+    last = db.session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
+            set_={"last": CaseNumberCounter.last + 1},
+        ).returning(CaseNumberCounter.last)
+    )
+    return public_number(city_code, day.strftime("%Y%m%d"), last)
+
+
+def possible_duplicates(
+    viewer: User,
+    category_code: str,
+    lon: float,
+    lat: float,
+    now: datetime | None = None,
+    exclude_case_id: int | None = None,
+) -> list[dict]:
+    """Open cases of the category near the point and recent, that the viewer may see,
+    nearest first (DESIGN §2: within 100 m, last 7 days, by default)."""
+    now = now or utcnow()
+    radius = float(setting("GRIDCASE_DUPLICATE_RADIUS_M"))
+    since = now - timedelta(days=int(setting("GRIDCASE_DUPLICATE_DAYS")))
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
+    here = sa.cast(point, Geography(srid=SRID))
+    distance = sa.func.ST_Distance(sa.cast(Case.location, Geography(srid=SRID)), here)
+    # A bounding box in degrees (generous: a degree of longitude shrinks with latitude) lets
+    # the GiST index on the geometry find candidates; the geography test then measures metres.
+    box_degrees = radius / 111_320 / max(math.cos(math.radians(lat)), 0.1) * 1.2
+    query = (
+        sa.select(
+            Case.id,
+            Case.public_number,
+            Case.title,
+            Case.status,
+            Case.created_at,
+            distance.label("distance_m"),
+        )
+        .where(
+            Case.category_code == category_code,
+            Case.status.in_([Status.PENDING.value, Status.IN_PROGRESS.value]),
+            Case.created_at >= since,
+            sa.func.ST_DWithin(Case.location, point, box_degrees),
+            sa.func.ST_DWithin(sa.cast(Case.location, Geography(srid=SRID)), here, radius),
+            visible_cases(viewer),
+        )
+        .order_by(distance, Case.id)
+        .limit(10)
+    )
+    if exclude_case_id is not None:
+        query = query.where(Case.id != exclude_case_id)
+    return [
+        {
+            "id": row.id,
+            "public_number": row.public_number,
+            "title": row.title,
+            "status": row.status,
+            "created_at": row.created_at,
+            "distance_m": round(row.distance_m, 1),
+        }
+        for row in db.session.execute(query)
+    ]

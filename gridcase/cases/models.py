@@ -1,0 +1,208 @@
+"""Tables of the case record: categories, cases, parties, the event log, number counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gridcase.extensions import db
+from gridcase.geo import SRID
+from gridcase.people.models import User
+from gridcase.territory.models import Region
+
+TZ = sa.DateTime(timezone=True)
+
+
+class Category(db.Model):
+    """An entry of the catalogue (大类/小类). The catalogue is data, loaded from geodata/."""
+
+    __tablename__ = "categories"
+
+    code: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    parent_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("categories.code"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    name_en: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    default_severity: so.Mapped[str] = so.mapped_column(sa.String(16), default="general")
+    # Working days per ladder level, overriding the configured defaults; NULL keeps them.
+    time_limits: so.Mapped[dict | None] = so.mapped_column(JSONB)
+    closing_standard: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    initials: so.Mapped[str | None] = so.mapped_column(sa.String(32))  # pinyin initials, for search
+    public: so.Mapped[bool] = so.mapped_column(default=False)  # reportable via Open311
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    sort_order: so.Mapped[int] = so.mapped_column(default=0)
+
+    children: so.Mapped[list[Category]] = so.relationship(
+        back_populates="parent", order_by="Category.sort_order"
+    )
+    parent: so.Mapped[Category | None] = so.relationship(remote_side=[code], back_populates="children")
+
+    __table_args__ = (sa.CheckConstraint("kind IN ('incident', 'dispute')", name="kind"),)
+
+
+class Case(db.Model):
+    """One incident (事件) or dispute (矛盾纠纷), for life under one public number."""
+
+    __tablename__ = "cases"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    public_number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    category_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("categories.code"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    severity: so.Mapped[str] = so.mapped_column(sa.String(16))
+    people_involved: so.Mapped[int] = so.mapped_column(default=1)
+    may_intensify: so.Mapped[bool] = so.mapped_column(default=False)
+    source: so.Mapped[str] = so.mapped_column(sa.String(16))
+
+    # Where: the WGS84 point, how good it was, what datum the client sent, the address text.
+    location: so.Mapped[WKBElement] = so.mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))
+    location_accuracy_m: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    location_crs: so.Mapped[str] = so.mapped_column(sa.String(10), default="wgs84")
+    address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+
+    # The territory path of the containing grid: scope filters are one equality on these,
+    # and a provincial deployment shards on city_code.
+    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15), index=True)
+    township_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    community_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+
+    # Lifecycle and the ladder.
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    initial_level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    highest_level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    resolved_level: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    level_started_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    warn_at: so.Mapped[datetime] = so.mapped_column(TZ)  # yellow light from here
+    due_at: so.Mapped[datetime] = so.mapped_column(TZ, index=True)  # red light from here
+    extension_days: so.Mapped[int] = so.mapped_column(default=0)
+    escalation_count: so.Mapped[int] = so.mapped_column(default=0)
+    reopen_count: so.Mapped[int] = so.mapped_column(default=0)
+    overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # marked overdue at the top
+    supervised_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # under 督办 since
+
+    reporter_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    assignee_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"))
+
+    resolution_outcome: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    resolution_summary: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    resolved_on_time: so.Mapped[bool | None] = so.mapped_column()
+    satisfaction: so.Mapped[str | None] = so.mapped_column(sa.String(24))
+
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ, index=True)
+    accepted_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    revisited_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    # Optimistic concurrency: every change bumps it; a request with an older one gets 409.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    # Idempotent intake: the same reporter and key always mean the same case.
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128))
+    request_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    category: so.Mapped[Category] = so.relationship(lazy="joined")
+    grid: so.Mapped[Region] = so.relationship(foreign_keys=[grid_code], lazy="joined")
+    reporter: so.Mapped[User] = so.relationship(foreign_keys=[reporter_id], lazy="joined")
+    assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id], lazy="joined")
+    parties: so.Mapped[list[CaseParty]] = so.relationship(
+        back_populates="case", order_by="CaseParty.id", cascade="all, delete-orphan"
+    )
+    events: so.Mapped[list[CaseEvent]] = so.relationship(
+        back_populates="case", order_by="CaseEvent.seq", viewonly=True
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('incident', 'dispute')", name="kind"),
+        sa.CheckConstraint("severity IN ('general', 'significant', 'major', 'critical')", name="severity"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'in_progress', 'resolved', 'closed', 'rejected')",
+            name="status",
+        ),
+        sa.CheckConstraint("source IN ('grid_worker', 'public', 'hotline', 'referral')", name="source"),
+        sa.CheckConstraint("people_involved >= 0", name="people_involved"),
+        sa.CheckConstraint("version >= 1", name="version"),
+        sa.Index(
+            "uq_cases_reporter_idempotency_key",
+            "reporter_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        ),
+        # The sweep's question: which open cases are past due?
+        sa.Index(
+            "ix_cases_open_due",
+            "due_at",
+            postgresql_where=sa.text("status IN ('pending', 'in_progress')"),
+        ),
+        # ix_cases_search_trgm, a trigram index for keyword search (q) over title, description
+        # and address, is an expression index made in the migration: Alembic cannot compare it.
+    )
+
+
+class CaseParty(db.Model):
+    """A party to a dispute. Name, ID number and phone are encrypted; masks are kept for display;
+    the ID number's keyed hash finds the same person across cases without decrypting."""
+
+    __tablename__ = "case_parties"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    name_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    id_number_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    phone_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    name_masked: so.Mapped[str] = so.mapped_column(sa.String(64))
+    id_number_masked: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    phone_masked: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    id_number_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    anonymised_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+
+    case: so.Mapped[Case] = so.relationship(back_populates="parties")
+
+
+class CaseEvent(db.Model):
+    """One entry of a case's event log: append-only (a trigger refuses UPDATE and DELETE) and
+    hash-chained per case: `hash = sha256(prev_hash + canonical JSON of this event)`."""
+
+    __tablename__ = "case_events"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    seq: so.Mapped[int] = so.mapped_column()
+    at: so.Mapped[datetime] = so.mapped_column(TZ)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # NULL: system
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    from_status: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(16))
+    from_level: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    to_level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    payload: so.Mapped[dict] = so.mapped_column(JSONB, default=dict)
+    prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+    case: so.Mapped[Case] = so.relationship(back_populates="events")
+    actor: so.Mapped[User | None] = so.relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+
+class CaseNumberCounter(db.Model):
+    """Last sequence number used per city and local day, for public numbers."""
+
+    __tablename__ = "case_number_counters"
+
+    city_code: so.Mapped[str] = so.mapped_column(sa.String(6), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    last: so.Mapped[int] = so.mapped_column(default=0)

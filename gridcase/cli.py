@@ -1,0 +1,149 @@
+"""`flask --app wsgi gridcase …` commands. Each command is one transaction: it commits when it
+succeeds and changes nothing when it fails, and it exits non-zero with a message on failure."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from gridcase.errors import GridcaseError, ImportRejected
+from gridcase.extensions import db
+from gridcase.geo import Crs
+from gridcase.territory.models import RegionLevel
+
+gridcase_cli = AppGroup("gridcase", help="gridcase administration commands.")
+
+
+def _fail(message: str, details: list[str] | None = None) -> None:
+    db.session.rollback()
+    click.secho(message, fg="red", err=True)
+    for line in details or []:
+        click.echo(f"  - {line}", err=True)
+    sys.exit(1)
+
+
+@gridcase_cli.command("import-geodata")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--level",
+    required=True,
+    type=click.Choice([level.value for level in RegionLevel]),
+    help="The territory level of every feature in the file.",
+)
+@click.option("--parent", "parent_code", help="Code of the parent all features must belong to.")
+@click.option(
+    "--crs",
+    default=Crs.WGS84.value,
+    show_default=True,
+    type=click.Choice([c.value for c in Crs]),
+    help="Coordinate system of the file.",
+)
+def import_geodata_command(file: str, level: str, parent_code: str | None, crs: str) -> None:
+    """Import a GeoJSON FeatureCollection of territory nodes (all or nothing)."""
+    from gridcase.territory.importer import import_geodata, load_feature_collection
+
+    try:
+        report = import_geodata(load_feature_collection(file), level, parent_code, crs)
+    except ImportRejected as exc:
+        _fail(exc.message, exc.problems)
+    db.session.commit()
+    click.echo(report.summary())
+
+
+@gridcase_cli.command("import-calendar")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_calendar_command(file: str) -> None:
+    """Replace one year's holidays and 调休 working days from a JSON file (see geodata/calendar)."""
+    from gridcase.ladder.clock import import_calendar_file
+
+    try:
+        count = import_calendar_file(file)
+    except ImportRejected as exc:
+        _fail(exc.message, exc.problems)
+    db.session.commit()
+    click.echo(f"Calendar imported: {count} exception day(s).")
+
+
+@gridcase_cli.command("load-catalogue")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def load_catalogue_command(file: str) -> None:
+    """Insert or update case categories from a JSON file (see geodata/categories.json)."""
+    from gridcase.cases.catalogue import load_catalogue_file
+
+    try:
+        count = load_catalogue_file(file)
+    except ImportRejected as exc:
+        _fail(exc.message, exc.problems)
+    db.session.commit()
+    click.echo(f"Catalogue loaded: {count} categories.")
+
+
+@gridcase_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option(
+    "--role",
+    required=True,
+    help="grid_worker, community_mediator, township_coordinator, "
+    "district_coordinator, city_commander, admin or auditor.",
+)
+@click.option("--scope", "scope_code", required=True, help="Code of the territory node the user covers.")
+@click.option("--name", "display_name", help="The name shown to others.")
+@click.option("--grid", "grid_codes", multiple=True, help="Extra grids of a grid worker (repeatable).")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def create_user_command(username, role, scope_code, display_name, grid_codes, password) -> None:
+    """Create a user with one role and one territory scope."""
+    from gridcase.people.auth import create_user
+
+    try:
+        user = create_user(username, password, role, scope_code, display_name, list(grid_codes))
+    except GridcaseError as exc:
+        _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
+    db.session.commit()
+    click.echo(f"Created {user.username} ({user.role} of {user.scope_code}).")
+
+
+@gridcase_cli.command("load-demo")
+def load_demo_command() -> None:
+    """Load the reference data and the demo city (诸暨市) with its demo logins. Safe to re-run."""
+    from gridcase.demo import load_demo
+
+    try:
+        lines = load_demo()
+    except ImportRejected as exc:
+        _fail(exc.message, exc.problems)
+    db.session.commit()
+    for line in lines:
+        click.echo(line)
+
+
+@gridcase_cli.command("verify-chain")
+@click.argument("case_ref", required=False)
+def verify_chain_command(case_ref: str | None) -> None:
+    """Verify the hash chain of one case's event log (by id or public number), or of all."""
+    import sqlalchemy as sa
+
+    from gridcase.cases.events import verify_chain
+    from gridcase.cases.models import Case
+
+    case_id = None
+    if case_ref:
+        column = Case.id if case_ref.isdigit() else Case.public_number
+        case_id = db.session.scalar(
+            sa.select(Case.id).where(column == (int(case_ref) if case_ref.isdigit() else case_ref))
+        )
+        if case_id is None:
+            _fail(f"No case {case_ref}.")
+    checked, broken = verify_chain(case_id)
+    if broken:
+        _fail(
+            f"Checked {checked} case(s): {len(broken)} broken chain(s). The first broken link of each:",
+            [str(link) for link in broken],
+        )
+    click.echo(f"Checked {checked} case(s): every event chain is intact.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(gridcase_cli)

@@ -1,0 +1,82 @@
+"""The reference data every deployment needs, and the demo city with its demo logins.
+
+`load_reference` loads the category catalogue and the holiday calendars shipped in geodata/.
+`load_demo` adds the demo territory (诸暨市, see geodata/README.md) and one login per role.
+Both are safe to run again: everything is inserted or updated in place, and existing demo users
+are left as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gridcase.cases.catalogue import load_catalogue_file
+from gridcase.extensions import db
+from gridcase.ladder.clock import import_calendar_file
+from gridcase.people.auth import create_user
+from gridcase.people.models import User
+from gridcase.territory.importer import import_geodata, load_feature_collection
+
+GEODATA = Path(__file__).resolve().parent.parent / "geodata"
+DEMO_CITY = GEODATA / "zhuji"
+DEMO_PASSWORD = "gridcase-demo"
+
+# Level order matters: each file's parents come from the one before it.
+DEMO_FILES = (
+    ("city", "city.geojson"),
+    ("township", "townships.geojson"),
+    ("community", "communities.geojson"),
+    ("grid", "grids.geojson"),
+)
+
+DEMO_CITY_CODE = "330681000000"  # 诸暨市
+DEMO_TOWNSHIP_CODE = "330681109000"  # 枫桥镇 (its real 统计用区划代码; see geodata/README.md)
+
+
+def load_reference() -> list[str]:
+    """Load the catalogue and every calendar year in geodata/."""
+    lines = [f"Catalogue: {load_catalogue_file(str(GEODATA / 'categories.json'))} categories."]
+    for path in sorted((GEODATA / "calendar").glob("*.json")):
+        lines.append(f"Calendar {path.stem}: {import_calendar_file(str(path))} exception days.")
+    return lines
+
+
+def demo_users() -> list[tuple[str, str, str, str]]:
+    """(username, display name, role, scope code) of the demo logins."""
+    community, grid = _first_community_and_grid(DEMO_TOWNSHIP_CODE)
+    return [
+        ("demo-worker", "网格员 王小明", "grid_worker", grid),
+        ("demo-community", "调解员 李淑芬", "community_mediator", community),
+        ("demo-township", "枫桥镇综治中心 陈建国", "township_coordinator", DEMO_TOWNSHIP_CODE),
+        ("demo-city", "市指挥中心 赵敏", "city_commander", DEMO_CITY_CODE),
+        ("demo-admin", "系统管理员", "admin", DEMO_CITY_CODE),
+        ("demo-auditor", "审计员", "auditor", DEMO_CITY_CODE),
+    ]
+
+
+def _first_community_and_grid(township_code: str) -> tuple[str, str]:
+    from gridcase.territory.models import Region
+
+    grid = db.session.scalar(
+        sa.select(Region)
+        .where(Region.level == "grid", Region.township_code == township_code)
+        .order_by(Region.code)
+        .limit(1)
+    )
+    return grid.community_code, grid.code
+
+
+def load_demo() -> list[str]:
+    """Reference data, the demo territory and the demo logins; returns what it did, line by line."""
+    lines = load_reference()
+    for level, filename in DEMO_FILES:
+        report = import_geodata(load_feature_collection(str(DEMO_CITY / filename)), level)
+        lines.append(report.summary())
+    for username, display_name, role, scope in demo_users():
+        if db.session.scalar(sa.select(User.id).where(User.username == username)):
+            continue
+        create_user(username, DEMO_PASSWORD, role, scope, display_name)
+        lines.append(f"Demo login {username} ({role} of {scope}).")
+    return lines

@@ -1,0 +1,1 @@
+"""The 枫桥 ladder: working-day time limits, lights, and the escalation sweep."""

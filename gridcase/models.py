@@ -1,0 +1,6 @@
+"""Imports every model module, so that the metadata knows all tables (for Alembic and tests)."""
+
+from gridcase.cases.models import Case, CaseEvent, CaseNumberCounter, CaseParty, Category  # noqa: F401
+from gridcase.ladder.models import CalendarDay  # noqa: F401
+from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
+from gridcase.territory.models import Region  # noqa: F401

@@ -1,0 +1,144 @@
+"""Passwords, sign-in and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from gridcase.errors import Unauthorized, Unprocessable
+from gridcase.extensions import db
+from gridcase.people.models import ApiToken, User
+from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.settings import setting, utcnow
+from gridcase.territory.models import Region
+
+# Compared against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    method = setting("GRIDCASE_PASSWORD_METHOD")
+    return generate_password_hash(password, method=method) if method else generate_password_hash(password)
+
+
+def authenticate(username: str, password: str) -> User:
+    """The active user with these credentials.
+
+    Raises:
+        Unauthorized: unknown user, wrong password or disabled account (one message for all,
+            so that the answer does not reveal which usernames exist).
+    """
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized("Wrong username or password.")
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        raise Unauthorized("Wrong username or password.")
+    user.last_login_at = utcnow()
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, now: datetime | None = None) -> tuple[str, int]:
+    """A new bearer token for `user` and its lifetime in seconds. Only its hash is stored."""
+    now = now or utcnow()
+    ttl = int(setting("GRIDCASE_TOKEN_TTL_SECONDS"))
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    db.session.flush()
+    return token, ttl
+
+
+def user_for_token(token: str, now: datetime | None = None) -> User | None:
+    """The active user a valid, unexpired, unrevoked token belongs to; else None."""
+    now = now or utcnow()
+    row = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == _token_digest(token),
+            ApiToken.expires_at > now,
+            ApiToken.revoked_at.is_(None),
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(token: str) -> None:
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.token_hash == _token_digest(token)).values(revoked_at=utcnow())
+    )
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    scope_code: str,
+    display_name: str | None = None,
+    grid_codes: list[str] | None = None,
+) -> User:
+    """Create a user whose scope node has the level the role requires.
+
+    Raises:
+        Unprocessable: a taken username, a short password, an unknown role or scope, or a
+            scope at the wrong level for the role.
+    """
+    errors: dict[str, list[str]] = {}
+    username = username.strip()
+    if not username or len(username) > 64:
+        errors["username"] = ["A username has 1 to 64 characters."]
+    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
+        errors["username"] = [f"The username {username!r} is taken."]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"A password has at least {MIN_PASSWORD_LENGTH} characters."]
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        errors["role"] = [f"Unknown role {role!r}; one of: {', '.join(r.value for r in Role)}."]
+        role_enum = None
+    scope = db.session.get(Region, scope_code)
+    if scope is None:
+        errors["scope"] = [f"No territory node has the code {scope_code}."]
+    elif role_enum is not None and scope.level != SCOPE_LEVEL[role_enum]:
+        errors["scope"] = [
+            f"A {role_enum.value} needs a scope at {SCOPE_LEVEL[role_enum]} level; "
+            f"{scope_code} is a {scope.level}."
+        ]
+    grids = []
+    for code in grid_codes or []:
+        grid = db.session.get(Region, code)
+        if grid is None or grid.level != "grid":
+            errors.setdefault("grids", []).append(f"{code} is not a grid.")
+        else:
+            grids.append(grid)
+    if errors:
+        raise Unprocessable("The user cannot be created.", errors)
+    if role_enum is Role.GRID_WORKER and scope not in grids:
+        grids.insert(0, scope)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role_enum.value,
+        scope_code=scope_code,
+    )
+    user.grids = grids
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,75 @@
+"""Users, their grid assignments and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gridcase.extensions import db
+from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.territory.models import Region
+
+# A grid may have several workers and a worker several grids (DESIGN §1: "the worker(s)").
+grid_assignments = sa.Table(
+    "grid_assignments",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("grid_code", sa.ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(db.Model):
+    """A person who signs in: one role and one territory node as scope."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(32))
+    scope_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    scope: so.Mapped[Region] = so.relationship(lazy="joined")
+    grids: so.Mapped[list[Region]] = so.relationship(secondary=grid_assignments, order_by=Region.code)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('grid_worker', 'community_mediator', 'township_coordinator', "
+            "'district_coordinator', 'city_commander', 'admin', 'auditor')",
+            name="role",
+        ),
+    )
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def scope_level(self) -> str:
+        return SCOPE_LEVEL[Role(self.role)]
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}@{self.scope_code}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token of the JSON API. Only its SHA-256 is stored, so a leaked table is useless."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    expires_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    user: so.Mapped[User] = so.relationship(lazy="joined")

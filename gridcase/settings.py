@@ -1,0 +1,35 @@
+"""Access to the running app's settings and shared helpers for domain code.
+
+Domain operations run inside an app context (the request or the CLI/scheduler job) because
+they use `db.session`; they read configuration through here rather than importing Flask
+everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def setting(name: str):
+    return current_app.config[name]
+
+
+def ladder() -> list[str]:
+    """The ordered handling levels, lowest first (default community, township, city)."""
+    return list(current_app.config["GRIDCASE_LADDER"])
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["GRIDCASE_TIMEZONE"])
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def cipher():
+    """The app's personal-data cipher (built once per app in create_app)."""
+    return current_app.extensions["gridcase.cipher"]

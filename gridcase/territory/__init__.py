@@ -1,0 +1,1 @@
+"""Territory: the city → (district) → township → community → grid tree, with PostGIS boundaries."""

@@ -1,0 +1,69 @@
+"""Reading the territory: nodes, their paths, children, and the grid containing a point."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gridcase.errors import NotFound
+from gridcase.extensions import db
+from gridcase.geo import SRID
+from gridcase.territory.models import ANCESTOR_COLUMNS, Region, RegionLevel
+
+
+def get_region(code: str, with_boundary: bool = False) -> Region:
+    """The territory node with this code.
+
+    Raises:
+        NotFound: no node has the code.
+    """
+    query = sa.select(Region).where(Region.code == code)
+    if with_boundary:
+        query = query.options(so.undefer(Region.boundary))
+    region = db.session.scalar(query)
+    if region is None:
+        raise NotFound(f"No territory node has the code {code}.")
+    return region
+
+
+def region_geojson(code: str) -> dict | None:
+    """The node's boundary as GeoJSON, rendered by PostGIS (7 decimals ≈ 1 cm)."""
+    text = db.session.scalar(sa.select(sa.func.ST_AsGeoJSON(Region.boundary, 7)).where(Region.code == code))
+    return json.loads(text) if text else None
+
+
+def ancestors(region: Region) -> list[Region]:
+    """The nodes above `region`, from the top (city) down to its parent."""
+    codes = [
+        getattr(region, column)
+        for level, column in ANCESTOR_COLUMNS.items()
+        if level is not RegionLevel.GRID and getattr(region, column, None)
+    ]
+    codes = [code for code in codes if code != region.code]
+    if not codes:
+        return []
+    found = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+    return [found[code] for code in codes if code in found]
+
+
+def child_codes(code: str) -> list[str]:
+    return list(
+        db.session.scalars(sa.select(Region.code).where(Region.parent_code == code).order_by(Region.code))
+    )
+
+
+def locate_grid(lon: float, lat: float) -> Region | None:
+    """The grid containing the WGS84 point, or None outside every grid.
+
+    ST_Covers counts the boundary as inside, so a point on an edge shared by two grids matches
+    both; ordering by code makes the answer always the same one (the lower code).
+    """
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
+    return db.session.scalar(
+        sa.select(Region)
+        .where(Region.level == RegionLevel.GRID.value, sa.func.ST_Covers(Region.boundary, point))
+        .order_by(Region.code)
+        .limit(1)
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered pages for grid workers, coordinators and the command centre."""

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the web app (gunicorn) in the foreground, and the scheduler as its own process beside it
+# (DESIGN §6: never inside web workers). Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-8000}
+HOST=${HOST:-127.0.0.1}
+WORKERS=${WEB_WORKERS:-3}
+
+.venv/bin/flask --app wsgi gridcase scheduler &
+scheduler=$!
+trap 'kill $scheduler 2>/dev/null || true' EXIT INT TERM
+
+cat <<EOT
+
+  gridcase is running at http://$HOST:$PORT/
+    API            http://$HOST:$PORT/api/v1/      (OpenAPI: /api/v1/openapi.json)
+    Health         http://$HOST:$PORT/healthz
+  Demo logins (password gridcase-demo):
+    demo-worker     网格员 (a grid of 枫桥镇)      demo-community  村社调解员
+    demo-township   枫桥镇综治中心                demo-city       市指挥中心
+    demo-admin      系统管理员                    demo-auditor    审计员
+  Stop with Ctrl-C.
+
+EOT
+.venv/bin/gunicorn --bind "$HOST:$PORT" --workers "$WORKERS" --access-logfile - wsgi:app
