@@ -145,5 +145,45 @@ def verify_chain_command(case_ref: str | None) -> None:
     click.echo(f"Checked {checked} case(s): every event chain is intact.")
 
 
+@gridcase_cli.command("sweep")
+@click.option(
+    "--at", "at", help="Sweep as if at this ISO 8601 time (default: now); local time when no offset."
+)
+def sweep_command(at: str | None) -> None:
+    """Run one escalation sweep and print what it did."""
+    from gridcase.ladder.sweep import sweep
+
+    moment = None
+    if at:
+        moment = _parse_moment(at)
+    report = sweep(moment)
+    db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
+def _parse_moment(text: str):
+    from datetime import datetime
+
+    from gridcase.settings import local_tz
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--at {text!r} is not an ISO 8601 time such as 2026-10-09T10:00 or 2026-10-09T02:00Z.")
+    return moment if moment.tzinfo else moment.replace(tzinfo=local_tz())
+
+
+@gridcase_cli.command("scheduler")
+@click.option("--interval", type=float, help="Seconds between sweeps (default GRIDCASE_SWEEP_SECONDS, 60).")
+def scheduler_command(interval: float | None) -> None:
+    """Run the long-lived scheduler process (the sweep every minute). Stop it with SIGTERM."""
+    from flask import current_app
+
+    from gridcase.ladder.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object(), interval or current_app.config["GRIDCASE_SWEEP_SECONDS"])
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(gridcase_cli)

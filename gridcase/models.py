@@ -2,5 +2,7 @@
 
 from gridcase.cases.models import Case, CaseEvent, CaseNumberCounter, CaseParty, Category  # noqa: F401
 from gridcase.ladder.models import CalendarDay  # noqa: F401
+from gridcase.notifications.models import Notification  # noqa: F401
 from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
+from gridcase.stats.models import Alert, alert_cases  # noqa: F401
 from gridcase.territory.models import Region  # noqa: F401

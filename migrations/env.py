@@ -14,6 +14,8 @@ logger = logging.getLogger("alembic.env")
 
 # Tables that PostGIS and its extensions own; they are never ours to migrate.
 EXTENSION_TABLES = {"spatial_ref_sys", "topology", "layer"}
+# Expression indexes made by hand in migrations; autogenerate cannot compare them.
+MANUAL_INDEXES = {"ix_cases_search_trgm"}
 
 
 def get_engine():
@@ -28,6 +30,8 @@ target_metadata = current_app.extensions["migrate"].db.metadata
 
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and (name in EXTENSION_TABLES or (reflected and compare_to is None)):
+        return False
+    if type_ == "index" and name in MANUAL_INDEXES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

@@ -10,9 +10,9 @@ from gridcase.extensions import api
 
 
 def register_api(app: Flask) -> None:
-    from gridcase.api import auth, cases, catalogue, territory
+    from gridcase.api import actions, auth, cases, catalogue, notifications, territory  # noqa: F401
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth, territory, catalogue, cases):
+    for module in (auth, territory, catalogue, cases, notifications):
         api.register_blueprint(module.blp)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from gridcase.cases.domain import OPEN_STATUSES, Status
+from gridcase.cases.lifecycle import allowed_actions
 from gridcase.cases.models import Case, CaseEvent
+from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.parties import masked
 from gridcase.geo import point_lonlat
 from gridcase.ladder.limits import light
@@ -44,9 +46,13 @@ def event_body(event: CaseEvent) -> dict:
 
 
 def case_body(
-    case: Case, events: list[CaseEvent] | None = None, duplicates: list[dict] | None = None
+    case: Case,
+    events: list[CaseEvent] | None = None,
+    duplicates: list[dict] | None = None,
+    viewer=None,
 ) -> dict:
-    """The case as clients see it: parties masked, the light computed for now."""
+    """The case as clients see it: parties masked, the light computed for now, and, for a
+    viewer, the actions they may take on it now."""
     now = utcnow()
     lon, lat = point_lonlat(case.location)
     body = {
@@ -82,6 +88,7 @@ def case_body(
         "overdue": Status(case.status) in OPEN_STATUSES and now >= case.due_at,
         "supervised": case.supervised_at is not None,
         "extension_days": case.extension_days,
+        "extension_requested_days": case.extension_requested_days,
         "escalation_count": case.escalation_count,
         "reporter": _person(case.reporter),
         "assignee": _person(case.assignee),
@@ -107,6 +114,10 @@ def case_body(
         body["events"] = [event_body(e) for e in events]
     if duplicates is not None:
         body["possible_duplicates"] = duplicates
+    if viewer is not None:
+        body["allowed_actions"] = [
+            a.value for a in allowed_actions(case_state(case), actor_state(viewer, case))
+        ]
     return body
 
 
@@ -196,7 +207,10 @@ class CaseSchema(Schema):
     )
     overdue = fields.Boolean()
     supervised = fields.Boolean(metadata={"description": "Under 督办 by the city."})
-    extension_days = fields.Integer()
+    extension_days = fields.Integer(metadata={"description": "Approved extra working days at this level."})
+    extension_requested_days = fields.Integer(
+        allow_none=True, metadata={"description": "Waiting for a decision."}
+    )
     escalation_count = fields.Integer()
     reporter = fields.Nested(PersonSchema)
     assignee = fields.Nested(PersonSchema, allow_none=True)
@@ -212,11 +226,12 @@ class CaseSchema(Schema):
     parties = fields.List(fields.Nested(PartyOutSchema))
     events = fields.List(fields.Nested(EventSchema), metadata={"description": "The timeline."})
     possible_duplicates = fields.List(fields.Nested(DuplicateSchema))
+    allowed_actions = fields.List(fields.String(), metadata={"description": "What you may do now."})
 
 
 class CaseListItemSchema(CaseSchema):
     class Meta:
-        exclude = ("events", "possible_duplicates")
+        exclude = ("events", "possible_duplicates", "allowed_actions")
 
 
 class CaseListSchema(Schema):

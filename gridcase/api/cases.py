@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from gridcase.api.case_body import CASE_SORTS, CaseListSchema, CaseSchema, DuplicateSchema, case_body
+from gridcase.api.plain import plain
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.domain import CaseKind, Outcome, PartyRole, Severity, Source, Status
 from gridcase.cases.intake import create_case, possible_duplicates
@@ -82,15 +83,6 @@ class CaseCreateSchema(Schema):
     )
 
 
-def _plain(data):
-    """Enums to their values, so the domain and the idempotency fingerprint see plain JSON."""
-    if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return getattr(data, "value", data)
-
-
 class CaseQueryArgsSchema(Schema):
     status = fields.List(fields.Enum(Status, by_value=True), load_default=None)
     level = fields.List(fields.String(), load_default=None)
@@ -140,7 +132,7 @@ class Cases(MethodView):
     def get(self, args):
         """Cases in your scope, filtered and paginated (newest first unless `sort` says)."""
         args["from"] = args.pop("from_")
-        args = _plain(args)
+        args = plain(args)
         page = list_cases(current_user(), args, page=args["page"], page_size=args["page_size"])
         return {
             "items": [case_body(case) for case in page.items],
@@ -161,8 +153,10 @@ class Cases(MethodView):
         The point is converted to WGS84 and placed in the grid containing it; the level follows
         the severity (一般 → community, 较大 → township, 重大/特别重大 → city). The answer lists
         possible duplicates: open cases of the same category within 100 m in the last 7 days."""
-        result = create_case(current_user(), _plain(data), idempotency_key=_idempotency_key())
-        body = case_body(result.case, events=case_events(result.case), duplicates=result.duplicates)
+        result = create_case(current_user(), plain(data), idempotency_key=_idempotency_key())
+        body = case_body(
+            result.case, events=case_events(result.case), duplicates=result.duplicates, viewer=current_user()
+        )
         db.session.commit()
         headers = {"Location": url_for("cases.CaseView", ref=result.case.id)}
         if not result.created:
@@ -189,4 +183,4 @@ class CaseView(MethodView):
     def get(self, ref):
         """One case by id or public number, parties masked, with its event timeline."""
         case = find_case(current_user(), ref)
-        return case_body(case, events=case_events(case))
+        return case_body(case, events=case_events(case), viewer=current_user())

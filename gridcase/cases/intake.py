@@ -20,10 +20,13 @@ from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.ladder.clock import clock_for_level
+from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import user_city_code, visible_cases
 from gridcase.settings import ladder, local_tz, setting, utcnow
+from gridcase.stats.alerts import raise_case_alert
+from gridcase.stats.models import AlertKind
 from gridcase.territory.queries import locate_grid
 
 # Which sources each role may record; the first is the default.
@@ -31,6 +34,9 @@ SOURCES_BY_ROLE = {
     Role.GRID_WORKER: (Source.GRID_WORKER,),
     **{role: (Source.REFERRAL, Source.HOTLINE, Source.GRID_WORKER) for role in HANDLER_ROLES},
 }
+
+
+_KIND_ZH = {CaseKind.INCIDENT: "事件", CaseKind.DISPUTE: "矛盾纠纷"}
 
 
 @dataclass
@@ -163,6 +169,19 @@ def create_case(
     )
     if on_spot:
         _resolve_on_spot(case, reporter, on_spot, now)
+    else:
+        notify_level(
+            case,
+            case.level,
+            Kind.NEW_CASE,
+            f"{case.public_number} 新{_KIND_ZH[case.kind]}：{case.title}",
+            now,
+        )
+    if severity in (Severity.MAJOR, Severity.CRITICAL):
+        # 重大/特别重大: straight to the city with an immediate red alert (DESIGN §3).
+        raise_case_alert(
+            case, AlertKind.MAJOR_CASE, f"{case.public_number} {severity.value} case: {case.title}", now
+        )
     duplicates = possible_duplicates(reporter, case.category_code, lon, lat, now=now, exclude_case_id=case.id)
     return IntakeResult(case, created=True, duplicates=duplicates)
 

@@ -83,7 +83,10 @@ class Case(db.Model):
     level_started_at: so.Mapped[datetime] = so.mapped_column(TZ)
     warn_at: so.Mapped[datetime] = so.mapped_column(TZ)  # yellow light from here
     due_at: so.Mapped[datetime] = so.mapped_column(TZ, index=True)  # red light from here
-    extension_days: so.Mapped[int] = so.mapped_column(default=0)
+    extension_days: so.Mapped[int] = so.mapped_column(default=0)  # approved, at this level
+    # A request for more time (延期申请) waiting for the level above to decide.
+    extension_requested_days: so.Mapped[int | None] = so.mapped_column()
+    extension_requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     escalation_count: so.Mapped[int] = so.mapped_column(default=0)
     reopen_count: so.Mapped[int] = so.mapped_column(default=0)
     overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # marked overdue at the top

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from gridcase.cases.models import Case, CaseParty
 from gridcase.extensions import db
 from gridcase.geo import from_wgs84
-from tests.helpers import FENGQIAO, JIYANG, case_payload, grid_in, point_in
+from tests.helpers import FENGQIAO, JIYANG, case_payload, delete_committed_cases, grid_in, point_in
 
 
 @pytest.fixture
@@ -282,15 +282,4 @@ def test_concurrent_retries_with_one_key_create_one_case(app):
         assert sorted(code for code, _ in results) == [200, 200, 200, 201]
         assert len({case_id for _, case_id in results}) == 1
     finally:
-        _delete_committed_cases(app, [case_id for _, case_id in results])
-
-
-def _delete_committed_cases(app, ids):
-    """Remove rows a concurrency test had to commit (the event log refuses DELETE, so its
-    trigger is bypassed for this clean-up only)."""
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE case_events DISABLE TRIGGER case_events_no_change"))
-        connection.execute(sa.text("DELETE FROM case_events WHERE case_id = ANY(:ids)"), {"ids": ids})
-        connection.execute(sa.text("DELETE FROM case_parties WHERE case_id = ANY(:ids)"), {"ids": ids})
-        connection.execute(sa.text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": ids})
-        connection.execute(sa.text("ALTER TABLE case_events ENABLE TRIGGER case_events_no_change"))
+        delete_committed_cases(app, [case_id for _, case_id in results])

@@ -1,0 +1,76 @@
+"""The in-app inbox: GET /api/v1/notifications and marking them read."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from gridcase.api.security import auth_required, current_user
+from gridcase.extensions import db
+from gridcase.notifications.inbox import inbox, mark_read
+from gridcase.settings import utcnow
+
+blp = Blueprint(
+    "notifications", __name__, url_prefix="/api/v1/notifications", description="Your in-app inbox."
+)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    kind = fields.String(
+        metadata={
+            "description": "new_case, escalated, handed_down, taken_over, extension_requested, "
+            "extension_decided, verification_failed, supervised, overdue, assigned, reopened"
+        }
+    )
+    message = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class InboxSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    unread = fields.Integer()
+
+
+class InboxQuerySchema(Schema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "Only unread ones."})
+
+
+class MarkedSchema(Schema):
+    marked = fields.Integer()
+
+
+@blp.route("")
+class Inbox(MethodView):
+    @auth_required
+    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.response(200, InboxSchema)
+    def get(self, args):
+        """Your latest 50 notifications, newest first, and how many are unread."""
+        items, unread = inbox(current_user(), unread_only=args["unread"])
+        return {"items": items, "unread": unread}
+
+
+@blp.route("/<int:notification_id>/read")
+class MarkOne(MethodView):
+    @auth_required
+    @blp.response(200, MarkedSchema)
+    def post(self, notification_id):
+        """Mark one notification read."""
+        marked = mark_read(current_user(), notification_id, utcnow())
+        db.session.commit()
+        return {"marked": marked}
+
+
+@blp.route("/read-all")
+class MarkAll(MethodView):
+    @auth_required
+    @blp.response(200, MarkedSchema)
+    def post(self):
+        """Mark all your notifications read."""
+        marked = mark_read(current_user(), None, utcnow())
+        db.session.commit()
+        return {"marked": marked}

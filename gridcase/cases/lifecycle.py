@@ -1,0 +1,284 @@
+"""The case lifecycle and who may act: the only place these rules live. Pure: no database.
+
+```
+pending ──accept──▶ in_progress ──resolve──▶ resolved ──verify/close──▶ closed
+   │                    │   ▲                   │                          │
+   └──reject──▶ rejected│   └──────reopen───────┴────────reopen────────────┘
+                        └─ escalate / take_over / hand_down change the level, not the status
+```
+
+`decide(action, case, actor)` answers whether an actor may take an action on a case in its
+current state, with the reason when not; `transition(action, case, payload)` gives the status
+and level that follow. Operations (gridcase.cases.operations) call both and do nothing else
+to decide.
+
+Who may act (DESIGN §1, §3):
+- a handler (community mediator, township/district coordinator) acts on cases at their own
+  ladder level inside their scope; the city commander acts on any case in the city;
+- the level above a case (or the city) verifies its resolution, decides its extension
+  requests and may take it over (提级);
+- a grid worker logs, notes, resolves small community-level matters in their grid, and
+  escalates what is too big for the community.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gridcase.cases.domain import CaseKind, Severity, Status
+from gridcase.people.roles import HANDLER_ROLES, Role
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"  # 受理
+    ASSIGN = "assign"  # 分派
+    NOTE = "note"  # 备注/补充
+    MEDIATE = "mediate"  # 调解 (a session; optionally an agreement 调解协议书)
+    RESOLVE = "resolve"  # 化解/办结
+    VERIFY = "verify"  # 核查
+    REVISIT = "revisit"  # 回访
+    REOPEN = "reopen"  # 重新办理
+    ESCALATE = "escalate"  # 上报
+    TAKE_OVER = "take_over"  # 提级
+    HAND_DOWN = "hand_down"  # 交办
+    REJECT = "reject"  # 不予受理
+    SUPERVISE = "supervise"  # 督办
+    REQUEST_EXTENSION = "request_extension"  # 延期申请
+    DECIDE_EXTENSION = "decide_extension"  # 延期审批
+    MARK_DUPLICATE = "mark_duplicate"  # 重复件
+
+
+# Actions of the system itself (the sweep), recorded in the event log but never requested.
+SYSTEM_ESCALATE = "auto_escalate"
+SYSTEM_OVERDUE = "mark_overdue"
+
+OPEN = frozenset({Status.PENDING, Status.IN_PROGRESS})
+DONE = frozenset({Status.RESOLVED, Status.CLOSED})
+
+# The statuses each action may start from.
+FROM_STATUSES: dict[Action, frozenset[Status]] = {
+    Action.ACCEPT: frozenset({Status.PENDING}),
+    Action.ASSIGN: OPEN,
+    Action.NOTE: frozenset(Status),
+    Action.MEDIATE: frozenset({Status.IN_PROGRESS}),
+    Action.RESOLVE: OPEN,
+    Action.VERIFY: frozenset({Status.RESOLVED}),
+    Action.REVISIT: DONE,
+    Action.REOPEN: DONE,
+    Action.ESCALATE: OPEN,
+    Action.TAKE_OVER: OPEN,
+    Action.HAND_DOWN: OPEN,
+    Action.REJECT: frozenset({Status.PENDING}),
+    Action.SUPERVISE: OPEN,
+    Action.REQUEST_EXTENSION: OPEN,
+    Action.DECIDE_EXTENSION: OPEN,
+    Action.MARK_DUPLICATE: OPEN,
+}
+
+STATUS_NAMES = {
+    Status.PENDING: "pending acceptance",
+    Status.IN_PROGRESS: "in progress",
+    Status.RESOLVED: "resolved",
+    Status.CLOSED: "closed",
+    Status.REJECTED: "rejected",
+}
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What the rules need to know of a case."""
+
+    status: Status
+    level: str
+    ladder: tuple[str, ...]
+    kind: CaseKind = CaseKind.INCIDENT
+    severity: Severity = Severity.GENERAL
+    resolved_level: str | None = None
+    extension_pending: bool = False
+
+    @property
+    def rank(self) -> int:
+        return self.ladder.index(self.level)
+
+    @property
+    def at_top(self) -> bool:
+        return self.rank == len(self.ladder) - 1
+
+    @property
+    def at_bottom(self) -> bool:
+        return self.rank == 0
+
+
+@dataclass(frozen=True)
+class ActorState:
+    """What the rules need to know of the person acting, relative to the case."""
+
+    role: Role
+    level: str  # the level of their scope node: grid, community, township, district, city
+    covers_case: bool  # the case's grid lies inside their scope
+    is_reporter: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: Status
+    level: str
+
+
+def _rank(actor: ActorState, case: CaseState) -> int | None:
+    """The actor's position on the case's ladder; None for those not on it."""
+    if actor.role is Role.CITY_COMMANDER:
+        return len(case.ladder) - 1
+    if actor.role in HANDLER_ROLES and actor.level in case.ladder:
+        return case.ladder.index(actor.level)
+    return None
+
+
+def handles(actor: ActorState, case: CaseState) -> bool:
+    """The actor handles the case where it is now: their level, their scope (or the city)."""
+    rank = _rank(actor, case)
+    if rank is None or not actor.covers_case:
+        return False
+    return actor.role is Role.CITY_COMMANDER or rank == case.rank
+
+
+def above(actor: ActorState, case: CaseState, level: str | None = None) -> bool:
+    """The actor stands above `level` (default: the case's level) on the ladder, in scope.
+    At the top of the ladder the city stands "above" itself, for verifying and extensions."""
+    rank = _rank(actor, case)
+    if rank is None or not actor.covers_case:
+        return False
+    target = case.ladder.index(level) if level else case.rank
+    return rank > target or (actor.role is Role.CITY_COMMANDER and target == len(case.ladder) - 1)
+
+
+def _worker_of_the_grid(actor: ActorState) -> bool:
+    return actor.role is Role.GRID_WORKER and actor.covers_case
+
+
+def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | None:
+    """None when `actor` may take `action` on `case` now; otherwise the reason, in words."""
+    action = Action(action)
+    if case.status not in FROM_STATUSES[action]:
+        return f"A case that is {STATUS_NAMES[case.status]} cannot take '{action.value}'."
+    if not actor.covers_case and not (actor.is_reporter and action is Action.NOTE):
+        return "The case lies outside your scope."
+
+    if action is Action.NOTE:
+        return None if actor.role in HANDLER_ROLES or actor.role is Role.GRID_WORKER else _no_role(action)
+
+    if action is Action.RESOLVE:
+        if handles(actor, case):
+            return None
+        if _worker_of_the_grid(actor) and case.at_bottom and case.severity is Severity.GENERAL:
+            return None  # 就地化解: a small matter the worker settles in their own grid
+        return _not_your_level(action, case)
+
+    if action is Action.ESCALATE:
+        if case.at_top:
+            return "The case is at the top of the ladder; it cannot climb further (矛盾不上交)."
+        if handles(actor, case) or (_worker_of_the_grid(actor) and case.at_bottom):
+            return None
+        return _not_your_level(action, case)
+
+    if action is Action.TAKE_OVER:
+        return (
+            None
+            if above(actor, case) and not case.at_top
+            else ("Only a level above the case's current level takes it over (提级).")
+        )
+
+    if action is Action.HAND_DOWN:
+        if case.at_bottom:
+            return "The case is already at the lowest level."
+        return None if handles(actor, case) else _not_your_level(action, case)
+
+    if action is Action.VERIFY:
+        if above(actor, case, case.resolved_level or case.level):
+            return None
+        return "A resolution is verified by the level above the one that resolved it, or by the city."
+
+    if action is Action.REVISIT:
+        return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
+
+    if action is Action.REOPEN:
+        return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
+
+    if action is Action.SUPERVISE:
+        return (
+            None if actor.role is Role.CITY_COMMANDER else "Only the city command centre supervises (督办)."
+        )
+
+    if action is Action.REQUEST_EXTENSION:
+        if case.extension_pending:
+            return "An extension request is already waiting for a decision."
+        return None if handles(actor, case) else _not_your_level(action, case)
+
+    if action is Action.DECIDE_EXTENSION:
+        if not case.extension_pending:
+            return "There is no extension request to decide."
+        return None if above(actor, case) else "The level above the case decides its extension requests."
+
+    if action is Action.MEDIATE and case.kind is not CaseKind.DISPUTE:
+        return "Mediation is recorded for disputes only."
+
+    # accept, assign, mediate, reject, mark_duplicate: the handling level's own work.
+    return None if handles(actor, case) else _not_your_level(action, case)
+
+
+def _not_your_level(action: Action, case: CaseState) -> str:
+    return f"Only the {case.level} level handling this case (or the city) may '{action.value}' it."
+
+
+def _no_role(action: Action) -> str:
+    return f"Your role does not take '{action.value}'."
+
+
+def transition(action: Action | str, case: CaseState, payload: dict | None = None) -> Transition:
+    """The status and level after an allowed action (call `decide` first)."""
+    action = Action(action)
+    payload = payload or {}
+    status, level = case.status, case.level
+    if action is Action.ACCEPT:
+        status = Status.IN_PROGRESS
+    elif action is Action.RESOLVE:
+        status = Status.RESOLVED
+    elif action is Action.VERIFY:
+        status = Status.CLOSED if payload.get("passed") else Status.IN_PROGRESS
+    elif action is Action.REVISIT:
+        if payload.get("satisfaction") == "dissatisfied":
+            status = Status.IN_PROGRESS
+    elif action is Action.REOPEN:
+        status = Status.IN_PROGRESS
+    elif action is Action.REJECT:
+        status = Status.REJECTED
+    elif action is Action.MARK_DUPLICATE:
+        status = Status.CLOSED
+    elif action is Action.ESCALATE:
+        level = case.ladder[case.rank + 1]
+    elif action is Action.TAKE_OVER:
+        level = payload["to_level"]
+    elif action is Action.HAND_DOWN:
+        level = payload.get("to_level") or case.ladder[case.rank - 1]
+    return Transition(status=status, level=level)
+
+
+def hand_down_problem(case: CaseState, to_level: str) -> str | None:
+    """Why a case cannot be handed down to `to_level`, or None."""
+    if to_level not in case.ladder:
+        return f"{to_level!r} is not a level of the ladder ({', '.join(case.ladder)})."
+    if case.ladder.index(to_level) >= case.rank:
+        return f"Hand-down goes to a lower level than {case.level}."
+    return None
+
+
+def take_over_level(actor: ActorState, ladder: Sequence[str]) -> str:
+    """The level a take-over pulls a case up to: the actor's own."""
+    return ladder[-1] if actor.role is Role.CITY_COMMANDER else actor.level
+
+
+def allowed_actions(case: CaseState, actor: ActorState) -> list[Action]:
+    """Every action `actor` may take on `case` now (for showing the right buttons)."""
+    return [action for action in Action if decide(action, case, actor) is None]

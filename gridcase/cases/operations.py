@@ -1,0 +1,348 @@
+"""Actions on a case (DESIGN §2): one function applies any action, after the lifecycle rules
+allow it and the version matches; each action appends one event to the hash chain.
+
+The case row is locked FOR UPDATE for the whole transaction, so a human action and a sweep
+never interleave on a case: whoever locks first wins and the other sees the new version
+(the sweep skips locked rows; a human gets 409 Conflict when the sweep changed the case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from gridcase.cases.domain import CaseKind, Outcome, Severity, Status
+from gridcase.cases.events import append_event
+from gridcase.cases.lifecycle import (
+    Action,
+    ActorState,
+    CaseState,
+    decide,
+    hand_down_problem,
+    take_over_level,
+    transition,
+)
+from gridcase.cases.models import Case
+from gridcase.cases.queries import find_case
+from gridcase.errors import Conflict, Unprocessable
+from gridcase.extensions import db
+from gridcase.ladder.clock import clock_for_level, load_calendar
+from gridcase.ladder.limits import level_clock, level_rank
+from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL, Kind, notify_level, notify_user
+from gridcase.people.models import User, grid_assignments
+from gridcase.people.roles import Role
+from gridcase.people.scope import case_territory_column
+from gridcase.settings import ladder, setting, utcnow
+
+
+def case_state(case: Case) -> CaseState:
+    return CaseState(
+        status=Status(case.status),
+        level=case.level,
+        ladder=tuple(ladder()),
+        kind=CaseKind(case.kind),
+        severity=Severity(case.severity),
+        resolved_level=case.resolved_level,
+        extension_pending=case.extension_requested_days is not None,
+    )
+
+
+def covers(user: User, case: Case) -> bool:
+    """Whether the case's grid lies inside the user's scope."""
+    if user.role == Role.GRID_WORKER:
+        return bool(
+            db.session.scalar(
+                sa.select(sa.literal(True)).where(
+                    grid_assignments.c.user_id == user.id, grid_assignments.c.grid_code == case.grid_code
+                )
+            )
+        )
+    return getattr(case, case_territory_column(user.scope_level).key) == user.scope_code
+
+
+def actor_state(user: User, case: Case) -> ActorState:
+    return ActorState(
+        role=Role(user.role),
+        level=user.scope_level,
+        covers_case=covers(user, case),
+        is_reporter=case.reporter_id == user.id,
+    )
+
+
+def perform_action(
+    user: User, ref: str | int, action: str, version: int, payload: dict, now: datetime | None = None
+) -> Case:
+    """Apply `action` to the case `ref` as `user`, if `version` is still the case's version.
+
+    Raises:
+        NotFound: no such case in the user's scope.
+        Conflict: the case changed since the client read `version`.
+        Unprocessable: the state, the role or the payload does not allow the action.
+    """
+    now = now or utcnow()
+    case = find_case(user, ref, lock=True)
+    if version != case.version:
+        raise Conflict(
+            f"The case changed since you loaded it (your version {version}, now {case.version}); "
+            "reload it and try again.",
+            {"version": [f"Current version is {case.version}."]},
+        )
+    action = Action(action)
+    actor = actor_state(user, case)
+    reason = decide(action, case_state(case), actor)
+    if reason:
+        raise Unprocessable(reason, {"action": [reason]})
+    from_status, from_level = case.status, case.level
+    event_payload = _APPLY[action](case, user, actor, payload, now)
+    case.version += 1
+    case.updated_at = now
+    append_event(
+        case,
+        action=action.value,
+        at=now,
+        actor_id=user.id,
+        from_status=from_status,
+        from_level=from_level,
+        payload=event_payload,
+    )
+    return case
+
+
+# --- the clock at a level ------------------------------------------------------------------
+
+
+def enter_level(case: Case, level: str, now: datetime, limit_days: int | None = None) -> None:
+    """Move the case to `level` with a fresh clock starting now (DESIGN §3)."""
+    levels = ladder()
+    case.level = level
+    if level_rank(levels, level) > level_rank(levels, case.highest_level):
+        case.highest_level = level
+    case.level_started_at = now
+    case.extension_days = 0
+    case.extension_requested_days = None
+    case.extension_requested_by_id = None
+    case.overdue_at = None
+    case.assignee_id = None
+    restart_clock(case, now, limit_days)
+
+
+def restart_clock(case: Case, now: datetime, limit_days: int | None = None) -> None:
+    """A fresh clock at the current level from `now` (after a reopen, or entering a level)."""
+    case.level_started_at = now
+    case.overdue_at = None
+    if limit_days is None:
+        case.warn_at, case.due_at = clock_for_level(
+            case.level, now, case.category.time_limits, case.extension_days
+        )
+    else:
+        case.warn_at, case.due_at = level_clock(
+            now, limit_days, case.extension_days, load_calendar(), float(setting("GRIDCASE_WARNING_FRACTION"))
+        )
+
+
+# --- one function per action: change the case, return the event payload ---------------------
+
+
+def _accept(case, user, actor, payload, now):
+    case.status = Status.IN_PROGRESS.value
+    case.accepted_at = case.accepted_at or now
+    case.assignee_id = case.assignee_id or user.id
+    return {"note": payload.get("note", "")}
+
+
+def _assign(case, user, actor, payload, now):
+    assignee = db.session.get(User, payload["assignee_id"])
+    if assignee is None or not assignee.active or not _may_be_assigned(assignee, case):
+        raise Unprocessable(
+            "The assignee must be an active grid worker of the case's grid or a handler of its level.",
+            {"assignee_id": ["Not someone who can take this case."]},
+        )
+    case.assignee_id = assignee.id
+    notify_user(assignee.id, case, Kind.ASSIGNED, f"{case.public_number} 已分派给您：{case.title}", now)
+    return {"assignee_id": assignee.id, "assignee": assignee.display_name, "note": payload.get("note", "")}
+
+
+def _may_be_assigned(assignee: User, case: Case) -> bool:
+    if not covers(assignee, case):
+        return False
+    return assignee.role in (Role.GRID_WORKER, HANDLER_ROLE_OF_LEVEL.get(case.level))
+
+
+def _note(case, user, actor, payload, now):
+    return {"text": payload["text"]}
+
+
+def _mediate(case, user, actor, payload, now):
+    event = {"session": payload["session"]}
+    if payload.get("agreement"):
+        event["agreement"] = payload["agreement"]
+    return event
+
+
+def _resolve(case, user, actor, payload, now):
+    case.status = Status.RESOLVED.value
+    case.accepted_at = case.accepted_at or now
+    case.assignee_id = case.assignee_id or user.id
+    case.resolved_at = now
+    case.resolved_level = case.level
+    case.resolved_on_time = now <= case.due_at
+    case.resolution_outcome = Outcome(payload["outcome"]).value
+    case.resolution_summary = payload.get("summary", "")
+    return {
+        "outcome": case.resolution_outcome,
+        "summary": case.resolution_summary,
+        "on_time": case.resolved_on_time,
+    }
+
+
+def _reopen_to_handling(case: Case, now: datetime) -> None:
+    case.status = Status.IN_PROGRESS.value
+    case.reopen_count += 1
+    case.resolved_at = case.closed_at = None
+    case.resolved_level = case.resolution_outcome = case.resolution_summary = None
+    case.resolved_on_time = None
+    restart_clock(case, now)
+
+
+def _verify(case, user, actor, payload, now):
+    if payload["passed"]:
+        case.status = Status.CLOSED.value
+        case.closed_at = now
+    else:
+        _reopen_to_handling(case, now)
+        notify_level(
+            case,
+            case.level,
+            Kind.VERIFICATION_FAILED,
+            f"{case.public_number} 核查未通过，请重新办理：{payload.get('note', '')}",
+            now,
+        )
+    return {"passed": payload["passed"], "note": payload.get("note", "")}
+
+
+def _revisit(case, user, actor, payload, now):
+    case.satisfaction = payload["satisfaction"]
+    case.revisited_at = now
+    if transition(Action.REVISIT, case_state(case), payload).status is Status.IN_PROGRESS:
+        _reopen_to_handling(case, now)
+        notify_level(case, case.level, Kind.REOPENED, f"{case.public_number} 回访不满意，已重新办理", now)
+    return {"satisfaction": payload["satisfaction"], "note": payload.get("note", "")}
+
+
+def _reopen(case, user, actor, payload, now):
+    _reopen_to_handling(case, now)
+    notify_level(
+        case, case.level, Kind.REOPENED, f"{case.public_number} 已重新办理：{payload['reason']}", now
+    )
+    return {"reason": payload["reason"]}
+
+
+def _escalate(case, user, actor, payload, now):
+    target = transition(Action.ESCALATE, case_state(case)).level
+    enter_level(case, target, now)
+    case.escalation_count += 1
+    notify_level(case, target, Kind.ESCALATED, f"{case.public_number} 上报至本级：{payload['reason']}", now)
+    return {"reason": payload["reason"], "automatic": False}
+
+
+def _take_over(case, user, actor, payload, now):
+    previous = case.level
+    target = take_over_level(actor, ladder())
+    enter_level(case, target, now)
+    case.escalation_count += 1
+    case.assignee_id = user.id
+    notify_level(case, previous, Kind.TAKEN_OVER, f"{case.public_number} 已由上级提级办理", now)
+    return {"reason": payload.get("reason", ""), "to_level": target}
+
+
+def _hand_down(case, user, actor, payload, now):
+    state = case_state(case)
+    target = payload.get("to_level") or transition(Action.HAND_DOWN, state).level
+    problem = hand_down_problem(state, target)
+    if problem:
+        raise Unprocessable(problem, {"to_level": [problem]})
+    enter_level(case, target, now, limit_days=payload.get("due_days"))
+    notify_level(case, target, Kind.HANDED_DOWN, f"{case.public_number} 交办：{payload['instruction']}", now)
+    return {"to_level": target, "instruction": payload["instruction"], "due_at": case.due_at.isoformat()}
+
+
+def _reject(case, user, actor, payload, now):
+    case.status = Status.REJECTED.value
+    return {"reason": payload["reason"]}
+
+
+def _supervise(case, user, actor, payload, now):
+    case.supervised_at = case.supervised_at or now
+    notify_level(case, case.level, Kind.SUPERVISED, f"{case.public_number} 督办：{payload['note']}", now)
+    return {"note": payload["note"]}
+
+
+def _request_extension(case, user, actor, payload, now):
+    case.extension_requested_days = payload["days"]
+    case.extension_requested_by_id = user.id
+    levels = ladder()
+    above = levels[min(level_rank(levels, case.level) + 1, len(levels) - 1)]
+    notify_level(
+        case,
+        above,
+        Kind.EXTENSION_REQUESTED,
+        f"{case.public_number} 申请延期 {payload['days']} 个工作日：{payload['reason']}",
+        now,
+    )
+    return {"days": payload["days"], "reason": payload["reason"]}
+
+
+def _decide_extension(case, user, actor, payload, now):
+    days, requester = case.extension_requested_days, case.extension_requested_by_id
+    case.extension_requested_days = None
+    case.extension_requested_by_id = None
+    if payload["approved"]:
+        case.extension_days += days
+        case.overdue_at = None
+        case.warn_at, case.due_at = clock_for_level(
+            case.level, case.level_started_at, case.category.time_limits, case.extension_days
+        )
+    if requester:
+        verdict = "已批准" if payload["approved"] else "未批准"
+        notify_user(requester, case, Kind.EXTENSION_DECIDED, f"{case.public_number} 延期申请{verdict}", now)
+    return {
+        "approved": payload["approved"],
+        "days": days,
+        "note": payload.get("note", ""),
+        "due_at": case.due_at.isoformat(),
+    }
+
+
+def _mark_duplicate(case, user, actor, payload, now):
+    original = find_case(user, payload["original"])
+    if original.id == case.id or original.duplicate_of_id is not None:
+        raise Unprocessable(
+            "The original must be another case that is not itself a duplicate.",
+            {"original": ["Choose the first case of this matter."]},
+        )
+    case.status = Status.CLOSED.value
+    case.closed_at = now
+    case.duplicate_of_id = original.id
+    return {"original_id": original.id, "original": original.public_number}
+
+
+_APPLY: dict[Action, Callable[[Case, User, ActorState, dict, datetime], dict]] = {
+    Action.ACCEPT: _accept,
+    Action.ASSIGN: _assign,
+    Action.NOTE: _note,
+    Action.MEDIATE: _mediate,
+    Action.RESOLVE: _resolve,
+    Action.VERIFY: _verify,
+    Action.REVISIT: _revisit,
+    Action.REOPEN: _reopen,
+    Action.ESCALATE: _escalate,
+    Action.TAKE_OVER: _take_over,
+    Action.HAND_DOWN: _hand_down,
+    Action.REJECT: _reject,
+    Action.SUPERVISE: _supervise,
+    Action.REQUEST_EXTENSION: _request_extension,
+    Action.DECIDE_EXTENSION: _decide_extension,
+    Action.MARK_DUPLICATE: _mark_duplicate,
+}

@@ -1,0 +1,68 @@
+"""The scheduler process (`flask --app wsgi gridcase scheduler`): runs the sweep every minute.
+
+It is its own process, never inside web workers (DESIGN §6). Every host may run one: the sweep's
+advisory lock lets one of them work per minute and the others find nothing to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from gridcase.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def run_sweep_job(app: Flask) -> None:
+    """One sweep in its own transaction; a failure is logged and the next minute tries again."""
+    from gridcase.ladder.sweep import sweep
+
+    with app.app_context():
+        try:
+            report = sweep()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("The sweep failed; it will run again at the next interval.")
+            return
+        finally:
+            db.session.remove()
+        if report.ran and (report.escalated or report.marked_overdue):
+            for line in report.lines():
+                log.info(line)
+
+
+def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone=app.config["GRIDCASE_TIMEZONE"])
+    scheduler.add_job(
+        run_sweep_job,
+        IntervalTrigger(seconds=interval_seconds),
+        args=[app],
+        id="sweep",
+        max_instances=1,  # a slow sweep is never overlapped by the next one in this process
+        coalesce=True,  # after a pause, run once, not once per missed minute
+        misfire_grace_time=int(interval_seconds) * 5 or 5,
+        next_run_time=None,
+    )
+    return scheduler
+
+
+def run_scheduler(app: Flask, interval_seconds: float) -> None:
+    """Sweep once now, then every `interval_seconds`, until SIGTERM or Ctrl-C."""
+    scheduler = build_scheduler(app, interval_seconds)
+
+    def stop(signum, frame):
+        log.info("Scheduler stopping (signal %s).", signum)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("Scheduler started: sweep every %s s.", interval_seconds)
+    run_sweep_job(app)  # catch up at once after downtime
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

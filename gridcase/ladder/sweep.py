@@ -1,0 +1,136 @@
+"""The escalation sweep (DESIGN §3): overdue cases climb one level; at the top they are marked
+overdue and put under 督办 with a red alert, and climb no further (矛盾不上交).
+
+Safe with many processes and hosts:
+- a transaction-scoped advisory lock elects one sweeper; any other sweep at the same moment
+  returns at once and does nothing;
+- rows are taken FOR UPDATE SKIP LOCKED, so a case a person is acting on is left alone this
+  time, and PostgreSQL re-checks the WHERE clause on rows changed since the query began, so a
+  case resolved meanwhile is left alone too;
+- the new level's clock starts at the sweep's moment, so no case can climb twice in one sweep,
+  and after downtime the next sweeps catch up one level each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gridcase.cases.domain import Status
+from gridcase.cases.events import append_event
+from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
+from gridcase.cases.models import Case
+from gridcase.cases.operations import enter_level
+from gridcase.extensions import db
+from gridcase.ladder.limits import level_above
+from gridcase.notifications.inbox import Kind, notify_level
+from gridcase.settings import ladder, utcnow
+from gridcase.stats.alerts import raise_case_alert
+from gridcase.stats.models import AlertKind
+
+# pg_advisory_xact_lock key of the sweeper election ("gridcase" in ASCII, as a bigint).
+SWEEP_LOCK_KEY = int.from_bytes(b"gridcase", "big") & 0x7FFFFFFFFFFFFFFF
+# Cases handled per sweep; the rest wait for the next sweep a minute later.
+SWEEP_BATCH = 5000
+
+
+@dataclass
+class SweepReport:
+    at: datetime
+    sweep_id: str
+    ran: bool = True  # False: another sweeper held the lock
+    escalated: list[tuple[str, str, str]] = field(default_factory=list)  # (number, from, to)
+    marked_overdue: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if not self.ran:
+            return [f"Sweep at {self.at.isoformat()}: another sweeper is running; nothing done."]
+        lines = [
+            f"Sweep at {self.at.isoformat()}: {len(self.escalated)} escalated, "
+            f"{len(self.marked_overdue)} marked overdue at the top level."
+        ]
+        lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
+        lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
+        return lines
+
+
+def sweep(at: datetime | None = None) -> SweepReport:
+    """One sweep as if at `at` (default now), in the caller's transaction; the caller commits."""
+    at = at or utcnow()
+    report = SweepReport(at=at, sweep_id=uuid.uuid4().hex[:12])
+    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK_KEY))):
+        report.ran = False
+        return report
+    levels = ladder()
+    due = db.session.scalars(
+        sa.select(Case)
+        .where(
+            Case.status.in_([Status.PENDING.value, Status.IN_PROGRESS.value]),
+            Case.due_at <= at,
+            Case.overdue_at.is_(None),
+        )
+        .order_by(Case.due_at, Case.id)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True, of=Case)
+        .options(so.lazyload(Case.reporter), so.lazyload(Case.assignee))
+    ).all()
+    for case in due:
+        above = level_above(levels, case.level) if case.level in levels else None
+        if above is None:
+            _mark_overdue(case, at, report)
+        else:
+            _escalate(case, above, at, report)
+        case.version += 1
+        case.updated_at = at
+    db.session.flush()
+    return report
+
+
+def _escalate(case: Case, above: str, at: datetime, report: SweepReport) -> None:
+    from_status, from_level = case.status, case.level
+    overdue_since = case.due_at
+    enter_level(case, above, at)
+    case.escalation_count += 1
+    append_event(
+        case,
+        action=SYSTEM_ESCALATE,
+        at=at,
+        actor_id=None,
+        from_status=from_status,
+        from_level=from_level,
+        payload={"reason": "overdue", "overdue_since": overdue_since.isoformat(), "sweep": report.sweep_id},
+    )
+    notify_level(
+        case, above, Kind.ESCALATED, f"{case.public_number} 超期未办结，已自动升级至本级：{case.title}", at
+    )
+    report.escalated.append((case.public_number, from_level, above))
+
+
+def _mark_overdue(case: Case, at: datetime, report: SweepReport) -> None:
+    case.overdue_at = at
+    case.supervised_at = case.supervised_at or at
+    append_event(
+        case,
+        action=SYSTEM_OVERDUE,
+        at=at,
+        actor_id=None,
+        from_status=case.status,
+        from_level=case.level,
+        payload={
+            "reason": "overdue at the top level",
+            "due_at": case.due_at.isoformat(),
+            "sweep": report.sweep_id,
+        },
+    )
+    raise_case_alert(
+        case,
+        AlertKind.TOP_OVERDUE,
+        f"{case.public_number} 在{case.level}级超期未办结（督办）：{case.title}",
+        at,
+    )
+    notify_level(case, case.level, Kind.OVERDUE, f"{case.public_number} 已超期，列入督办：{case.title}", at)
+    report.marked_overdue.append(case.public_number)

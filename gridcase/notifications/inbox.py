@@ -1,0 +1,93 @@
+"""Sending notifications (set-based: one INSERT … SELECT per event) and reading the inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from gridcase.cases.models import Case
+from gridcase.errors import NotFound
+from gridcase.extensions import db
+from gridcase.notifications.models import Notification
+from gridcase.people.models import User
+from gridcase.people.roles import Role
+from gridcase.territory.models import ANCESTOR_COLUMNS, RegionLevel
+
+# The role that handles cases at each ladder level.
+HANDLER_ROLE_OF_LEVEL = {
+    "community": Role.COMMUNITY_MEDIATOR,
+    "township": Role.TOWNSHIP_COORDINATOR,
+    "district": Role.DISTRICT_COORDINATOR,
+    "city": Role.CITY_COMMANDER,
+}
+
+
+class Kind(StrEnum):
+    NEW_CASE = "new_case"  # a case arrived at your level
+    ESCALATED = "escalated"  # 上报/自动升级 to your level
+    HANDED_DOWN = "handed_down"  # 交办 to your level
+    TAKEN_OVER = "taken_over"  # 提级 away from your level
+    EXTENSION_DECIDED = "extension_decided"
+    EXTENSION_REQUESTED = "extension_requested"
+    VERIFICATION_FAILED = "verification_failed"
+    SUPERVISED = "supervised"  # 督办
+    OVERDUE = "overdue"  # overdue at the top of the ladder
+    ASSIGNED = "assigned"
+    REOPENED = "reopened"
+
+
+def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime) -> None:
+    """Tell every active handler of `level` whose scope holds the case."""
+    role = HANDLER_ROLE_OF_LEVEL.get(level)
+    if role is None:
+        return
+    node_code = getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)])
+    recipients = sa.select(
+        User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
+    ).where(User.role == role.value, User.scope_code == node_code, User.active)
+    db.session.execute(
+        sa.insert(Notification).from_select(
+            ["user_id", "case_id", "kind", "message", "created_at"], recipients
+        )
+    )
+
+
+def notify_user(user_id: int, case: Case, kind: Kind, message: str, at: datetime) -> None:
+    db.session.add(
+        Notification(user_id=user_id, case_id=case.id, kind=kind.value, message=message[:500], created_at=at)
+    )
+
+
+def inbox(user: User, unread_only: bool = False, limit: int = 50) -> tuple[list[Notification], int]:
+    """The user's latest notifications and the number unread."""
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    items = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    unread = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+    return items, unread
+
+
+def mark_read(user: User, notification_id: int | None, at: datetime) -> int:
+    """Mark one notification (or, with None, all) of the user as read; returns how many.
+
+    Raises:
+        NotFound: the notification is not the user's.
+    """
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        owned = db.session.scalar(
+            sa.select(Notification.id).where(
+                Notification.id == notification_id, Notification.user_id == user.id
+            )
+        )
+        if owned is None:
+            raise NotFound(f"No notification {notification_id}.")
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=at)).rowcount

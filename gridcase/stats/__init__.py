@@ -1,0 +1,1 @@
+"""Indicators and risk alerts for the command centre, as set-based SQL."""
