@@ -28,6 +28,7 @@ from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
 from gridcase.errors import Conflict, Unprocessable
 from gridcase.extensions import db
+from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import clock_for_level, load_calendar
 from gridcase.ladder.limits import level_clock, level_rank
 from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL, Kind, notify_level, notify_user
@@ -113,7 +114,9 @@ def perform_action(
 # --- the clock at a level ------------------------------------------------------------------
 
 
-def enter_level(case: Case, level: str, now: datetime, limit_days: int | None = None) -> None:
+def enter_level(
+    case: Case, level: str, now: datetime, limit_days: int | None = None, calendar: WorkCalendar | None = None
+) -> None:
     """Move the case to `level` with a fresh clock starting now (DESIGN §3)."""
     levels = ladder()
     case.level = level

@@ -47,8 +47,7 @@ def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
         id="sweep",
         max_instances=1,  # a slow sweep is never overlapped by the next one in this process
         coalesce=True,  # after a pause, run once, not once per missed minute
-        misfire_grace_time=int(interval_seconds) * 5 or 5,
-        next_run_time=None,
+        misfire_grace_time=max(int(interval_seconds) * 5, 5),
     )
     return scheduler
 

@@ -13,6 +13,7 @@ Safe with many processes and hosts:
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
 from gridcase.cases.models import Case
 from gridcase.cases.operations import enter_level
 from gridcase.extensions import db
+from gridcase.ladder.calendar import WorkCalendar
+from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.settings import ladder, utcnow
@@ -61,11 +64,13 @@ class SweepReport:
 def sweep(at: datetime | None = None) -> SweepReport:
     """One sweep as if at `at` (default now), in the caller's transaction; the caller commits."""
     at = at or utcnow()
-    report = SweepReport(at=at, sweep_id=uuid.uuid4().hex[:12])
+    # The process id in the sweep id tells, in the event log, which scheduler did the work.
+    report = SweepReport(at=at, sweep_id=f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
     if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK_KEY))):
         report.ran = False
         return report
     levels = ladder()
+    calendar = load_calendar()
     due = db.session.scalars(
         sa.select(Case)
         .where(
@@ -83,17 +88,17 @@ def sweep(at: datetime | None = None) -> SweepReport:
         if above is None:
             _mark_overdue(case, at, report)
         else:
-            _escalate(case, above, at, report)
+            _escalate(case, above, at, report, calendar)
         case.version += 1
         case.updated_at = at
     db.session.flush()
     return report
 
 
-def _escalate(case: Case, above: str, at: datetime, report: SweepReport) -> None:
+def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calendar: WorkCalendar) -> None:
     from_status, from_level = case.status, case.level
     overdue_since = case.due_at
-    enter_level(case, above, at)
+    enter_level(case, above, at, calendar=calendar)
     case.escalation_count += 1
     append_event(
         case,

@@ -1,0 +1,201 @@
+"""Races: people act on cases while two real scheduler processes sweep the same cases.
+
+Afterwards every case must have made only transitions the rules allow, each from the state
+the previous event left (no lost update), no case may have climbed twice in one sweep, and
+every hash chain must verify.
+"""
+
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from gridcase.cases.domain import CaseKind, Severity, Status
+from gridcase.cases.events import verify_chain
+from gridcase.cases.intake import create_case
+from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE, Action, CaseState, transition
+from gridcase.cases.models import Case, CaseEvent
+from gridcase.demo import DEMO_PASSWORD
+from gridcase.extensions import db
+from gridcase.ladder.limits import level_above
+from gridcase.ladder.models import CalendarDay
+from gridcase.people.models import User
+from gridcase.settings import local_tz, utcnow
+from tests.helpers import case_payload, delete_committed_cases
+
+ROOT = Path(__file__).resolve().parents[2]
+LADDER = ("community", "township", "city")
+CASES = 24
+SECONDS = 6
+HUMAN_ACTIONS = {
+    "accept": {},
+    "resolve": {"outcome": "explained"},
+    "escalate": {"reason": "竞争测试"},
+    "take_over": {"reason": "竞争测试"},
+    "note": {"text": "竞争测试"},
+    "hand_down": {"instruction": "竞争测试"},
+}
+
+
+def _start_scheduler(log_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "GRIDCASE_ENV": "testing",
+        # Zero-day limits: every sweep finds the cases due again, so sweeps keep competing.
+        "GRIDCASE_TIME_LIMITS": json.dumps({"community": 0, "township": 0, "district": 0, "city": 0}),
+    }
+    flask = Path(sys.executable).with_name("flask")
+    return subprocess.Popen(
+        [str(flask), "--app", "wsgi", "gridcase", "scheduler", "--interval", "0.3"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture
+def overdue_cases(app):
+    """Cases overdue at the community level, and today and tomorrow made working days
+    (so zero-day limits fall due at once even when the suite runs on a weekend)."""
+    with app.app_context():
+        worker = db.session.scalar(sa.select(User).where(User.username == "demo-worker"))
+        long_ago = utcnow() - timedelta(days=40)
+        ids = [
+            create_case(
+                worker, case_payload(worker.scope_code, category="E0105", title=f"竞争{i}"), now=long_ago
+            ).case.id
+            for i in range(CASES)
+        ]
+        today = utcnow().astimezone(local_tz()).date()
+        saved = {d: db.session.get(CalendarDay, d) for d in (today, today + timedelta(days=1))}
+        saved = {d: (row.working, row.name, row.year) if row else None for d, row in saved.items()}
+        for day in saved:
+            db.session.merge(CalendarDay(day=day, working=True, name="race test", year=day.year))
+        db.session.commit()
+    yield ids
+    delete_committed_cases(app, ids)
+    with app.app_context():
+        for day, original in saved.items():
+            row = db.session.get(CalendarDay, day)
+            if original is None:
+                db.session.delete(row)
+            else:
+                row.working, row.name, row.year = original
+        db.session.commit()
+
+
+def _token(client, username: str) -> str:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    return response.json["access_token"]
+
+
+@pytest.mark.committing
+@pytest.mark.slow
+def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tmp_path):
+    client = app.test_client()
+    tokens = [
+        _token(client, name) for name in ("demo-worker", "demo-community", "demo-township", "demo-city")
+    ]
+    statuses: Counter = Counter()
+    stop = threading.Event()
+
+    def person(seed: int) -> None:
+        rng = random.Random(seed)
+        http = app.test_client()
+        while not stop.is_set():
+            headers = {"Authorization": f"Bearer {rng.choice(tokens)}"}
+            case_id = rng.choice(overdue_cases)
+            case = http.get(f"/api/v1/cases/{case_id}", headers=headers).json
+            choices = [a for a in case["allowed_actions"] if a in HUMAN_ACTIONS]
+            if not choices:
+                continue
+            action = rng.choice(choices)
+            response = http.post(
+                f"/api/v1/cases/{case_id}/actions",
+                json={"action": action, "version": case["version"], **HUMAN_ACTIONS[action]},
+                headers=headers,
+            )
+            statuses[response.status_code] += 1
+
+    schedulers = [_start_scheduler(tmp_path / f"scheduler-{n}.log") for n in (1, 2)]
+    people = [threading.Thread(target=person, args=(seed,)) for seed in range(6)]
+    try:
+        time.sleep(1.5)  # let both schedulers boot and start sweeping
+        for thread in people:
+            thread.start()
+        time.sleep(SECONDS)
+    finally:
+        stop.set()
+        for thread in people:
+            thread.join()
+        for process in schedulers:
+            process.terminate()
+        for process in schedulers:
+            process.wait(timeout=30)
+
+    logs = "\n".join(p.read_text() for p in tmp_path.glob("scheduler-*.log"))
+    assert "Traceback" not in logs, logs
+    assert set(statuses) <= {200, 409}, statuses  # never a 500, never a refused stale state
+    assert statuses[200] > 0
+
+    with app.app_context():
+        events = db.session.scalars(
+            sa.select(CaseEvent)
+            .where(CaseEvent.case_id.in_(overdue_cases))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        ).all()
+        cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(overdue_cases)))}
+        by_case: dict[int, list[CaseEvent]] = {}
+        for event in events:
+            by_case.setdefault(event.case_id, []).append(event)
+
+        sweeps = Counter()
+        for case_id, chain in by_case.items():
+            _assert_replays(chain)
+            for event in chain:
+                if event.action == SYSTEM_ESCALATE:
+                    sweeps[(case_id, event.payload["sweep"])] += 1
+            case = cases[case_id]
+            assert case.version == len(chain)
+            assert (case.status, case.level) == (chain[-1].to_status, chain[-1].to_level)
+        assert sweeps, "the schedulers escalated nothing"
+        assert max(sweeps.values()) == 1, "a case climbed twice in one sweep"
+        checked, broken = verify_chain()
+        assert broken == [] and checked >= CASES
+    print(
+        f"\nrace: responses {dict(statuses)}, automatic escalations {len(sweeps)}, "
+        f"sweeping processes {len({s.split('-')[0] for _, s in sweeps})}"
+    )
+
+
+def _assert_replays(chain: list[CaseEvent]) -> None:
+    """Each event starts where the previous one ended and moves as the rules say."""
+    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+    for previous, event in itertools.pairwise(chain):
+        assert (event.from_status, event.from_level) == (previous.to_status, previous.to_level), event.action
+        if event.action == SYSTEM_ESCALATE:
+            assert event.to_level == level_above(LADDER, event.from_level)
+            assert event.to_status == event.from_status
+        elif event.action == SYSTEM_OVERDUE:
+            assert event.from_level == LADDER[-1] and event.to_level == LADDER[-1]
+        else:
+            state = CaseState(
+                status=Status(event.from_status),
+                level=event.from_level,
+                ladder=LADDER,
+                kind=CaseKind.INCIDENT,
+                severity=Severity.GENERAL,
+            )
+            expected = transition(Action(event.action), state, event.payload)
+            assert (event.to_status, event.to_level) == (expected.status.value, expected.level), event.action
