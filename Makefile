@@ -44,7 +44,7 @@ db: setup
 	@bash scripts/localdb.sh start
 
 migrate: db
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 
 lock: ## Re-resolve requirements.in into requirements.lock (then review the diff).
 	rm -rf /tmp/gridcase-lock && python3 -m venv /tmp/gridcase-lock
