@@ -9,7 +9,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format bench setup db migrate demo lock clean-db
+.PHONY: run test lint format bench setup db migrate demo lock clean-db translations screenshots
 
 run: migrate ## Start the web app and the scheduler on $PORT with the demo city.
 	$(FLASK) gridcase load-demo
@@ -30,11 +30,27 @@ format: setup
 bench: migrate ## Benchmarks under bench/, reported as ratios against a baseline of the same run.
 	$(PY) -m bench
 
-setup: $(VENV)/.installed
-	@bash scripts/system-deps.sh server browser
+ASSETS := gridcase/web/static/vendor/.installed
+TRANSLATIONS := gridcase/translations/zh/LC_MESSAGES/messages.mo
+
+setup: $(VENV)/.installed $(ASSETS) $(TRANSLATIONS)
+	@bash scripts/system-deps.sh server browser assets
+
+# Front-end libraries from the npm registry, served by the app (no CDN).
+$(ASSETS): package-lock.json scripts/assets.sh
+	@bash scripts/system-deps.sh assets
+	@bash scripts/assets.sh
+	@touch $@
+
+$(TRANSLATIONS): gridcase/translations/zh/LC_MESSAGES/messages.po $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -d gridcase/translations >/dev/null
+
+translations: ## Re-extract page texts and rebuild the Chinese catalogue from scripts/translations_zh.py.
+	$(PY) scripts/translations_zh.py
+	$(VENV)/bin/pybabel compile -d gridcase/translations
 
 $(VENV)/.installed: requirements.lock
-	@bash scripts/system-deps.sh server browser
+	@bash scripts/system-deps.sh server browser assets
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.lock
@@ -44,7 +60,7 @@ db: setup
 	@bash scripts/localdb.sh start
 
 migrate: db
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 
 lock: ## Re-resolve requirements.in into requirements.lock (then review the diff).
 	rm -rf /tmp/gridcase-lock && python3 -m venv /tmp/gridcase-lock

@@ -100,12 +100,71 @@ class Config:
     GRIDCASE_HOTSPOT_COUNT = _env_int("GRIDCASE_HOTSPOT_COUNT", 3)
     GRIDCASE_HOTSPOT_DAYS = _env_int("GRIDCASE_HOTSPOT_DAYS", 7)
     GRIDCASE_REPEAT_PARTY_COUNT = _env_int("GRIDCASE_REPEAT_PARTY_COUNT", 2)
+    # The scheduler refreshes the indicator rollups and scans for alerts this often; exports
+    # of cases stop at this many rows (a clear 422 beyond: narrow the filters).
+    GRIDCASE_STATS_SECONDS = _env_int("GRIDCASE_STATS_SECONDS", 60)
+    GRIDCASE_EXPORT_MAX_ROWS = _env_int("GRIDCASE_EXPORT_MAX_ROWS", 100_000)
 
     # None: werkzeug's default (scrypt). Tests use a cheap method to stay fast.
     GRIDCASE_PASSWORD_METHOD: str | None = None
 
     # Bearer tokens of the JSON API.
     GRIDCASE_TOKEN_TTL_SECONDS = _env_int("GRIDCASE_TOKEN_TTL_SECONDS", 8 * 3600)
+
+    # Open311 GeoReport v2 (/open311/v2/): jurisdiction_id → the city code it covers.
+    GRIDCASE_OPEN311_JURISDICTIONS = _env_json(
+        "GRIDCASE_OPEN311_JURISDICTIONS", {"zhuji.gov.cn": "330681000000"}
+    )
+    GRIDCASE_OPEN311_CONTACT = _env(
+        "GRIDCASE_OPEN311_CONTACT", "Ask the city's gridcase administrator (系统管理员) for help."
+    )
+    GRIDCASE_OPEN311_KEY_SERVICE = _env(
+        "GRIDCASE_OPEN311_KEY_SERVICE",
+        "API keys are issued by the city's gridcase administrator (gridcase create-open311-client).",
+    )
+
+    # Webhooks: the scheduler sends the outbox every GRIDCASE_WEBHOOK_SECONDS; a failed attempt
+    # waits base × 2^(n-1) seconds (at most the cap); a delivery is given up after MAX_ATTEMPTS;
+    # a subscriber failing PAUSE_AFTER attempts in a row is paused until an admin resumes it.
+    GRIDCASE_WEBHOOK_SECONDS = _env_float("GRIDCASE_WEBHOOK_SECONDS", 5.0)
+    GRIDCASE_WEBHOOK_TIMEOUT_SECONDS = _env_float("GRIDCASE_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+    GRIDCASE_WEBHOOK_BACKOFF_BASE_SECONDS = _env_float("GRIDCASE_WEBHOOK_BACKOFF_BASE_SECONDS", 30.0)
+    GRIDCASE_WEBHOOK_BACKOFF_CAP_SECONDS = _env_float("GRIDCASE_WEBHOOK_BACKOFF_CAP_SECONDS", 3600.0)
+    GRIDCASE_WEBHOOK_MAX_ATTEMPTS = _env_int("GRIDCASE_WEBHOOK_MAX_ATTEMPTS", 10)
+    GRIDCASE_WEBHOOK_PAUSE_AFTER = _env_int("GRIDCASE_WEBHOOK_PAUSE_AFTER", 20)
+    GRIDCASE_WEBHOOK_BATCH = _env_int("GRIDCASE_WEBHOOK_BATCH", 200)
+
+    # Web pages: session cookie, idle timeout, CSRF, languages.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True outside development and tests (ProductionConfig)
+    SESSION_COOKIE_NAME = "gridcase_session"
+    GRIDCASE_IDLE_MINUTES = _env_int("GRIDCASE_IDLE_MINUTES", 30)
+    # CSRF tokens last as long as the session: a case saved offline may wait hours to be sent.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    GRIDCASE_LOCALES = ["zh", "en"]
+    # Base map tiles: empty means none (grid polygons alone, for intranets without a tile
+    # server). GRIDCASE_TILE_CRS is wgs84 or gcj02 (then points are shifted for display).
+    GRIDCASE_TILE_URL = _env("GRIDCASE_TILE_URL", "")
+    GRIDCASE_TILE_ATTRIBUTION = _env("GRIDCASE_TILE_ATTRIBUTION", "")
+    GRIDCASE_TILE_CRS = _env("GRIDCASE_TILE_CRS", "wgs84")
+    # Photos: at most this many per case, each at most this many bytes before processing.
+    GRIDCASE_MAX_ATTACHMENTS = 9
+    GRIDCASE_MAX_PHOTO_BYTES = _env_int("GRIDCASE_MAX_PHOTO_BYTES", 12 * 1024 * 1024)
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "text/javascript",
+        "application/json",
+        "application/geo+json",
+        "application/manifest+json",
+        "image/svg+xml",
+    ]
+    COMPRESS_ALGORITHM = ["gzip"]
 
     # flask-smorest / OpenAPI
     API_TITLE = "gridcase"
@@ -133,6 +192,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
 
     @classmethod
     def check(cls) -> None:

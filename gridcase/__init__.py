@@ -38,7 +38,9 @@ def create_app(config: object | str | None = None) -> Flask:
     from gridcase.errors import register_error_handlers
     from gridcase.extensions import db, migrate
     from gridcase.health import blp as health_blp
+    from gridcase.open311.views import blp as open311_blp
     from gridcase.people.privacy import PersonalDataCipher
+    from gridcase.web import register_web
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -46,7 +48,9 @@ def create_app(config: object | str | None = None) -> Flask:
         app.config["GRIDCASE_DATA_KEY"], app.config["GRIDCASE_LOOKUP_KEY"]
     )
     register_api(app)
+    register_web(app)
     app.register_blueprint(health_blp)
+    app.register_blueprint(open311_blp)
     register_error_handlers(app)
     register_cli(app)
     return app

@@ -106,15 +106,20 @@ def create_user_command(username, role, scope_code, display_name, grid_codes, pa
 
 
 @gridcase_cli.command("load-demo")
-def load_demo_command() -> None:
+@click.option("--cases/--no-cases", default=True, show_default=True, help="Add half a year of example cases.")
+def load_demo_command(cases: bool) -> None:
     """Load the reference data and the demo city (诸暨市) with its demo logins. Safe to re-run."""
     from gridcase.demo import load_demo
+    from gridcase.demo_cases import load_demo_cases
 
     try:
         lines = load_demo()
     except ImportRejected as exc:
         _fail(exc.message, exc.problems)
     db.session.commit()
+    if cases:
+        lines.append(load_demo_cases())
+        db.session.commit()
     for line in lines:
         click.echo(line)
 
@@ -183,6 +188,76 @@ def scheduler_command(interval: float | None) -> None:
     from gridcase.ladder.scheduler import run_scheduler
 
     run_scheduler(current_app._get_current_object(), interval or current_app.config["GRIDCASE_SWEEP_SECONDS"])
+
+
+@gridcase_cli.command("create-open311-client")
+@click.argument("name")
+@click.option("--jurisdiction", help="Its jurisdiction_id (default: the only one configured).")
+def create_open311_client_command(name: str, jurisdiction: str | None) -> None:
+    """Let another system post Open311 requests; prints its API key once (only a hash is kept)."""
+    from gridcase.open311.clients import create_client
+
+    try:
+        client, api_key = create_client(name, jurisdiction)
+    except GridcaseError as exc:
+        _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
+    db.session.commit()
+    click.echo(
+        f"Open311 client {client.name!r} created for {client.jurisdiction_id}; "
+        f"its requests are reported as {client.user.username}."
+    )
+    click.echo("API key (shown this once; only its hash is stored):")
+    click.echo(api_key)
+
+
+@gridcase_cli.command("list-open311-clients")
+def list_open311_clients_command() -> None:
+    """List the Open311 clients: name, jurisdiction, active, last used."""
+    from gridcase.open311.clients import list_clients
+
+    for client in list_clients():
+        state = "active" if client.active else "disabled"
+        used = client.last_used_at.isoformat(timespec="seconds") if client.last_used_at else "never used"
+        click.echo(f"{client.name}\t{client.jurisdiction_id}\t{state}\t{used}")
+
+
+@gridcase_cli.command("set-open311-client")
+@click.argument("name")
+@click.option("--active/--disabled", required=True, help="Allow or refuse the client's api_key.")
+def set_open311_client_command(name: str, active: bool) -> None:
+    """Enable or disable an Open311 client's API key."""
+    from gridcase.open311.clients import set_client_active
+
+    try:
+        client = set_client_active(name, active)
+    except GridcaseError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Open311 client {client.name!r} is now {'active' if active else 'disabled'}.")
+
+
+@gridcase_cli.command("refresh-stats")
+@click.option("--full", is_flag=True, help="Rebuild every rollup row from all cases (minutes at millions).")
+def refresh_stats_command(full: bool) -> None:
+    """Bring the indicator rollups up to date (the scheduler does it every minute)."""
+    from gridcase.stats.rollups import refresh_rollups
+
+    report = refresh_rollups(full=full)
+    db.session.commit()
+    click.echo(report.line())
+
+
+@gridcase_cli.command("scan-alerts")
+@click.option(
+    "--at", "at", help="Scan as if at this ISO 8601 time (default: now); local time when no offset."
+)
+def scan_alerts_command(at: str | None) -> None:
+    """Raise and extend hotspot and repeat-party alerts (the scheduler does it every minute)."""
+    from gridcase.stats.alerts import scan_alerts
+
+    report = scan_alerts(_parse_moment(at) if at else None)
+    db.session.commit()
+    click.echo(report.line())
 
 
 def register_cli(app: Flask) -> None:

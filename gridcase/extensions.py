@@ -2,9 +2,12 @@
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import Babel
+from flask_compress import Compress
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 # Stable constraint names, so Alembic can find and alter them later.
 NAMING_CONVENTION = {
@@ -23,3 +26,6 @@ class Base(so.DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
+csrf = CSRFProtect()
+babel = Babel()
+compress = Compress()

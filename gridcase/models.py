@@ -1,8 +1,17 @@
 """Imports every model module, so that the metadata knows all tables (for Alembic and tests)."""
 
-from gridcase.cases.models import Case, CaseEvent, CaseNumberCounter, CaseParty, Category  # noqa: F401
+from gridcase.cases.models import (  # noqa: F401
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseParty,
+    Category,
+)
 from gridcase.ladder.models import CalendarDay  # noqa: F401
 from gridcase.notifications.models import Notification  # noqa: F401
+from gridcase.open311.models import Open311Client, Open311Request  # noqa: F401
 from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
 from gridcase.stats.models import Alert, alert_cases  # noqa: F401
 from gridcase.territory.models import Region  # noqa: F401
+from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401

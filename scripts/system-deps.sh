@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages gridcase needs, only those missing.
 #
-#   scripts/system-deps.sh [server|browser]...
+#   scripts/system-deps.sh [server|browser|assets]...
 #
 #   server   PostgreSQL + PostGIS for the project-local cluster (skipped when DATABASE_URL is set)
 #   browser  Chromium for the browser tests
+#   assets   Node.js and npm, to install the front-end libraries from the npm registry
 #
 # As root it runs apt-get itself; otherwise it names the one command to run and fails.
 set -euo pipefail
@@ -35,6 +36,9 @@ for part in "$@"; do
       command -v chromium >/dev/null 2>&1 || missing+=(chromium)
       # CJK glyphs for screenshots and layout checks of the Chinese pages.
       [ -d /usr/share/fonts/opentype/noto ] || fc-list 2>/dev/null | grep -qi 'CJK' || missing+=(fonts-noto-cjk)
+      ;;
+    assets)
+      command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
       ;;
     *) echo "system-deps: unknown part '$part'" >&2; exit 2 ;;
   esac

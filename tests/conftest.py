@@ -48,7 +48,7 @@ def app():
         _reset_schema()
         from flask_migrate import upgrade
 
-        upgrade(revision="heads")
+        upgrade()
         from gridcase.demo import load_demo
 
         load_demo()

@@ -50,16 +50,34 @@ def case_payload(grid_code: str, **overrides) -> dict:
 
 
 def delete_committed_cases(app, ids) -> None:
-    """Remove cases a concurrency test had to commit, with everything that points at them.
-    The event log refuses DELETE, so its trigger is bypassed for this clean-up only."""
+    """Remove cases a concurrency or browser test had to commit, with every row that points at
+    them (found from the foreign keys, so new tables are covered). The event log refuses
+    DELETE, so its trigger is bypassed for this clean-up only."""
     ids = [i for i in ids if i is not None]
+    if not ids:
+        return
     with app.app_context(), db.engine.begin() as connection:
-        run = lambda sql: connection.execute(sa.text(sql), {"ids": ids})  # noqa: E731
-        run("DELETE FROM notifications WHERE case_id = ANY(:ids)")
-        run("DELETE FROM alerts WHERE id IN (SELECT alert_id FROM alert_cases WHERE case_id = ANY(:ids))")
-        run("DELETE FROM alert_cases WHERE case_id = ANY(:ids)")
+        referencing = connection.execute(
+            sa.text(
+                """
+                SELECT c.conrelid::regclass::text, a.attname
+                FROM pg_constraint c
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                WHERE c.contype = 'f' AND c.confrelid = 'cases'::regclass AND c.conrelid <> 'cases'::regclass
+                """
+            )
+        ).all()
+        connection.execute(
+            sa.text(
+                "DELETE FROM alerts WHERE id IN (SELECT alert_id FROM alert_cases WHERE case_id = ANY(:ids))"
+            ),
+            {"ids": ids},
+        )
         connection.execute(sa.text("ALTER TABLE case_events DISABLE TRIGGER case_events_no_change"))
-        run("DELETE FROM case_events WHERE case_id = ANY(:ids)")
+        for table, column in referencing:
+            connection.execute(sa.text(f'DELETE FROM {table} WHERE "{column}" = ANY(:ids)'), {"ids": ids})
         connection.execute(sa.text("ALTER TABLE case_events ENABLE TRIGGER case_events_no_change"))
-        run("DELETE FROM case_parties WHERE case_id = ANY(:ids)")
-        run("DELETE FROM cases WHERE id = ANY(:ids)")
+        connection.execute(
+            sa.text("UPDATE cases SET duplicate_of_id = NULL WHERE duplicate_of_id = ANY(:ids)"), {"ids": ids}
+        )
+        connection.execute(sa.text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": ids})

@@ -10,9 +10,13 @@ from gridcase.extensions import api
 
 
 def register_api(app: Flask) -> None:
-    from gridcase.api import actions, auth, cases, catalogue, notifications, territory  # noqa: F401
+    from gridcase.api import actions, attachments, auth, cases, catalogue, notifications, territory, webhooks  # noqa: F401
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth, territory, catalogue, cases, notifications):
+    for module in (auth, territory, catalogue, cases, attachments, notifications, webhooks):
+        api.register_blueprint(module.blp)
+    from gridcase.api import alerts, exports, stats
+
+    for module in (exports, stats, alerts):
         api.register_blueprint(module.blp)

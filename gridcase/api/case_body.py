@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from gridcase.api.attachments import attachment_body
+from gridcase.cases.attachments import case_photos
 from gridcase.cases.domain import OPEN_STATUSES, Status
 from gridcase.cases.lifecycle import allowed_actions
 from gridcase.cases.models import Case, CaseEvent
@@ -112,6 +114,7 @@ def case_body(
     }
     if events is not None:
         body["events"] = [event_body(e) for e in events]
+        body["attachments"] = [attachment_body(a) for a in case_photos(case)]
     if duplicates is not None:
         body["possible_duplicates"] = duplicates
     if viewer is not None:
@@ -171,6 +174,17 @@ class DuplicateSchema(Schema):
     distance_m = fields.Float()
 
 
+class AttachmentOutSchema(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    size_bytes = fields.Integer()
+    created_at = fields.DateTime()
+    url = fields.String()
+    thumbnail_url = fields.String()
+
+
 class ResolutionSchema(Schema):
     outcome = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
@@ -225,13 +239,14 @@ class CaseSchema(Schema):
     version = fields.Integer(metadata={"description": "Send it back with every action."})
     parties = fields.List(fields.Nested(PartyOutSchema))
     events = fields.List(fields.Nested(EventSchema), metadata={"description": "The timeline."})
+    attachments = fields.List(fields.Nested(AttachmentOutSchema), metadata={"description": "Photos."})
     possible_duplicates = fields.List(fields.Nested(DuplicateSchema))
     allowed_actions = fields.List(fields.String(), metadata={"description": "What you may do now."})
 
 
 class CaseListItemSchema(CaseSchema):
     class Meta:
-        exclude = ("events", "possible_duplicates", "allowed_actions")
+        exclude = ("events", "attachments", "possible_duplicates", "allowed_actions")
 
 
 class CaseListSchema(Schema):

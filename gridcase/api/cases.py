@@ -12,7 +12,7 @@ from gridcase.api.plain import plain
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.domain import CaseKind, Outcome, PartyRole, Severity, Source, Status
 from gridcase.cases.intake import create_case, possible_duplicates
-from gridcase.cases.queries import case_events, find_case, list_cases
+from gridcase.cases.queries import case_events, find_case, list_cases, open_case_points
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import Crs, to_wgs84
@@ -174,6 +174,23 @@ class Duplicates(MethodView):
         """Possible duplicates before saving: open cases of the category near the point."""
         lon, lat = to_wgs84(args["lon"], args["lat"], args["crs"])
         return possible_duplicates(current_user(), args["category"], lon, lat)
+
+
+class PointsQuerySchema(Schema):
+    region = fields.String(
+        load_default=None, metadata={"description": "A territory code; default: your scope."}
+    )
+
+
+@blp.route("/points")
+class CasePoints(MethodView):
+    @auth_required
+    @blp.arguments(PointsQuerySchema, location="query")
+    @blp.response(200, description="A GeoJSON FeatureCollection of open cases with their lights.")
+    def get(self, args):
+        """Open cases in your scope as map points (id, number, title, level, severity, light),
+        most urgent first, at most 5,000."""
+        return open_case_points(current_user(), args["region"])
 
 
 @blp.route("/<ref>")

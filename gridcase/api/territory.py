@@ -9,7 +9,14 @@ from marshmallow import Schema, fields, validate
 from gridcase.api.security import auth_required
 from gridcase.errors import NotFound
 from gridcase.geo import Crs, to_wgs84
-from gridcase.territory.queries import ancestors, child_codes, get_region, locate_grid, region_geojson
+from gridcase.territory.queries import (
+    ancestors,
+    child_codes,
+    children_feature_collection,
+    get_region,
+    locate_grid,
+    region_geojson,
+)
 
 blp = Blueprint("territory", __name__, url_prefix="/api/v1", description="The territory tree and its grids.")
 
@@ -80,6 +87,16 @@ class RegionView(MethodView):
     def get(self, args, code):
         """A territory node with the codes of its children; `?geometry=1` adds its GeoJSON."""
         return region_body(get_region(code), with_geometry=args["geometry"])
+
+
+@blp.route("/regions/<code>/children")
+class RegionChildren(MethodView):
+    @auth_required
+    @blp.response(200, description="A GeoJSON FeatureCollection of the node's children.")
+    def get(self, code):
+        """The children of a territory node with their boundaries, as GeoJSON (for maps)."""
+        get_region(code)
+        return children_feature_collection(code)
 
 
 @blp.route("/grids/locate")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Ladder levels as people in the field name them (used in alert and notification texts).
+LEVEL_NAMES_ZH = {"grid": "网格", "community": "村社区", "township": "镇街", "district": "区县", "city": "市"}
+
 
 class CaseKind(StrEnum):
     INCIDENT = "incident"  # 事件

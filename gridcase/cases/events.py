@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
+from gridcase.webhooks.outbox import enqueue_case_event
 
 GENESIS_HASH = "0" * 64
 
@@ -96,6 +97,9 @@ def append_event(
     event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
     db.session.add(event)
     db.session.flush()
+    # The webhook outbox, in this same transaction: a delivery exists if and only if its event
+    # was committed. Sending is the scheduler's job, never the caller's.
+    enqueue_case_event(case, event)
     return event
 
 

@@ -25,13 +25,14 @@ from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import user_city_code, visible_cases
 from gridcase.settings import ladder, local_tz, setting, utcnow
-from gridcase.stats.alerts import raise_case_alert
+from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
 from gridcase.territory.queries import locate_grid
 
 # Which sources each role may record; the first is the default.
 SOURCES_BY_ROLE = {
     Role.GRID_WORKER: (Source.GRID_WORKER,),
+    Role.OPEN311_CLIENT: (Source.PUBLIC,),  # another city system's public requests
     **{role: (Source.REFERRAL, Source.HOTLINE, Source.GRID_WORKER) for role in HANDLER_ROLES},
 }
 
@@ -182,6 +183,7 @@ def create_case(
         raise_case_alert(
             case, AlertKind.MAJOR_CASE, f"{case.public_number} {severity.value} case: {case.title}", now
         )
+    raise_intake_alerts(case, now)  # mass incident, may intensify (DESIGN §5)
     duplicates = possible_duplicates(reporter, case.category_code, lon, lat, now=now, exclude_case_id=case.id)
     return IntakeResult(case, created=True, duplicates=duplicates)
 

@@ -201,6 +201,37 @@ class CaseEvent(db.Model):
     __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
 
 
+class CaseAttachment(db.Model):
+    """A photo of a case, cleaned of metadata (see gridcase.cases.photos). Kept in PostgreSQL,
+    the only store, so backups and replicas carry it with the case."""
+
+    __tablename__ = "case_attachments"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    uploaded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    width: so.Mapped[int] = so.mapped_column()
+    height: so.Mapped[int] = so.mapped_column()
+    size_bytes: so.Mapped[int] = so.mapped_column()
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    thumbnail: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    # A phone retrying an upload after losing signal sends the same key: one photo, not two.
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128))
+
+    __table_args__ = (
+        sa.Index(
+            "uq_case_attachments_case_key",
+            "case_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        ),
+    )
+
+
 class CaseNumberCounter(db.Model):
     """Last sequence number used per city and local day, for public numbers."""
 

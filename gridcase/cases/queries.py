@@ -73,15 +73,15 @@ class CasePage:
     page_size: int
 
 
-def _local_day_start(day: date) -> datetime:
+def _local_day_start(day: date | str) -> datetime:
+    # The API passes its filters through `plain`, which writes dates as ISO text.
+    day = date.fromisoformat(day) if isinstance(day, str) else day
     return datetime.combine(day, time(), local_tz())
 
 
-def list_cases(viewer: User, filters: dict, page: int = 1, page_size: int = 20) -> CasePage:
-    """Cases the viewer may see, filtered (DESIGN §4) and ordered deterministically.
-
-    Ties on the sort key are broken by id, so pages never repeat or skip a case between
-    requests when nothing changes.
+def case_conditions(viewer: User, filters: dict) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of the case list's filters (DESIGN §4), within the viewer's scope:
+    one definition for the list, its exports and anything else that must match it.
 
     Raises:
         Unprocessable: an unknown region or category in the filters.
@@ -127,13 +127,27 @@ def list_cases(viewer: User, filters: dict, page: int = 1, page_size: int = 20) 
     if filters.get("from"):
         conditions.append(Case.created_at >= _local_day_start(filters["from"]))
     if filters.get("to"):
-        conditions.append(Case.created_at < _local_day_start(filters["to"] + timedelta(days=1)))
+        conditions.append(Case.created_at < _local_day_start(filters["to"]) + timedelta(days=1))
+    return conditions
 
+
+def case_order(filters: dict) -> list[sa.ColumnElement]:
+    """ORDER BY of the case list: the `sort` filter, ties broken by id, so pages never repeat
+    or skip a case between requests when nothing changes."""
     sort = filters.get("sort") or "-created_at"
     key = SORTS[sort.lstrip("-")]
     descending = sort.startswith("-")
-    order = [key.desc() if descending else key.asc(), Case.id.desc() if descending else Case.id.asc()]
+    return [key.desc() if descending else key.asc(), Case.id.desc() if descending else Case.id.asc()]
 
+
+def list_cases(viewer: User, filters: dict, page: int = 1, page_size: int = 20) -> CasePage:
+    """Cases the viewer may see, filtered (DESIGN §4) and ordered deterministically.
+
+    Raises:
+        Unprocessable: an unknown region or category in the filters.
+    """
+    conditions = case_conditions(viewer, filters)
+    order = case_order(filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(*conditions))
     items = list(
         db.session.scalars(
@@ -145,3 +159,68 @@ def list_cases(viewer: User, filters: dict, page: int = 1, page_size: int = 20) 
         )
     )
     return CasePage(items=items, total=total, page=page, page_size=page_size)
+
+
+def open_case_points(viewer: User, region_code: str | None = None, limit: int = 5000) -> dict:
+    """Open cases in the viewer's scope (and region) as a GeoJSON FeatureCollection with their
+    lights, built by PostGIS in one query, most urgent first, at most `limit` of them."""
+    now = utcnow()
+    conditions = [visible_cases(viewer), Case.status.in_([s.value for s in OPEN_STATUSES])]
+    if region_code:
+        region = db.session.get(Region, region_code)
+        if region is None:
+            raise Unprocessable("Unknown region.", {"region": [f"No territory node {region_code}."]})
+        conditions.append(case_territory_column(region.level) == region.code)
+    light = sa.case((Case.due_at <= now, "red"), (Case.warn_at <= now, "yellow"), else_="green")
+    rows = (
+        sa.select(
+            Case.id,
+            Case.public_number,
+            Case.title,
+            Case.level,
+            Case.severity,
+            Case.kind,
+            light.label("light"),
+            sa.func.ST_AsGeoJSON(Case.location, 6).label("geometry"),
+        )
+        .where(*conditions)
+        .order_by(Case.due_at, Case.id)
+        .limit(limit)
+        .subquery()
+    )
+    collection = sa.select(
+        sa.func.json_build_object(
+            "type",
+            "FeatureCollection",
+            "features",
+            sa.func.coalesce(
+                sa.func.json_agg(
+                    sa.func.json_build_object(
+                        "type",
+                        "Feature",
+                        "geometry",
+                        sa.cast(rows.c.geometry, sa.JSON),
+                        "properties",
+                        sa.func.json_build_object(
+                            "id",
+                            rows.c.id,
+                            "public_number",
+                            rows.c.public_number,
+                            "title",
+                            rows.c.title,
+                            "level",
+                            rows.c.level,
+                            "severity",
+                            rows.c.severity,
+                            "kind",
+                            rows.c.kind,
+                            "light",
+                            rows.c.light,
+                        ),
+                    )
+                ),
+                sa.text("'[]'::json"),
+            ),
+        )
+    )
+    return db.session.scalar(collection)

@@ -1,4 +1,5 @@
-"""The scheduler process (`flask --app wsgi gridcase scheduler`): runs the sweep every minute.
+"""The scheduler process (`flask --app wsgi gridcase scheduler`): runs the sweep every minute and
+sends the webhook outbox every few seconds (gridcase.webhooks.delivery).
 
 It is its own process, never inside web workers (DESIGN §6). Every host may run one: the sweep's
 advisory lock lets one of them work per minute and the others find nothing to do.
@@ -49,6 +50,31 @@ def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
         coalesce=True,  # after a pause, run once, not once per missed minute
         misfire_grace_time=max(int(interval_seconds) * 5, 5),
     )
+    from gridcase.webhooks.delivery import run_webhook_job
+
+    webhook_seconds = float(app.config["GRIDCASE_WEBHOOK_SECONDS"])
+    scheduler.add_job(
+        run_webhook_job,  # the webhook outbox: SKIP LOCKED lets every host's scheduler share it
+        IntervalTrigger(seconds=webhook_seconds),
+        args=[app],
+        id="webhooks",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(int(webhook_seconds) * 5, 5),
+    )
+    from gridcase.stats.jobs import run_alert_scan_job, run_refresh_job
+
+    stats_seconds = float(app.config["GRIDCASE_STATS_SECONDS"])
+    for job, job_id in ((run_refresh_job, "stats-refresh"), (run_alert_scan_job, "alert-scan")):
+        scheduler.add_job(
+            job,  # the command centre's rollups and scan alerts; each holds an advisory lock
+            IntervalTrigger(seconds=stats_seconds),
+            args=[app],
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(int(stats_seconds) * 5, 5),
+        )
     return scheduler
 
 
@@ -58,7 +84,11 @@ def run_scheduler(app: Flask, interval_seconds: float) -> None:
 
     def stop(signum, frame):
         log.info("Scheduler stopping (signal %s).", signum)
-        scheduler.shutdown(wait=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:
+            # Still in the start-up sweep: leave now (SystemExit is not caught by the job).
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     log.info("Scheduler started: sweep every %s s.", interval_seconds)

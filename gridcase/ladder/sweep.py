@@ -21,7 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gridcase.cases.domain import Status
+from gridcase.cases.domain import LEVEL_NAMES_ZH, Status
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
 from gridcase.cases.models import Case
@@ -134,7 +134,8 @@ def _mark_overdue(case: Case, at: datetime, report: SweepReport) -> None:
     raise_case_alert(
         case,
         AlertKind.TOP_OVERDUE,
-        f"{case.public_number} 在{case.level}级超期未办结（督办）：{case.title}",
+        f"{case.public_number} 在{LEVEL_NAMES_ZH.get(case.level, case.level)}级超期未办结（督办）："
+        f"{case.title}",
         at,
     )
     notify_level(case, case.level, Kind.OVERDUE, f"{case.public_number} 已超期，列入督办：{case.title}", at)

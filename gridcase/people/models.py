@@ -43,7 +43,7 @@ class User(db.Model):
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('grid_worker', 'community_mediator', 'township_coordinator', "
-            "'district_coordinator', 'city_commander', 'admin', 'auditor')",
+            "'district_coordinator', 'city_commander', 'admin', 'auditor', 'open311_client')",
             name="role",
         ),
     )

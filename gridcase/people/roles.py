@@ -13,6 +13,9 @@ class Role(StrEnum):
     CITY_COMMANDER = "city_commander"  # 市指挥中心
     ADMIN = "admin"  # 系统管理员
     AUDITOR = "auditor"  # 审计员
+    # 外部系统接入: the system user an Open311 client reports as (gridcase.open311.clients);
+    # it logs public cases only, reads nothing, and never signs in.
+    OPEN311_CLIENT = "open311_client"
 
 
 # The territory level of each role's scope node.
@@ -24,6 +27,7 @@ SCOPE_LEVEL = {
     Role.CITY_COMMANDER: "city",
     Role.ADMIN: "city",
     Role.AUDITOR: "city",
+    Role.OPEN311_CLIENT: "city",
 }
 
 # Roles that handle cases at a ladder level; the level is their scope level.
@@ -47,4 +51,5 @@ ROLE_NAMES_ZH = {
     Role.CITY_COMMANDER: "市指挥中心",
     Role.ADMIN: "系统管理员",
     Role.AUDITOR: "审计员",
+    Role.OPEN311_CLIENT: "外部系统（Open311）",
 }

@@ -1,16 +1,41 @@
-"""Raising risk alerts. Rules that need a scan of many cases run in the scheduler (issue: stats);
-the immediate ones are raised where the event happens (intake, the sweep)."""
+"""Risk alerts (风险预警, DESIGN §5): raising them, and acknowledging and closing them.
+
+Immediate rules are raised where the event happens: a major case and, at intake, a mass
+incident (people involved at or above GRIDCASE_MASS_INCIDENT_THRESHOLD) or a dispute that may
+intensify (可能激化); the sweep raises 督办 for cases overdue at the top of the ladder. Rules that
+look across many cases run in the scheduler as set-based SQL (`scan_alerts`):
+
+- hotspot (高发): at least GRIDCASE_HOTSPOT_COUNT cases of one category in one grid created
+  within the last GRIDCASE_HOTSPOT_DAYS days (rejected cases and duplicates do not count);
+- repeat party (重复当事人): one person, matched by the keyed hash of their ID number, party to
+  at least GRIDCASE_REPEAT_PARTY_COUNT open (pending or in progress) disputes.
+
+One alert stays open per situation (its dedup key: the case, the grid and category, or the
+person) and links every case of it; while open, it gains the cases that newly match. Once an
+alert is closed, the cases it linked do not raise it again: a new alert needs a new case.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.models import Case
+from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.stats.models import Alert, AlertKind, alert_cases
+from gridcase.people.models import User
+from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.settings import setting, utcnow
+from gridcase.stats.alert_queries import alerts_in_scope
+from gridcase.stats.models import Alert, AlertKind, AlertStatus, alert_cases
+
+# pg_advisory_xact_lock key of the alert scan ("gcalerts" in ASCII): one scanner at a time.
+SCAN_LOCK_KEY = int.from_bytes(b"gcalerts", "big") & 0x7FFFFFFFFFFFFFFF
+
+_KIND_ZH = {"incident": "事件", "dispute": "矛盾纠纷"}
 
 
 def raise_case_alert(
@@ -39,3 +64,239 @@ def raise_case_alert(
     if alert_id is not None:
         db.session.execute(sa.insert(alert_cases).values(alert_id=alert_id, case_id=case.id))
     return alert_id
+
+
+def raise_intake_alerts(case: Case, at: datetime) -> list[AlertKind]:
+    """The immediate rules for a newly logged case: mass incident and may intensify."""
+    raised = []
+    people = case.people_involved
+    if people >= int(setting("GRIDCASE_MASS_INCIDENT_THRESHOLD")):
+        title = f"{case.public_number} 涉及{people}人，群体性{_KIND_ZH[case.kind]}风险：{case.title}"
+        if raise_case_alert(case, AlertKind.MASS_INCIDENT, title, at) is not None:
+            raised.append(AlertKind.MASS_INCIDENT)
+    if case.may_intensify:
+        title = f"{case.public_number} 可能激化：{case.title}"
+        if raise_case_alert(case, AlertKind.MAY_INTENSIFY, title, at) is not None:
+            raised.append(AlertKind.MAY_INTENSIFY)
+    return raised
+
+
+# --- the scan ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    at: datetime
+    ran: bool = True  # False: another scan held the lock
+    raised: dict[str, int] = field(default_factory=dict)  # new alerts by kind
+    linked: int = 0  # cases newly linked to open alerts
+
+    def line(self) -> str:
+        if not self.ran:
+            return "Another alert scan is running; nothing done."
+        raised = ", ".join(f"{n} {kind}" for kind, n in self.raised.items()) or "none"
+        return f"Alert scan at {self.at.isoformat()}: raised {raised}; {self.linked} case link(s) added."
+
+
+# Cases that count towards a hotspot at :now.
+_HOTSPOT_CASES = """
+    SELECT c.id, c.grid_code, c.category_code FROM cases c
+    WHERE c.created_at > :since AND c.created_at <= :now
+      AND c.status <> 'rejected' AND c.duplicate_of_id IS NULL
+"""
+# Open disputes with the people party to them.
+_OPEN_DISPUTE_PARTIES = """
+    SELECT p.id_number_hash AS person, p.name_masked, c.id, c.city_code, c.district_code,
+           c.township_code, c.community_code, c.grid_code
+    FROM case_parties p JOIN cases c ON c.id = p.case_id
+    WHERE p.id_number_hash IS NOT NULL AND c.kind = 'dispute' AND c.status IN ('pending', 'in_progress')
+"""
+# Some case of the group is not yet linked to a closed alert with the group's key.
+_HAS_NEW_CASE = """
+    bool_or(NOT EXISTS (
+        SELECT 1 FROM alert_cases ac JOIN alerts a ON a.id = ac.alert_id
+        WHERE ac.case_id = {cases}.id AND a.status = 'closed' AND a.dedup_key = {key}
+    ))
+"""
+
+
+def _common(column: str) -> str:
+    """The code at one level shared by every case of a group, else NULL."""
+    return f"CASE WHEN count(DISTINCT {column}) = 1 AND count({column}) = count(*) THEN min({column}) END"
+
+
+def scan_alerts(now: datetime | None = None) -> ScanReport:
+    """Raise and extend the hotspot and repeat-party alerts as of `now`, in the caller's
+    transaction (the caller commits)."""
+    now = now or utcnow()
+    report = ScanReport(at=now)
+    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SCAN_LOCK_KEY))):
+        report.ran = False
+        return report
+    days = int(setting("GRIDCASE_HOTSPOT_DAYS"))
+    params = {
+        "now": now,
+        "since": now - timedelta(days=days),
+        "days": days,
+        "hotspot_count": int(setting("GRIDCASE_HOTSPOT_COUNT")),
+        "party_count": int(setting("GRIDCASE_REPEAT_PARTY_COUNT")),
+    }
+    hotspot_key = "'hotspot:' || {0}.grid_code || ':' || {0}.category_code"
+    report.raised["hotspot"] = db.session.execute(
+        sa.text(
+            f"""
+            WITH candidates AS ({_HOTSPOT_CASES}),
+            groups AS (
+                SELECT grid_code, category_code, count(*) AS n FROM candidates
+                GROUP BY grid_code, category_code
+                HAVING count(*) >= :hotspot_count
+                   AND {_HAS_NEW_CASE.format(cases="candidates", key=hotspot_key.format("candidates"))}
+            )
+            INSERT INTO alerts (kind, severity, title, city_code, district_code, township_code,
+                                community_code, grid_code, dedup_key, status, opened_at)
+            SELECT 'hotspot', 'yellow',
+                   left(g.name || '：' || cat.name || ' ' || :days || '日内' || groups.n
+                        || '起，同类高发', 300),
+                   g.city_code, g.district_code, g.township_code, g.community_code, g.code,
+                   {hotspot_key.format("groups")}, 'open', :now
+            FROM groups JOIN regions g ON g.code = groups.grid_code
+                        JOIN categories cat ON cat.code = groups.category_code
+            ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+    report.linked += db.session.execute(
+        sa.text(
+            f"""
+            INSERT INTO alert_cases (alert_id, case_id)
+            SELECT a.id, c.id FROM ({_HOTSPOT_CASES}) AS c
+            JOIN alerts a ON a.dedup_key = {hotspot_key.format("c")} AND a.status <> 'closed'
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+
+    party_key = "'repeat_party:' || {0}.person"
+    report.raised["repeat_party"] = db.session.execute(
+        sa.text(
+            f"""
+            WITH parties AS ({_OPEN_DISPUTE_PARTIES}),
+            groups AS (
+                SELECT person, count(DISTINCT id) AS n, min(name_masked) AS name,
+                       min(city_code) AS city_code, {_common("district_code")} AS district_code,
+                       {_common("township_code")} AS township_code,
+                       {_common("community_code")} AS community_code, {_common("grid_code")} AS grid_code
+                FROM parties GROUP BY person
+                HAVING count(DISTINCT id) >= :party_count
+                   AND {_HAS_NEW_CASE.format(cases="parties", key=party_key.format("parties"))}
+            )
+            INSERT INTO alerts (kind, severity, title, city_code, district_code, township_code,
+                                community_code, grid_code, dedup_key, status, opened_at)
+            SELECT 'repeat_party', 'yellow',
+                   '当事人' || name || '同时涉及' || n || '起未办结矛盾纠纷',
+                   city_code, district_code, township_code, community_code, grid_code,
+                   {party_key.format("groups")}, 'open', :now
+            FROM groups
+            ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+    report.linked += db.session.execute(
+        sa.text(
+            f"""
+            INSERT INTO alert_cases (alert_id, case_id)
+            SELECT DISTINCT a.id, p.id FROM ({_OPEN_DISPUTE_PARTIES}) AS p
+            JOIN alerts a ON a.dedup_key = {party_key.format("p")} AND a.status <> 'closed'
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+    _widen_repeat_party_alerts()
+    return report
+
+
+def _widen_repeat_party_alerts() -> None:
+    """A person's alert lies at the narrowest node holding all its cases; a new case elsewhere
+    moves it up (so that the level that can see every case sees the alert)."""
+    db.session.execute(
+        sa.text(
+            f"""
+            UPDATE alerts a SET district_code = x.district_code, township_code = x.township_code,
+                                community_code = x.community_code, grid_code = x.grid_code
+            FROM (
+                SELECT ac.alert_id, {_common("c.district_code")} AS district_code,
+                       {_common("c.township_code")} AS township_code,
+                       {_common("c.community_code")} AS community_code, {_common("c.grid_code")} AS grid_code
+                FROM alert_cases ac
+                JOIN alerts open_alert ON open_alert.id = ac.alert_id
+                JOIN cases c ON c.id = ac.case_id
+                WHERE open_alert.kind = 'repeat_party' AND open_alert.status <> 'closed'
+                GROUP BY ac.alert_id
+            ) AS x
+            WHERE a.id = x.alert_id
+              AND (a.grid_code, a.community_code, a.township_code, a.district_code)
+                  IS DISTINCT FROM (x.grid_code, x.community_code, x.township_code, x.district_code)
+            """
+        )
+    )
+
+
+# --- acknowledging and closing -------------------------------------------------------------------
+
+
+def _handled_alert(user: User, alert_id: int) -> Alert:
+    if Role(user.role) not in HANDLER_ROLES:
+        raise Forbidden("Your role does not handle risk alerts.")
+    alert = db.session.scalar(
+        sa.select(Alert).where(Alert.id == alert_id, alerts_in_scope(user)).with_for_update(of=Alert)
+    )
+    if alert is None:
+        raise NotFound(f"No alert {alert_id} in your scope.")
+    return alert
+
+
+def acknowledge_alert(user: User, alert_id: int, note: str = "", now: datetime | None = None) -> Alert:
+    """签收: the user has seen the alert and is acting on it.
+
+    Raises:
+        Forbidden: the role does not handle alerts (grid workers, admin, auditor).
+        NotFound: no such alert in the user's scope.
+        Unprocessable: the alert is not open.
+    """
+    alert = _handled_alert(user, alert_id)
+    if alert.status != AlertStatus.OPEN:
+        raise Unprocessable(
+            f"Only an open alert can be acknowledged; this one is {alert.status}.",
+            {"status": [f"The alert is {alert.status}."]},
+        )
+    alert.status = AlertStatus.ACKNOWLEDGED.value
+    alert.acknowledged_at = now or utcnow()
+    alert.acknowledged_by_id = user.id
+    alert.acknowledge_note = note.strip() or None
+    db.session.flush()
+    return alert
+
+
+def close_alert(user: User, alert_id: int, note: str, now: datetime | None = None) -> Alert:
+    """销号: the risk is dealt with. The note says how.
+
+    Raises:
+        Forbidden: the role does not handle alerts.
+        NotFound: no such alert in the user's scope.
+        Unprocessable: the alert is already closed, or the note is empty.
+    """
+    alert = _handled_alert(user, alert_id)
+    if alert.status == AlertStatus.CLOSED:
+        raise Unprocessable("The alert is already closed.", {"status": ["The alert is closed."]})
+    if not note.strip():
+        raise Unprocessable("Say how the risk was dealt with.", {"note": ["A note is required."]})
+    alert.status = AlertStatus.CLOSED.value
+    alert.closed_at = now or utcnow()
+    alert.closed_by_id = user.id
+    alert.note = note.strip()
+    db.session.flush()
+    return alert

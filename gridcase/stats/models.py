@@ -1,16 +1,25 @@
-"""Risk alerts (风险预警) and the cases each one links."""
+"""Risk alerts (风险预警) and the cases each one links; the indicator rollups (统计汇总) and the
+watermark of their refresh."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from gridcase.cases.models import Case
 from gridcase.extensions import db
+from gridcase.people.models import User
 
 TZ = sa.DateTime(timezone=True)
+
+
+def _ascii(length: int) -> sa.String:
+    """A code column compared byte by byte (COLLATE "C")."""
+    return sa.String(length, collation="C")
 
 
 class AlertKind(StrEnum):
@@ -37,6 +46,8 @@ alert_cases = sa.Table(
 
 
 class Alert(db.Model):
+    """A risk alert (风险预警) for the command centre: open → acknowledged (签收) → closed (销号)."""
+
     __tablename__ = "alerts"
 
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -48,7 +59,7 @@ class Alert(db.Model):
     district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
     township_code: so.Mapped[str | None] = so.mapped_column(sa.String(15), index=True)
     community_code: so.Mapped[str | None] = so.mapped_column(sa.String(15), index=True)
-    grid_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
+    grid_code: so.Mapped[str | None] = so.mapped_column(sa.String(15), index=True)
     # One open alert per situation: the rule's key (e.g. "top_overdue:42"); closed ones may repeat.
     dedup_key: so.Mapped[str] = so.mapped_column(sa.String(120))
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default=AlertStatus.OPEN.value, index=True)
@@ -57,7 +68,11 @@ class Alert(db.Model):
     acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     closed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
-    note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    note: so.Mapped[str | None] = so.mapped_column(sa.Text)  # the note given when closing it
+    acknowledge_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    acknowledged_by: so.Mapped[User | None] = so.relationship(foreign_keys=[acknowledged_by_id])
+    closed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[closed_by_id])
 
     __table_args__ = (
         sa.Index(
@@ -69,3 +84,72 @@ class Alert(db.Model):
         sa.CheckConstraint("severity IN ('red', 'yellow')", name="severity"),
         sa.CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
     )
+
+
+class StatsRollup(db.Model):
+    """Additive indicator counts of the cases created in one period (a local day or a week) in
+    one territory node, per category or per kind: the rows the indicators are read from, so that
+    reading them costs about the same at millions of cases as at thousands.
+
+    `grain` names the row's shape, "{day|week}:{grid|community|township|district}:{category|kind}"
+    (see gridcase.stats.rollups); rows "by kind" carry category_code "*". Durations to acceptance
+    and to resolution are kept as sparse histograms (bucket numbers and their counts, see
+    gridcase.stats.histogram) so medians come from the rollups too.
+    """
+
+    __tablename__ = "stats_rollups"
+
+    # Codes and grain names are ASCII: byte order (COLLATE "C") is their order, and it makes
+    # the sorts and index updates of a refresh much cheaper than a locale's collation.
+    grain: so.Mapped[str] = so.mapped_column(_ascii(32), primary_key=True)
+    region_code: so.Mapped[str] = so.mapped_column(_ascii(15), primary_key=True)
+    period_start: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    category_code: so.Mapped[str] = so.mapped_column(_ascii(16), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(_ascii(16), primary_key=True)
+    # The node's parent: a node's indicators are the sum of its children's rows.
+    parent_code: so.Mapped[str] = so.mapped_column(_ascii(15))
+    city_code: so.Mapped[str] = so.mapped_column(_ascii(15))
+    district_code: so.Mapped[str | None] = so.mapped_column(_ascii(15))
+    township_code: so.Mapped[str | None] = so.mapped_column(_ascii(15))
+    community_code: so.Mapped[str | None] = so.mapped_column(_ascii(15))
+
+    accepted: so.Mapped[int] = so.mapped_column(default=0)
+    resolved: so.Mapped[int] = so.mapped_column(default=0)
+    started_local: so.Mapped[int] = so.mapped_column(default=0)
+    resolved_local: so.Mapped[int] = so.mapped_column(default=0)
+    started_contained: so.Mapped[int] = so.mapped_column(default=0)
+    resolved_contained: so.Mapped[int] = so.mapped_column(default=0)
+    resolved_on_time: so.Mapped[int] = so.mapped_column(default=0)
+    escalated: so.Mapped[int] = so.mapped_column(default=0)
+    reopened: so.Mapped[int] = so.mapped_column(default=0)
+    revisited: so.Mapped[int] = so.mapped_column(default=0)
+    satisfied: so.Mapped[int] = so.mapped_column(default=0)
+    accept_buckets: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.SmallInteger), default=list)
+    accept_counts: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.Integer), default=list)
+    resolve_buckets: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.SmallInteger), default=list)
+    resolve_counts: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.Integer), default=list)
+
+    __table_args__ = (
+        # A node's children over a period: the indicator table, and rolling rows up a level.
+        sa.Index("ix_stats_rollups_children", "grain", "parent_code", "period_start"),
+        sa.Index(
+            "ix_stats_rollups_children_category", "grain", "parent_code", "category_code", "period_start"
+        ),
+    )
+
+
+class StatsWatermark(db.Model):
+    """How far the rollups have read the cases: changes made before `value` are in them."""
+
+    __tablename__ = "stats_watermarks"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    value: so.Mapped[datetime] = so.mapped_column(TZ)
+    refreshed_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+
+# Indexes on `cases` that only the rollups need, declared here beside their reason and made by
+# migration 0004_stats: the refresh finds changed cases by updated_at, then recounts the cases of
+# each changed (day, grid) pair by grid and creation time.
+sa.Index("ix_cases_updated_at", Case.__table__.c.updated_at)
+sa.Index("ix_cases_grid_created", Case.__table__.c.grid_code, Case.__table__.c.created_at)

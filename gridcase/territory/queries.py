@@ -67,3 +67,40 @@ def locate_grid(lon: float, lat: float) -> Region | None:
         .order_by(Region.code)
         .limit(1)
     )
+
+
+def children_feature_collection(code: str) -> dict:
+    """The children of a node as a GeoJSON FeatureCollection, built by PostGIS in one query."""
+    text = db.session.scalar(
+        sa.text(
+            """
+            SELECT json_build_object(
+                'type', 'FeatureCollection',
+                'features', COALESCE(json_agg(json_build_object(
+                    'type', 'Feature',
+                    'properties', json_build_object(
+                        'code', code, 'name', name, 'level', level, 'grid_kind', grid_kind,
+                        'households', households, 'population', population),
+                    'geometry', ST_AsGeoJSON(boundary, 6)::json) ORDER BY code), '[]'::json))
+            FROM regions WHERE parent_code = :code
+            """
+        ),
+        {"code": code},
+    )
+    return text if isinstance(text, dict) else json.loads(text)
+
+
+def grids_feature_collection(codes: list[str]) -> dict:
+    """Some grids as a GeoJSON FeatureCollection (a worker's own grids, for their map)."""
+    rows = db.session.execute(
+        sa.select(Region.code, Region.name, sa.func.ST_AsGeoJSON(Region.boundary, 6))
+        .where(Region.code.in_(codes))
+        .order_by(Region.code)
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": c, "name": n}, "geometry": json.loads(g)}
+            for c, n, g in rows
+        ],
+    }

@@ -1,1 +1,47 @@
-"""Server-rendered pages for grid workers, coordinators and the command centre."""
+"""Server-rendered pages: the grid worker's phone pages (/m/), the coordinators' workbench
+(/desk/), sign-in, and the PWA files. Chinese first, English available."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale, refresh
+
+from gridcase.extensions import babel, compress, csrf
+
+
+def select_locale() -> str:
+    """The page language: the one the user picked (?lang=en / 中文 link), else Chinese."""
+    chosen = session.get("lang")
+    return chosen if chosen in ("zh", "en") else "zh"
+
+
+def register_web(app: Flask) -> None:
+    from gridcase.web.filters import register_filters
+    from gridcase.web.views import auth, dashboard, desk, mobile, pwa
+
+    # CSRF is checked on every form of the pages (below); the JSON API checks it itself for
+    # cookie-authenticated calls and not at all for bearer tokens, which browsers never send
+    # on their own.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    compress.init_app(app)
+    for module in (auth, mobile, desk, dashboard, pwa):
+        app.register_blueprint(module.bp)
+    register_filters(app)
+
+    @app.context_processor
+    def page_language():
+        return {"get_locale": get_locale}
+
+    @app.before_request
+    def start_request():
+        # What is cached in `g` belongs to one request. (A request normally gets a fresh app
+        # context; a test client inside a test's app context does not, so say it plainly.)
+        for name in ("user", "session_expired", "current_user", "csrf_token"):
+            g.pop(name, None)
+        lang = request.args.get("lang")
+        if lang in ("zh", "en"):
+            session["lang"] = lang
+        refresh()  # the language may have just changed

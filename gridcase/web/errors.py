@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Response, make_response, render_template
 
 
-def render_error_page(status: int, message: str):
-    return render_template("error.html", status=status, message=message)
+def render_error_page(status: int, message: str) -> Response:
+    return make_response(render_template("error.html", status=status, message=message), status)

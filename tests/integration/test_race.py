@@ -128,10 +128,11 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
             )
             statuses[response.status_code] += 1
 
-    schedulers = [_start_scheduler(tmp_path / f"scheduler-{n}.log") for n in (1, 2)]
+    logs = [tmp_path / f"scheduler-{n}.log" for n in (1, 2)]
+    schedulers = [_start_scheduler(log) for log in logs]
     people = [threading.Thread(target=person, args=(seed,)) for seed in range(6)]
     try:
-        time.sleep(1.5)  # let both schedulers boot and start sweeping
+        _wait_until_started(logs)
         for thread in people:
             thread.start()
         time.sleep(SECONDS)
@@ -177,6 +178,16 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
         f"\nrace: responses {dict(statuses)}, automatic escalations {len(sweeps)}, "
         f"sweeping processes {len({s.split('-')[0] for _, s in sweeps})}"
     )
+
+
+def _wait_until_started(logs: list[Path], timeout: float = 60) -> None:
+    """Both schedulers have booted and begun sweeping (a loaded machine may take seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(log.exists() and "Scheduler started" in log.read_text() for log in logs):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the schedulers did not start: " + " | ".join(log.read_text() for log in logs))
 
 
 def _assert_replays(chain: list[CaseEvent]) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of gridcase, run with `python -m bench` (`make bench`); see bench/README.md."""

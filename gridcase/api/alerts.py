@@ -1,0 +1,188 @@
+"""Risk alerts (风险预警) of the command centre: lists in scope, one alert with its cases,
+acknowledging (签收) and closing (销号)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gridcase.api.case_body import PersonSchema
+from gridcase.api.security import auth_required, current_user
+from gridcase.extensions import db
+from gridcase.stats.alert_queries import alert_cases_visible, find_alert, list_alerts
+from gridcase.stats.alerts import acknowledge_alert, close_alert
+from gridcase.stats.models import AlertKind, AlertStatus
+
+blp = Blueprint(
+    "alerts",
+    __name__,
+    url_prefix="/api/v1/alerts",
+    description="Risk alerts (风险预警): 督办, mass incidents, hotspots, repeat parties, may intensify.",
+)
+
+
+class AlertQueryArgsSchema(Schema):
+    status = fields.List(
+        fields.Enum(AlertStatus, by_value=True),
+        load_default=None,
+        metadata={"description": "Default: open and acknowledged."},
+    )
+    kind = fields.List(fields.Enum(AlertKind, by_value=True), load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class AcknowledgeSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CloseSchema(Schema):
+    note = fields.String(
+        required=True,
+        validate=validate.Length(1, 2000),
+        metadata={"description": "How the risk was dealt with."},
+    )
+
+
+class AlertRegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class AlertCaseSchema(Schema):
+    id = fields.Integer()
+    public_number = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    level = fields.String()
+    severity = fields.String()
+    grid_code = fields.String()
+    created_at = fields.DateTime()
+
+
+class AlertSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(
+        metadata={
+            "description": "major_case, top_overdue, mass_incident, hotspot, repeat_party, may_intensify"
+        }
+    )
+    severity = fields.String(metadata={"description": "red or yellow"})
+    title = fields.String()
+    status = fields.String(metadata={"description": "open, acknowledged or closed"})
+    region = fields.Nested(
+        AlertRegionSchema, metadata={"description": "The narrowest node holding its cases."}
+    )
+    case_count = fields.Integer()
+    opened_at = fields.DateTime()
+    acknowledged_at = fields.DateTime(allow_none=True)
+    acknowledged_by = fields.Nested(PersonSchema, allow_none=True)
+    acknowledge_note = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closed_by = fields.Nested(PersonSchema, allow_none=True)
+    close_note = fields.String(allow_none=True)
+    cases = fields.List(
+        fields.Nested(AlertCaseSchema), metadata={"description": "Its cases that you may see."}
+    )
+
+
+class AlertListItemSchema(AlertSchema):
+    class Meta:
+        exclude = ("cases",)
+
+
+class AlertListSchema(Schema):
+    items = fields.List(fields.Nested(AlertListItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+def _person(user) -> dict | None:
+    return None if user is None else {"id": user.id, "display_name": user.display_name, "role": user.role}
+
+
+def alert_body(alert, region=None, case_count: int = 0, cases=None) -> dict:
+    body = {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "title": alert.title,
+        "status": alert.status,
+        "region": {"code": region.code, "name": region.name, "level": region.level} if region else None,
+        "case_count": case_count,
+        "opened_at": alert.opened_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": _person(alert.acknowledged_by),
+        "acknowledge_note": alert.acknowledge_note,
+        "closed_at": alert.closed_at,
+        "closed_by": _person(alert.closed_by),
+        "close_note": alert.note,
+    }
+    if cases is not None:
+        body["cases"] = cases
+    return body
+
+
+def _detail(alert_id: int) -> dict:
+    viewer = current_user()
+    alert, region, case_count = find_alert(viewer, alert_id)
+    return alert_body(alert, region, case_count, cases=alert_cases_visible(viewer, alert))
+
+
+@blp.route("")
+class Alerts(MethodView):
+    @auth_required
+    @blp.arguments(AlertQueryArgsSchema, location="query")
+    @blp.response(200, AlertListSchema)
+    def get(self, args):
+        """Risk alerts whose node lies in your scope, red before yellow, newest first.
+
+        Open and acknowledged ones unless `status` says otherwise; `kind` may repeat."""
+        filters = {
+            "status": [s.value for s in args["status"] or []],
+            "kind": [k.value for k in args["kind"] or []],
+        }
+        page = list_alerts(current_user(), filters, page=args["page"], page_size=args["page_size"])
+        return {
+            "items": [alert_body(*item) for item in page.items],
+            "total": page.total,
+            "page": page.page,
+            "page_size": page.page_size,
+        }
+
+
+@blp.route("/<int:alert_id>")
+class AlertView(MethodView):
+    @auth_required
+    @blp.response(200, AlertSchema)
+    def get(self, alert_id):
+        """One alert with the cases it links that you may see."""
+        return _detail(alert_id)
+
+
+@blp.route("/<int:alert_id>/acknowledge")
+class AcknowledgeAlert(MethodView):
+    @auth_required
+    @blp.arguments(AcknowledgeSchema)
+    @blp.response(200, AlertSchema)
+    def post(self, data, alert_id):
+        """签收: you have seen the alert and are acting on it (recorded with your name and the time)."""
+        acknowledge_alert(current_user(), alert_id, data["note"])
+        db.session.commit()
+        return _detail(alert_id)
+
+
+@blp.route("/<int:alert_id>/close")
+class CloseAlert(MethodView):
+    @auth_required
+    @blp.arguments(CloseSchema)
+    @blp.response(200, AlertSchema)
+    def post(self, data, alert_id):
+        """销号: the risk is dealt with; the note says how (recorded with your name and the time)."""
+        close_alert(current_user(), alert_id, data["note"])
+        db.session.commit()
+        return _detail(alert_id)

@@ -1,0 +1,81 @@
+"""Photos of a case: upload (multipart) and download."""
+
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from gridcase.api.security import auth_required, current_user
+from gridcase.cases.attachments import add_photo, photo_bytes
+from gridcase.errors import Unprocessable
+from gridcase.extensions import db
+
+blp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Photos of cases.")
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "A JPEG, PNG or WebP photo."})
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    size_bytes = fields.Integer()
+    created_at = fields.DateTime()
+    url = fields.String()
+    thumbnail_url = fields.String()
+
+
+class PhotoQuerySchema(Schema):
+    size = fields.String(load_default="full", metadata={"description": "full or thumb"})
+
+
+def attachment_body(attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "content_type": attachment.content_type,
+        "width": attachment.width,
+        "height": attachment.height,
+        "size_bytes": attachment.size_bytes,
+        "created_at": attachment.created_at,
+        "url": url_for("attachments.Photo", attachment_id=attachment.id),
+        "thumbnail_url": url_for("attachments.Photo", attachment_id=attachment.id, size="thumb"),
+    }
+
+
+@blp.route("/cases/<ref>/attachments")
+class Attachments(MethodView):
+    @auth_required
+    @blp.arguments(UploadSchema, location="files")
+    @blp.response(201, AttachmentSchema)
+    def post(self, files, ref):
+        """Add a photo (at most 9 per case). It is checked by content, turned upright, stripped of
+        its metadata (GPS included) and scaled to at most 2048 px. An `Idempotency-Key` header
+        makes a retried upload return the photo stored the first time."""
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:128] or None
+        upload = files["file"]
+        raw = upload.read()
+        if not raw:
+            raise Unprocessable("The file is empty.", {"file": ["The file is empty."]})
+        attachment, created = add_photo(current_user(), ref, raw, idempotency_key=key)
+        db.session.commit()
+        return attachment_body(attachment), 201 if created else 200
+
+
+@blp.route("/attachments/<int:attachment_id>")
+class Photo(MethodView):
+    @auth_required
+    @blp.arguments(PhotoQuerySchema, location="query")
+    @blp.response(200, description="The image bytes.")
+    def get(self, args, attachment_id):
+        """A photo, or with `?size=thumb` its small JPEG version."""
+        data, content_type = photo_bytes(current_user(), attachment_id, thumbnail=args["size"] == "thumb")
+        response = Response(data, mimetype=content_type)
+        response.headers["Cache-Control"] = "private, max-age=86400"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,136 @@
+"""Indicators for the command centre (DESIGN §5): GET /api/v1/stats and its export."""
+
+from __future__ import annotations
+
+from flask import Response, send_file, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gridcase.api.security import auth_required, current_user
+from gridcase.cases.domain import CaseKind
+from gridcase.settings import local_tz, utcnow
+from gridcase.stats.exports import stats_header, stats_rows
+from gridcase.stats.indicators import INDICATORS, RATES
+from gridcase.stats.queries import indicator_table, stats_query
+from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
+
+blp = Blueprint(
+    "stats",
+    __name__,
+    url_prefix="/api/v1/stats",
+    description="Indicators (统计指标) of a territory node and period, its children and weekly series.",
+)
+
+
+class StatsQueryArgsSchema(Schema):
+    region = fields.String(
+        load_default=None, metadata={"description": "A territory code in your scope; default: your scope."}
+    )
+    from_ = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "Cases created on or after (local date)."},
+    )
+    to = fields.Date(load_default=None, metadata={"description": "Cases created on or before (local date)."})
+    kind = fields.Enum(CaseKind, by_value=True, load_default=None)
+    category = fields.String(
+        load_default=None, metadata={"description": "A category code; a group code includes its categories."}
+    )
+
+
+class StatsExportArgsSchema(StatsQueryArgsSchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+def _indicator_field(key: str, name: str, unit: str):
+    if key in RATES:
+        return fields.Float(
+            allow_none=True, metadata={"description": f"{name}: 0 to 1; null when nothing to divide by."}
+        )
+    if key.startswith("median"):
+        return fields.Float(
+            allow_none=True, metadata={"description": f"{name}（{unit}）; null when no case."}
+        )
+    return fields.Integer(metadata={"description": f"{name}（{unit}）"})
+
+
+IndicatorsSchema = Schema.from_dict(
+    {key: _indicator_field(key, name, unit) for key, name, unit in INDICATORS}, name="StatsIndicators"
+)
+
+
+class StatsNodeSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class StatsChildSchema(StatsNodeSchema):
+    indicators = fields.Nested(IndicatorsSchema)
+
+
+class StatsWeekSchema(Schema):
+    week_start = fields.Date(metadata={"description": "The Monday of the week (local time)."})
+    indicators = fields.Nested(IndicatorsSchema)
+
+
+class StatsSchema(Schema):
+    region = fields.Nested(StatsNodeSchema)
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    kind = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    indicators = fields.Nested(IndicatorsSchema)
+    children = fields.List(
+        fields.Nested(StatsChildSchema), metadata={"description": "One row per child node."}
+    )
+    series = fields.List(
+        fields.Nested(StatsWeekSchema),
+        metadata={"description": "Week by week over the period, by creation week of the cases."},
+    )
+    refreshed_until = fields.DateTime(
+        allow_none=True, metadata={"description": "Changes to cases before this moment are counted."}
+    )
+    median_relative_precision = fields.Float(
+        metadata={"description": "Medians come from histograms and are within this share of the exact value."}
+    )
+
+
+def _filters(args: dict) -> dict:
+    return {**args, "from": args.pop("from_")}
+
+
+@blp.route("")
+class Stats(MethodView):
+    @auth_required
+    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.response(200, StatsSchema)
+    def get(self, args):
+        """The indicators of DESIGN §5 for a node and period, one row per child node and a weekly series.
+
+        The period is on case creation time in local days. Counts are read from rollups the
+        scheduler refreshes every minute (see `refreshed_until`); overdue_open is counted live."""
+        return indicator_table(stats_query(current_user(), _filters(args)))
+
+
+@blp.route("/export")
+class StatsExport(MethodView):
+    @auth_required
+    @blp.arguments(StatsExportArgsSchema, location="query")
+    @blp.response(200, description="The node and its children, as CSV (UTF-8 with BOM) or XLSX.")
+    def get(self, args):
+        """The indicator table (the node and its children) as CSV or XLSX.
+
+        The same filters as GET /api/v1/stats; Chinese headers, rates in percent."""
+        fmt = args.pop("format")
+        table = indicator_table(stats_query(current_user(), _filters(args)))
+        name = f"gridcase-stats-{table['region']['code']}-{utcnow().astimezone(local_tz()):%Y%m%d}.{fmt}"
+        if fmt == "xlsx":
+            workbook = xlsx_file("统计指标", stats_header(), stats_rows(table))
+            return send_file(workbook, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
+        return Response(
+            stream_with_context(csv_chunks(stats_header(), stats_rows(table))),
+            mimetype=CSV_MIMETYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )

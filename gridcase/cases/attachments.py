@@ -1,0 +1,108 @@
+"""Adding and reading a case's photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from gridcase.cases.events import append_event
+from gridcase.cases.lifecycle import Action, decide
+from gridcase.cases.models import Case, CaseAttachment
+from gridcase.cases.operations import actor_state, case_state
+from gridcase.cases.photos import PhotoRejected, process_photo
+from gridcase.cases.queries import find_case
+from gridcase.errors import NotFound, Unprocessable
+from gridcase.extensions import db
+from gridcase.people.models import User
+from gridcase.people.scope import visible_cases
+from gridcase.settings import setting, utcnow
+
+
+def add_photo(
+    user: User, ref: str | int, raw: bytes, idempotency_key: str | None = None, now: datetime | None = None
+) -> tuple[CaseAttachment, bool]:
+    """Attach a photo to a case; returns (attachment, created). Whoever may add a note to the
+    case may add a photo. The same idempotency key returns the photo stored before.
+
+    Raises:
+        NotFound: no such case in the user's scope.
+        Unprocessable: not allowed now, the case has its maximum of photos, or not a photo.
+    """
+    now = now or utcnow()
+    case = find_case(user, ref, lock=True)
+    reason = decide(Action.NOTE, case_state(case), actor_state(user, case))
+    if reason:
+        raise Unprocessable(reason, {"file": [reason]})
+    if idempotency_key:
+        existing = db.session.scalar(
+            sa.select(CaseAttachment).where(
+                CaseAttachment.case_id == case.id, CaseAttachment.idempotency_key == idempotency_key
+            )
+        )
+        if existing is not None:
+            return existing, False
+    limit = int(setting("GRIDCASE_MAX_ATTACHMENTS"))
+    count = db.session.scalar(sa.select(sa.func.count()).where(CaseAttachment.case_id == case.id))
+    if count >= limit:
+        raise Unprocessable(f"A case has at most {limit} photos.", {"file": [f"At most {limit} photos."]})
+    try:
+        photo = process_photo(raw, int(setting("GRIDCASE_MAX_PHOTO_BYTES")))
+    except PhotoRejected as exc:
+        raise Unprocessable(str(exc), {"file": [str(exc)]}) from exc
+    attachment = CaseAttachment(
+        case_id=case.id,
+        uploaded_by_id=user.id,
+        created_at=now,
+        content_type=photo.content_type,
+        width=photo.width,
+        height=photo.height,
+        size_bytes=len(photo.data),
+        sha256=photo.sha256,
+        data=photo.data,
+        thumbnail=photo.thumbnail,
+        idempotency_key=idempotency_key,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    append_event(
+        case,
+        action="attach",
+        at=now,
+        actor_id=user.id,
+        from_status=case.status,
+        from_level=case.level,
+        payload={
+            "attachment_id": attachment.id,
+            "sha256": photo.sha256,
+            "width": photo.width,
+            "height": photo.height,
+        },
+    )
+    case.updated_at = now
+    return attachment, True
+
+
+def case_photos(case: Case) -> list[CaseAttachment]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id)
+        )
+    )
+
+
+def photo_bytes(user: User, attachment_id: int, thumbnail: bool = False) -> tuple[bytes, str]:
+    """The image (or its JPEG thumbnail) and its content type, if the user may see its case.
+
+    Raises:
+        NotFound: no such photo, or its case lies outside the user's scope.
+    """
+    column = CaseAttachment.thumbnail if thumbnail else CaseAttachment.data
+    row = db.session.execute(
+        sa.select(column, CaseAttachment.content_type)
+        .join(Case, Case.id == CaseAttachment.case_id)
+        .where(CaseAttachment.id == attachment_id, visible_cases(user))
+    ).first()
+    if row is None:
+        raise NotFound(f"No photo {attachment_id} in your scope.")
+    return row[0], "image/jpeg" if thumbnail else row[1]

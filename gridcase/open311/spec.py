@@ -1,0 +1,275 @@
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) rules that need no database:
+the error type, statuses, W3C dates, list and page arguments, and the service attributes.
+
+The spec's two statuses map onto the lifecycle: `open` is pending or in progress, `closed` is
+resolved, closed or rejected (DESIGN §2). What a citizen reads about a status comes from a fixed
+vocabulary here, never from the free text handlers write, which may name people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from gridcase.cases.domain import OPEN_STATUSES, Status
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# The discovery document's changeset: bump it when the services or their definitions change
+# shape, so that clients refresh what they cache.
+CHANGESET = "2026-11-26 00:00"
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+MIME_TYPES = ["text/xml", "application/json"]
+
+MAX_SPAN = timedelta(days=90)  # "may not span more than 90 days"
+DEFAULT_PAGE_SIZE = 1000  # "first 1000 requests returned"
+MAX_PAGE_SIZE = 1000
+DESCRIPTION_MAX = 4000  # "free form text limited to 4,000 characters"
+PERSONAL_FIELD_MAX = 200
+MEDIA_URL_MAX = 500
+
+OPEN, CLOSED = "open", "closed"
+
+
+class Open311Error(Exception):
+    """An error in the spec's format: `[{"code", "description"}]` with an HTTP status.
+
+    The spec asks for 404 when a resource does not exist, 403 for a missing or wrong api_key
+    and 400 for anything else a request gets wrong.
+    """
+
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+    def body(self) -> list[dict]:
+        return [{"code": self.status, "description": self.description}]
+
+
+def open311_status(status: str) -> str:
+    """open: reported and being handled; closed: resolved, closed or rejected."""
+    return OPEN if Status(status) in OPEN_STATUSES else CLOSED
+
+
+def internal_statuses(wanted: list[str]) -> list[str]:
+    """The case statuses behind a list of Open311 statuses.
+
+    Raises:
+        Open311Error: a status other than open or closed.
+    """
+    unknown = [s for s in wanted if s not in (OPEN, CLOSED)]
+    if unknown:
+        raise Open311Error(400, f"status must be open or closed (comma-separated), not {unknown[0]!r}.")
+    return [s.value for s in Status if open311_status(s) in wanted]
+
+
+def w3c(moment: datetime | None, tz: tzinfo) -> str | None:
+    """A W3C datetime with the local offset, to the second: 2026-11-26T09:30:00+08:00."""
+    return moment.astimezone(tz).isoformat(timespec="seconds") if moment else None
+
+
+def parse_w3c(text: str, name: str) -> datetime:
+    """A W3C datetime argument; the spec requires its time zone (Z or ±hh:mm).
+
+    Raises:
+        Open311Error: not such a datetime.
+    """
+    value = text.strip()
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Open311Error(
+            400, f"{name} must be a W3C datetime with its time zone, such as 2026-01-01T00:00:00Z."
+        )
+    return moment
+
+
+def date_range(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """The period a list covers: the last 90 days unless given, never more than 90 days.
+
+    Raises:
+        Open311Error: a malformed date, end before start, or a span over 90 days.
+    """
+    start_at = parse_w3c(start, "start_date") if start else None
+    end_at = parse_w3c(end, "end_date") if end else None
+    if start_at and end_at:
+        if end_at < start_at:
+            raise Open311Error(400, "end_date is before start_date.")
+        if end_at - start_at > MAX_SPAN:
+            raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
+        return start_at, end_at
+    if start_at:
+        return start_at, start_at + MAX_SPAN
+    if end_at:
+        return end_at - MAX_SPAN, end_at
+    return now - MAX_SPAN, now
+
+
+def parse_list(text: str | None) -> list[str]:
+    """A comma-delimited argument (service_request_id, service_code, status)."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def parse_page(args: Mapping[str, str]) -> tuple[int, int]:
+    """The pagination extension: `page` from 1 and `page_size` up to 1000.
+
+    Raises:
+        Open311Error: not whole numbers in range.
+    """
+    numbers = []
+    for name, default, top in (("page", 1, None), ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)):
+        raw = (args.get(name) or "").strip()
+        try:
+            value = int(raw) if raw else default
+        except ValueError:
+            value = 0
+        if value < 1 or (top and value > top):
+            limit = f"1 to {top}" if top else "1 or more"
+            raise Open311Error(400, f"{name} must be a whole number, {limit}.")
+        numbers.append(value)
+    return numbers[0], numbers[1]
+
+
+_ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+
+
+def parse_attributes(form: Mapping) -> dict[str, list[str]]:
+    """`attribute[code]=value` (and `attribute[code][]=v1&attribute[code][]=v2`) → {code: [values]}."""
+    found: dict[str, list[str]] = {}
+    getlist = getattr(form, "getlist", None)
+    for key in form:
+        match = _ATTRIBUTE_KEY.match(key)
+        if match:
+            values = getlist(key) if getlist else [form[key]]
+            found.setdefault(match.group(1), []).extend(values)
+    return found
+
+
+# --- service definitions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a service definition; each maps to a field of the case it creates."""
+
+    code: str
+    datatype: str
+    description: str
+    order: int
+    required: bool = False
+    datatype_description: str | None = None
+    values: tuple[tuple[str, str], ...] = field(default=())
+
+    def document(self) -> dict:
+        body = {
+            "variable": True,
+            "code": self.code,
+            "datatype": self.datatype,
+            "required": self.required,
+            "datatype_description": self.datatype_description,
+            "order": self.order,
+            "description": self.description,
+        }
+        if self.values:
+            body["values"] = [{"key": key, "name": name} for key, name in self.values]
+        return body
+
+
+# Every public category records these on the case: people_involved feeds the mass-incident
+# alert (聚集人数) and may_intensify the 可能激化 alert (DESIGN §5). Nothing else is asked,
+# because nothing else would be used.
+ATTRIBUTES = (
+    Attribute(
+        "people_involved",
+        "number",
+        "现场涉及或聚集的人数（估计）。 Roughly how many people are involved or gathered there.",
+        1,
+        datatype_description="0 到 100000 的整数 (a whole number, 0 to 100000)",
+    ),
+    Attribute(
+        "may_intensify",
+        "singlevaluelist",
+        "现场是否有争吵、冲突，可能激化？ Is there a quarrel or conflict that may escalate?",
+        2,
+        values=(("false", "否 No"), ("true", "是 Yes")),
+    ),
+)
+
+
+def attribute_values(raw: dict[str, list[str]]) -> dict:
+    """Validated attribute values as case fields.
+
+    Raises:
+        Open311Error: an unknown attribute or a value its definition refuses.
+    """
+    known = {a.code for a in ATTRIBUTES}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise Open311Error(
+            400,
+            f"attribute[{unknown[0]}] is not defined for this service; it takes: {', '.join(sorted(known))}.",
+        )
+    values: dict = {}
+    people = [v for v in raw.get("people_involved", []) if v.strip()]
+    if people:
+        text = people[-1].strip()
+        if not text.isdigit() or int(text) > 100_000:
+            raise Open311Error(400, "attribute[people_involved] must be a whole number from 0 to 100000.")
+        values["people_involved"] = int(text)
+    intensify = [v for v in raw.get("may_intensify", []) if v.strip()]
+    if intensify:
+        text = intensify[-1].strip().lower()
+        if text not in ("true", "false"):
+            raise Open311Error(400, "attribute[may_intensify] must be true or false.")
+        values["may_intensify"] = text == "true"
+    return values
+
+
+# --- what a citizen reads about a status --------------------------------------------------------
+
+OUTCOME_ZH = {
+    "mediated": "调解成功",
+    "agreement_signed": "签订调解协议",
+    "referred_to_court": "引导通过诉讼解决",
+    "referred_to_department": "移交职能部门处理",
+    "explained": "已解释说明",
+    "other": "已处理",
+}
+
+
+def status_notes(status: str, outcome: str | None = None, duplicate: bool = False) -> str:
+    """The `status_notes` of a request: why it has its status, in the city's words."""
+    status = Status(status)
+    if status is Status.PENDING:
+        return "已登记，等待受理。"
+    if status is Status.IN_PROGRESS:
+        return "已受理，正在办理。"
+    if status is Status.RESOLVED:
+        return f"已化解（{OUTCOME_ZH.get(outcome or 'other', '已处理')}），等待核查。"
+    if status is Status.REJECTED:
+        return "不予受理。"
+    if duplicate:
+        return "与已登记的同一事项合并办理（重复件）。"
+    return "已办结。"
+
+
+def update_description(action: str, to_status: str, payload: dict) -> str:
+    """The description of one status change in the updates feed."""
+    reopened = Status(to_status) is Status.IN_PROGRESS
+    if action == "accept":
+        return "已受理，正在办理。"
+    if action == "resolve":
+        return status_notes(Status.RESOLVED, payload.get("outcome"))
+    if action == "verify":
+        return "核查未通过，重新办理。" if reopened else "经核查已办结。"
+    if action == "revisit" and reopened:
+        return "回访不满意，重新办理。"
+    if action == "reopen":
+        return "重新办理。"
+    if action == "mark_duplicate":
+        return status_notes(Status.CLOSED, duplicate=True)
+    return status_notes(to_status, payload.get("outcome"))

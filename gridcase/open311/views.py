@@ -1,0 +1,159 @@
+"""Open311 GeoReport v2 at /open311/v2/: a plain Flask blueprint (the spec fixes the URLs,
+formats and error shape, so it stays out of the JSON API's OpenAPI document).
+
+Every resource answers in XML or JSON by its extension, `.xml` or `.json`, as the spec does;
+every error, in the format asked, is the spec's `[{"code", "description"}]` /
+`<errors><error>…` with the matching HTTP status.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from gridcase.errors import Forbidden, GridcaseError, NotFound, Unauthorized
+from gridcase.extensions import db
+from gridcase.open311.clients import authenticate_client, resolve_jurisdiction
+from gridcase.open311.formats import render
+from gridcase.open311.service_requests import get_request, list_requests, list_updates, submit_request
+from gridcase.open311.services import list_services, service_definition
+from gridcase.open311.spec import CHANGESET, CONTENT_TYPES, MIME_TYPES, SPECIFICATION, Open311Error
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+FMT = "<any(json, xml):fmt>"
+
+
+def respond(fmt: str, root: str, document, status: int = 200) -> Response:
+    """The document in the asked format, with the spec's UTF-8 content type."""
+    return Response(render(fmt, root, document), status=status, content_type=CONTENT_TYPES[fmt])
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key.strip()) <= 128 and key.isprintable()):
+        raise Open311Error(400, "The Idempotency-Key header must be 1 to 128 printable characters.")
+    return key.strip() if key else None
+
+
+def _jurisdiction() -> tuple[str, str]:
+    return resolve_jurisdiction(request.values.get("jurisdiction_id"))
+
+
+@blp.get(f"/discovery.{FMT}")
+def discovery(fmt):
+    """Service discovery: where the GeoReport v2 endpoint is and which formats it speaks."""
+    production = current_app.config.get("ENV_NAME") == "production"
+    document = {
+        "changeset": CHANGESET,
+        "contact": current_app.config["GRIDCASE_OPEN311_CONTACT"],
+        "key_service": current_app.config["GRIDCASE_OPEN311_KEY_SERVICE"],
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": request.url_root.rstrip("/") + blp.url_prefix,
+                "changeset": CHANGESET,
+                "type": "production" if production else "test",
+                "formats": MIME_TYPES,
+            }
+        ],
+    }
+    return respond(fmt, "discovery", document)
+
+
+@blp.get(f"/services.{FMT}")
+def services(fmt):
+    """GET Service List: the public categories a request may name."""
+    _jurisdiction()
+    return respond(fmt, "services", list_services())
+
+
+@blp.get(f"/services/<service_code>.{FMT}")
+def service(service_code, fmt):
+    """GET Service Definition: the attributes a request of this service may carry."""
+    _jurisdiction()
+    return respond(fmt, "service_definition", service_definition(service_code))
+
+
+@blp.get(f"/requests.{FMT}")
+def requests_list(fmt):
+    """GET Service Requests: filters service_request_id, service_code, start_date, end_date,
+    status (open, closed), and page/page_size."""
+    _, city_code = _jurisdiction()
+    return respond(fmt, "service_requests", list_requests(city_code, request.args))
+
+
+@blp.post(f"/requests.{FMT}")
+def requests_create(fmt):
+    """POST Service Request (form-encoded, with api_key): the case is registered at once and its
+    public number is the service_request_id. An Idempotency-Key header makes retries safe."""
+    jurisdiction_id, _ = _jurisdiction()
+    client = authenticate_client(request.values.get("api_key"), jurisdiction_id)
+    created = submit_request(client, request.form, idempotency_key=_idempotency_key())
+    db.session.commit()
+    return respond(fmt, "service_requests", [created], 201)
+
+
+@blp.get(f"/requests/<service_request_id>.{FMT}")
+def request_detail(service_request_id, fmt):
+    """GET Service Request: one request by its id (the case's public number)."""
+    _, city_code = _jurisdiction()
+    return respond(fmt, "service_requests", get_request(city_code, service_request_id))
+
+
+@blp.get(f"/servicerequestupdates.{FMT}")
+def request_updates(fmt):
+    """GET Service Request Updates: each status change of a request (start_date, end_date,
+    page, page_size), oldest first."""
+    _, city_code = _jurisdiction()
+    return respond(fmt, "service_request_updates", list_updates(city_code, request.args))
+
+
+@blp.route("/<path:anything>", methods=["GET", "POST"])
+def unknown(anything):
+    """Anything else under /open311/v2/ is a 404 in the spec's error format."""
+    raise Open311Error(404, f"There is no Open311 resource at /open311/v2/{anything}.")
+
+
+# --- errors in the spec's shape ---------------------------------------------------------------
+
+
+def _error_format() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    if fmt in CONTENT_TYPES:
+        return fmt
+    return "json" if request.path.endswith(".json") else "xml"  # XML: the spec's required format
+
+
+def _error(status: int, description: str) -> Response:
+    # Nothing is committed on the way to an error; the request's session is discarded at teardown.
+    return respond(_error_format(), "errors", Open311Error(status, description).body(), status)
+
+
+@blp.errorhandler(Open311Error)
+def handle_open311_error(exc: Open311Error):
+    return _error(exc.status, exc.description)
+
+
+@blp.errorhandler(GridcaseError)
+def handle_domain_error(exc: GridcaseError):
+    if isinstance(exc, NotFound):
+        return _error(404, exc.message)
+    if isinstance(exc, Forbidden | Unauthorized):
+        return _error(403, exc.message)
+    return _error(400, exc.message)
+
+
+@blp.errorhandler(HTTPException)
+def handle_http_error(exc: HTTPException):
+    status = exc.code or 400
+    return _error(status, exc.description or "The request could not be processed.")
+
+
+@blp.errorhandler(Exception)
+def handle_unexpected(exc: Exception):
+    log.exception("Unhandled Open311 error on %s %s", request.method, request.path)
+    return _error(500, "Something went wrong on our side; the error has been logged.")

@@ -1,0 +1,159 @@
+"""The indicators of DESIGN §5, from counts to rates, and periods cut into weeks and days.
+Pure: no database.
+
+Definitions (each count is over cases created in the period, in the node; the SQL that counts
+them lives in gridcase.stats.rollups and follows these words exactly):
+
+- accepted (受理数): cases logged, less those rejected (不予受理) and those closed as a duplicate
+  of another case (重复件, `duplicate_of_id` set): a duplicate is the same matter told twice.
+- resolved (化解数): accepted cases whose status is now resolved or closed.
+- resolution_rate (化解率) = resolved / accepted.
+- local_resolution_rate (就地化解率, 小事不出村) = cases resolved at the lowest ladder level
+  (community) that started there and never climbed (highest level = community) / accepted cases
+  that started at the community level.
+- township_containment_rate (大事不出镇率) = accepted cases that started at or below the township
+  and are resolved at or below the township / accepted cases that started at or below the
+  township. (The numerator counts only cases of the denominator, so the rate stays ≤ 1: a city
+  case handed down and resolved by a township is not "kept in the township".)
+- on_time_rate (按期办结率) = resolved cases with `resolved_on_time` (resolved before the due time
+  of the level that resolved them) / resolved.
+- escalation_rate (上交率) = accepted cases escalated at least once (`escalation_count` > 0,
+  by a person, a take-over or the sweep) / accepted.
+- reopen_rate (返工率) = resolved cases that were reopened at least once (`reopen_count` > 0) /
+  resolved. A case reopened and not yet resolved again counts once it is resolved again.
+- satisfaction_rate (满意率) = accepted cases whose last revisit (回访) answered satisfied or
+  basically satisfied / accepted cases revisited at least once.
+- median_hours_to_accept (响应时长中位数): median of accepted_at − created_at over accepted cases
+  with an acceptance time; median_hours_to_resolve (办结时长中位数): median of resolved_at −
+  created_at over resolved cases. Both come from histograms (see gridcase.stats.histogram).
+- overdue_open (超期未办结): cases still open (pending or in progress) whose due time has passed
+  now, counted live from the cases table.
+
+A rate is None (null) when its denominator is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+# Additive counts kept per rollup row, in table order.
+COUNTS = (
+    "accepted",
+    "resolved",
+    "started_local",
+    "resolved_local",
+    "started_contained",
+    "resolved_contained",
+    "resolved_on_time",
+    "escalated",
+    "reopened",
+    "revisited",
+    "satisfied",
+)
+
+# key, Chinese name, unit: the order of the indicator table and its exports.
+INDICATORS = (
+    ("accepted", "受理数", "件"),
+    ("resolved", "化解数", "件"),
+    ("resolution_rate", "化解率", "%"),
+    ("local_resolution_rate", "就地化解率", "%"),
+    ("township_containment_rate", "大事不出镇率", "%"),
+    ("on_time_rate", "按期办结率", "%"),
+    ("escalation_rate", "上交率", "%"),
+    ("reopen_rate", "返工率", "%"),
+    ("satisfaction_rate", "满意率", "%"),
+    ("median_hours_to_accept", "响应时长中位数", "小时"),
+    ("median_hours_to_resolve", "办结时长中位数", "小时"),
+    ("overdue_open", "超期未办结", "件"),
+)
+INDICATOR_KEYS = tuple(key for key, _, _ in INDICATORS)
+
+# rate: (numerator count, denominator count)
+RATES = {
+    "resolution_rate": ("resolved", "accepted"),
+    "local_resolution_rate": ("resolved_local", "started_local"),
+    "township_containment_rate": ("resolved_contained", "started_contained"),
+    "on_time_rate": ("resolved_on_time", "resolved"),
+    "escalation_rate": ("escalated", "accepted"),
+    "reopen_rate": ("reopened", "resolved"),
+    "satisfaction_rate": ("satisfied", "revisited"),
+}
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator to 4 decimals; None when the denominator is 0."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def indicators(
+    counts: Mapping[str, int],
+    median_hours_to_accept: float | None = None,
+    median_hours_to_resolve: float | None = None,
+    overdue_open: int = 0,
+) -> dict:
+    """Every indicator of DESIGN §5 from the summed counts, the medians and the live overdue count."""
+    count = {name: int(counts.get(name) or 0) for name in COUNTS}
+    result: dict = {"accepted": count["accepted"], "resolved": count["resolved"]}
+    for name, (numerator, denominator) in RATES.items():
+        result[name] = rate(count[numerator], count[denominator])
+    result["median_hours_to_accept"] = _hours(median_hours_to_accept)
+    result["median_hours_to_resolve"] = _hours(median_hours_to_resolve)
+    result["overdue_open"] = int(overdue_open)
+    return {key: result[key] for key in INDICATOR_KEYS}
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def ladder_groups(ladder: list[str]) -> tuple[list[str], list[str]]:
+    """(levels of 就地化解, levels of 大事不出镇): the lowest level, and every level up to and
+    including the township (the two lowest when the ladder has no township)."""
+    contained = ladder[: ladder.index("township") + 1] if "township" in ladder else ladder[:2]
+    return ladder[:1], contained
+
+
+def week_start(day: date) -> date:
+    """The Monday of the week holding `day` (weeks run Monday to Sunday, local time)."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class PeriodParts:
+    """A period of local days cut into whole weeks and the days left at either end, so that
+    whole weeks are read from weekly rollups and only the ends from daily ones.
+
+    `weeks` is (first Monday, last Monday), inclusive, either side None when unbounded, or None
+    when the period holds no whole week; `days` lists inclusive (first, last) ranges."""
+
+    weeks: tuple[date | None, date | None] | None
+    days: list[tuple[date, date]] = field(default_factory=list)
+
+
+def split_period(first: date | None, last: date | None) -> PeriodParts:
+    """Cut [first, last] (inclusive local days; None: unbounded) into whole weeks and end days."""
+    first_monday = None if first is None else first + timedelta(days=(-first.weekday()) % 7)
+    last_monday = None
+    if last is not None:
+        last_sunday = last - timedelta(days=(last.weekday() + 1) % 7)
+        last_monday = last_sunday - timedelta(days=6)
+    if first_monday is not None and last_monday is not None and first_monday > last_monday:
+        return PeriodParts(weeks=None, days=[(first, last)])
+    days = []
+    if first is not None and first < first_monday:
+        days.append((first, first_monday - timedelta(days=1)))
+    if last is not None and last_monday + timedelta(days=6) < last:
+        days.append((last_monday + timedelta(days=7), last))
+    return PeriodParts(weeks=(first_monday, last_monday), days=days)
+
+
+def week_range(first: date, last: date) -> list[date]:
+    """Mondays of every week from the one holding `first` to the one holding `last`."""
+    monday, end = week_start(first), week_start(last)
+    weeks = []
+    while monday <= end:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks

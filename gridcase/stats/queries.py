@@ -1,0 +1,289 @@
+"""The indicator table of a territory node over a period (DESIGN §5): the node, one row per
+child node and a weekly series, read from the rollups plus one live count of overdue cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from gridcase.cases.domain import OPEN_STATUSES
+from gridcase.cases.models import Case, Category
+from gridcase.errors import Forbidden, NotFound, Unprocessable
+from gridcase.extensions import db
+from gridcase.people.models import User
+from gridcase.people.roles import Role
+from gridcase.people.scope import case_territory_column, covers_region
+from gridcase.settings import local_tz, setting, utcnow
+from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, middle_ranks, value_at_rank
+from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
+from gridcase.stats.rollups import ALL_CATEGORIES, GRAINS, grain_for, rollups_refreshed_until
+from gridcase.territory.models import Region
+
+# Who reads statistics (DESIGN §1): the handlers of each level and grid workers for their grids.
+STATS_ROLES = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.COMMUNITY_MEDIATOR,
+        Role.TOWNSHIP_COORDINATOR,
+        Role.DISTRICT_COORDINATOR,
+        Role.CITY_COMMANDER,
+    }
+)
+
+# GROUPING(child, week) of each grouping set.
+_NODE, _CHILD, _WEEK = 3, 1, 2
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """What the indicator table is asked for: a node in scope, a period of local days
+    (inclusive, None for unbounded), and optionally a kind and a category (with its children)."""
+
+    region: Region
+    first: date | None = None
+    last: date | None = None
+    kind: str | None = None
+    categories: tuple[str, ...] | None = None
+
+
+def stats_query(viewer: User, filters: dict) -> StatsQuery:
+    """Check the viewer's right to the node and the filters, and make the query.
+
+    Raises:
+        Forbidden: the role never reads statistics (admin, auditor).
+        NotFound: the region does not exist or lies outside the viewer's scope.
+        Unprocessable: an unknown category, or a period that ends before it starts.
+    """
+    region = stats_region(viewer, filters.get("region"))
+    first, last = filters.get("from"), filters.get("to")
+    if first and last and first > last:
+        raise Unprocessable("The period ends before it starts.", {"to": ["Must be on or after from."]})
+    categories = None
+    if filters.get("category"):
+        categories = tuple(category_and_children(filters["category"]))
+    return StatsQuery(region, first, last, filters.get("kind"), categories)
+
+
+def stats_region(viewer: User, code: str | None) -> Region:
+    """The node a viewer asks statistics for (default: their scope node).
+
+    Raises:
+        Forbidden: the role never reads statistics.
+        NotFound: no such node in the viewer's scope.
+    """
+    if Role(viewer.role) not in STATS_ROLES:
+        raise Forbidden("Your role does not read statistics.")
+    code = (code or viewer.scope_code).strip()
+    region = db.session.get(Region, code)
+    if region is None or not _covers(viewer, region):
+        raise NotFound(f"No territory node {code} in your scope.")
+    return region
+
+
+def _covers(viewer: User, region: Region) -> bool:
+    if viewer.role == Role.GRID_WORKER:
+        return region.level == "grid" and any(grid.code == region.code for grid in viewer.grids)
+    return covers_region(viewer, region)
+
+
+def category_and_children(code: str) -> list[str]:
+    """A category code with the codes of its categories when it is a group (大类).
+
+    Raises:
+        Unprocessable: no such category.
+    """
+    if db.session.get(Category, code) is None:
+        raise Unprocessable("Unknown category.", {"category": [f"No category {code}."]})
+    children = db.session.scalars(sa.select(Category.code).where(Category.parent_code == code))
+    return [code, *children]
+
+
+def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
+    """The indicators of the node, of each child node and of each week of the period."""
+    now = now or utcnow()
+    region = query.region
+    children = db.session.execute(
+        sa.select(Region.code, Region.name, Region.level)
+        .where(Region.parent_code == region.code)
+        .order_by(Region.code)
+    ).all()
+    # A node's figures are the sum of its children's rollup rows; a grid's are its own rows.
+    level = children[0].level if children else "grid"
+    node_column = "parent_code" if children else "region_code"
+
+    counts = _rollup_counts(query, level, node_column)
+    medians = _rollup_medians(query, level, node_column)
+    overdue = _overdue_open(query, children[0].level if children else None, now)
+
+    def figures(group: int, child: str | None = None, week: date | None = None) -> dict:
+        key = (group, child, week)
+        accept, resolve = medians.get((*key, "a")), medians.get((*key, "r"))
+        return indicators(counts.get(key, {}), accept, resolve, overdue.get(key, 0))
+
+    today = now.astimezone(local_tz()).date()
+    data_weeks = [week for group, _, week in counts if group == _WEEK]
+    series_first = query.first or (min(data_weeks) if data_weeks else None)
+    series_last = query.last or max([today, *data_weeks])
+    weeks = week_range(series_first, series_last) if series_first else []
+    return {
+        "region": {"code": region.code, "name": region.name, "level": region.level},
+        "from": query.first,
+        "to": query.last,
+        "kind": query.kind,
+        "category": query.categories[0] if query.categories else None,
+        "indicators": figures(_NODE),
+        "children": [
+            {"code": c.code, "name": c.name, "level": c.level, "indicators": figures(_CHILD, child=c.code)}
+            for c in children
+        ],
+        "series": [{"week_start": week, "indicators": figures(_WEEK, week=week)} for week in weeks],
+        "refreshed_until": rollups_refreshed_until(),
+        "median_relative_precision": round(MEDIAN_RELATIVE_PRECISION, 4),
+    }
+
+
+# --- reading the rollups -------------------------------------------------------------------------
+
+
+def _source(query: StatsQuery, level: str, node_column: str) -> tuple[str, dict]:
+    """SELECT of the rollup rows the query sums: whole weeks from weekly rows, the days at the
+    ends from daily rows, each labelled with its child node and its week."""
+    by_category = query.categories is not None
+    params: dict = {"node": query.region.code}
+    conditions = [f"s.{node_column} = :node"]
+    if by_category:
+        conditions.append("s.category_code = ANY(:categories)")
+        params["categories"] = list(query.categories)
+    else:
+        conditions.append("s.category_code = :all_categories")
+        params["all_categories"] = ALL_CATEGORIES
+    if query.kind:
+        conditions.append("s.kind = :kind")
+        params["kind"] = query.kind
+    parts = split_period(query.first, query.last)
+    week_grain, day_grain = (grain_for(p, level, by_category) for p in ("week", "day"))
+    if week_grain not in GRAINS:  # not kept by week: the whole period from daily rows
+        ranges = [(day_grain, query.first, query.last)]
+    else:
+        ranges = [(day_grain, first, last) for first, last in parts.days]
+        if parts.weeks is not None:
+            ranges.append((week_grain, *parts.weeks))
+    selects = []
+    for index, (grain, first, last) in enumerate(ranges):
+        where = [*conditions, f"s.grain = :grain_{index}"]
+        params[f"grain_{index}"] = grain.name
+        if first is not None:
+            where.append(f"s.period_start >= :first_{index}")
+            params[f"first_{index}"] = first
+        if last is not None:
+            where.append(f"s.period_start <= :last_{index}")
+            params[f"last_{index}"] = last
+        selects.append(where)
+    columns = ", ".join(f"s.{name}" for name in COUNTS)
+    sql = " UNION ALL ".join(
+        "SELECT s.region_code AS child, "
+        "s.period_start - (extract(isodow FROM s.period_start)::int - 1) AS week, "
+        f"{columns}, s.accept_buckets, s.accept_counts, s.resolve_buckets, s.resolve_counts "
+        f"FROM stats_rollups s WHERE {' AND '.join(where)}"
+        for where in selects
+    )
+    return sql, params
+
+
+def _rollup_counts(query: StatsQuery, level: str, node_column: str) -> dict:
+    """{(grouping, child, week): {count: n}} for the node, each child and each week."""
+    source, params = _source(query, level, node_column)
+    sums = ", ".join(f"sum({name}) AS {name}" for name in COUNTS)
+    rows = db.session.execute(
+        sa.text(
+            f"WITH src AS ({source}) "
+            f"SELECT GROUPING(child, week) AS g, child, week, {sums} FROM src "
+            "GROUP BY GROUPING SETS ((), (child), (week))"
+        ),
+        params,
+    ).mappings()
+    return {(row["g"], row["child"], row["week"]): dict(row) for row in rows}
+
+
+def _rollup_medians(query: StatsQuery, level: str, node_column: str) -> dict:
+    """{(grouping, child, week, "a"|"r"): median hours} to acceptance ("a") and resolution ("r").
+
+    The histograms are summed per group in SQL, and a window over each group's buckets finds
+    the buckets holding the two middle cases; only those come back, to be placed in their
+    buckets (see gridcase.stats.histogram)."""
+    source, params = _source(query, level, node_column)
+    rows = db.session.execute(
+        sa.text(
+            f"""
+            WITH src AS ({source}),
+            h AS (
+                SELECT GROUPING(child, week) AS g, child, week, x.m, x.b, sum(x.n) AS n
+                FROM src CROSS JOIN LATERAL (
+                    SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
+                    UNION ALL
+                    SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
+                ) AS x(m, b, n)
+                GROUP BY GROUPING SETS ((x.m, x.b), (child, x.m, x.b), (week, x.m, x.b))
+            ),
+            c AS (
+                SELECT h.*,
+                       (sum(n) OVER (PARTITION BY g, child, week, m ORDER BY b))::bigint - n AS before,
+                       (sum(n) OVER (PARTITION BY g, child, week, m))::bigint AS total
+                FROM h
+            )
+            SELECT g, child, week, m, b, n, before, total FROM c
+            WHERE before <= total / 2 AND before + n > (total - 1) / 2
+            """
+        ),
+        params,
+    )
+    found: dict[tuple, list] = {}
+    for row in rows:
+        found.setdefault((row.g, row.child, row.week, row.m), []).append(row)
+    medians = {}
+    for key, buckets in found.items():
+        total = int(buckets[0].total)
+        values = [
+            value_at_rank(row.b, int(row.n), int(row.before), rank)
+            for rank in middle_ranks(total)
+            for row in buckets
+            if row.before <= rank < row.before + row.n
+        ]
+        medians[key] = sum(values) / len(values)
+    return medians
+
+
+def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> dict:
+    """{(grouping, child, week): n} of cases open past their due time now (live, not rolled up:
+    it changes with the clock; the partial index of open cases by due time answers it)."""
+    tz = setting("GRIDCASE_TIMEZONE")
+    local_day = sa.cast(sa.func.timezone(tz, Case.created_at), sa.Date)
+    week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
+    child = (case_territory_column(child_level) if child_level else sa.null()).label("child")
+    conditions = [
+        Case.status.in_([s.value for s in OPEN_STATUSES]),
+        Case.due_at <= now,
+        case_territory_column(query.region.level) == query.region.code,
+    ]
+    if query.first:
+        conditions.append(Case.created_at >= datetime.combine(query.first, time(), local_tz()))
+    if query.last:
+        conditions.append(
+            Case.created_at < datetime.combine(query.last + timedelta(days=1), time(), local_tz())
+        )
+    if query.kind:
+        conditions.append(Case.kind == query.kind)
+    if query.categories:
+        conditions.append(Case.category_code.in_(query.categories))
+    inner = sa.select(child, week).where(*conditions).subquery()
+    rows = db.session.execute(
+        sa.select(
+            sa.func.grouping(inner.c.child, inner.c.week).label("g"),
+            inner.c.child,
+            inner.c.week,
+            sa.func.count().label("n"),
+        ).group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(inner.c.child), sa.tuple_(inner.c.week)))
+    )
+    return {(row.g, row.child, row.week): row.n for row in rows}

@@ -1,0 +1,408 @@
+"""Indicator rollups (统计汇总): additive counts per period × territory node × category, kept
+current by the scheduler, so that the indicators of any node and period are read from a few
+thousand rows whether the city holds fifty thousand cases or five million.
+
+Grains. A rollup row has one of sixteen shapes, "{period}:{level}:{detail}":
+- period: `day` (a local day) or `week` (a local Monday-to-Sunday week);
+- level: `grid`, `community`, `township` or `district` — the node the row counts, with its
+  parent in `parent_code`, so that a node's table is "the rows whose parent is the node";
+- detail: `category` (one row per category) or `kind` (all categories of a kind, category "*").
+
+A node's indicators over a period are read from its children's rows at the coarsest grain that
+answers the question: whole weeks from weekly rows, the days left at either end from daily ones,
+per kind unless a category is asked for. The read cost is bounded by children × weeks, not by
+the number of cases.
+
+Definitions of each count: see gridcase.stats.indicators; the SQL below follows those words.
+
+Refresh. `day:grid:category` rows are counted from the cases; every other grain is summed from a
+finer grain (same level by category → by kind; a level from the one below; weeks from days).
+An incremental refresh recounts only the (local day, grid) pairs of cases changed since the
+watermark, then every row those pairs roll up into. A case's day is its creation day in
+GRIDCASE_TIMEZONE: changing the time zone or the ladder needs `refresh-stats --full`.
+
+Watermark. A change becomes visible when its transaction commits, which can be after the
+`updated_at` it wrote. So the new watermark is not "now" but the start of the oldest writing
+transaction still running (or now), less a margin for clocks that differ between hosts; the
+next refresh reads from there, and a change committed late is still found. Backdated changes
+(a `sweep --at` in the past, hand-made imports) are older than the watermark: run
+`refresh-stats --full` after them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from gridcase.extensions import db
+from gridcase.settings import ladder, setting
+from gridcase.stats.histogram import bucket_sql
+from gridcase.stats.indicators import COUNTS, ladder_groups
+from gridcase.stats.models import StatsRollup, StatsWatermark
+
+# pg_advisory_xact_lock key of the refresh ("gcstats1" in ASCII): one refresher at a time.
+REFRESH_LOCK_KEY = int.from_bytes(b"gcstats1", "big") & 0x7FFFFFFFFFFFFFFF
+WATERMARK = "rollups"
+# Allowance for application hosts whose clocks run behind the database's.
+CLOCK_MARGIN = timedelta(minutes=2)
+
+PERIODS = ("day", "week")
+LEVELS = ("grid", "community", "township", "district")
+DETAILS = ("category", "kind")
+ALL_CATEGORIES = "*"
+
+
+@dataclass(frozen=True)
+class Grain:
+    period: str
+    level: str
+    detail: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.period}:{self.level}:{self.detail}"
+
+    @property
+    def source(self) -> Grain | None:
+        """The grain this one is summed from (the smallest that holds it); None for the one
+        counted from cases."""
+        if self.period == "week":
+            return Grain("day", self.level, self.detail)
+        if self.level == "grid":
+            return None if self.detail == "category" else Grain("day", "grid", "category")
+        return Grain("day", LEVELS[LEVELS.index(self.level) - 1], self.detail)
+
+    @property
+    def merges_histograms(self) -> bool:
+        """Whether a row's histogram is merged bucket by bucket, or its sources' histograms are
+        only put end to end (a bucket may then repeat: harmless, readers add by bucket).
+
+        Merging costs several times more per row. Rows that few cases share (a day of one
+        category, or of one grid) are concatenated: they are most of the rows. Rows that many
+        cases share (weeks, and a day of a community or more by kind) are merged, so that
+        readers unnest at most one entry per bucket."""
+        return self.period == "week" or (self.detail == "kind" and self.level != "grid")
+
+
+# Grid rows by category hardly shrink from days to weeks (a grid sees a given category a few
+# times a month), so they are kept by day only; their readers read days.
+NOT_KEPT = frozenset({Grain("week", "grid", "category")})
+# In the order a refresh computes them: every grain after its source.
+GRAINS = tuple(
+    grain
+    for grain in (Grain(p, level, d) for p in PERIODS for level in LEVELS for d in DETAILS)
+    if grain not in NOT_KEPT
+)
+
+
+def grain_for(period: str, level: str, by_category: bool) -> Grain:
+    return Grain(period, level, "category" if by_category else "kind")
+
+
+@dataclass
+class RefreshReport:
+    ran: bool = True  # False: another refresh held the lock
+    full: bool = False
+    pairs: int = 0  # (day, grid) pairs recounted
+    rows: int = 0  # rollup rows written
+    seconds: float = 0.0
+    watermark: datetime | None = None
+
+    def line(self) -> str:
+        if not self.ran:
+            return "Another stats refresh is running; nothing done."
+        what = "full refresh" if self.full else f"{self.pairs} changed (day, grid) pair(s)"
+        return (
+            f"Stats rollups: {what}, {self.rows} row(s) written in {self.seconds:.2f} s; "
+            f"changes before {self.watermark.isoformat()} are in."
+        )
+
+
+def refresh_rollups(full: bool = False) -> RefreshReport:
+    """Bring the rollups up to date in the caller's transaction (the caller commits).
+
+    Incremental unless `full` or never run before; a full refresh rebuilds every row and
+    blocks readers of the rollups until it commits (minutes at millions of cases).
+    """
+    started = time.perf_counter()
+    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(REFRESH_LOCK_KEY))):
+        return RefreshReport(ran=False)
+    mark = db.session.get(StatsWatermark, WATERMARK, with_for_update=True)
+    horizon = _horizon()
+    report = RefreshReport(full=full or mark is None, watermark=horizon)
+    params = _params()
+    if report.full:
+        # Big aggregations: more memory per sort or hash keeps them off disk.
+        db.session.execute(sa.text("SET LOCAL work_mem = '512MB'"))
+        db.session.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+        db.session.execute(sa.text("TRUNCATE stats_rollups"))
+        # A bulk load: the secondary indexes are built once at the end rather than row by row
+        # (the primary key stays: each grain is read by it while the next is summed).
+        secondary = [index for index in StatsRollup.__table__.indexes]
+        for index in secondary:
+            db.session.execute(sa.schema.DropIndex(index))
+        for grain in GRAINS:
+            report.rows += _insert(grain, params, keyed=False)
+        for index in secondary:
+            db.session.execute(sa.schema.CreateIndex(index))
+    else:
+        report.pairs = _mark_dirty(mark.value, params)
+        if report.pairs:
+            for grain in GRAINS:
+                _delete_dirty(grain, params)
+                report.rows += _insert(grain, params, keyed=True)
+    refreshed_at = db.session.scalar(sa.select(sa.func.now()))
+    if mark is None:
+        mark = StatsWatermark(name=WATERMARK, value=horizon, refreshed_at=refreshed_at)
+        db.session.add(mark)
+    mark.value, mark.refreshed_at = horizon, refreshed_at
+    db.session.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def rollups_refreshed_until() -> datetime | None:
+    """Changes made before this moment are in the rollups (None: never refreshed)."""
+    return db.session.scalar(sa.select(StatsWatermark.value).where(StatsWatermark.name == WATERMARK))
+
+
+def _horizon() -> datetime:
+    # Read before the changed cases are looked for: any transaction that has not committed by
+    # then either shows here (so the watermark stays at or before its start) or starts later.
+    # Only transactions holding an xid have written anything; read-only ones (exports, the
+    # dashboard) do not hold the watermark back.
+    oldest = db.session.scalar(
+        sa.text(
+            "SELECT least(clock_timestamp(), min(xact_start)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_xid IS NOT NULL"
+        )
+    )
+    return oldest - CLOCK_MARGIN
+
+
+def _params() -> dict:
+    local, contained = ladder_groups(ladder())
+    return {"tz": setting("GRIDCASE_TIMEZONE"), "local_levels": local, "contained_levels": contained}
+
+
+def _mark_dirty(since: datetime, params: dict) -> int:
+    """Fill the temporary table `stats_dirty` with the (local day, grid) pairs of cases changed
+    since `since`; returns how many."""
+    db.session.execute(sa.text("DROP TABLE IF EXISTS pg_temp.stats_dirty"))
+    db.session.execute(
+        sa.text(
+            "CREATE TEMPORARY TABLE stats_dirty (day date, grid_code varchar(15), "
+            "community_code varchar(15), township_code varchar(15), district_code varchar(15), "
+            "city_code varchar(15)) ON COMMIT DROP"
+        )
+    )
+    count = db.session.execute(
+        sa.text(
+            "INSERT INTO stats_dirty "
+            "SELECT DISTINCT (created_at AT TIME ZONE :tz)::date, grid_code, community_code, "
+            "township_code, district_code, city_code FROM cases WHERE updated_at >= :since"
+        ),
+        {**params, "since": since},
+    ).rowcount
+    # Temporary tables get no statistics from autovacuum; the joins below need them.
+    db.session.execute(sa.text("ANALYZE stats_dirty"))
+    return count
+
+
+# --- SQL of each grain ------------------------------------------------------------------------
+
+# The code of a node at a level, and of its parent, on a rollup row `s` of a finer grain.
+_REGION = {
+    "grid": "s.region_code",
+    "community": "s.community_code",
+    "township": "s.township_code",
+    "district": "s.district_code",
+}
+_PARENT = {
+    "grid": "s.community_code",
+    "community": "s.township_code",
+    "township": "coalesce(s.district_code, s.city_code)",
+    "district": "s.city_code",
+}
+# The code at a level in `stats_dirty` (alias d).
+_DIRTY_CODE = {
+    "grid": "d.grid_code",
+    "community": "d.community_code",
+    "township": "d.township_code",
+    "district": "d.district_code",
+}
+_MONDAY = "({0} - (extract(isodow FROM {0})::int - 1))"
+
+_ACCEPTED = "(c.status <> 'rejected' AND c.duplicate_of_id IS NULL)"
+_RESOLVED = f"({_ACCEPTED} AND c.status IN ('resolved', 'closed'))"
+_HOURS = "extract(epoch FROM (c.{0} - c.created_at))::float8 / 3600"
+
+# One row per case, as if it were a rollup row counting one case. (NULL columns make some of
+# these NULL rather than false: each is counted as `IS TRUE`.)
+_CASE_COUNTS = {
+    "accepted": _ACCEPTED,
+    "resolved": _RESOLVED,
+    "started_local": f"{_ACCEPTED} AND c.initial_level = ANY(:local_levels)",
+    "resolved_local": (
+        f"{_RESOLVED} AND c.resolved_level = ANY(:local_levels) "
+        "AND c.highest_level = ANY(:local_levels) AND c.initial_level = ANY(:local_levels)"
+    ),
+    "started_contained": f"{_ACCEPTED} AND c.initial_level = ANY(:contained_levels)",
+    "resolved_contained": (
+        f"{_RESOLVED} AND c.resolved_level = ANY(:contained_levels) "
+        "AND c.initial_level = ANY(:contained_levels)"
+    ),
+    "resolved_on_time": f"{_RESOLVED} AND c.resolved_on_time IS TRUE",
+    "escalated": f"{_ACCEPTED} AND c.escalation_count > 0",
+    "reopened": f"{_RESOLVED} AND c.reopen_count > 0",
+    "revisited": f"{_ACCEPTED} AND c.satisfaction IS NOT NULL",
+    "satisfied": f"{_ACCEPTED} AND c.satisfaction IN ('satisfied', 'basically_satisfied')",
+}
+assert tuple(_CASE_COUNTS) == COUNTS
+
+_CASE_SOURCE = f"""
+    SELECT (c.created_at AT TIME ZONE :tz)::date AS period_start, c.grid_code AS region_code,
+           c.community_code AS parent_code, c.category_code, c.kind, c.city_code, c.district_code,
+           c.township_code, c.community_code,
+           {", ".join(f"(({sql}) IS TRUE)::int AS {name}" for name, sql in _CASE_COUNTS.items())},
+           CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL
+                THEN ARRAY[{bucket_sql(_HOURS.format("accepted_at"))}]::smallint[]
+                ELSE '{{{{}}}}' END AS accept_buckets,
+           CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL THEN '{{{{1}}}}'::int[]
+                ELSE '{{{{}}}}' END AS accept_counts,
+           CASE WHEN {_RESOLVED} AND c.resolved_at IS NOT NULL
+                THEN ARRAY[{bucket_sql(_HOURS.format("resolved_at"))}]::smallint[]
+                ELSE '{{{{}}}}' END AS resolve_buckets,
+           CASE WHEN {_RESOLVED} AND c.resolved_at IS NOT NULL THEN '{{{{1}}}}'::int[]
+                ELSE '{{{{}}}}' END AS resolve_counts
+    FROM cases c {{join}}
+"""
+_CASE_JOIN = """
+    JOIN (SELECT DISTINCT day, grid_code FROM stats_dirty) AS k
+      ON c.grid_code = k.grid_code
+     AND c.created_at >= (k.day::timestamp AT TIME ZONE :tz)
+     AND c.created_at < ((k.day + 1)::timestamp AT TIME ZONE :tz)
+"""
+_UNNEST_HISTOGRAMS = (
+    "SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n) "
+    "UNION ALL SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)"
+)
+_KEYS = "period_start, region_code, category_code, kind"
+_HISTOGRAM_COLUMNS = ("accept_buckets", "accept_counts", "resolve_buckets", "resolve_counts")
+
+
+def _rollup_source(grain: Grain, keyed: bool) -> str:
+    """SELECT of the finer rows `grain` is summed from, re-keyed to `grain`."""
+    source = grain.source
+    level = grain.level
+    period = _MONDAY.format("s.period_start") if grain.period == "week" else "s.period_start"
+    category = "s.category_code" if grain.detail == "category" else f"'{ALL_CATEGORIES}'"
+    community = "s.community_code" if level in ("grid", "community") else "NULL"
+    township = "s.township_code" if level != "district" else "NULL"
+    where = ["s.grain = :source"]
+    if level == "district":
+        where.append("s.district_code IS NOT NULL")
+    join = ""
+    if keyed:
+        if source.level != level:  # a level from the one below: the rows whose parent is the key
+            match = "s.parent_code = k.region_code AND s.period_start = k.period_start"
+        elif source.period != grain.period:  # a week from its days
+            match = (
+                "s.region_code = k.region_code AND s.period_start >= k.period_start "
+                "AND s.period_start < k.period_start + 7"
+            )
+        else:  # by kind from by category
+            match = "s.region_code = k.region_code AND s.period_start = k.period_start"
+        join = f"JOIN ({_dirty_keys(grain)}) AS k ON {match}"
+    return f"""
+        SELECT {period} AS period_start, {_REGION[level]} AS region_code,
+               {_PARENT[level]} AS parent_code, {category} AS category_code, s.kind,
+               s.city_code, s.district_code, {township} AS township_code,
+               {community} AS community_code,
+               {", ".join(f"s.{name}" for name in COUNTS)},
+               {", ".join(f"s.{name}" for name in _HISTOGRAM_COLUMNS)}
+        FROM stats_rollups s {join}
+        WHERE {" AND ".join(where)}
+    """
+
+
+def _dirty_keys(grain: Grain) -> str:
+    """(period_start, region_code) of the rows of `grain` that the dirty pairs roll up into."""
+    period = _MONDAY.format("d.day") if grain.period == "week" else "d.day"
+    code = _DIRTY_CODE[grain.level]
+    return (
+        f"SELECT DISTINCT {period} AS period_start, {code} AS region_code "
+        f"FROM stats_dirty d WHERE {code} IS NOT NULL"
+    )
+
+
+def _delete_dirty(grain: Grain, params: dict) -> None:
+    db.session.execute(
+        sa.text(
+            f"DELETE FROM stats_rollups r USING ({_dirty_keys(grain)}) AS k "
+            "WHERE r.grain = :grain AND r.region_code = k.region_code AND r.period_start = k.period_start"
+        ),
+        {**params, "grain": grain.name},
+    )
+
+
+def _insert(grain: Grain, params: dict, keyed: bool) -> int:
+    """Insert the rows of `grain` (all of them, or those of the dirty keys); returns how many."""
+    if grain.source is None:
+        source = _CASE_SOURCE.format(join=_CASE_JOIN if keyed else "")
+    else:
+        source = _rollup_source(grain, keyed)
+    sums = ", ".join(f"sum({name})::int AS {name}" for name in COUNTS)
+    ancestors = (
+        "max(parent_code) AS parent_code, max(city_code) AS city_code, max(district_code) AS "
+        "district_code, max(township_code) AS township_code, max(community_code) AS community_code"
+    )
+    columns = f"grain, {_KEYS}, parent_code, city_code, district_code, township_code, community_code"
+    columns += ", " + ", ".join((*COUNTS, *_HISTOGRAM_COLUMNS))
+    # In primary-key order: each row lands next to the previous one in the index.
+    order = 'ORDER BY region_code COLLATE "C", period_start, category_code COLLATE "C", kind COLLATE "C"'
+    if not grain.merges_histograms:
+        concatenated = ", ".join(f"stats_array_concat({name}) AS {name}" for name in _HISTOGRAM_COLUMNS)
+        statement = f"""
+            INSERT INTO stats_rollups ({columns})
+            SELECT :grain, {_KEYS}, {ancestors}, {sums}, {concatenated}
+            FROM ({source}) AS src
+            GROUP BY {_KEYS}
+            {order}
+        """
+    else:
+        statement = f"""
+            WITH src AS MATERIALIZED ({source}),
+            totals AS (SELECT {_KEYS}, {ancestors}, {sums} FROM src GROUP BY {_KEYS}),
+            -- No ORDER BY in these aggregates: a histogram's order does not matter, and the
+            -- aggregates of one group see its rows in one order, so bucket and count arrays
+            -- stay aligned.
+            histograms AS (
+                SELECT {_KEYS},
+                       array_agg(b) FILTER (WHERE m = 'a') AS accept_buckets,
+                       array_agg(n) FILTER (WHERE m = 'a') AS accept_counts,
+                       array_agg(b) FILTER (WHERE m = 'r') AS resolve_buckets,
+                       array_agg(n) FILTER (WHERE m = 'r') AS resolve_counts
+                FROM (
+                    SELECT {_KEYS}, x.m, x.b, sum(x.n)::int AS n
+                    FROM src CROSS JOIN LATERAL ({_UNNEST_HISTOGRAMS}) AS x(m, b, n)
+                    GROUP BY {_KEYS}, x.m, x.b
+                ) AS h
+                GROUP BY {_KEYS}
+            )
+            INSERT INTO stats_rollups ({columns})
+            SELECT :grain, {_KEYS}, parent_code, city_code, district_code, township_code,
+                   community_code, {", ".join(COUNTS)},
+                   coalesce(h.accept_buckets, '{{}}')::smallint[], coalesce(h.accept_counts, '{{}}')::int[],
+                   coalesce(h.resolve_buckets, '{{}}')::smallint[], coalesce(h.resolve_counts, '{{}}')::int[]
+            FROM totals t LEFT JOIN histograms h USING ({_KEYS})
+            {order}
+        """
+    source_name = grain.source.name if grain.source else None
+    return db.session.execute(
+        sa.text(statement), {**params, "grain": grain.name, "source": source_name}
+    ).rowcount

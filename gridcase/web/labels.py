@@ -1,0 +1,98 @@
+"""Names of domain values for people, in the page language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "pending": _l("Pending"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "rejected": _l("Rejected"),
+}
+LEVEL = {
+    "grid": _l("Grid"),
+    "community": _l("Community"),
+    "township": _l("Township"),
+    "district": _l("District"),
+    "city": _l("City"),
+}
+SEVERITY = {
+    "general": _l("General"),
+    "significant": _l("Significant"),
+    "major": _l("Major"),
+    "critical": _l("Critical"),
+}
+KIND = {"incident": _l("Incident"), "dispute": _l("Dispute")}
+LIGHT = {"green": _l("On time"), "yellow": _l("Due soon"), "red": _l("Overdue")}
+OUTCOME = {
+    "mediated": _l("Mediated"),
+    "agreement_signed": _l("Agreement signed"),
+    "referred_to_court": _l("Referred to court"),
+    "referred_to_department": _l("Referred to a department"),
+    "explained": _l("Explained"),
+    "other": _l("Other"),
+}
+SATISFACTION = {
+    "satisfied": _l("Satisfied"),
+    "basically_satisfied": _l("Basically satisfied"),
+    "dissatisfied": _l("Dissatisfied"),
+}
+PARTY_ROLE = {
+    "applicant": _l("Applicant"),
+    "respondent": _l("Respondent"),
+    "third_party": _l("Third party"),
+    "other": _l("Other"),
+}
+SOURCE = {
+    "grid_worker": _l("Grid worker"),
+    "public": _l("Public"),
+    "hotline": _l("12345 hotline"),
+    "referral": _l("Referral"),
+}
+ROLE = {
+    "grid_worker": _l("Grid worker"),
+    "community_mediator": _l("Community mediator"),
+    "township_coordinator": _l("Township coordinator"),
+    "district_coordinator": _l("District coordinator"),
+    "city_commander": _l("City command centre"),
+    "admin": _l("Administrator"),
+    "auditor": _l("Auditor"),
+    "open311_client": _l("Open311 client system"),
+}
+ACTION = {
+    "create": _l("Logged"),
+    "accept": _l("Accept"),
+    "assign": _l("Assign"),
+    "note": _l("Note"),
+    "mediate": _l("Mediate"),
+    "resolve": _l("Resolve"),
+    "verify": _l("Verify"),
+    "revisit": _l("Revisit"),
+    "reopen": _l("Reopen"),
+    "escalate": _l("Escalate"),
+    "take_over": _l("Take over"),
+    "hand_down": _l("Hand down"),
+    "reject": _l("Reject"),
+    "supervise": _l("Supervise"),
+    "request_extension": _l("Request extension"),
+    "decide_extension": _l("Decide extension"),
+    "mark_duplicate": _l("Mark duplicate"),
+    "attach": _l("Photo added"),
+    "auto_escalate": _l("Escalated automatically (overdue)"),
+    "mark_overdue": _l("Overdue at the top level: supervised"),
+}
+NOTIFICATION = {
+    "new_case": _l("New case"),
+    "escalated": _l("Escalated to you"),
+    "handed_down": _l("Handed down to you"),
+    "taken_over": _l("Taken over"),
+    "extension_requested": _l("Extension requested"),
+    "extension_decided": _l("Extension decided"),
+    "verification_failed": _l("Verification failed"),
+    "supervised": _l("Supervised"),
+    "overdue": _l("Overdue"),
+    "assigned": _l("Assigned to you"),
+    "reopened": _l("Reopened"),
+}

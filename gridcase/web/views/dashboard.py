@@ -1,0 +1,54 @@
+"""The command centre's dashboard (/dashboard/): the city on a map coloured by open cases or any
+indicator, the KPI tiles, weekly trends, open risk alerts, and drill-down to any node of the
+user's scope. Built for a 1920×1080 screen, usable on a laptop; it refreshes itself.
+
+The page is a shell; its script reads the JSON API (stats, alerts, case points, regions) with
+the signed-in session, so the dashboard shows exactly what the API says.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+
+from gridcase.errors import NotFound
+from gridcase.people.roles import HANDLER_ROLES
+from gridcase.people.scope import covers_region
+from gridcase.settings import local_tz, utcnow
+from gridcase.territory.queries import ancestors, get_region
+from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.maps import map_settings
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp.before_request(protect_forms)
+
+REFRESH_SECONDS = 60
+
+
+@bp.route("/")
+@page_login_required(*HANDLER_ROLES)
+def index():
+    """The dashboard of a territory node in my scope (default: my scope)."""
+    user = session_user()
+    region = get_region(request.args.get("region") or user.scope_code)
+    if not covers_region(user, region):
+        raise NotFound(f"No territory node has the code {region.code}.")
+    path = [r for r in ancestors(region) if covers_region(user, r)] + [region]
+    today = utcnow().astimezone(local_tz()).date()
+    config = {
+        "region": {"code": region.code, "name": region.name, "level": region.level},
+        "from": request.args.get("from") or (today - timedelta(days=29)).isoformat(),
+        "to": request.args.get("to") or today.isoformat(),
+        "refreshSeconds": REFRESH_SECONDS,
+        "map": map_settings(),
+        "caseUrl": "/desk/cases/",
+    }
+    return render_template(
+        "dashboard/index.html",
+        user=user,
+        region=region,
+        path=path,
+        config_json=json.dumps(config, ensure_ascii=False),
+    )

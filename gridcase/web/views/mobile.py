@@ -1,0 +1,95 @@
+"""The grid worker's phone pages (/m/): home, new case, case detail.
+
+Built for a cheap Android phone in a lane with a weak signal: small pages, big touch targets,
+and a new case that is saved on the phone first (an outbox) and sent when there is signal.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template
+
+from gridcase.api.case_body import case_body
+from gridcase.cases.catalogue import leaf_codes, list_categories
+from gridcase.cases.domain import OPEN_STATUSES, Severity
+from gridcase.cases.queries import case_events, find_case, list_cases
+from gridcase.notifications.inbox import inbox
+from gridcase.people.roles import Role
+from gridcase.territory.queries import grids_feature_collection
+from gridcase.web.case_page import case_view_model, handle_action_form
+from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.maps import map_settings
+
+bp = Blueprint("mobile", __name__, url_prefix="/m")
+bp.before_request(protect_forms)
+
+
+@bp.route("/")
+@page_login_required(Role.GRID_WORKER)
+def home():
+    """My grids on a small map, my open cases by due time, unread notifications, the outbox."""
+    user = session_user()
+    cases = list_cases(user, {"status": [s.value for s in OPEN_STATUSES], "sort": "due_at"}, page_size=50)
+    notes, unread = inbox(user, unread_only=True, limit=5)
+    grids = grids_feature_collection([g.code for g in user.grids])
+    items = [case_body(c) for c in cases.items]
+    points = [
+        {"lon": c["location"]["lon"], "lat": c["location"]["lat"], "light": c["light"], "title": c["title"]}
+        for c in items
+    ]
+    return render_template(
+        "mobile/home.html",
+        user=user,
+        cases=items,
+        points_json=json.dumps(points, ensure_ascii=False),
+        total=cases.total,
+        notifications=notes,
+        unread=unread,
+        grids_json=json.dumps(grids, ensure_ascii=False),
+        map_json=json.dumps(map_settings()),
+    )
+
+
+@bp.route("/new")
+@page_login_required(Role.GRID_WORKER)
+def new_case():
+    """The new-case form. It works offline: the page is cached by the service worker and the
+    case waits in the phone's outbox until it can be sent."""
+    user = session_user()
+    leaves = leaf_codes()
+    categories = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "kind": c.kind,
+            "initials": c.initials or "",
+            "severity": c.default_severity,
+        }
+        for c in list_categories()
+        if c.code in leaves
+    ]
+    groups = {c.code: c.name for c in list_categories() if c.code not in leaves}
+    return render_template(
+        "mobile/new_case.html",
+        user=user,
+        categories=categories,
+        groups=groups,
+        categories_json=json.dumps(categories, ensure_ascii=False),
+        severities=[s.value for s in Severity],
+        grids_json=json.dumps(grids_feature_collection([g.code for g in user.grids]), ensure_ascii=False),
+        map_json=json.dumps(map_settings()),
+    )
+
+
+@bp.route("/cases/<ref>", methods=["GET", "POST"])
+@page_login_required(Role.GRID_WORKER)
+def case(ref):
+    """A case: status, light, photos, masked parties, timeline, and what the worker may do."""
+    user = session_user()
+    outcome = handle_action_form(user, ref, "mobile.case")
+    if outcome.redirect:
+        return outcome.redirect
+    found = find_case(user, ref)
+    model = case_view_model(found, user, case_events(found))
+    return render_template("mobile/case.html", user=user, **model, form=outcome), outcome.status

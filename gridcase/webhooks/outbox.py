@@ -1,0 +1,115 @@
+"""Filling the webhook outbox: one row per (subscriber, case event), in the event's transaction.
+
+`append_event` calls `enqueue_case_event` right after it writes an event, so a delivery exists
+exactly when its event was committed: a rolled-back action leaves no delivery behind, and a
+committed one cannot lose its delivery. Nothing is sent here; the scheduler's delivery job sends
+(gridcase.webhooks.delivery), so no web request ever waits for a subscriber.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from gridcase.cases.models import Case, CaseEvent
+from gridcase.extensions import db
+from gridcase.geo import point_lonlat
+from gridcase.webhooks.models import WebhookDelivery, WebhookSubscription
+from gridcase.webhooks.rules import event_types
+
+
+def event_document(case: Case, event: CaseEvent) -> dict:
+    """What a subscriber is told: the event and the case's state after it.
+
+    No free text of the log (notes, mediation records, reasons) and no parties: those may name
+    people, and a subscriber with the right to read them reads them through the API.
+    """
+    lon, lat = point_lonlat(case.location)
+    at = event.at.isoformat()
+    return {
+        "types": event_types(
+            event.action, event.from_status, event.to_status, event.from_level, event.to_level
+        ),
+        "occurred_at": at,
+        "event": {
+            "id": event.id,
+            "seq": event.seq,
+            "action": event.action,
+            "at": at,
+            "actor_id": event.actor_id,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "from_level": event.from_level,
+            "to_level": event.to_level,
+            "hash": event.hash,
+        },
+        "case": {
+            "id": case.id,
+            "public_number": case.public_number,
+            "kind": case.kind,
+            "category": {"code": case.category_code, "name": case.category.name},
+            "title": case.title,
+            "severity": case.severity,
+            "source": case.source,
+            "status": case.status,
+            "level": case.level,
+            "location": {"lon": round(lon, 7), "lat": round(lat, 7)},
+            "grid_code": case.grid_code,
+            "community_code": case.community_code,
+            "township_code": case.township_code,
+            "district_code": case.district_code,
+            "city_code": case.city_code,
+            "due_at": case.due_at.isoformat(),
+            "version": case.version,
+        },
+    }
+
+
+def enqueue_case_event(case: Case, event: CaseEvent) -> None:
+    """Queue the event for every active subscriber that asked for one of its types and whose
+    scope holds the case (one INSERT … SELECT; nothing when nobody subscribed)."""
+    document = event_document(case, event)
+    types = document["types"]
+    territory = [
+        code
+        for code in (
+            case.city_code,
+            case.district_code,
+            case.township_code,
+            case.community_code,
+            case.grid_code,
+        )
+        if code
+    ]
+    subscribers = sa.select(
+        WebhookSubscription.id,
+        sa.literal(event.id, sa.BigInteger),
+        sa.literal(types, WebhookDelivery.event_types.type),
+        sa.literal(document, WebhookDelivery.payload.type),
+        sa.literal("pending"),
+        sa.literal(0),
+        # Due at once; a sweep run "as if" at a later time (CLI --at) still delivers now.
+        sa.func.least(sa.literal(event.at, WebhookDelivery.next_attempt_at.type), sa.func.now()),
+        sa.literal(event.at, WebhookDelivery.created_at.type),
+    ).where(
+        WebhookSubscription.status == "active",
+        WebhookSubscription.event_types.overlap(sa.literal(types, WebhookSubscription.event_types.type)),
+        WebhookSubscription.scope_code.in_(territory),
+    )
+    db.session.execute(
+        insert(WebhookDelivery)
+        .from_select(
+            [
+                "subscription_id",
+                "case_event_id",
+                "event_types",
+                "payload",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+            ],
+            subscribers,
+        )
+        .on_conflict_do_nothing(constraint="uq_webhook_deliveries_subscription_event")
+    )

@@ -1,0 +1,91 @@
+"""Browser tests: the real app served on a loopback port, driven by Debian's Chromium through
+Playwright. The app runs in this process on the test database; what the tests create is
+committed (a browser is another client) and removed by the tests themselves."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from gridcase.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 360, "height": 740}
+FENGQIAO_POINT = {"longitude": 120.395, "latitude": 29.646, "accuracy": 12}  # in demo-worker's grid
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on http://127.0.0.1:<port>, threaded like a real server."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A cheap Android phone: 360 px wide, touch, GPS granted at a point in demo-worker's grid."""
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation=FENGQIAO_POINT,
+        permissions=["geolocation"],
+        service_workers="allow",
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 860}, locale="zh-CN"
+    )
+    yield context
+    context.close()
+
+
+def sign_in(page, username: str, password: str = "gridcase-demo") -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def cleanup(app):
+    """Collects titles of cases a test creates; deletes those cases afterwards."""
+    from tests.helpers import delete_committed_cases
+
+    titles: list[str] = []
+    yield titles
+    with app.app_context():
+        ids = list(db.session.scalars(sa.text("SELECT id FROM cases WHERE title = ANY(:t)"), {"t": titles}))
+    delete_committed_cases(app, ids)

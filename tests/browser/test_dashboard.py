@@ -1,0 +1,84 @@
+"""The command centre's dashboard in a real Chromium at 1920×1080: the tiles show the API's
+indicators, open cases are drawn with their lights, alerts are listed, and a click drills down."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from gridcase.cases.intake import create_case
+from gridcase.extensions import db
+from gridcase.people.models import User
+from gridcase.settings import utcnow
+from gridcase.stats.rollups import refresh_rollups
+from tests.browser.conftest import sign_in
+from tests.helpers import case_payload
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def some_cases(app, cleanup):
+    """Three open cases in demo-worker's grid, one of them major (a red alert)."""
+    titles = [f"大屏测试{n} {uuid.uuid4().hex[:6]}" for n in range(3)]
+    cleanup.extend(titles)
+    with app.app_context():
+        worker = db.session.scalar(sa.select(User).where(User.username == "demo-worker"))
+        for n, title in enumerate(titles):
+            create_case(
+                worker,
+                case_payload(worker.scope_code, title=title, severity="major" if n == 0 else "general"),
+                now=utcnow() - timedelta(hours=3),
+            )
+        db.session.commit()
+        refresh_rollups()
+        db.session.commit()
+    return titles
+
+
+def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some_cases):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN"
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, "demo-city")
+    assert page.url.endswith("/dashboard/")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+
+    api = page.request.get(
+        f"/api/v1/stats?region=330681000000&from={page.input_value('#from')}&to={page.input_value('#to')}"
+    )
+    accepted = api.json()["indicators"]["accepted"]
+    assert accepted >= 3
+    assert page.locator(".tile[data-key=accepted] .tile-value").inner_text() == str(accepted)
+
+    assert page.locator("#children tbody tr").count() == 4  # the four townships
+    assert page.locator("#alerts li", has_text=some_cases[0]).count() == 1
+    assert page.locator("#dash-map canvas").count() > 0  # areas and points drawn (Leaflet canvas)
+    assert errors == []
+
+    page.locator("#children a", has_text="枫桥镇").click()
+    page.wait_for_url("**region=330681109000**")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    assert "枫桥镇" in page.locator(".crumbs").inner_text()
+    assert page.locator("#children tbody tr").count() == 4  # the communities of 枫桥镇
+    context.close()
+
+
+def test_a_township_coordinator_sees_only_their_township(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 860}, locale="zh-CN"
+    )
+    page = context.new_page()
+    sign_in(page, "demo-township")
+    response = page.goto("/dashboard/?region=330681001000")  # 暨阳街道: not theirs
+    assert response.status == 404
+    page.goto("/dashboard/")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    assert page.locator(".crumbs").inner_text().strip() == "枫桥镇"
+    context.close()

@@ -1,0 +1,174 @@
+"""Photos over the API, and the pages' sign-in, session and CSRF rules."""
+
+import io
+import re
+import time
+
+import pytest
+from PIL import Image
+
+from gridcase.extensions import db
+from tests.helpers import FENGQIAO, JIYANG, case_payload, grid_in
+
+
+def jpeg(size=(800, 600)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "blue").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def worker_case(api_as, worker):
+    client = api_as(worker)
+    return client, client.post("/api/v1/cases", json=case_payload(grid_in(FENGQIAO).code)).json
+
+
+def upload(client, case, data: bytes, key: str | None = None, name: str = "photo.jpg"):
+    headers = {"Idempotency-Key": key} if key else {}
+    return client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+class TestPhotos:
+    def test_upload_and_download(self, worker_case):
+        client, case = worker_case
+        response = upload(client, case, jpeg())
+        assert response.status_code == 201
+        body = response.json
+        assert (body["width"], body["height"], body["content_type"]) == (800, 600, "image/jpeg")
+        image = client.get(body["url"])
+        assert image.status_code == 200 and image.mimetype == "image/jpeg"
+        assert Image.open(io.BytesIO(image.data)).size == (800, 600)
+        thumb = client.get(body["thumbnail_url"])
+        assert max(Image.open(io.BytesIO(thumb.data)).size) == 320
+        detail = client.get(f"/api/v1/cases/{case['id']}").json
+        assert [a["id"] for a in detail["attachments"]] == [body["id"]]
+        assert detail["events"][-1]["action"] == "attach"
+
+    def test_a_retried_upload_is_stored_once(self, worker_case):
+        client, case = worker_case
+        first = upload(client, case, jpeg(), key="photo-key-1")
+        again = upload(client, case, jpeg(), key="photo-key-1")
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json["id"] == again.json["id"]
+
+    def test_at_most_nine_photos(self, worker_case):
+        client, case = worker_case
+        for _ in range(9):
+            assert upload(client, case, jpeg((40, 30))).status_code == 201
+        response = upload(client, case, jpeg((40, 30)))
+        assert response.status_code == 422
+        assert "at most 9" in response.json["message"]
+
+    def test_a_non_image_is_refused_whatever_its_name(self, worker_case):
+        client, case = worker_case
+        response = upload(client, case, b"<script>alert(1)</script>", name="photo.jpg")
+        assert response.status_code == 422
+        assert response.json["errors"]["file"]
+
+    def test_photos_of_cases_outside_scope_are_404(self, worker_case, api_as, make_user):
+        client, case = worker_case
+        photo = upload(client, case, jpeg()).json
+        outsider = api_as(make_user("township_coordinator", JIYANG))
+        assert outsider.get(photo["url"]).status_code == 404
+        assert upload(outsider, case, jpeg()).status_code == 404
+
+
+def csrf_from(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
+
+
+def sign_in(client, username: str, password: str = "correct-horse-battery"):
+    token = csrf_from(client.get("/login").data)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+class TestPages:
+    def test_sign_in_lands_each_role_on_its_pages(self, app, make_user):
+        for role, scope, landing in [
+            ("grid_worker", grid_in(FENGQIAO).code, "/m/"),
+            ("township_coordinator", FENGQIAO, "/desk/"),
+            ("auditor", "330681000000", "/account"),
+        ]:
+            client = app.test_client()
+            user = make_user(role, scope)
+            response = sign_in(client, user.username)
+            assert response.status_code == 302 and response.headers["Location"] == landing
+
+    def test_the_session_cookie_is_httponly_and_samesite(self, app, worker):
+        client = app.test_client()
+        response = sign_in(client, worker.username)
+        cookie = response.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+    def test_wrong_password_says_so_and_keeps_the_username(self, app, worker):
+        client = app.test_client()
+        response = sign_in(client, worker.username, "wrong")
+        assert response.status_code == 401
+        assert "用户名或密码错误" in response.get_data(as_text=True)
+        assert f'value="{worker.username}"' in response.get_data(as_text=True)
+
+    def test_forms_without_a_csrf_token_are_refused(self, app, worker):
+        client = app.test_client()
+        response = client.post(
+            "/login", data={"username": worker.username, "password": "correct-horse-battery"}
+        )
+        assert response.status_code == 400
+
+    def test_idle_sessions_expire(self, app, worker):
+        client = app.test_client()
+        sign_in(client, worker.username)
+        assert client.get("/m/").status_code == 200
+        with client.session_transaction() as session:
+            session["seen"] = int(time.time()) - (app.config["GRIDCASE_IDLE_MINUTES"] * 60 + 5)
+        response = client.get("/m/")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+    def test_sign_out_needs_a_post_with_the_token(self, app, worker):
+        client = app.test_client()
+        sign_in(client, worker.username)
+        token = csrf_from(client.get("/m/").data)
+        assert client.get("/logout").status_code == 405
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+        assert client.get("/m/").status_code == 302
+
+    def test_pages_of_another_role_send_you_home(self, app, worker):
+        client = app.test_client()
+        sign_in(client, worker.username)
+        response = client.get("/desk/")
+        assert response.status_code == 302 and response.headers["Location"] == "/m/"
+
+    def test_no_open_redirect_after_sign_in(self, app, worker):
+        client = app.test_client()
+        token = csrf_from(client.get("/login").data)
+        response = client.post(
+            "/login?next=https://evil.example/",
+            data={"username": worker.username, "password": "correct-horse-battery", "csrf_token": token},
+        )
+        assert response.headers["Location"] == "/m/"
+
+    def test_english_is_available(self, app, worker):
+        client = app.test_client()
+        assert "登录" in client.get("/login").get_data(as_text=True)
+        assert "Sign in" in client.get("/login?lang=en").get_data(as_text=True)
+
+    def test_the_api_accepts_the_page_session_only_with_the_csrf_header(self, app, worker):
+        client = app.test_client()
+        sign_in(client, worker.username)
+        body = case_payload(grid_in(FENGQIAO).code)
+        assert client.post("/api/v1/cases", json=body).status_code == 403
+        token = client.get("/csrf-token").json["csrf_token"]
+        assert client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": token}).status_code == 201
+        assert client.get("/api/v1/cases").status_code == 200  # reading needs no token
+
+    def test_a_case_page_out_of_scope_is_404(self, app, worker, api_as, make_user):
+        other = make_user("grid_worker", grid_in(JIYANG).code)
+        case = api_as(other).post("/api/v1/cases", json=case_payload(grid_in(JIYANG).code)).json
+        client = app.test_client()
+        sign_in(client, worker.username)
+        assert client.get(f"/m/cases/{case['public_number']}").status_code == 404
+        db.session.rollback()
