@@ -18,7 +18,7 @@ from gridcase.people.scope import case_territory_column, covers_region
 from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, middle_ranks, value_at_rank
 from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
-from gridcase.stats.rollups import ALL_CATEGORIES, GRAINS, grain_for, rollups_refreshed_until
+from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
 from gridcase.territory.models import Region
 
 # Who reads statistics (DESIGN §1): the handlers of each level and grid workers for their grids.
@@ -157,13 +157,13 @@ def _source(query: StatsQuery, level: str, node_column: str) -> tuple[str, dict]
         conditions.append("s.category_code = ANY(:categories)")
         params["categories"] = list(query.categories)
     else:
-        conditions.append("s.category_code = :all_categories")
-        params["all_categories"] = ALL_CATEGORIES
+        conditions.append("s.category_code = :all")
+        params["all"] = ALL
     if query.kind:
         conditions.append("s.kind = :kind")
         params["kind"] = query.kind
     parts = split_period(query.first, query.last)
-    week_grain, day_grain = (grain_for(p, level, by_category) for p in ("week", "day"))
+    week_grain, day_grain = (grain_for(p, level, by_category, bool(query.kind)) for p in ("week", "day"))
     if week_grain not in GRAINS:  # not kept by week: the whole period from daily rows
         ranges = [(day_grain, query.first, query.last)]
     else:

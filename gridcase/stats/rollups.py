@@ -2,24 +2,27 @@
 current by the scheduler, so that the indicators of any node and period are read from a few
 thousand rows whether the city holds fifty thousand cases or five million.
 
-Grains. A rollup row has one of sixteen shapes, "{period}:{level}:{detail}":
+Grains. A rollup row has one of these shapes, "{period}:{level}:{detail}":
 - period: `day` (a local day) or `week` (a local Monday-to-Sunday week);
 - level: `grid`, `community`, `township` or `district` — the node the row counts, with its
   parent in `parent_code`, so that a node's table is "the rows whose parent is the node";
-- detail: `category` (one row per category) or `kind` (all categories of a kind, category "*").
+- detail: `category` (one row per category), `kind` (all categories of a kind, category "*")
+  or `all` (both kinds together, category and kind "*").
+All are kept but `week:grid:category` (see NOT_KEPT).
 
 A node's indicators over a period are read from its children's rows at the coarsest grain that
 answers the question: whole weeks from weekly rows, the days left at either end from daily ones,
-per kind unless a category is asked for. The read cost is bounded by children × weeks, not by
-the number of cases.
+per category or per kind only when one is asked for. The read cost is bounded by children × weeks × the
+histogram's buckets, not by the number of cases.
 
 Definitions of each count: see gridcase.stats.indicators; the SQL below follows those words.
 
-Refresh. `day:grid:category` rows are counted from the cases; every other grain is summed from a
-finer grain (same level by category → by kind; a level from the one below; weeks from days).
-An incremental refresh recounts only the (local day, grid) pairs of cases changed since the
-watermark, then every row those pairs roll up into. A case's day is its creation day in
-GRIDCASE_TIMEZONE: changing the time zone or the ladder needs `refresh-stats --full`.
+Refresh. `day:grid:category` rows are counted from the cases; every other grain is summed from
+the smallest finer grain that holds it (see Grain.source). An incremental refresh recounts only
+the (local day, grid) pairs of cases changed since the watermark, then every row those pairs
+roll up into. A case's day is its creation day in GRIDCASE_TIMEZONE: changing the time zone or
+the ladder needs `refresh-stats --full`. So does a grid moved to another community: its cases
+keep the codes they were logged with, and only a full refresh regroups them.
 
 Watermark. A change becomes visible when its transaction commits, which can be after the
 `updated_at` it wrote. So the new watermark is not "now" but the start of the oldest writing
@@ -51,8 +54,8 @@ CLOCK_MARGIN = timedelta(minutes=2)
 
 PERIODS = ("day", "week")
 LEVELS = ("grid", "community", "township", "district")
-DETAILS = ("category", "kind")
-ALL_CATEGORIES = "*"
+DETAILS = ("category", "kind", "all")
+ALL = "*"  # the category (and, by "all", the kind) of a row that sums all of them
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,9 @@ class Grain:
         if self.period == "week":
             return Grain("day", self.level, self.detail)
         if self.level == "grid":
-            return None if self.detail == "category" else Grain("day", "grid", "category")
+            return {"category": None, "kind": Grain("day", "grid", "category")}.get(
+                self.detail, Grain("day", "grid", "kind")
+            )
         return Grain("day", LEVELS[LEVELS.index(self.level) - 1], self.detail)
 
     @property
@@ -82,9 +87,9 @@ class Grain:
 
         Merging costs several times more per row. Rows that few cases share (a day of one
         category, or of one grid) are concatenated: they are most of the rows. Rows that many
-        cases share (weeks, and a day of a community or more by kind) are merged, so that
-        readers unnest at most one entry per bucket."""
-        return self.period == "week" or (self.detail == "kind" and self.level != "grid")
+        cases share (weeks, and a day of a community or more by kind or in all) are merged, so
+        that readers unnest at most one entry per bucket."""
+        return self.period == "week" or (self.detail != "category" and self.level != "grid")
 
 
 # Grid rows by category hardly shrink from days to weeks (a grid sees a given category a few
@@ -98,8 +103,10 @@ GRAINS = tuple(
 )
 
 
-def grain_for(period: str, level: str, by_category: bool) -> Grain:
-    return Grain(period, level, "category" if by_category else "kind")
+def grain_for(period: str, level: str, by_category: bool, by_kind: bool) -> Grain:
+    """The grain that answers a question: per category if one is asked for, else per kind if a
+    kind is, else both kinds together."""
+    return Grain(period, level, "category" if by_category else "kind" if by_kind else "all")
 
 
 @dataclass
@@ -141,7 +148,7 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
         db.session.execute(sa.text("TRUNCATE stats_rollups"))
         # A bulk load: the secondary indexes are built once at the end rather than row by row
         # (the primary key stays: each grain is read by it while the next is summed).
-        secondary = [index for index in StatsRollup.__table__.indexes]
+        secondary = list(StatsRollup.__table__.indexes)
         for index in secondary:
             db.session.execute(sa.schema.DropIndex(index))
         for grain in GRAINS:
@@ -300,7 +307,8 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
     source = grain.source
     level = grain.level
     period = _MONDAY.format("s.period_start") if grain.period == "week" else "s.period_start"
-    category = "s.category_code" if grain.detail == "category" else f"'{ALL_CATEGORIES}'"
+    category = "s.category_code" if grain.detail == "category" else f"'{ALL}'"
+    kind = f"'{ALL}'" if grain.detail == "all" else "s.kind"
     community = "s.community_code" if level in ("grid", "community") else "NULL"
     township = "s.township_code" if level != "district" else "NULL"
     where = ["s.grain = :source"]
@@ -320,7 +328,7 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
         join = f"JOIN ({_dirty_keys(grain)}) AS k ON {match}"
     return f"""
         SELECT {period} AS period_start, {_REGION[level]} AS region_code,
-               {_PARENT[level]} AS parent_code, {category} AS category_code, s.kind,
+               {_PARENT[level]} AS parent_code, {category} AS category_code, {kind} AS kind,
                s.city_code, s.district_code, {township} AS township_code,
                {community} AS community_code,
                {", ".join(f"s.{name}" for name in COUNTS)},
@@ -357,9 +365,10 @@ def _insert(grain: Grain, params: dict, keyed: bool) -> int:
     else:
         source = _rollup_source(grain, keyed)
     sums = ", ".join(f"sum({name})::int AS {name}" for name in COUNTS)
-    ancestors = (
-        "max(parent_code) AS parent_code, max(city_code) AS city_code, max(district_code) AS "
-        "district_code, max(township_code) AS township_code, max(community_code) AS community_code"
+    # One value per key (they depend on region_code); compared byte by byte, not by locale.
+    ancestors = ", ".join(
+        f'max({name} COLLATE "C") AS {name}'
+        for name in ("parent_code", "city_code", "district_code", "township_code", "community_code")
     )
     columns = f"grain, {_KEYS}, parent_code, city_code, district_code, township_code, community_code"
     columns += ", " + ", ".join((*COUNTS, *_HISTOGRAM_COLUMNS))

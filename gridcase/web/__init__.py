@@ -17,7 +17,7 @@ def select_locale() -> str:
 
 def register_web(app: Flask) -> None:
     from gridcase.web.filters import register_filters
-    from gridcase.web.views import auth, dashboard, desk, mobile, pwa
+    from gridcase.web.views import apidocs, auth, dashboard, desk, mobile, pwa, reports
 
     # CSRF is checked on every form of the pages (below); the JSON API checks it itself for
     # cookie-authenticated calls and not at all for bearer tokens, which browsers never send
@@ -27,7 +27,7 @@ def register_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     compress.init_app(app)
-    for module in (auth, mobile, desk, dashboard, pwa):
+    for module in (auth, mobile, desk, dashboard, reports, pwa, apidocs):
         app.register_blueprint(module.bp)
     register_filters(app)
 

@@ -82,3 +82,52 @@ def test_a_township_coordinator_sees_only_their_township(browser, live_server):
     page.wait_for_selector("#refreshed:has-text('更新于')")
     assert page.locator(".crumbs").inner_text().strip() == "枫桥镇"
     context.close()
+
+
+def test_drill_down_to_a_community_and_export_xlsx_matching_the_api(
+    browser, live_server, some_cases, tmp_path
+):
+    from openpyxl import load_workbook
+
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN", accept_downloads=True
+    )
+    page = context.new_page()
+    sign_in(page, "demo-city")
+    page.goto("/dashboard/?region=330681109000")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    page.locator("#children a", has_text="杜黄新村").click()
+    page.wait_for_url("**region=330681109901**")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    assert page.locator(".crumbs").inner_text().replace(" ", "") == "诸暨市›枫桥镇›杜黄新村"
+
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    path = tmp_path / "stats.xlsx"
+    download.value.save_as(path)
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    node_row = next(r for r in rows[1:] if r[header.index("区域名称")] == "杜黄新村")
+    api = page.request.get(
+        f"/api/v1/stats?region=330681109901&from={page.input_value('#from')}&to={page.input_value('#to')}"
+    ).json()
+    accepted_column = next(i for i, h in enumerate(header) if h and "受理数" in str(h))
+    assert node_row[accepted_column] == api["indicators"]["accepted"]
+    context.close()
+
+
+def test_the_monthly_report_prints_the_month_against_the_last(browser, live_server, some_cases):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 900}, locale="zh-CN"
+    )
+    page = context.new_page()
+    sign_in(page, "demo-township")
+    page.goto("/dashboard/")
+    page.click("text=月报")
+    page.wait_for_url("**/reports/monthly?region=330681109000")
+    assert "枫桥镇" in page.locator("h1").inner_text()
+    accepted_row = page.locator("tr", has_text="受理数").first
+    assert int(accepted_row.locator("td").nth(1).inner_text()) >= 3
+    assert page.locator("h2", has_text="需要关注的村社区").count() == 1
+    context.close()
