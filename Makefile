@@ -9,7 +9,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format bench setup db migrate demo lock clean-db translations screenshots
+.PHONY: run test reliability lint format bench setup db migrate demo lock clean-db translations screenshots
 
 run: migrate ## Start the web app and the scheduler on $PORT with the demo city.
 	$(FLASK) gridcase load-demo
@@ -18,6 +18,16 @@ run: migrate ## Start the web app and the scheduler on $PORT with the demo city.
 test: setup ## Run the whole test suite against real PostGIS (and Chromium).
 	@bash scripts/localdb.sh createdb gridcase_test
 	GRIDCASE_ENV=testing $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The long reliability suite (tests/reliability; its short version runs in `make test`): minutes
+# of load on gunicorn, PostgreSQL stopped hard under load (in a throwaway cluster of its own),
+# generated and hand-written bad input, the authorisation matrix; a summary at the end.
+RELIABILITY_DATABASE_URL ?= postgresql+psycopg://gridcase:gridcase@127.0.0.1:$${GRIDCASE_PGPORT:-54329}/gridcase_reliability
+
+reliability: setup ## The long reliability suite: load, database outages, bad input, authorisation matrix.
+	@bash scripts/localdb.sh createdb gridcase_reliability
+	GRIDCASE_ENV=testing GRIDCASE_RELIABILITY=long TEST_DATABASE_URL=$(RELIABILITY_DATABASE_URL) \
+		$(VENV)/bin/pytest tests/reliability -m reliability $(PYTEST_ARGS)
 
 lint: setup ## ruff: lint and formatting check.
 	$(VENV)/bin/ruff check .

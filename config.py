@@ -72,6 +72,15 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", local_database_url()))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A PostgreSQL streaming standby for the dashboard, statistics, alert list and exports
+    # (gridcase/replica.py): used while it answers within the connect timeout and lags at most
+    # MAX_LAG seconds, its health re-checked at most every CHECK seconds. Unset: the primary only.
+    REPLICA_DATABASE_URL = (
+        normalise_database_url(_env("REPLICA_DATABASE_URL")) if _env("REPLICA_DATABASE_URL") else None
+    )
+    GRIDCASE_REPLICA_MAX_LAG_SECONDS = _env_float("GRIDCASE_REPLICA_MAX_LAG_SECONDS", 30.0)
+    GRIDCASE_REPLICA_CHECK_SECONDS = _env_float("GRIDCASE_REPLICA_CHECK_SECONDS", 5.0)
+    GRIDCASE_REPLICA_CONNECT_TIMEOUT = _env_int("GRIDCASE_REPLICA_CONNECT_TIMEOUT", 2)
     MAX_CONTENT_LENGTH = _env_int("GRIDCASE_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
     JSON_AS_ASCII = False
 
@@ -107,6 +116,20 @@ class Config:
 
     # None: werkzeug's default (scrypt). Tests use a cheap method to stay fast.
     GRIDCASE_PASSWORD_METHOD: str | None = None
+
+    # Sign-in protection (等保 2.0): lock-out, per-address throttling, second factor.
+    GRIDCASE_LOGIN_MAX_FAILURES = _env_int("GRIDCASE_LOGIN_MAX_FAILURES", 5)
+    GRIDCASE_LOCKOUT_MINUTES = _env_int("GRIDCASE_LOCKOUT_MINUTES", 15)
+    GRIDCASE_LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("GRIDCASE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    GRIDCASE_LOGIN_ADDRESS_WINDOW_MINUTES = _env_int("GRIDCASE_LOGIN_ADDRESS_WINDOW_MINUTES", 15)
+    GRIDCASE_TWO_FACTOR_ROLES = _env_json("GRIDCASE_TWO_FACTOR_ROLES", ["city_commander", "admin"])
+    # Security audit log kept this long (never less than 180 days: the database refuses).
+    GRIDCASE_AUDIT_RETENTION_DAYS = _env_int("GRIDCASE_AUDIT_RETENTION_DAYS", 365)
+    # Parties of cases closed this long ago are anonymised (个人信息保护法: keep no longer than needed).
+    GRIDCASE_PARTY_RETENTION_DAYS = _env_int("GRIDCASE_PARTY_RETENTION_DAYS", 3 * 365)
+    # Key rotation: "2:<base64 key>,1:<base64 key>" — the first encrypts, all decrypt. When
+    # empty, GRIDCASE_DATA_KEY is key 1.
+    GRIDCASE_DATA_KEYS = _env("GRIDCASE_DATA_KEYS", "")
 
     # Bearer tokens of the JSON API.
     GRIDCASE_TOKEN_TTL_SECONDS = _env_int("GRIDCASE_TOKEN_TTL_SECONDS", 8 * 3600)
@@ -186,6 +209,8 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = test_database_url()
+    # A replica of the development database is no replica of the test database.
+    REPLICA_DATABASE_URL = None
     # Cheap hashing keeps the suite fast; production keeps werkzeug's default scrypt.
     GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
@@ -210,6 +235,8 @@ class ProductionConfig(Config):
             )
         if not _env("DATABASE_URL"):
             raise RuntimeError("Refusing to start in production without DATABASE_URL.")
+        if cls.GRIDCASE_AUDIT_RETENTION_DAYS < 180:
+            raise RuntimeError("GRIDCASE_AUDIT_RETENTION_DAYS must be at least 180 (等保 2.0 level 3).")
 
 
 CONFIGS = {

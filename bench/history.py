@@ -67,9 +67,11 @@ def insert_cases(
     span_days: float = SPAN_DAYS,
     seed: float = 0.42,
     tag: str = "B",
+    touched_at: datetime | None = None,
 ) -> int:
     """Insert `count` cases created over the `span_days` days before `now`; returns how many.
-    Their public numbers end in `tag` and an 8-digit sequence (bench numbers, unlike real ones)."""
+    Their public numbers end in `tag` and an 8-digit sequence (bench numbers, unlike real ones);
+    `touched_at` sets their updated_at (default: their last change in the history)."""
     db.session.execute(sa.text("SELECT setseed(:seed)"), {"seed": seed})
     grids = db.session.scalar(sa.text("SELECT count(*) FROM bench_grids"))
     categories = db.session.scalar(sa.text("SELECT count(*) FROM bench_categories"))
@@ -156,7 +158,7 @@ def insert_cases(
                  THEN least(:now, coalesce(d.resolved_at, d.created_at) + interval '3 days') END,
             CASE WHEN d.fate IN ('resolved', 'closed') AND d.r_sat < 0.60
                  THEN least(:now, d.resolved_at + interval '2 days') END,
-            greatest(d.created_at, d.accepted_at, d.resolved_at),
+            coalesce(:touched_at, greatest(d.created_at, d.accepted_at, d.resolved_at)),
             1
         FROM d
         JOIN bench_grids g ON g.n = 1 + floor(d.r_grid * {grids})::int
@@ -171,6 +173,7 @@ def insert_cases(
         "reporter": reporter_id,
         "tz": "Asia/Shanghai",
         "tag": tag,
+        "touched_at": touched_at,
     }
     inserted = db.session.execute(statement, params).rowcount
     # A duplicate points at the case inserted just before it (ids are consecutive in one insert).
@@ -188,7 +191,8 @@ def one_day_of_changes(count: int, now: datetime, reporter_id: int, tag: str) ->
     about twice as many earlier cases of the last month accepted or resolved. Returns the
     number of cases changed."""
     per_day = max(1, round(count / SPAN_DAYS))
-    new = insert_cases(per_day, now, reporter_id, span_days=1, seed=0.17, tag=tag)
+    # The day's cases, as the refresh job finds them: changed since its last run.
+    new = insert_cases(per_day, now, reporter_id, span_days=1, seed=0.17, tag=tag, touched_at=now)
     changed = db.session.execute(
         sa.text(
             """

@@ -36,16 +36,19 @@ def create_app(config: object | str | None = None) -> Flask:
     from gridcase.api import register_api
     from gridcase.cli import register_cli
     from gridcase.errors import register_error_handlers
-    from gridcase.extensions import db, migrate
+    from gridcase.extensions import db, migrate, read_replica
     from gridcase.health import blp as health_blp
     from gridcase.open311.views import blp as open311_blp
-    from gridcase.people.privacy import PersonalDataCipher
+    from gridcase.people.privacy import PersonalDataCipher, parse_data_keys
     from gridcase.web import register_web
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
+    read_replica.init_app(app)
     app.extensions["gridcase.cipher"] = PersonalDataCipher(
-        app.config["GRIDCASE_DATA_KEY"], app.config["GRIDCASE_LOOKUP_KEY"]
+        app.config["GRIDCASE_DATA_KEY"],
+        app.config["GRIDCASE_LOOKUP_KEY"],
+        parse_data_keys(app.config.get("GRIDCASE_DATA_KEYS", ""), app.config["GRIDCASE_DATA_KEY"]),
     )
     register_api(app)
     register_web(app)

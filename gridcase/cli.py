@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from gridcase.audit.log import AuditAction, record
 from gridcase.errors import GridcaseError, ImportRejected
 from gridcase.extensions import db
 from gridcase.geo import Crs
@@ -49,6 +50,11 @@ def import_geodata_command(file: str, level: str, parent_code: str | None, crs: 
         report = import_geodata(load_feature_collection(file), level, parent_code, crs)
     except ImportRejected as exc:
         _fail(exc.message, exc.problems)
+    record(
+        AuditAction.GEODATA_IMPORTED,
+        target=file[-200:],
+        details={"level": level, "created": len(report.created), "updated": len(report.updated), "crs": crs},
+    )
     db.session.commit()
     click.echo(report.summary())
 
@@ -63,6 +69,7 @@ def import_calendar_command(file: str) -> None:
         count = import_calendar_file(file)
     except ImportRejected as exc:
         _fail(exc.message, exc.problems)
+    record(AuditAction.CALENDAR_CHANGED, target=file[-200:], details={"days": count})
     db.session.commit()
     click.echo(f"Calendar imported: {count} exception day(s).")
 
@@ -77,6 +84,7 @@ def load_catalogue_command(file: str) -> None:
         count = load_catalogue_file(file)
     except ImportRejected as exc:
         _fail(exc.message, exc.problems)
+    record(AuditAction.CATALOGUE_CHANGED, target=file[-200:], details={"categories": count})
     db.session.commit()
     click.echo(f"Catalogue loaded: {count} categories.")
 
@@ -258,6 +266,52 @@ def scan_alerts_command(at: str | None) -> None:
     report = scan_alerts(_parse_moment(at) if at else None)
     db.session.commit()
     click.echo(report.line())
+
+
+@gridcase_cli.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-encrypt personal data under the first key of GRIDCASE_DATA_KEYS (in batches)."""
+    from gridcase.people.protection import rotate_keys
+
+    done = rotate_keys(commit=db.session.commit)
+    db.session.commit()
+    for table, rows in done.items():
+        click.echo(f"{table}: {rows} row(s) re-encrypted.")
+
+
+@gridcase_cli.command("anonymise")
+def anonymise_command() -> None:
+    """Anonymise parties of cases closed longer than GRIDCASE_PARTY_RETENTION_DAYS."""
+    from gridcase.people.protection import anonymise_closed_parties
+
+    count = anonymise_closed_parties(commit=db.session.commit)
+    db.session.commit()
+    click.echo(f"{count} part(ies) anonymised.")
+
+
+@gridcase_cli.command("prune-audit")
+def prune_audit_command() -> None:
+    """Delete audit entries older than GRIDCASE_AUDIT_RETENTION_DAYS (never under 180 days)."""
+    from gridcase.audit.log import prune
+
+    removed = prune()
+    db.session.commit()
+    click.echo(f"{removed} audit entr(ies) older than the retention period removed.")
+
+
+@gridcase_cli.command("demo-otp")
+@click.argument("username")
+def demo_otp_command(username: str) -> None:
+    """Print the current two-factor code of a demo login (demo-city, demo-admin). Development only."""
+    from flask import current_app
+
+    from gridcase.demo import DEMO_TOTP_SECRETS
+
+    if current_app.config.get("ENV_NAME") == "production" or username not in DEMO_TOTP_SECRETS:
+        _fail(f"No demo two-factor secret for {username!r} here.")
+    import pyotp
+
+    click.echo(pyotp.TOTP(DEMO_TOTP_SECRETS[username]).now())
 
 
 def register_cli(app: Flask) -> None:

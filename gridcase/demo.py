@@ -17,6 +17,7 @@ from gridcase.extensions import db
 from gridcase.ladder.clock import import_calendar_file
 from gridcase.people.auth import create_user
 from gridcase.people.models import User
+from gridcase.settings import cipher, utcnow
 from gridcase.territory.importer import import_geodata, load_feature_collection
 
 GEODATA = Path(__file__).resolve().parent.parent / "geodata"
@@ -30,6 +31,13 @@ DEMO_FILES = (
     ("community", "communities.geojson"),
     ("grid", "grids.geojson"),
 )
+
+# The demo's two-factor secrets (city commander and admin sign in with a second factor). Add
+# them to an authenticator app, or print the current code: `flask --app wsgi gridcase demo-otp demo-city`.
+DEMO_TOTP_SECRETS = {
+    "demo-city": "GRIDCASEDEMOCITYGRIDCASEDEMOCITY",
+    "demo-admin": "GRIDCASEDEMOADMNGRIDCASEDEMOADMN",
+}
 
 DEMO_CITY_CODE = "330681000000"  # 诸暨市
 DEMO_TOWNSHIP_CODE = "330681109000"  # 枫桥镇 (its real 统计用区划代码; see geodata/README.md)
@@ -75,8 +83,12 @@ def load_demo() -> list[str]:
         report = import_geodata(load_feature_collection(str(DEMO_CITY / filename)), level)
         lines.append(report.summary())
     for username, display_name, role, scope in demo_users():
-        if db.session.scalar(sa.select(User.id).where(User.username == username)):
-            continue
-        create_user(username, DEMO_PASSWORD, role, scope, display_name)
-        lines.append(f"Demo login {username} ({role} of {scope}).")
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = create_user(username, DEMO_PASSWORD, role, scope, display_name)
+            lines.append(f"Demo login {username} ({role} of {scope}).")
+        if username in DEMO_TOTP_SECRETS and user.totp_confirmed_at is None:
+            user.totp_secret_encrypted = cipher().encrypt(DEMO_TOTP_SECRETS[username], "totp")
+            user.totp_confirmed_at = utcnow()
+            lines.append(f"Demo login {username}: two-factor secret {DEMO_TOTP_SECRETS[username]}.")
     return lines

@@ -9,6 +9,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from gridcase.replica import ReadReplica, RoutingSession
+
 # Stable constraint names, so Alembic can find and alter them later.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,9 +25,11 @@ class Base(so.DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The session sends reads to the read replica inside views marked @reads_from_replica.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 api = Api()
 csrf = CSRFProtect()
 babel = Babel()
 compress = Compress()
+read_replica = ReadReplica()

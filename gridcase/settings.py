@@ -12,6 +12,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+# The largest value of PostgreSQL's bigint: ids and offsets beyond it cannot reach the database.
+BIGINT_MAX = 2**63 - 1
+# The last page a paginated list serves (at most 100 rows a page: a billion rows deep).
+MAX_PAGE = 10_000_000
+
 
 def setting(name: str):
     return current_app.config[name]

@@ -18,8 +18,11 @@ cat <<EOT
     Health         http://$HOST:$PORT/healthz
   Demo logins (password gridcase-demo):
     demo-worker     网格员 (a grid of 枫桥镇)      demo-community  村社调解员
-    demo-township   枫桥镇综治中心                demo-city       市指挥中心
-    demo-admin      系统管理员                    demo-auditor    审计员
+    demo-township   枫桥镇综治中心                demo-city       市指挥中心 *
+    demo-admin      系统管理员 *                  demo-auditor    审计员
+  * signs in with a second factor: add the secret printed by load-demo to an
+    authenticator app, or print the current code with
+    .venv/bin/flask --app wsgi gridcase demo-otp demo-city
   Stop with Ctrl-C.
 
 EOT

@@ -29,7 +29,8 @@ def _reset_schema() -> None:
     with db.engine.begin() as connection:
         for table in tables:
             connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-        connection.execute(sa.text("DROP FUNCTION IF EXISTS case_events_append_only() CASCADE"))
+        for function in ("case_events_append_only", "audit_log_guard"):
+            connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {function}() CASCADE"))
 
 
 @pytest.fixture(scope="session")

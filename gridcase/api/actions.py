@@ -15,6 +15,7 @@ from gridcase.cases.operations import perform_action
 from gridcase.cases.queries import case_events
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
+from gridcase.settings import BIGINT_MAX
 
 NOTE = fields.String(load_default="", validate=validate.Length(max=2000))
 
@@ -42,7 +43,9 @@ class AgreementSchema(Schema):
 # The payload of each action, validated strictly (unknown fields refused).
 PAYLOADS: dict[Action, type[Schema]] = {
     Action.ACCEPT: Schema.from_dict({"note": NOTE}),
-    Action.ASSIGN: Schema.from_dict({"assignee_id": fields.Integer(required=True), "note": NOTE}),
+    Action.ASSIGN: Schema.from_dict(
+        {"assignee_id": fields.Integer(required=True, validate=validate.Range(1, BIGINT_MAX)), "note": NOTE}
+    ),
     Action.NOTE: Schema.from_dict({"text": _text()}),
     Action.MEDIATE: Schema.from_dict(
         {

@@ -10,6 +10,8 @@ from marshmallow import Schema, fields, validate
 from gridcase.api.case_body import PersonSchema
 from gridcase.api.security import auth_required, current_user
 from gridcase.extensions import db
+from gridcase.replica import reads_from_replica
+from gridcase.settings import MAX_PAGE
 from gridcase.stats.alert_queries import alert_cases_visible, find_alert, list_alerts
 from gridcase.stats.alerts import acknowledge_alert, close_alert
 from gridcase.stats.models import AlertKind, AlertStatus
@@ -29,7 +31,7 @@ class AlertQueryArgsSchema(Schema):
         metadata={"description": "Default: open and acknowledged."},
     )
     kind = fields.List(fields.Enum(AlertKind, by_value=True), load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
@@ -136,6 +138,7 @@ def _detail(alert_id: int) -> dict:
 @blp.route("")
 class Alerts(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.arguments(AlertQueryArgsSchema, location="query")
     @blp.response(200, AlertListSchema)
     def get(self, args):

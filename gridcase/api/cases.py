@@ -17,6 +17,8 @@ from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import Crs, to_wgs84
 from gridcase.people.privacy import id_number_problem, phone_problem
+from gridcase.replica import reads_from_replica
+from gridcase.settings import MAX_PAGE
 
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Cases: intake, lists and timelines."
@@ -100,7 +102,7 @@ class CaseQueryArgsSchema(Schema):
     )
     to = fields.Date(load_default=None, metadata={"description": "Created on or before (local date)."})
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(CASE_SORTS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
@@ -185,6 +187,7 @@ class PointsQuerySchema(Schema):
 @blp.route("/points")
 class CasePoints(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.arguments(PointsQuerySchema, location="query")
     @blp.response(200, description="A GeoJSON FeatureCollection of open cases with their lights.")
     def get(self, args):

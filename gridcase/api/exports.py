@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from gridcase.api.cases import CaseQueryArgsSchema
 from gridcase.api.plain import plain
 from gridcase.api.security import auth_required, current_user
+from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.exports import CASE_HEADER, case_rows, count_for_export
 from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
@@ -32,6 +33,7 @@ class CaseExportArgsSchema(CaseQueryArgsSchema):
 @blp.route("/export")
 class CaseExport(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.arguments(CaseExportArgsSchema, location="query")
     @blp.response(200, description="CSV (UTF-8 with BOM, streamed) or XLSX.")
     @blp.alt_response(422, description="More cases match than one export may hold; narrow the filters.")

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.domain import CaseKind
+from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.exports import stats_header, stats_rows
 from gridcase.stats.indicators import INDICATORS, RATES
@@ -104,6 +105,7 @@ def _filters(args: dict) -> dict:
 @blp.route("")
 class Stats(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.arguments(StatsQueryArgsSchema, location="query")
     @blp.response(200, StatsSchema)
     def get(self, args):
@@ -117,6 +119,7 @@ class Stats(MethodView):
 @blp.route("/export")
 class StatsExport(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.arguments(StatsExportArgsSchema, location="query")
     @blp.response(200, description="The node and its children, as CSV (UTF-8 with BOM) or XLSX.")
     def get(self, args):

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from gridcase.api.security import auth_required
 from gridcase.errors import NotFound
 from gridcase.geo import Crs, to_wgs84
+from gridcase.replica import reads_from_replica
 from gridcase.territory.queries import (
     ancestors,
     child_codes,
@@ -92,6 +93,7 @@ class RegionView(MethodView):
 @blp.route("/regions/<code>/children")
 class RegionChildren(MethodView):
     @auth_required
+    @reads_from_replica
     @blp.response(200, description="A GeoJSON FeatureCollection of the node's children.")
     def get(self, code):
         """The children of a territory node with their boundaries, as GeoJSON (for maps)."""

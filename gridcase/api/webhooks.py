@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from gridcase.api.security import auth_required, current_user
 from gridcase.extensions import db
 from gridcase.people.models import User
+from gridcase.settings import MAX_PAGE
 from gridcase.webhooks.rules import EventType
 from gridcase.webhooks.subscriptions import (
     create_subscription,
@@ -120,7 +121,7 @@ class DeliverySchema(Schema):
 
 class DeliveryQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "delivered", "failed"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from gridcase.audit.log import AuditAction, record
 from gridcase.cases.domain import PartyRole
+from gridcase.cases.events import append_event
+from gridcase.cases.lifecycle import above, handles
 from gridcase.cases.models import CaseParty
+from gridcase.cases.operations import actor_state, case_state
+from gridcase.cases.queries import find_case
+from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.people.privacy import mask_id_number, mask_name, mask_phone
-from gridcase.settings import cipher
+from gridcase.settings import cipher, utcnow
 
 
 def build_party(data: dict) -> CaseParty:
@@ -48,3 +54,47 @@ def revealed(party: CaseParty) -> dict:
         else None,
         "phone": box.decrypt(party.phone_encrypted, "phone") if party.phone_encrypted else None,
     }
+
+
+MIN_REVEAL_REASON = 4
+
+
+def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
+    """A party in clear, for a handler of the case who gives a reason. The reveal is written to
+    the security audit log and to the case's own timeline (who looked, and why).
+
+    Raises:
+        NotFound: no such case in scope, or no such party in it.
+        Forbidden: the user does not handle the case (grid workers, admins, auditors …).
+        Unprocessable: no reason, or too short a one.
+    """
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    case = find_case(user, ref, lock=True)
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        raise NotFound(f"No party {party_id} in case {case.public_number}.")
+    actor, state = actor_state(user, case), case_state(case)
+    if not (handles(actor, state) or above(actor, state)):
+        raise Forbidden("Only a handler of this case may see its parties in full.")
+    if len(reason) < MIN_REVEAL_REASON:
+        raise Unprocessable(
+            "Say why you need to see this person's details (at least a few words).",
+            {"reason": [f"At least {MIN_REVEAL_REASON} characters."]},
+        )
+    record(
+        AuditAction.REVEAL,
+        actor=user,
+        target=f"case {case.public_number} party {party.id}",
+        details={"reason": reason[:500], "case_id": case.id, "party_id": party.id},
+    )
+    append_event(
+        case,
+        action="reveal",
+        at=now,
+        actor_id=user.id,
+        from_status=case.status,
+        from_level=case.level,
+        payload={"party_id": party.id, "reason": reason[:500]},
+    )
+    return revealed(party)

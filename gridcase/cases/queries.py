@@ -15,7 +15,7 @@ from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.people.scope import case_territory_column, visible_cases
-from gridcase.settings import local_tz, utcnow
+from gridcase.settings import BIGINT_MAX, local_tz, utcnow
 from gridcase.territory.models import Region
 
 PUBLIC_NUMBER = re.compile(r"^\d{6}-\d{8}-\d{6}$")
@@ -38,7 +38,7 @@ def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
         NotFound: no such case, or outside the viewer's scope (the answer is the same).
     """
     ref = str(ref).strip()
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) <= BIGINT_MAX:
         match = Case.id == int(ref)
     elif PUBLIC_NUMBER.match(ref):
         match = Case.public_number == ref

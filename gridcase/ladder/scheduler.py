@@ -75,7 +75,46 @@ def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
             coalesce=True,
             misfire_grace_time=max(int(stats_seconds) * 5, 5),
         )
+    scheduler.add_job(
+        run_housekeeping_job,  # audit log pruning and party anonymisation, once an hour
+        IntervalTrigger(hours=1),
+        args=[app],
+        id="housekeeping",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
     return scheduler
+
+
+# pg_advisory_xact_lock key of housekeeping ("gchouse1"): one host at a time.
+HOUSEKEEPING_LOCK_KEY = int.from_bytes(b"gchouse1", "big") & 0x7FFFFFFFFFFFFFFF
+
+
+def run_housekeeping_job(app: Flask) -> None:
+    """Prune the audit log past its retention and anonymise parties of long-closed cases."""
+    import sqlalchemy as sa
+
+    from gridcase.audit.log import prune
+    from gridcase.people.protection import anonymise_closed_parties
+
+    with app.app_context():
+        try:
+            if db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(HOUSEKEEPING_LOCK_KEY))):
+                removed = prune()
+                anonymised = anonymise_closed_parties()
+                db.session.commit()
+                if removed or anonymised:
+                    log.info(
+                        "Housekeeping: %s audit entries pruned, %s parties anonymised.", removed, anonymised
+                    )
+            else:
+                db.session.rollback()
+        except Exception:
+            db.session.rollback()
+            log.exception("Housekeeping failed; it will run again in an hour.")
+        finally:
+            db.session.remove()
 
 
 def run_scheduler(app: Flask, interval_seconds: float) -> None:

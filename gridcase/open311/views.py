@@ -11,9 +11,17 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from gridcase.errors import Forbidden, GridcaseError, NotFound, Unauthorized
+from gridcase.errors import (
+    RETRY_AFTER_SECONDS,
+    Forbidden,
+    GridcaseError,
+    NotFound,
+    Unauthorized,
+    database_unavailable_message,
+)
 from gridcase.extensions import db
 from gridcase.open311.clients import authenticate_client, resolve_jurisdiction
 from gridcase.open311.formats import render
@@ -151,6 +159,14 @@ def handle_domain_error(exc: GridcaseError):
 def handle_http_error(exc: HTTPException):
     status = exc.code or 400
     return _error(status, exc.description or "The request could not be processed.")
+
+
+@blp.errorhandler(OperationalError)
+def handle_database_unavailable(exc: OperationalError):
+    log.warning("Database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    response = _error(503, database_unavailable_message(exc))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @blp.errorhandler(Exception)

@@ -9,38 +9,58 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gridcase.errors import Unauthorized, Unprocessable
+from gridcase.audit.log import AuditAction, record
+from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import ApiToken, User
 from gridcase.people.roles import SCOPE_LEVEL, Role
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
 
-# Compared against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 MIN_PASSWORD_LENGTH = 10
+# Passwords people pick first; refused whatever their length.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "123456789a",
+        "qwertyuiop",
+        "password123",
+        "1q2w3e4r5t",
+        "a123456789",
+        "abcd123456",
+        "woaini1314",
+        "admin12345",
+        "gridcase123",
+        "p@ssw0rd123",
+        "zhuji12345",
+    }
+)
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a password is too weak (等保 2.0: length and complexity), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password has at least {MIN_PASSWORD_LENGTH} characters."
+    classes = sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    if classes < 2:
+        return "A password mixes at least two of: lower case, upper case, digits, other characters."
+    if username and username.lower() in password.lower():
+        return "A password does not contain the username."
+    if password.lower() in COMMON_PASSWORDS:
+        return "This password is too common."
+    return None
 
 
 def hash_password(password: str) -> str:
     method = setting("GRIDCASE_PASSWORD_METHOD")
     return generate_password_hash(password, method=method) if method else generate_password_hash(password)
-
-
-def authenticate(username: str, password: str) -> User:
-    """The active user with these credentials.
-
-    Raises:
-        Unauthorized: unknown user, wrong password or disabled account (one message for all,
-            so that the answer does not reveal which usernames exist).
-    """
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise Unauthorized("Wrong username or password.")
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        raise Unauthorized("Wrong username or password.")
-    user.last_login_at = utcnow()
-    return user
 
 
 def _token_digest(token: str) -> str:
@@ -105,8 +125,8 @@ def create_user(
         errors["username"] = ["A username has 1 to 64 characters."]
     elif db.session.scalar(sa.select(User.id).where(User.username == username)):
         errors["username"] = [f"The username {username!r} is taken."]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"A password has at least {MIN_PASSWORD_LENGTH} characters."]
+    if problem := password_problem(password, username):
+        errors["password"] = [problem]
     try:
         role_enum = Role(role)
     except ValueError:
@@ -141,4 +161,37 @@ def create_user(
     user.grids = grids
     db.session.add(user)
     db.session.flush()
+    record(
+        AuditAction.USER_CREATED,
+        target=user.username,
+        details={"role": user.role, "scope": user.scope_code, "grids": [g.code for g in grids]},
+    )
     return user
+
+
+def change_password(user: User, current: str, new: str, now: datetime | None = None) -> None:
+    """Change a password: every other session and every API token of the user ends.
+
+    Raises:
+        Unprocessable: the current password is wrong or the new one is too weak.
+    """
+    now = now or utcnow()
+    if not check_password_hash(user.password_hash, current):
+        record(
+            AuditAction.PASSWORD_CHANGED,
+            result="failed",
+            actor=user,
+            target=user.username,
+            details={"reason": "wrong current password"},
+        )
+        raise Unprocessable("The current password is not right.", {"current": ["Not right."]})
+    if problem := password_problem(new, user.username):
+        raise Unprocessable(problem, {"new": [problem]})
+    user.password_hash = hash_password(new)
+    user.credentials_changed_at = now
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    record(AuditAction.PASSWORD_CHANGED, actor=user, target=user.username)

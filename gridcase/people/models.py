@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gridcase.extensions import db
 from gridcase.people.roles import SCOPE_LEVEL, Role
@@ -36,6 +37,20 @@ class User(db.Model):
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    # Sign-in protection: consecutive wrong passwords and the lock they caused.
+    failed_logins: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    locked_until: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # Sessions and tokens issued before this moment are void (a password change ends them).
+    credentials_changed_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    # Two-factor (TOTP): the secret, encrypted like personal data; set once confirmed.
+    totp_secret_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    totp_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)  # no code is used twice
+    # SHA-256 hashes of the unused one-time recovery codes.
+    recovery_code_hashes: so.Mapped[list] = so.mapped_column(JSONB, default=list, server_default="[]")
 
     scope: so.Mapped[Region] = so.relationship(lazy="joined")
     grids: so.Mapped[list[Region]] = so.relationship(secondary=grid_assignments, order_by=Region.code)

@@ -14,7 +14,8 @@ import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_FORMAT_VERSION = b"\x01"
+_LEGACY_FORMAT = b"\x01"
+_FORMAT_VERSION = b"\x02"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,19}$")
@@ -60,25 +61,69 @@ def phone_problem(phone: str) -> str | None:
     return None if _PHONE.match(phone.strip()) else "not a phone number"
 
 
-class PersonalDataCipher:
-    """Encrypts and decrypts personal fields, and computes look-up hashes, with keys from config."""
+def parse_data_keys(spec: str, fallback_key_b64: str) -> list[tuple[int, str]]:
+    """ "2:<base64>,1:<base64>" → [(2, key), (1, key)], the current key first. An empty spec
+    means the single key GRIDCASE_DATA_KEY with id 1.
 
-    def __init__(self, data_key_b64: str, lookup_key: str):
-        key = base64.b64decode(data_key_b64)
-        if len(key) != 32:
-            raise ValueError("GRIDCASE_DATA_KEY must be 32 bytes, base64-encoded")
-        self._aead = AESGCM(key)
+    Raises:
+        ValueError: a malformed entry.
+    """
+    if not spec.strip():
+        return [(1, fallback_key_b64)]
+    keys = []
+    for item in spec.split(","):
+        key_id, _, key = item.strip().partition(":")
+        if not key_id.isdigit() or not 1 <= int(key_id) <= 255 or not key:
+            raise ValueError("GRIDCASE_DATA_KEYS is a list like 2:<base64 key>,1:<base64 key>")
+        keys.append((int(key_id), key))
+    return keys
+
+
+class PersonalDataCipher:
+    """Encrypts and decrypts personal fields, and computes look-up hashes, with keys from config.
+
+    Several data keys may be configured for rotation: the first encrypts, every one decrypts.
+    A value records the id of its key: b"\x02" + key id + nonce + ciphertext. (Format 1, from
+    before rotation, has no key id and is key 1.)
+    """
+
+    def __init__(self, data_key_b64: str, lookup_key: str, keys: list[tuple[int, str]] | None = None):
+        keys = keys or [(1, data_key_b64)]
+        self._keys: dict[int, AESGCM] = {}
+        for key_id, key_b64 in keys:
+            key = base64.b64decode(key_b64)
+            if len(key) != 32:
+                raise ValueError(f"data key {key_id} must be 32 bytes, base64-encoded")
+            self._keys[key_id] = AESGCM(key)
+        self.current_key_id = keys[0][0]
         self._lookup_key = lookup_key.encode()
 
     def encrypt(self, plaintext: str, field: str) -> bytes:
         nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, plaintext.encode(), field.encode())
-        return _FORMAT_VERSION + nonce + sealed
+        sealed = self._keys[self.current_key_id].encrypt(nonce, plaintext.encode(), field.encode())
+        return _FORMAT_VERSION + bytes([self.current_key_id]) + nonce + sealed
+
+    @staticmethod
+    def key_id(token: bytes) -> int:
+        """The id of the key a value was encrypted with."""
+        token = bytes(token)
+        if token[:1] == _FORMAT_VERSION:
+            return token[1]
+        if token[:1] == _LEGACY_FORMAT:
+            return 1
+        raise ValueError("unknown encrypted-field format")
 
     def decrypt(self, token: bytes, field: str) -> str:
-        if not token or token[:1] != _FORMAT_VERSION:
+        token = bytes(token or b"")
+        if token[:1] == _FORMAT_VERSION:
+            key_id, body = token[1], token[2:]
+        elif token[:1] == _LEGACY_FORMAT:
+            key_id, body = 1, token[1:]
+        else:
             raise ValueError("unknown encrypted-field format")
-        return self._aead.decrypt(token[1:13], token[13:], field.encode()).decode()
+        if key_id not in self._keys:
+            raise ValueError(f"data key {key_id} is not configured (GRIDCASE_DATA_KEYS)")
+        return self._keys[key_id].decrypt(body[:12], body[12:], field.encode()).decode()
 
     def lookup_hash(self, value: str) -> str:
         normalised = value.strip().upper().encode()

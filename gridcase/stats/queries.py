@@ -3,6 +3,7 @@ child node and a weekly series, read from the rollups plus one live count of ove
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -16,7 +17,7 @@ from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import case_territory_column, covers_region
 from gridcase.settings import local_tz, setting, utcnow
-from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, middle_ranks, value_at_rank
+from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
 from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
 from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
 from gridcase.territory.models import Region
@@ -210,49 +211,31 @@ def _rollup_counts(query: StatsQuery, level: str, node_column: str) -> dict:
 def _rollup_medians(query: StatsQuery, level: str, node_column: str) -> dict:
     """{(grouping, child, week, "a"|"r"): median hours} to acceptance ("a") and resolution ("r").
 
-    The histograms are summed per group in SQL, and a window over each group's buckets finds
-    the buckets holding the two middle cases; only those come back, to be placed in their
-    buckets (see gridcase.stats.histogram)."""
+    SQL sums the histograms per child and per week (the node's is the sum of its children's);
+    each median is then read from its summed histogram (see gridcase.stats.histogram)."""
     source, params = _source(query, level, node_column)
     rows = db.session.execute(
         sa.text(
             f"""
-            WITH src AS ({source}),
-            h AS (
-                SELECT GROUPING(child, week) AS g, child, week, x.m, x.b, sum(x.n) AS n
-                FROM src CROSS JOIN LATERAL (
-                    SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
-                    UNION ALL
-                    SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
-                ) AS x(m, b, n)
-                GROUP BY GROUPING SETS ((x.m, x.b), (child, x.m, x.b), (week, x.m, x.b))
-            ),
-            c AS (
-                SELECT h.*,
-                       (sum(n) OVER (PARTITION BY g, child, week, m ORDER BY b))::bigint - n AS before,
-                       (sum(n) OVER (PARTITION BY g, child, week, m))::bigint AS total
-                FROM h
-            )
-            SELECT g, child, week, m, b, n, before, total FROM c
-            WHERE before <= total / 2 AND before + n > (total - 1) / 2
+            WITH src AS ({source})
+            SELECT GROUPING(child, week) AS g, child, week, x.m, x.b, sum(x.n) AS n
+            FROM src CROSS JOIN LATERAL (
+                SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
+                UNION ALL
+                SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
+            ) AS x(m, b, n)
+            GROUP BY GROUPING SETS ((child, x.m, x.b), (week, x.m, x.b))
             """
         ),
         params,
     )
-    found: dict[tuple, list] = {}
+    histograms: dict[tuple, dict[int, int]] = defaultdict(dict)
     for row in rows:
-        found.setdefault((row.g, row.child, row.week, row.m), []).append(row)
-    medians = {}
-    for key, buckets in found.items():
-        total = int(buckets[0].total)
-        values = [
-            value_at_rank(row.b, int(row.n), int(row.before), rank)
-            for rank in middle_ranks(total)
-            for row in buckets
-            if row.before <= rank < row.before + row.n
-        ]
-        medians[key] = sum(values) / len(values)
-    return medians
+        histograms[(row.g, row.child, row.week, row.m)][row.b] = int(row.n)
+        if row.g == _CHILD:
+            node = histograms[(_NODE, None, None, row.m)]
+            node[row.b] = node.get(row.b, 0) + int(row.n)
+    return {key: histogram_median(counts) for key, counts in histograms.items()}
 
 
 def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> dict:

@@ -17,7 +17,8 @@ def select_locale() -> str:
 
 def register_web(app: Flask) -> None:
     from gridcase.web.filters import register_filters
-    from gridcase.web.views import apidocs, auth, dashboard, desk, mobile, pwa, reports
+    from gridcase.web.headers import register_security_headers
+    from gridcase.web.views import apidocs, audit, auth, dashboard, desk, mobile, pwa, reports
 
     # CSRF is checked on every form of the pages (below); the JSON API checks it itself for
     # cookie-authenticated calls and not at all for bearer tokens, which browsers never send
@@ -27,9 +28,10 @@ def register_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     compress.init_app(app)
-    for module in (auth, mobile, desk, dashboard, reports, pwa, apidocs):
+    for module in (auth, mobile, desk, dashboard, reports, audit, pwa, apidocs):
         app.register_blueprint(module.bp)
     register_filters(app)
+    register_security_headers(app)
 
     @app.context_processor
     def page_language():
@@ -39,7 +41,7 @@ def register_web(app: Flask) -> None:
     def start_request():
         # What is cached in `g` belongs to one request. (A request normally gets a fresh app
         # context; a test client inside a test's app context does not, so say it plainly.)
-        for name in ("user", "session_expired", "current_user", "csrf_token"):
+        for name in ("user", "session_expired", "current_user", "csrf_token", "audit_entries"):
             g.pop(name, None)
         lang = request.args.get("lang")
         if lang in ("zh", "en"):

@@ -17,9 +17,9 @@ from werkzeug.datastructures import MultiDict
 from gridcase.api.actions import PAYLOADS
 from gridcase.api.case_body import case_body
 from gridcase.api.plain import plain
-from gridcase.cases.lifecycle import Action
+from gridcase.cases.lifecycle import Action, above, handles
 from gridcase.cases.models import Case
-from gridcase.cases.operations import perform_action
+from gridcase.cases.operations import actor_state, case_state, perform_action
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
 from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL
@@ -155,7 +155,10 @@ def case_view_model(case: Case, user: User, events) -> dict:
     pages show exactly what the API says), the map data and the people it can be assigned to."""
     body = case_body(case, events=events, viewer=user)
     allowed = body["allowed_actions"]
+    actor, state = actor_state(user, case), case_state(case)
     return {
+        "may_reveal": handles(actor, state) or above(actor, state),
+        "revealed": {},
         "case": body,
         "allowed": allowed,
         "assignees": assignable_users(case) if Action.ASSIGN.value in allowed else [],

@@ -80,6 +80,7 @@ ACTION = {
     "decide_extension": _l("Decide extension"),
     "mark_duplicate": _l("Mark duplicate"),
     "attach": _l("Photo added"),
+    "reveal": _l("Personal data viewed"),
     "auto_escalate": _l("Escalated automatically (overdue)"),
     "mark_overdue": _l("Overdue at the top level: supervised"),
 }

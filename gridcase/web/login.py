@@ -22,6 +22,8 @@ def login_user(user: User) -> None:
     session.clear()  # a fresh session on sign-in: no fixation of an earlier one
     session["user_id"] = user.id
     session["seen"] = int(time.time())
+    # The credentials this session was opened with: a later password change voids it.
+    session["credentials"] = user.credentials_changed_at.timestamp()
     session.permanent = False
 
 
@@ -46,7 +48,11 @@ def session_user() -> User | None:
         g.session_expired = True
         return None
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if (
+        user is None
+        or not user.active
+        or session.get("credentials", 0) < user.credentials_changed_at.timestamp() - 0.001
+    ):
         session.clear()
         return None
     if now - seen > 30:  # renew, without rewriting the cookie on every single request
@@ -61,6 +67,8 @@ def home_url_for(user: User) -> str:
         return url_for("mobile.home")
     if user.role == Role.CITY_COMMANDER:
         return url_for("dashboard.index")
+    if user.role == Role.AUDITOR:
+        return url_for("audit_page.index")
     if user.role in HANDLER_ROLES:
         return url_for("desk.queue")
     return url_for("signin.account")

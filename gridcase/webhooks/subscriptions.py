@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
@@ -27,6 +28,17 @@ from gridcase.territory.models import Region
 from gridcase.webhooks.models import WebhookDelivery, WebhookSubscription
 
 MIN_SECRET_LENGTH = 16
+
+
+def _audit(admin: User, subscription: WebhookSubscription, change: str, **details) -> None:
+    """Webhook subscribers are configuration: every change goes to the security audit log
+    (never the secret)."""
+    record(
+        AuditAction.CONFIGURATION_CHANGED,
+        actor=admin,
+        target=f"webhook {subscription.id} {subscription.name}"[:200],
+        details={"change": change, "url": subscription.url, "events": subscription.event_types, **details},
+    )
 
 
 def require_admin(user: User) -> None:
@@ -108,6 +120,7 @@ def create_subscription(
     )
     db.session.add(subscription)
     db.session.flush()
+    _audit(admin, subscription, "created")
     return subscription, secret
 
 
@@ -137,6 +150,7 @@ def update_subscription(
         subscription.scope_code = _scope(admin, data["scope"]).code
     subscription.updated_at = now or utcnow()
     db.session.flush()
+    _audit(admin, subscription, "changed", secret_changed=secret is not None)
     return subscription
 
 
@@ -152,6 +166,7 @@ def delete_subscription(admin: User, subscription_id: int) -> None:
         sa.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id),
         execution_options={"synchronize_session": False},
     )
+    _audit(admin, subscription, "deleted")
     db.session.delete(subscription)
     db.session.flush()
 
@@ -166,6 +181,7 @@ def pause_subscription(admin: User, subscription_id: int, now: datetime | None =
         subscription.pause_reason = f"paused by {admin.username}"
     subscription.updated_at = now
     db.session.flush()
+    _audit(admin, subscription, "paused")
     return subscription
 
 
@@ -195,6 +211,7 @@ def resume_subscription(
     subscription.pause_reason = None
     subscription.updated_at = now
     db.session.flush()
+    _audit(admin, subscription, "resumed")
     return subscription
 
 

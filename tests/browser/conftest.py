@@ -5,7 +5,9 @@ committed (a browser is another client) and removed by the tests themselves."""
 from __future__ import annotations
 
 import threading
+import uuid
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
@@ -71,12 +73,35 @@ def desk(browser, live_server):
     context.close()
 
 
-def sign_in(page, username: str, password: str = "gridcase-demo") -> None:
+def sign_in(page, username: str, password: str = "gridcase-demo", totp_secret: str | None = None) -> None:
+    """Sign in through the page; roles with two factors type their authenticator code too."""
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    if "/login/second-factor" in page.url:
+        page.fill("input[name=code]", pyotp.TOTP(totp_secret).now())
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def commander(app):
+    """A city commander of its own (two-factor codes are single use, so tests do not share
+    one): (username, password, TOTP secret)."""
+    from gridcase.people.auth import create_user
+    from gridcase.settings import cipher, utcnow
+
+    username, secret = f"commander-{uuid.uuid4().hex[:8]}", pyotp.random_base32()
+    with app.app_context():
+        user = create_user(
+            username, "correct-horse-battery", "city_commander", "330681000000", "市指挥中心值班员"
+        )
+        user.totp_secret_encrypted = cipher().encrypt(secret, "totp")
+        user.totp_confirmed_at = utcnow()
+        db.session.commit()
+    return username, "correct-horse-battery", secret
 
 
 @pytest.fixture

@@ -39,14 +39,14 @@ def some_cases(app, cleanup):
     return titles
 
 
-def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some_cases):
+def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some_cases, commander):
     context = browser.new_context(
         base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN"
     )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, "demo-city")
+    sign_in(page, *commander)
     assert page.url.endswith("/dashboard/")
     page.wait_for_selector("#refreshed:has-text('更新于')")
 
@@ -85,7 +85,7 @@ def test_a_township_coordinator_sees_only_their_township(browser, live_server):
 
 
 def test_drill_down_to_a_community_and_export_xlsx_matching_the_api(
-    browser, live_server, some_cases, tmp_path
+    browser, live_server, some_cases, tmp_path, commander
 ):
     from openpyxl import load_workbook
 
@@ -93,7 +93,7 @@ def test_drill_down_to_a_community_and_export_xlsx_matching_the_api(
         base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN", accept_downloads=True
     )
     page = context.new_page()
-    sign_in(page, "demo-city")
+    sign_in(page, *commander)
     page.goto("/dashboard/?region=330681109000")
     page.wait_for_selector("#refreshed:has-text('更新于')")
     page.locator("#children a", has_text="杜黄新村").click()

@@ -22,6 +22,18 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
 
 
+@pytest.fixture
+def api_as(api_as):
+    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
+
+    def sign_in(user):
+        client = api_as(user)
+        db.session.commit()
+        return client
+
+    return sign_in
+
+
 def id_number(seventeen: str) -> str:
     """A resident ID number with a valid check digit."""
     total = sum(int(d) * w for d, w in zip(seventeen, _ID_WEIGHTS, strict=True))
@@ -240,6 +252,7 @@ def two_townships(make_user):
         case_id: alert_id
         for alert_id, case_id in db.session.execute(sa.select(alert_cases.c.alert_id, alert_cases.c.case_id))
     }
+    db.session.commit()
     return {"fengqiao": (f, alert_of[f.id]), "jiyang": (j, alert_of[j.id])}
 
 

@@ -92,7 +92,7 @@ class TestPages:
         for role, scope, landing in [
             ("grid_worker", grid_in(FENGQIAO).code, "/m/"),
             ("township_coordinator", FENGQIAO, "/desk/"),
-            ("auditor", "330681000000", "/account"),
+            ("auditor", "330681000000", "/audit/"),
         ]:
             client = app.test_client()
             user = make_user(role, scope)

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
+from gridcase.extensions import db
 from gridcase.stats.rollups import refresh_rollups
 from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in
 
@@ -18,6 +19,18 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
 ID_NUMBER = "110105194912310021"
 PHONE = "13812348000"
+
+
+@pytest.fixture
+def api_as(api_as):
+    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
+
+    def sign_in(user):
+        client = api_as(user)
+        db.session.commit()
+        return client
+
+    return sign_in
 
 
 @pytest.fixture
@@ -56,6 +69,7 @@ def cases(make_user):
     )
     jiyang = grid_in(JIYANG).code
     made["elsewhere"] = create_case(make_user("grid_worker", jiyang), case_payload(jiyang), now=MONDAY).case
+    db.session.commit()
     return made
 
 

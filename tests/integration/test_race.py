@@ -17,6 +17,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
@@ -25,7 +26,7 @@ from gridcase.cases.events import verify_chain
 from gridcase.cases.intake import create_case
 from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE, Action, CaseState, transition
 from gridcase.cases.models import Case, CaseEvent
-from gridcase.demo import DEMO_PASSWORD
+from gridcase.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS
 from gridcase.extensions import db
 from gridcase.ladder.limits import level_above
 from gridcase.ladder.models import CalendarDay
@@ -96,7 +97,11 @@ def overdue_cases(app):
 
 
 def _token(client, username: str) -> str:
-    response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    body = {"username": username, "password": DEMO_PASSWORD}
+    if username in DEMO_TOTP_SECRETS:  # the city commander signs in with two factors
+        body["otp"] = pyotp.TOTP(DEMO_TOTP_SECRETS[username]).now()
+    response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 200, response.json
     return response.json["access_token"]
 
 

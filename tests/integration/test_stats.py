@@ -49,6 +49,18 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD = "from=2026-03-02&to=2026-03-22"
 
 
+@pytest.fixture
+def api_as(api_as):
+    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
+
+    def sign_in(user):
+        client = api_as(user)
+        db.session.commit()
+        return client
+
+    return sign_in
+
+
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=SHANGHAI)
 
@@ -145,6 +157,7 @@ def history(make_user) -> City:
 
     c[12] = new("wA", gA, at(23, 9))
     refresh_rollups(full=True)
+    db.session.commit()
     return City(gA, gB, gJ, u, c)
 
 

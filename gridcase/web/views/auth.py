@@ -1,16 +1,22 @@
-"""Sign-in and sign-out for the pages."""
+"""Sign-in, the second factor, sign-out, and the account page (password, two-factor)."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from gridcase.errors import Unauthorized, error_body
+from gridcase.audit.log import AuditAction, record
+from gridcase.errors import GridcaseError, error_body
 from gridcase.extensions import db
-from gridcase.people.auth import authenticate
+from gridcase.people import two_factor
+from gridcase.people.auth import change_password
+from gridcase.people.models import User
+from gridcase.people.signin import check_password, check_second_factor, second_factor_required
+from gridcase.settings import utcnow
 from gridcase.web.login import (
     home_url_for,
     login_user,
@@ -22,6 +28,16 @@ from gridcase.web.login import (
 
 bp = Blueprint("signin", __name__)
 bp.before_request(protect_forms)
+
+# A password step left unfinished (no second factor given) expires after this.
+PENDING_SECONDS = 300
+
+# What the sign-in page says for each refusal status (the API says it in English).
+REFUSALS = {
+    401: lambda: _("Wrong username or password."),
+    423: lambda: _("The account is locked after repeated failed sign-ins; try again later."),
+    429: lambda: _("Too many failed sign-ins from your address; wait a few minutes."),
+}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -43,25 +59,96 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with username and password."""
-    error = None
+    """Sign in with username and password; roles with two factors continue to the code."""
+    error, status = None, 200
     username = request.form.get("username", "").strip()
     if request.method == "POST":
-        try:
-            user = authenticate(username, request.form.get("password", ""))
-        except Unauthorized:
-            error = _("Wrong username or password.")
+        attempt = check_password(username, request.form.get("password", ""))
+        db.session.commit()  # failure counters and audit entries stand whatever happens next
+        if not attempt.ok:
+            error, status = REFUSALS[int(attempt.status)](), int(attempt.status)
+        elif attempt.needs_second_factor:
+            session.clear()
+            session["pending"] = {
+                "user_id": attempt.user.id,
+                "at": int(time.time()),
+                "next": request.args.get("next"),
+            }
+            return redirect(url_for("signin.second_factor"))
         else:
-            db.session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
-    status = 401 if error else 200
+            login_user(attempt.user)
+            return redirect(_safe_next(request.args.get("next")) or home_url_for(attempt.user))
     return render_template("auth/login.html", error=error, username=username), status
+
+
+def _pending_user() -> User | None:
+    pending = session.get("pending")
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    return db.session.get(User, pending["user_id"])
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def second_factor():
+    """The authenticator code (or a recovery code); first-time users set up the authenticator."""
+    user = _pending_user()
+    if user is None:
+        session.pop("pending", None)
+        return redirect(url_for("signin.login"))
+    if not two_factor.enrolled(user):
+        return _enrol(user)
+    error, status = None, 200
+    if request.method == "POST":
+        attempt = check_second_factor(user, request.form.get("code", ""))
+        db.session.commit()
+        if attempt.ok:
+            target = _safe_next(session["pending"].get("next"))
+            login_user(user)
+            return redirect(target or home_url_for(user))
+        error = (
+            _("That code is not right (or was already used).")
+            if attempt.status == 401
+            else REFUSALS[int(attempt.status)]()
+        )
+        status = int(attempt.status)
+    return render_template("auth/second_factor.html", error=error, user=user), status
+
+
+def _enrol(user: User):
+    """Set up the authenticator: scan the QR code, type its code, keep the recovery codes."""
+    secret = session.get("enrol_secret") or two_factor.new_secret()
+    session["enrol_secret"] = secret
+    error, status = None, 200
+    if request.method == "POST":
+        codes = two_factor.confirm_enrolment(user, secret, request.form.get("code", ""), utcnow())
+        if codes is None:
+            error, status = _("That code is not right; check the time on your phone and try again."), 401
+        else:
+            record(AuditAction.TWO_FACTOR_ENROLLED, actor=user, target=user.username)
+            user.last_login_at = utcnow()
+            record(
+                AuditAction.LOGIN, actor=user, target=user.username, details={"method": "password+enrolment"}
+            )
+            db.session.commit()
+            target = _safe_next(session["pending"].get("next"))
+            login_user(user)
+            return render_template("auth/recovery_codes.html", codes=codes, next=target or home_url_for(user))
+    uri = two_factor.provisioning_uri(user, secret)
+    return (
+        render_template(
+            "auth/enrol.html", user=user, secret=secret, qr=two_factor.qr_code_data_uri(uri), error=error
+        ),
+        status,
+    )
 
 
 @bp.post("/logout")
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign you out)."""
+    user = session_user()
+    if user is not None:
+        record(AuditAction.LOGOUT, actor=user, target=user.username)
+        db.session.commit()
     logout_user()
     return redirect(url_for("signin.login"))
 
@@ -77,8 +164,33 @@ def csrf_token():
     return response
 
 
-@bp.route("/account")
+@bp.route("/account", methods=["GET", "POST"])
 @page_login_required()
 def account():
-    """Who you are; the landing page of roles without case pages (admin, auditor)."""
-    return render_template("auth/account.html", user=session_user())
+    """Who you are, your two-factor state, and changing your password (which signs out your
+    other sessions and revokes your API tokens)."""
+    user = session_user()
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            change_password(user, request.form.get("current", ""), request.form.get("new", ""))
+        except GridcaseError as exc:
+            db.session.commit()  # a wrong current password is audited
+            errors, status = exc.errors or {"current": [exc.message]}, 422
+        else:
+            db.session.commit()
+            login_user(user)  # this session stays; the others end
+            return render_template(
+                "auth/account.html", user=user, changed=True, errors={}, two_factor=two_factor
+            )
+    return (
+        render_template(
+            "auth/account.html",
+            user=user,
+            changed=False,
+            errors=errors,
+            two_factor=two_factor,
+            needs_two_factor=second_factor_required(user),
+        ),
+        status,
+    )

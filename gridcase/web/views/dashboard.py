@@ -16,6 +16,7 @@ from flask import Blueprint, render_template, request
 from gridcase.errors import NotFound
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.scope import covers_region
+from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.territory.queries import ancestors, get_region
 from gridcase.web.login import page_login_required, protect_forms, session_user
@@ -29,6 +30,7 @@ REFRESH_SECONDS = 60
 
 @bp.route("/")
 @page_login_required(*HANDLER_ROLES)
+@reads_from_replica
 def index():
     """The dashboard of a territory node in my scope (default: my scope)."""
     user = session_user()

@@ -17,13 +17,15 @@ from gridcase.api.cases import CaseQueryArgsSchema
 from gridcase.api.plain import plain
 from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import Severity, Status
+from gridcase.cases.parties import reveal_party
 from gridcase.cases.queries import case_events, find_case, list_cases
+from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.settings import ladder, utcnow
 from gridcase.territory.models import Region
-from gridcase.web.case_page import case_view_model, handle_action_form
+from gridcase.web.case_page import FormOutcome, case_view_model, handle_action_form
 from gridcase.web.login import page_login_required, protect_forms, session_user
 from gridcase.web.maps import map_settings
 
@@ -133,6 +135,36 @@ def case(ref):
         ),
         outcome.status,
     )
+
+
+@bp.post("/cases/<ref>/parties/<int:party_id>/reveal")
+@page_login_required(*HANDLER_ROLES)
+def reveal(ref, party_id):
+    """Show one party in full on the case page, with a reason (audited, and in the timeline)."""
+    user = session_user()
+    outcome = FormOutcome(action="reveal", values=request.form.copy())
+    revealed = {}
+    try:
+        revealed[party_id] = reveal_party(user, ref, party_id, request.form.get("reason", ""))
+        db.session.commit()
+    except GridcaseError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        outcome.status, outcome.message, outcome.errors = exc.status, exc.message, exc.errors or {}
+    found = find_case(user, ref)
+    model = case_view_model(found, user, case_events(found))
+    model["revealed"] = revealed
+    response = render_template(
+        "desk/case.html",
+        user=user,
+        **model,
+        form=outcome,
+        reveal_party_id=party_id,
+        map_json=json.dumps(map_settings()),
+        unread=inbox(user, unread_only=True, limit=1)[1],
+    )
+    return response, outcome.status
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

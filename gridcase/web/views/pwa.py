@@ -22,6 +22,7 @@ SHELL_STATIC = [
     "js/map.js",
     "js/outbox.js",
     "js/photos.js",
+    "js/sw-register.js",
     "js/new-case.js",
     "js/home.js",
     "vendor/leaflet/leaflet.js",

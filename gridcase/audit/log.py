@@ -1,0 +1,136 @@
+"""Writing and reading the security audit log.
+
+`record()` adds an entry to the current transaction, so it commits with what it describes.
+A request that fails afterwards (a refused login, a denied permission) rolls its transaction
+back, and its audit entries with it; the error handlers then call `keep_after_failure()`,
+which writes them again in a transaction of their own. Nothing worth auditing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import g, has_request_context, request
+
+from gridcase.audit.models import AuditEntry
+from gridcase.extensions import db
+from gridcase.settings import setting, utcnow
+
+# The database refuses to delete younger rows whatever the configuration says (migration 0006).
+MINIMUM_RETENTION_DAYS = 180
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_BLOCKED = "login_blocked"  # a locked account or a throttled address
+    LOCKOUT = "lockout"
+    SECOND_FACTOR_FAILED = "second_factor_failed"
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"
+    PERMISSION_DENIED = "permission_denied"
+    REVEAL = "reveal_personal_data"
+    USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"
+    CATALOGUE_CHANGED = "catalogue_changed"
+    CALENDAR_CHANGED = "calendar_changed"
+    GEODATA_IMPORTED = "geodata_imported"
+    CONFIGURATION_CHANGED = "configuration_changed"
+    KEYS_ROTATED = "keys_rotated"
+    PARTIES_ANONYMISED = "parties_anonymised"
+    AUDIT_EXPORTED = "audit_exported"
+    AUDIT_PRUNED = "audit_pruned"
+
+
+def client_ip() -> str | None:
+    """The client's address as the WSGI server saw it (configure a proxy fix behind a proxy)."""
+    return request.remote_addr if has_request_context() else None
+
+
+def record(
+    action: AuditAction | str,
+    *,
+    result: str = "ok",
+    target: str = "",
+    details: dict | None = None,
+    actor=None,
+    username: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the current transaction (see the module docstring)."""
+    values = {
+        "at": at or utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_username": username or (actor.username if actor is not None else None),
+        "ip": client_ip(),
+        "action": AuditAction(action).value,
+        "target": target[:200],
+        "result": result,
+        "details": details or {},
+    }
+    entry = AuditEntry(**values)
+    db.session.add(entry)
+    if has_request_context():
+        g.setdefault("audit_entries", []).append((entry, values))
+    return entry
+
+
+def keep_after_failure() -> None:
+    """Write this request's uncommitted audit entries on a connection of their own: the
+    request's transaction is about to be thrown away. Called by the error handlers."""
+    recorded = g.pop("audit_entries", None) if has_request_context() else None
+    if not recorded:
+        return
+    for entry, _values in recorded:
+        if entry in db.session and sa.inspect(entry).pending:
+            db.session.expunge(entry)  # not twice, should the session be committed after all
+    with db.engine.begin() as connection:
+        connection.execute(sa.insert(AuditEntry), [values for _entry, values in recorded])
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _forget_committed(session) -> None:
+    """Entries that committed with their request need no second write."""
+    if has_request_context():
+        g.pop("audit_entries", None)
+
+
+def entries(filters: dict, page: int = 1, page_size: int = 50) -> tuple[list[AuditEntry], int]:
+    """Entries newest first, filtered by action, actor name, result and period."""
+    conditions = []
+    if filters.get("action"):
+        conditions.append(AuditEntry.action == filters["action"])
+    if filters.get("actor"):
+        conditions.append(AuditEntry.actor_username == filters["actor"])
+    if filters.get("result"):
+        conditions.append(AuditEntry.result == filters["result"])
+    if filters.get("from"):
+        conditions.append(AuditEntry.at >= filters["from"])
+    if filters.get("to"):
+        conditions.append(AuditEntry.at < filters["to"])
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*conditions))
+    rows = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), total
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete entries older than the retention period (never less than 180 days)."""
+    now = now or utcnow()
+    days = max(int(setting("GRIDCASE_AUDIT_RETENTION_DAYS")), MINIMUM_RETENTION_DAYS)
+    removed = db.session.execute(
+        sa.delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=days))
+    ).rowcount
+    if removed:
+        record(AuditAction.AUDIT_PRUNED, details={"removed": removed, "retention_days": days})
+    return removed
