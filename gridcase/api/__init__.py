@@ -31,12 +31,13 @@ def register_api(app: Flask) -> None:
         notifications,
         parties,
         territory,
+        users,
         webhooks,
     )
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth, territory, catalogue, cases, attachments, notifications, webhooks, audit):
+    for module in (auth, territory, catalogue, cases, attachments, notifications, webhooks, audit, users):
         api.register_blueprint(module.blp)
     from gridcase.api import alerts, exports, stats
 

@@ -81,6 +81,9 @@ class ApiClient:
     def post(self, path, json=None, headers=None, **kwargs):
         return self.client.post(path, json=json, headers=self._headers(headers), **kwargs)
 
+    def patch(self, path, json=None, headers=None, **kwargs):
+        return self.client.patch(path, json=json, headers=self._headers(headers), **kwargs)
+
 
 @pytest.fixture
 def api_as(client):

@@ -1,0 +1,159 @@
+"""User administration by the city's admin: list, create, change role and scope, disable,
+reset a password, reset two-factor. Every change is written to the security audit log."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+
+from gridcase.audit.log import AuditAction, record
+from gridcase.errors import Forbidden, NotFound, Unprocessable
+from gridcase.extensions import db
+from gridcase.people.auth import create_user, hash_password
+from gridcase.people.models import ApiToken, User
+from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.people.scope import covers_region, user_city_code
+from gridcase.settings import utcnow
+from gridcase.territory.models import Region
+
+
+def require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only administrators manage users.")
+
+
+def _in_city(admin: User, user: User) -> bool:
+    return user_city_code(user) == user_city_code(admin)
+
+
+def list_users(admin: User, role: str | None = None, q: str | None = None) -> list[User]:
+    require_admin(admin)
+    city = user_city_code(admin)
+    query = (
+        sa.select(User)
+        .join(Region, Region.code == User.scope_code)
+        .where(sa.or_(Region.city_code == city, Region.code == city))
+    )
+    if role:
+        query = query.where(User.role == role)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(sa.or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
+    return list(db.session.scalars(query.order_by(User.username).limit(1000)))
+
+
+def get_user(admin: User, user_id: int) -> User:
+    require_admin(admin)
+    user = db.session.get(User, user_id)
+    if user is None or not _in_city(admin, user):
+        raise NotFound(f"No user {user_id} in your city.")
+    return user
+
+
+def _scope_in_city(admin: User, code: str) -> Region:
+    region = db.session.get(Region, code)
+    if region is None or not covers_region(admin, region):
+        raise Unprocessable(
+            "The scope is not a territory node of your city.", {"scope": [f"Unknown node {code}."]}
+        )
+    return region
+
+
+def add_user(admin: User, data: dict) -> tuple[User, str | None]:
+    """Create a user; returns it and the generated password when none was given."""
+    require_admin(admin)
+    _scope_in_city(admin, data["scope"])
+    password = data.get("password") or _temporary_password()
+    user = create_user(
+        data["username"],
+        password,
+        data["role"],
+        data["scope"],
+        data.get("display_name"),
+        data.get("grids") or [],
+    )
+    return user, None if data.get("password") else password
+
+
+def change_user(admin: User, user_id: int, data: dict) -> User:
+    """Change display name, role and scope (together, as the scope level follows the role),
+    grids of a grid worker, or whether the account is active. Disabling ends its tokens."""
+    user = get_user(admin, user_id)
+    before = {"role": user.role, "scope": user.scope_code, "active": user.active}
+    role = data.get("role", user.role)
+    scope = data.get("scope", user.scope_code)
+    if "role" in data or "scope" in data:
+        region = _scope_in_city(admin, scope)
+        try:
+            needed = SCOPE_LEVEL[Role(role)]
+        except ValueError:
+            raise Unprocessable("Unknown role.", {"role": [f"Unknown role {role!r}."]}) from None
+        if region.level != needed:
+            raise Unprocessable(
+                "The scope does not fit the role.", {"scope": [f"A {role} needs a scope at {needed} level."]}
+            )
+        if user.id == admin.id and role != Role.ADMIN:
+            raise Unprocessable(
+                "You cannot take away your own administrator role.", {"role": ["Not yourself."]}
+            )
+        user.role, user.scope_code = role, scope
+    if "display_name" in data:
+        user.display_name = data["display_name"].strip()[:100] or user.display_name
+    if "grids" in data and user.role == Role.GRID_WORKER:
+        grids = [db.session.get(Region, code) for code in data["grids"]]
+        if any(g is None or g.level != "grid" or not covers_region(admin, g) for g in grids):
+            raise Unprocessable("Grids must be grids of your city.", {"grids": ["Unknown grid."]})
+        user.grids = grids
+    if "active" in data:
+        if user.id == admin.id and not data["active"]:
+            raise Unprocessable("You cannot disable your own account.", {"active": ["Not yourself."]})
+        user.active = bool(data["active"])
+        if not user.active:
+            _end_sessions(user)
+    db.session.flush()
+    after = {"role": user.role, "scope": user.scope_code, "active": user.active}
+    record(
+        AuditAction.USER_CHANGED,
+        actor=admin,
+        target=user.username,
+        details={"before": before, "after": after, "grids": [g.code for g in user.grids]},
+    )
+    return user
+
+
+def reset_password(admin: User, user_id: int) -> str:
+    """A new temporary password (shown once); the user's sessions and tokens end."""
+    user = get_user(admin, user_id)
+    password = _temporary_password()
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    _end_sessions(user)
+    record(AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "password reset"})
+    return password
+
+
+def reset_two_factor(admin: User, user_id: int) -> User:
+    """Forget the user's authenticator (a lost phone): they set it up again at next sign-in."""
+    user = get_user(admin, user_id)
+    user.totp_secret_encrypted = user.totp_confirmed_at = user.totp_last_step = None
+    user.recovery_code_hashes = []
+    _end_sessions(user)
+    record(
+        AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "two-factor reset"}
+    )
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    now = utcnow()
+    user.credentials_changed_at = now
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def _temporary_password() -> str:
+    return f"Gc-{secrets.token_urlsafe(12)}"
