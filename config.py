@@ -160,7 +160,7 @@ class Config:
     # Web pages: session cookie, idle timeout, CSRF, languages.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # True outside development and tests (ProductionConfig)
+    SESSION_COOKIE_SECURE = False  # True outside development (testing and production)
     SESSION_COOKIE_NAME = "gridcase_session"
     GRIDCASE_IDLE_MINUTES = _env_int("GRIDCASE_IDLE_MINUTES", 30)
     # CSRF tokens last as long as the session: a case saved offline may wait hours to be sent.
@@ -208,6 +208,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    # As in production: browsers keep Secure cookies for http://127.0.0.1 and localhost too.
+    SESSION_COOKIE_SECURE = True
     SQLALCHEMY_DATABASE_URI = test_database_url()
     # A replica of the development database is no replica of the test database.
     REPLICA_DATABASE_URL = None

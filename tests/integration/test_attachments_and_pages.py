@@ -99,11 +99,11 @@ class TestPages:
             response = sign_in(client, user.username)
             assert response.status_code == 302 and response.headers["Location"] == landing
 
-    def test_the_session_cookie_is_httponly_and_samesite(self, app, worker):
+    def test_the_session_cookie_is_httponly_samesite_and_secure(self, app, worker):
         client = app.test_client()
         response = sign_in(client, worker.username)
         cookie = response.headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
     def test_wrong_password_says_so_and_keeps_the_username(self, app, worker):
         client = app.test_client()
