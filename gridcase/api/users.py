@@ -32,7 +32,9 @@ class UserSchema(Schema):
 
 class UserCreatedSchema(UserSchema):
     password = fields.String(
-        attribute="generated_password", allow_none=True, metadata={"description": "Generated password, shown once."}
+        attribute="generated_password",
+        allow_none=True,
+        metadata={"description": "Generated password, shown once."},
     )
 
 
