@@ -131,6 +131,10 @@ class Config:
     # empty, GRIDCASE_DATA_KEY is key 1.
     GRIDCASE_DATA_KEYS = _env("GRIDCASE_DATA_KEYS", "")
 
+    # Behind a load balancer or reverse proxy: how many proxies set X-Forwarded-For/-Proto in
+    # front of the app (0: none). Sign-in throttling and the audit log need the real address.
+    GRIDCASE_PROXY_HOPS = _env_int("GRIDCASE_PROXY_HOPS", 0)
+
     # Bearer tokens of the JSON API.
     GRIDCASE_TOKEN_TTL_SECONDS = _env_int("GRIDCASE_TOKEN_TTL_SECONDS", 8 * 3600)
 

@@ -28,6 +28,11 @@ def create_app(config: object | str | None = None) -> Flask:
 
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.from_object(config)
+    if app.config.get("GRIDCASE_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["GRIDCASE_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("gridcase").setLevel(app.config.get("GRIDCASE_LOG_LEVEL", "INFO"))

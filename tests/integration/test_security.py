@@ -381,3 +381,24 @@ class TestHardenedHttp:
         response = client.post("/api/v1/cases", data=too_big, headers={"Content-Type": "application/json"})
         assert response.status_code == 413
         assert set(response.json) == {"code", "status", "message", "errors"}
+
+
+def test_behind_a_proxy_the_real_address_is_audited(app):
+    """With GRIDCASE_PROXY_HOPS set, throttling and the audit log see the client, not the proxy."""
+    import config
+    from gridcase import create_app
+
+    class BehindProxy(config.TestingConfig):
+        GRIDCASE_PROXY_HOPS = 1
+
+    proxied = create_app(BehindProxy)
+    with proxied.test_client() as client:
+        client.post(
+            "/api/v1/auth/token",
+            json={"username": "nobody-behind-proxy", "password": "wrong-password-1"},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
+    ips = db.session.scalars(
+        sa.select(AuditEntry.ip).where(AuditEntry.actor_username == "nobody-behind-proxy")
+    ).all()
+    assert ips == ["203.0.113.7"]

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from gridcase.errors import Unprocessable
 from gridcase.people.roles import HANDLER_ROLES
+from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.report import Month, monthly_report
 from gridcase.web.login import page_login_required, protect_forms, session_user
@@ -33,6 +34,7 @@ ROWS = [
 
 @bp.route("/monthly")
 @page_login_required(*HANDLER_ROLES)
+@reads_from_replica
 def monthly():
     """The month's indicators against the previous month, top categories, weakest communities."""
     user = session_user()
