@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from gridcase.api.attachments import attachment_body
+from gridcase.api.attachments import AttachmentSchema, attachment_body
 from gridcase.cases.attachments import case_photos
 from gridcase.cases.domain import OPEN_STATUSES, Status
 from gridcase.cases.lifecycle import allowed_actions
@@ -174,17 +174,6 @@ class DuplicateSchema(Schema):
     distance_m = fields.Float()
 
 
-class AttachmentOutSchema(Schema):
-    id = fields.Integer()
-    content_type = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    size_bytes = fields.Integer()
-    created_at = fields.DateTime()
-    url = fields.String()
-    thumbnail_url = fields.String()
-
-
 class ResolutionSchema(Schema):
     outcome = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
@@ -239,7 +228,7 @@ class CaseSchema(Schema):
     version = fields.Integer(metadata={"description": "Send it back with every action."})
     parties = fields.List(fields.Nested(PartyOutSchema))
     events = fields.List(fields.Nested(EventSchema), metadata={"description": "The timeline."})
-    attachments = fields.List(fields.Nested(AttachmentOutSchema), metadata={"description": "Photos."})
+    attachments = fields.List(fields.Nested(AttachmentSchema), metadata={"description": "Photos."})
     possible_duplicates = fields.List(fields.Nested(DuplicateSchema))
     allowed_actions = fields.List(fields.String(), metadata={"description": "What you may do now."})
 

@@ -36,6 +36,18 @@ def dispute(grid_code: str, **overrides) -> dict:
     return case_payload(grid_code, **{**fields, **overrides})
 
 
+def page_sign_in(client, username: str, password: str = "correct-horse-battery"):
+    """Sign in through the page form (with its CSRF token); returns the answer."""
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
+
+
+def csrf_token(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
 def audit_actions(**conditions) -> list[str]:
     query = sa.select(AuditEntry.action).order_by(AuditEntry.id)
     for column, value in conditions.items():
@@ -234,19 +246,12 @@ class TestSignIn:
     def test_the_pages_ask_for_the_code_before_anything_else(self, app, commander):
         user, secret = commander
         client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        step = client.post(
-            "/login",
-            data={"username": user.username, "password": "correct-horse-battery", "csrf_token": token},
-        )
+        step = page_sign_in(client, user.username)
         assert step.headers["Location"] == "/login/second-factor"
         assert client.get("/dashboard/").status_code == 302  # not signed in yet
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/login/second-factor").get_data(as_text=True)
-        ).group(1)
         done = client.post(
-            "/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+            "/login/second-factor",
+            data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(client, "/login/second-factor")},
         )
         assert done.headers["Location"] == "/dashboard/"
         assert client.get("/dashboard/").status_code == 200
@@ -254,13 +259,7 @@ class TestSignIn:
     def test_enrolment_gives_recovery_codes_that_work_once(self, app, make_user):
         admin = make_user("admin", CITY)
         client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
-        ).group(1)
-        client.post(
-            "/login",
-            data={"username": admin.username, "password": "correct-horse-battery", "csrf_token": token},
-        )
+        page_sign_in(client, admin.username)
         page = client.get("/login/second-factor").get_data(as_text=True)
         assert "data:image/svg+xml" in page  # the QR code, made here
         secret = re.search(r'<p class="center mono small">([A-Z2-7]+)</p>', page).group(1)
@@ -278,30 +277,19 @@ class TestSignIn:
 
     def test_changing_the_password_ends_other_sessions_and_tokens(self, app, api_as, worker):
         other_session = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', other_session.get("/login").get_data(as_text=True)
-        ).group(1)
-        other_session.post(
-            "/login",
-            data={"username": worker.username, "password": "correct-horse-battery", "csrf_token": token},
-        )
+        page_sign_in(other_session, worker.username)
         api = api_as(worker)
         assert api.get("/api/v1/cases").status_code == 200
 
         mine = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', mine.get("/login").get_data(as_text=True)
-        ).group(1)
-        mine.post(
-            "/login",
-            data={"username": worker.username, "password": "correct-horse-battery", "csrf_token": token},
-        )
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', mine.get("/account").get_data(as_text=True)
-        ).group(1)
+        page_sign_in(mine, worker.username)
         changed = mine.post(
             "/account",
-            data={"current": "correct-horse-battery", "new": "a-New-pass-2026", "csrf_token": token},
+            data={
+                "current": "correct-horse-battery",
+                "new": "a-New-pass-2026",
+                "csrf_token": csrf_token(mine, "/account"),
+            },
         )
         assert changed.status_code == 200 and "密码已修改" in changed.get_data(as_text=True)
         assert mine.get("/m/").status_code == 200  # this session continues
@@ -364,13 +352,7 @@ class TestHardenedHttp:
 
     def test_pages_have_no_inline_script(self, app, worker):
         client = app.test_client()
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
-        ).group(1)
-        client.post(
-            "/login",
-            data={"username": worker.username, "password": "correct-horse-battery", "csrf_token": token},
-        )
+        page_sign_in(client, worker.username)
         for path in ("/login", "/m/", "/m/new"):
             html = client.get(path).get_data(as_text=True)
             for tag in re.findall(r"<script[^>]*>", html):
