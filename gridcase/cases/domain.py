@@ -21,6 +21,7 @@ class Severity(StrEnum):
 
 
 SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+SEVERITY_NAMES_ZH = {"general": "一般", "significant": "较大", "major": "重大", "critical": "特别重大"}
 
 
 class Status(StrEnum):

@@ -12,7 +12,16 @@ import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.dialects.postgresql import insert
 
-from gridcase.cases.domain import CaseKind, Outcome, Severity, Source, Status, initial_level, public_number
+from gridcase.cases.domain import (
+    SEVERITY_NAMES_ZH,
+    CaseKind,
+    Outcome,
+    Severity,
+    Source,
+    Status,
+    initial_level,
+    public_number,
+)
 from gridcase.cases.events import append_event
 from gridcase.cases.models import Case, CaseNumberCounter, Category
 from gridcase.cases.parties import build_party
@@ -181,7 +190,10 @@ def create_case(
     if severity in (Severity.MAJOR, Severity.CRITICAL):
         # 重大/特别重大: straight to the city with an immediate red alert (DESIGN §3).
         raise_case_alert(
-            case, AlertKind.MAJOR_CASE, f"{case.public_number} {severity.value} case: {case.title}", now
+            case,
+            AlertKind.MAJOR_CASE,
+            f"{case.public_number} {SEVERITY_NAMES_ZH[severity.value]}{_KIND_ZH[case.kind]}：{case.title}",
+            now,
         )
     raise_intake_alerts(case, now)  # mass incident, may intensify (DESIGN §5)
     duplicates = possible_duplicates(reporter, case.category_code, lon, lat, now=now, exclude_case_id=case.id)
