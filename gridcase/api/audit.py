@@ -11,12 +11,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from gridcase.api.plain import FILTER_DATES
 from gridcase.api.security import auth_required, current_user
 from gridcase.audit.log import AuditAction, entries, record
 from gridcase.errors import Forbidden
 from gridcase.extensions import db
 from gridcase.people.roles import Role
-from gridcase.settings import local_tz
+from gridcase.settings import MAX_PAGE, local_tz
 
 blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="The security audit log (auditors)."
@@ -29,9 +30,9 @@ class AuditQuerySchema(Schema):
     action = fields.String(load_default=None, validate=validate.OneOf([a.value for a in AuditAction]))
     actor = fields.String(load_default=None, metadata={"description": "A username."})
     result = fields.String(load_default=None, validate=validate.OneOf(["ok", "failed", "denied"]))
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    from_ = fields.Date(data_key="from", load_default=None, validate=FILTER_DATES)
+    to = fields.Date(load_default=None, validate=FILTER_DATES)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 

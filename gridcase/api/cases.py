@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from gridcase.api.case_body import CASE_SORTS, CaseListSchema, CaseSchema, DuplicateSchema, case_body
-from gridcase.api.plain import plain
+from gridcase.api.plain import FILTER_DATES, plain
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.domain import CaseKind, Outcome, PartyRole, Severity, Source, Status
 from gridcase.cases.intake import create_case, possible_duplicates
@@ -98,9 +98,16 @@ class CaseQueryArgsSchema(Schema):
     reported_by = fields.String(load_default=None, validate=validate.OneOf(["me"]))
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     from_ = fields.Date(
-        data_key="from", load_default=None, metadata={"description": "Created on or after (local date)."}
+        data_key="from",
+        load_default=None,
+        validate=FILTER_DATES,
+        metadata={"description": "Created on or after (local date)."},
     )
-    to = fields.Date(load_default=None, metadata={"description": "Created on or before (local date)."})
+    to = fields.Date(
+        load_default=None,
+        validate=FILTER_DATES,
+        metadata={"description": "Created on or before (local date)."},
+    )
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(CASE_SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from gridcase.api.cases import CaseQueryArgsSchema
 from gridcase.api.plain import plain
 from gridcase.api.security import auth_required, current_user
+from gridcase.audit.log import AuditAction, record_now
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.exports import CASE_HEADER, case_rows, count_for_export
@@ -46,7 +47,13 @@ class CaseExport(MethodView):
         args["from"] = args.pop("from_")
         filters = plain(args)
         viewer = current_user()
-        count_for_export(viewer, filters)
+        rows = count_for_export(viewer, filters)
+        record_now(
+            AuditAction.DATA_EXPORTED,
+            actor=viewer,
+            target="cases",
+            details={"format": fmt, "rows": rows, "filters": {k: str(v) for k, v in filters.items() if v}},
+        )
         name = f"gridcase-cases-{utcnow().astimezone(local_tz()):%Y%m%d-%H%M}.{fmt}"
         if fmt == "xlsx":
             workbook = xlsx_file("案件", CASE_HEADER, case_rows(viewer, filters))

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from marshmallow import validate
+
+# The dates a filter may name: any a case or an audit entry could have. Past them, the date
+# arithmetic of a period (the day after `to`, its weeks) would leave the calendar.
+FILTER_DATES = validate.Range(date(1900, 1, 1), date(2999, 12, 31))
+
 
 def plain(value):
     """Enums to their values, dates and times to ISO 8601 text, recursively."""

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from gridcase.api.plain import FILTER_DATES
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.domain import CaseKind
 from gridcase.replica import reads_from_replica
@@ -31,9 +32,14 @@ class StatsQueryArgsSchema(Schema):
     from_ = fields.Date(
         data_key="from",
         load_default=None,
+        validate=FILTER_DATES,
         metadata={"description": "Cases created on or after (local date)."},
     )
-    to = fields.Date(load_default=None, metadata={"description": "Cases created on or before (local date)."})
+    to = fields.Date(
+        load_default=None,
+        validate=FILTER_DATES,
+        metadata={"description": "Cases created on or before (local date)."},
+    )
     kind = fields.Enum(CaseKind, by_value=True, load_default=None)
     category = fields.String(
         load_default=None, metadata={"description": "A category code; a group code includes its categories."}

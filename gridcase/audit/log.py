@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     KEYS_ROTATED = "keys_rotated"
     PARTIES_ANONYMISED = "parties_anonymised"
     AUDIT_EXPORTED = "audit_exported"
+    DATA_EXPORTED = "data_exported"
     AUDIT_PRUNED = "audit_pruned"
 
 
@@ -52,7 +53,7 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def record(
+def _entry_values(
     action: AuditAction | str,
     *,
     result: str = "ok",
@@ -61,9 +62,8 @@ def record(
     actor=None,
     username: str | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Add an audit entry to the current transaction (see the module docstring)."""
-    values = {
+) -> dict:
+    return {
         "at": at or utcnow(),
         "actor_id": actor.id if actor is not None else None,
         "actor_username": username or (actor.username if actor is not None else None),
@@ -73,11 +73,24 @@ def record(
         "result": result,
         "details": details or {},
     }
+
+
+def record(action: AuditAction | str, **kwargs) -> AuditEntry:
+    """Add an audit entry to the current transaction (see the module docstring). Keyword
+    arguments: result ("ok", "failed", "denied"), target, details, actor, username, at."""
+    values = _entry_values(action, **kwargs)
     entry = AuditEntry(**values)
     db.session.add(entry)
     if has_request_context():
         g.setdefault("audit_entries", []).append((entry, values))
     return entry
+
+
+def record_now(action: AuditAction | str, **kwargs) -> None:
+    """Write an audit entry at once on a connection of its own, for read-only requests (an
+    export may read from a replica and stream its answer after the request's session ends)."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.insert(AuditEntry), [_entry_values(action, **kwargs)])
 
 
 def keep_after_failure() -> None:

@@ -287,9 +287,11 @@ _CASE_COUNTS = {
 assert tuple(_CASE_COUNTS) == COUNTS
 
 _CASE_SOURCE = f"""
-    SELECT (c.created_at AT TIME ZONE :tz)::date AS period_start, c.grid_code AS region_code,
-           c.community_code AS parent_code, c.category_code, c.kind, c.city_code, c.district_code,
-           c.township_code, c.community_code,
+    SELECT (c.created_at AT TIME ZONE :tz)::date AS period_start, c.grid_code COLLATE "C" AS region_code,
+           c.community_code COLLATE "C" AS parent_code, c.category_code COLLATE "C" AS category_code,
+           c.kind COLLATE "C" AS kind, c.city_code COLLATE "C" AS city_code,
+           c.district_code COLLATE "C" AS district_code, c.township_code COLLATE "C" AS township_code,
+           c.community_code COLLATE "C" AS community_code,
            {", ".join(f"(({sql}) IS TRUE)::int AS {name}" for name, sql in _CASE_COUNTS.items())},
            CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL
                 THEN ARRAY[{bucket_sql(_HOURS.format("accepted_at"))}]::smallint[]
@@ -319,7 +321,9 @@ _UNNEST_HISTOGRAMS = (
     "SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n) "
     "UNION ALL SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)"
 )
-_KEYS = "period_start, region_code, category_code, kind"
+# A row's key, in primary-key order: grouping and insertion then share one sort. (Every key
+# column is COLLATE "C", the rollup table's, so that the sort is the index's order.)
+_KEYS = "region_code, period_start, category_code, kind"
 _HISTOGRAM_COLUMNS = ("accept_buckets", "accept_counts", "resolve_buckets", "resolve_counts")
 
 
@@ -386,15 +390,15 @@ def _insert(grain: Grain, params: dict, keyed: bool) -> int:
     else:
         source = _rollup_source(grain, keyed)
     sums = ", ".join(f"sum({name})::int AS {name}" for name in COUNTS)
-    # One value per key (they depend on region_code); compared byte by byte, not by locale.
+    # One value per key (they depend on region_code).
     ancestors = ", ".join(
-        f'max({name} COLLATE "C") AS {name}'
+        f"max({name}) AS {name}"
         for name in ("parent_code", "city_code", "district_code", "township_code", "community_code")
     )
     columns = f"grain, {_KEYS}, parent_code, city_code, district_code, township_code, community_code"
     columns += ", " + ", ".join((*COUNTS, *_HISTOGRAM_COLUMNS))
     # In primary-key order: each row lands next to the previous one in the index.
-    order = 'ORDER BY region_code COLLATE "C", period_start, category_code COLLATE "C", kind COLLATE "C"'
+    order = f"ORDER BY {_KEYS}"
     if not grain.merges_histograms:
         concatenated = ", ".join(f"stats_array_concat({name}) AS {name}" for name in _HISTOGRAM_COLUMNS)
         statement = f"""

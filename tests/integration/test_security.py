@@ -384,3 +384,14 @@ def test_behind_a_proxy_the_real_address_is_audited(app):
         sa.select(AuditEntry.ip).where(AuditEntry.actor_username == "nobody-behind-proxy")
     ).all()
     assert ips == ["203.0.113.7"]
+
+
+def test_exports_are_audited(api_as, make_user):
+    township = make_user("township_coordinator", FENGQIAO)
+    api_as(township).get("/api/v1/cases/export?format=csv&status=pending")
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "data_exported", AuditEntry.actor_username == township.username
+        )
+    ).one()
+    assert entry.details["format"] == "csv" and entry.details["filters"]["status"] == "['pending']"
