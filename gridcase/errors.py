@@ -168,9 +168,9 @@ def refuse_unstorable_text() -> None:
     Raises:
         BadRequest: in the path, the query, a form field or a JSON string.
     """
-    texts = [request.path, *request.args.keys(), *request.args.values()]
+    texts = [request.path, *(text for pair in request.args.items(multi=True) for text in pair)]
     if request.mimetype in _FORM_TYPES:
-        texts += [*request.form.keys(), *request.form.values()]
+        texts += [text for pair in request.form.items(multi=True) for text in pair]
     if _unstorable(texts) or (request.is_json and _unstorable(request.get_json(silent=True))):
         raise BadRequest(UNSTORABLE_TEXT)
 

@@ -1,0 +1,551 @@
+"""The authorisation matrix: every role × every endpoint of the JSON API × a thing in and out of
+the role's scope, with the exact status each must answer, from the one table below.
+
+"Out of scope" is the nearest miss for each role: another grid for a grid worker, another
+community for a mediator, another township for a township coordinator, another city for the
+city-wide roles. Outside scope a case answers 404, never 403 (DESIGN §1: no existence leak); 403
+is for a role that never may. A route under /api/v1/ missing from the table fails the suite, so
+no new endpoint is left out.
+
+Each request runs in a savepoint rolled back after it, so every cell sees the same world.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from geoalchemy2 import WKTElement
+from PIL import Image
+
+from gridcase.cases.attachments import add_photo
+from gridcase.cases.intake import create_case
+from gridcase.cases.models import Case
+from gridcase.extensions import db
+from gridcase.notifications.inbox import Kind, notify_user
+from gridcase.open311.clients import create_client
+from gridcase.people.models import User
+from gridcase.settings import utcnow
+from gridcase.stats.models import Alert, alert_cases
+from gridcase.territory.models import Region
+from gridcase.webhooks.models import WebhookDelivery
+from gridcase.webhooks.subscriptions import create_subscription
+from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in, point_in
+from tests.reliability.budget import REPORT
+from tests.reliability.signin import bearer, enrol_second_factor, system_user_token, token_from_client
+
+ROLES = (
+    "grid_worker",
+    "community_mediator",
+    "township_coordinator",
+    "city_commander",
+    "admin",
+    "auditor",
+    "open311_client",
+)
+PASSWORD = "correct-horse-battery"
+# Another city beside the demo city, so that city-wide roles have something outside their scope.
+OTHER_CITY = "330682000000"
+OTHER_GRID = "330682001001001"
+
+
+# --- the world every cell runs against ----------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    tokens: dict[str, str]
+    case_in: Case  # in the grid of the grid worker, inside every role's scope
+    cases_out: dict[str, Case]  # per role: the nearest case outside its scope
+    regions_out: dict[str, str]  # per role: a territory node outside its scope
+    points: dict[str, tuple[float, float]] = field(default_factory=dict)  # "in" and per role "out"
+    photos: dict[int, int] = field(default_factory=dict)  # case id → attachment id
+    alerts: dict[int, int] = field(default_factory=dict)  # case id → alert id
+    notifications: dict[str, int] = field(default_factory=dict)  # role → its own; "other" → not
+    webhooks: dict[str, tuple[int, int]] = field(default_factory=dict)  # in/out → (webhook, delivery)
+
+    def case(self, role: str, scope: str) -> Case:
+        return self.case_in if scope == "in" else self.cases_out[role]
+
+    def region(self, role: str, scope: str) -> str:
+        return self.users[role].scope_code if scope == "in" else self.regions_out[role]
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _other_city() -> None:
+    """A small second city (a square far from 诸暨) with one township, community and grid."""
+    square = "MULTIPOLYGON(((121 30,121.01 30,121.01 30.01,121 30.01,121 30)))"
+    codes = {"city": OTHER_CITY, "township": "330682001000", "community": "330682001001", "grid": OTHER_GRID}
+    parent = None
+    for level, code in codes.items():
+        db.session.add(
+            Region(
+                code=code,
+                name=f"邻市{level}",
+                level=level,
+                parent_code=parent,
+                city_code=None if level == "city" else OTHER_CITY,
+                township_code=codes["township"] if level in ("community", "grid") else None,
+                community_code=codes["community"] if level == "grid" else None,
+                boundary=WKTElement(square, srid=4326),
+                area_m2=1_000_000,
+                grid_kind="comprehensive" if level == "grid" else None,
+            )
+        )
+        parent = code
+        db.session.flush()
+
+
+def _reporter(make_user, grid_code: str) -> User:
+    return make_user("grid_worker", grid_code)
+
+
+@pytest.fixture
+def world(app, make_user, client) -> World:
+    _other_city()
+    grid = grid_in(FENGQIAO)
+    other_grid = next(
+        g for i in range(1, 20) if (g := grid_in(FENGQIAO, i)).code != grid.code and g.community_code
+    )
+    other_community_grid = next(
+        g for i in range(1, 60) if (g := grid_in(FENGQIAO, i)).community_code != grid.community_code
+    )
+    jiyang_grid = grid_in(JIYANG)
+    users = {
+        "grid_worker": make_user("grid_worker", grid.code),
+        "community_mediator": make_user("community_mediator", grid.community_code),
+        "township_coordinator": make_user("township_coordinator", FENGQIAO),
+        "city_commander": make_user("city_commander", CITY),
+        "admin": make_user("admin", CITY),
+        "auditor": make_user("auditor", CITY),
+    }
+    other_admin = make_user("admin", OTHER_CITY)
+    client_row, _ = create_client("矩阵测试系统")
+    users["open311_client"] = client_row.user
+    webhook_in, _ = create_subscription(
+        users["admin"], {"name": "in", "url": "http://127.0.0.1:9/in", "event_types": ["case.event"]}
+    )
+    webhook_out, _ = create_subscription(
+        other_admin, {"name": "out", "url": "http://127.0.0.1:9/out", "event_types": ["case.event"]}
+    )
+
+    def new_case(grid_code: str) -> Case:
+        party = {"name": "张三", "id_number": "110105194912310029", "phone": "13812348000"}
+        body = case_payload(grid_code, kind="dispute", category="D02", parties=[party], may_intensify=True)
+        case = create_case(_reporter(make_user, grid_code), body).case
+        return case
+
+    case_in = new_case(grid.code)
+    by_grid = {
+        g: new_case(g) for g in (other_grid.code, other_community_grid.code, jiyang_grid.code, OTHER_GRID)
+    }
+    city_out = by_grid[OTHER_GRID]
+    cases_out = {
+        "grid_worker": by_grid[other_grid.code],
+        "community_mediator": by_grid[other_community_grid.code],
+        "township_coordinator": by_grid[jiyang_grid.code],
+        **{role: city_out for role in ("city_commander", "admin", "auditor", "open311_client")},
+    }
+    regions_out = {
+        "grid_worker": other_grid.code,
+        "community_mediator": other_community_grid.community_code,
+        "township_coordinator": JIYANG,
+        **{role: OTHER_CITY for role in ("city_commander", "admin", "auditor", "open311_client")},
+    }
+    w = World(users, {}, case_in, cases_out, regions_out)
+    w.points["in"] = point_in(grid.code)
+    for role, code in regions_out.items():
+        w.points[role] = point_in(code)
+    for case in (case_in, *by_grid.values()):
+        w.photos[case.id] = add_photo(case.reporter, case.id, _jpeg())[0].id
+        w.alerts[case.id] = db.session.scalar(
+            sa.select(Alert.id)
+            .join(alert_cases, alert_cases.c.alert_id == Alert.id)
+            .where(alert_cases.c.case_id == case.id)
+        )
+    for user in users.values():
+        notify_user(user.id, case_in, Kind.NEW_CASE, "矩阵", utcnow())
+    notify_user(case_in.reporter_id, case_in, Kind.NEW_CASE, "别人的", utcnow())
+    db.session.flush()
+    from gridcase.notifications.models import Notification
+
+    for role, user in [*users.items(), ("other", case_in.reporter)]:
+        w.notifications[role] = db.session.scalar(
+            sa.select(Notification.id).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+        )
+    for scope, hook in (("in", webhook_in), ("out", webhook_out)):
+        delivery = db.session.scalar(
+            sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == hook.id).limit(1)
+        )
+        w.webhooks[scope] = (hook.id, delivery)
+    for user in users.values():
+        if user.role in app.config["GRIDCASE_TWO_FACTOR_ROLES"]:
+            enrol_second_factor(user)
+    db.session.commit()  # the rolled-back outer transaction keeps it to this test
+    for role, user in users.items():
+        if role == "open311_client":
+            w.tokens[role] = system_user_token(user)
+        else:
+            w.tokens[role] = token_from_client(client, user.username, PASSWORD)
+    return w
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+# A request for a role and scope: (path, keyword arguments of the test client's open()).
+Request = Callable[[World, str, str], tuple[str, dict]]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    rule: str
+    request: Request
+    inside: tuple[int, ...]  # one status per role, in ROLES order
+    outside: tuple[int, ...] | None = None  # None: the same as inside (nothing is scoped)
+
+
+def every(status: int) -> tuple[int, ...]:
+    return (status,) * len(ROLES)
+
+
+def _case_path(suffix: str = "") -> Request:
+    return lambda w, role, scope: (f"/api/v1/cases/{w.case(role, scope).id}{suffix}", {})
+
+
+def _note(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    version = db.session.scalar(sa.select(Case.version).where(Case.id == case.id))
+    return f"/api/v1/cases/{case.id}/actions", {
+        "json": {"action": "note", "version": version, "text": "矩阵"}
+    }
+
+
+def _reveal(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    body = {"reason": "约双方当事人到村调委会调解，需电话联系"}
+    return f"/api/v1/cases/{case.id}/parties/{case.parties[0].id}/reveal", {"json": body}
+
+
+def _photo_upload(w: World, role: str, scope: str):
+    data = {"file": (io.BytesIO(_jpeg()), "photo.jpg")}
+    return f"/api/v1/cases/{w.case(role, scope).id}/attachments", {"data": data}
+
+
+def _intake(w: World, role: str, scope: str):
+    lon, lat = w.points["in" if scope == "in" else role]
+    body = case_payload(w.case_in.grid_code, location={"lon": lon, "lat": lat, "crs": "wgs84"})
+    return "/api/v1/cases", {"json": body}
+
+
+def _alert(suffix: str = "", body: dict | None = None) -> Request:
+    def build(w: World, role: str, scope: str):
+        return f"/api/v1/alerts/{w.alerts[w.case(role, scope).id]}{suffix}", {"json": body} if body else {}
+
+    return build
+
+
+def _webhook(suffix: str = "", body: dict | None = None, delivery: bool = False) -> Request:
+    def build(w: World, role: str, scope: str):
+        hook, delivery_id = w.webhooks[scope]
+        path = f"/api/v1/webhooks/{hook}{suffix}".replace("<delivery>", str(delivery_id))
+        return path, {"json": body} if body is not None else {}
+
+    return build
+
+
+def _region(template: str) -> Request:
+    return lambda w, role, scope: (template.format(code=w.region(role, scope)), {})
+
+
+def _point(template: str) -> Request:
+    def build(w: World, role: str, scope: str):
+        lon, lat = w.points["in" if scope == "in" else role]
+        return template.format(lon=lon, lat=lat), {}
+
+    return build
+
+
+def _fixed(path: str, **kwargs) -> Request:
+    return lambda w, role, scope: (path, kwargs)
+
+
+def _token(w: World, role: str, scope: str):
+    return "/api/v1/auth/token", {"json": {"username": w.users[role].username, "password": PASSWORD}}
+
+
+def _notification(w: World, role: str, scope: str):
+    return f"/api/v1/notifications/{w.notifications[role if scope == 'in' else 'other']}/read", {}
+
+
+def _user(suffix: str = "", body: dict | None = None) -> Request:
+    """A user of the role's city (the reporter of the case inside) or of the other city."""
+
+    def build(w: World, role: str, scope: str):
+        user_id = w.case(role if scope == "out" else "admin", scope).reporter_id
+        return f"/api/v1/users/{user_id}{suffix}", {"json": body} if body is not None else {}
+
+    return build
+
+
+def _new_user(w: World, role: str, scope: str):
+    grid = w.case_in.grid_code if scope == "in" else OTHER_GRID
+    return "/api/v1/users", {"json": {"username": f"new-{role}", "role": "grid_worker", "scope": grid}}
+
+
+WEBHOOK = {"name": "新", "url": "http://127.0.0.1:9/new", "event_types": ["case.created"]}
+ADMIN_ONLY = (403, 403, 403, 403, 200, 403, 403)
+ADMIN_ONLY_CREATED = (403, 403, 403, 403, 201, 403, 403)
+ADMIN_ONLY_OUT = (403, 403, 403, 403, 404, 403, 403)
+#                                         worker mediator township city admin auditor open311
+TABLE = [
+    # A password alone: city commanders and admins also need their second factor.
+    Row("POST", "/api/v1/auth/token", _token, (200, 200, 200, 401, 401, 200, 401)),
+    Row("GET", "/api/v1/openapi.json", _fixed("/api/v1/openapi.json"), every(200)),
+    Row("GET", "/api/v1/docs", _fixed("/api/v1/docs"), every(200)),
+    Row("GET", "/api/v1/regions/<code>", _region("/api/v1/regions/{code}"), every(200)),
+    Row("GET", "/api/v1/regions/<code>/children", _region("/api/v1/regions/{code}/children"), every(200)),
+    Row("GET", "/api/v1/grids/locate", _point("/api/v1/grids/locate?lon={lon}&lat={lat}"), every(200)),
+    Row("GET", "/api/v1/categories", _fixed("/api/v1/categories"), every(200)),
+    Row("GET", "/api/v1/cases", _region("/api/v1/cases?region={code}"), every(200)),
+    Row(
+        "POST",
+        "/api/v1/cases",
+        _intake,
+        (201, 201, 201, 201, 403, 403, 201),
+        (201, 201, 201, 422, 403, 403, 422),
+    ),
+    Row(
+        "GET",
+        "/api/v1/cases/duplicates",
+        _point("/api/v1/cases/duplicates?category=E0102&lon={lon}&lat={lat}"),
+        every(200),
+    ),
+    Row("GET", "/api/v1/cases/points", _region("/api/v1/cases/points?region={code}"), every(200)),
+    Row("GET", "/api/v1/cases/export", _region("/api/v1/cases/export?region={code}"), every(200)),
+    Row("GET", "/api/v1/cases/<ref>", _case_path(), (200, 200, 200, 200, 404, 404, 404), every(404)),
+    Row("POST", "/api/v1/cases/<ref>/actions", _note, (200, 200, 200, 200, 404, 404, 404), every(404)),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/attachments",
+        _photo_upload,
+        (201, 201, 201, 201, 404, 404, 404),
+        every(404),
+    ),
+    Row(
+        "GET",
+        "/api/v1/attachments/<int:attachment_id>",
+        lambda w, role, scope: (f"/api/v1/attachments/{w.photos[w.case(role, scope).id]}", {}),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/parties/<int:party_id>/reveal",
+        _reveal,
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+    ),
+    Row("GET", "/api/v1/audit", _fixed("/api/v1/audit"), (403, 403, 403, 403, 403, 200, 403)),
+    Row("GET", "/api/v1/audit/export", _fixed("/api/v1/audit/export"), (403, 403, 403, 403, 403, 200, 403)),
+    Row("GET", "/api/v1/notifications", _fixed("/api/v1/notifications"), every(200)),
+    Row("POST", "/api/v1/notifications/<int:notification_id>/read", _notification, every(200), every(404)),
+    Row("POST", "/api/v1/notifications/read-all", _fixed("/api/v1/notifications/read-all"), every(200)),
+    Row(
+        "GET",
+        "/api/v1/stats",
+        _region("/api/v1/stats?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/stats/export",
+        _region("/api/v1/stats/export?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+    ),
+    Row("GET", "/api/v1/alerts", _fixed("/api/v1/alerts"), (200, 200, 200, 200, 403, 403, 403)),
+    Row(
+        "GET",
+        "/api/v1/alerts/<int:alert_id>",
+        _alert(),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/alerts/<int:alert_id>/acknowledge",
+        _alert("/acknowledge", {"note": "矩阵"}),
+        (403, 200, 200, 200, 403, 403, 403),
+        (403, 404, 404, 404, 403, 403, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/alerts/<int:alert_id>/close",
+        _alert("/close", {"note": "矩阵"}),
+        (403, 200, 200, 200, 403, 403, 403),
+        (403, 404, 404, 404, 403, 403, 403),
+    ),
+    Row("GET", "/api/v1/webhooks", _fixed("/api/v1/webhooks"), (403, 403, 403, 403, 200, 403, 403)),
+    Row(
+        "POST",
+        "/api/v1/webhooks",
+        _fixed("/api/v1/webhooks", json=WEBHOOK),
+        (403, 403, 403, 403, 201, 403, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/webhooks/<int:webhook_id>",
+        _webhook(),
+        (403, 403, 403, 403, 200, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/webhooks/<int:webhook_id>",
+        _webhook(body={"name": "改名"}),
+        (403, 403, 403, 403, 200, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/webhooks/<int:webhook_id>",
+        _webhook(),
+        (403, 403, 403, 403, 204, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/webhooks/<int:webhook_id>/pause",
+        _webhook("/pause"),
+        (403, 403, 403, 403, 200, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/webhooks/<int:webhook_id>/resume",
+        _webhook("/resume"),
+        (403, 403, 403, 403, 200, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/webhooks/<int:webhook_id>/deliveries",
+        _webhook("/deliveries"),
+        (403, 403, 403, 403, 200, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+    Row("GET", "/api/v1/users", _fixed("/api/v1/users"), ADMIN_ONLY),
+    Row("POST", "/api/v1/users", _new_user, ADMIN_ONLY_CREATED, (403, 403, 403, 403, 422, 403, 403)),
+    Row("GET", "/api/v1/users/<int:user_id>", _user(), ADMIN_ONLY, ADMIN_ONLY_OUT),
+    Row(
+        "PATCH",
+        "/api/v1/users/<int:user_id>",
+        _user(body={"display_name": "改名"}),
+        ADMIN_ONLY,
+        ADMIN_ONLY_OUT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/users/<int:user_id>/reset-password",
+        _user("/reset-password"),
+        ADMIN_ONLY,
+        ADMIN_ONLY_OUT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/users/<int:user_id>/reset-two-factor",
+        _user("/reset-two-factor"),
+        ADMIN_ONLY,
+        ADMIN_ONLY_OUT,
+    ),
+    # The other JSON endpoints: health, and Open311 (its own api_key, never a bearer token).
+    Row("GET", "/healthz", _fixed("/healthz"), every(200)),
+    Row("GET", "/open311/v2/services.<any(json, xml):fmt>", _fixed("/open311/v2/services.json"), every(200)),
+    Row(  # a grid worker's case is no Open311 request, whoever asks
+        "GET",
+        "/open311/v2/requests/<service_request_id>.<any(json, xml):fmt>",
+        lambda w, role, scope: (f"/open311/v2/requests/{w.case(role, scope).public_number}.json", {}),
+        every(404),
+    ),
+    Row(
+        "POST",
+        "/open311/v2/requests.<any(json, xml):fmt>",
+        _fixed("/open311/v2/requests.json", data={"service_code": "E0102", "lat": "29.6", "long": "120.3"}),
+        every(403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/retry",
+        _webhook("/deliveries/<delivery>/retry"),
+        (403, 403, 403, 403, 422, 403, 403),
+        (403, 403, 403, 403, 404, 403, 403),
+    ),
+]
+
+
+# --- the tests ------------------------------------------------------------------------------------
+
+
+def _rules_under_api(app) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_the_table_lists_every_api_route_and_method(app):
+    listed = {(row.method, row.rule) for row in TABLE}
+    assert len(listed) == len(TABLE), "a route is listed twice"
+    assert _rules_under_api(app) - listed == set(), "add these to TABLE with each role's status"
+    every_rule = {(m, rule.rule) for rule in app.url_map.iter_rules() for m in rule.methods}
+    assert listed - every_rule == set(), "TABLE lists routes the app no longer has"
+
+
+def test_each_role_gets_exactly_the_status_the_table_says(app, client, transaction, world):
+    mismatches, requests = [], 0
+    for role in ROLES:
+        for row in TABLE:
+            for scope, expected in (("in", row.inside), ("out", row.outside or row.inside)):
+                db.session.commit()  # the session's own savepoint must not enclose ours
+                savepoint = transaction.begin_nested()
+                try:
+                    path, kwargs = row.request(world, role, scope)
+                    response = client.open(
+                        path, method=row.method, headers=bearer(world.tokens[role]), **kwargs
+                    )
+                    status, text = response.status_code, response.get_data().decode(errors="replace")
+                    response.close()  # a streamed export holds its request open until then
+                finally:
+                    db.session.rollback()
+                    savepoint.rollback()
+                    db.session.expire_all()
+                requests += 1
+                want = expected[ROLES.index(role)]
+                if status != want:
+                    detail = text[:200] if status >= 300 else ""
+                    mismatches.append(
+                        f"{role} {row.method} {row.rule} [{scope}]: {status}, table says {want} {detail}"
+                    )
+                elif status >= 300 and path.startswith("/api/"):
+                    assert response.mimetype == "application/json" and {"code", "message"} <= set(
+                        response.json
+                    )
+    assert mismatches == [], "\n".join(mismatches)
+    REPORT.add(
+        "inputs tried",
+        f"authorisation matrix: {len(ROLES)} roles × {len(TABLE)} endpoints × in and out of scope, "
+        f"{requests} requests, each answered exactly as the table says",
+    )
