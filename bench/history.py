@@ -83,7 +83,8 @@ def insert_cases(
             SELECT s, random() AS r_grid, random() AS r_cat,
                    (:count - s + random()) / :count AS r_age, random() AS r_sev,
                    random() AS r_status, random() AS r_esc, random() AS r_acc, random() AS r_res,
-                   random() AS r_sat, random() AS r_misc, random() AS r_time
+                   random() AS r_sat, random() AS r_misc, random() AS r_time, random() AS r_x,
+                   random() AS r_y
             FROM generate_series(1, :count) AS s
         ),
         a AS (
@@ -139,7 +140,11 @@ def insert_cases(
             cat.kind, cat.code,
             CASE WHEN d.fate = 'duplicate' THEN 'dup ' ELSE 'bench ' END || d.s, '',
             d.severity, CASE WHEN d.r_misc < 0.97 THEN 1 ELSE 2 + floor(d.r_time * 9)::int END,
-            d.r_misc > 0.995, 'grid_worker', g.point, 10, 'wgs84', '', g.city_code, g.district_code,
+            d.r_misc > 0.995, 'grid_worker',
+            -- Scattered up to ~150 m around a point of the grid, as cases are (not stacked on
+            -- one point): the location index and the intake's duplicate search meet a real spread.
+            ST_Translate(g.point, (d.r_x - 0.5) * 0.003, (d.r_y - 0.5) * 0.003), 10, 'wgs84', '',
+            g.city_code, g.district_code,
             g.township_code, g.community_code, g.code,
             CASE WHEN d.fate = 'duplicate' THEN 'closed' ELSE d.fate END,
             (ARRAY{list(LEVELS)})[d.highest_rank], (ARRAY{list(LEVELS)})[d.initial_rank],

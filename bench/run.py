@@ -1,39 +1,107 @@
-"""`python -m bench`: how the command centre's statistics scale from 50 thousand to 5 million cases.
+"""`python -m bench`: does gridcase keep up at a city's scale, on one machine?
 
-For each size, in a database of its own (gridcase_bench, rebuilt by the migrations), it generates
-the city's history set-based, rebuilds the rollups, then times:
+In one run, for each size of history (default 50 thousand, then 5 million cases), in a database
+of its own (gridcase_bench, rebuilt by the migrations), it generates the city's history
+set-based, rebuilds the rollups, then measures:
 - GET /api/v1/stats through the app (auth, rollups, the live overdue count, JSON) for the city,
-  a township and a community over several periods, and with kind or category filters;
-- the refresh job after one day's worth of changes (and after one minute's worth, the usual case);
-- the alert scan: its first run over the whole history, then a run after a day's changes.
-Each timing is printed absolute and as a ratio against the 50-thousand baseline of the same run.
-
-Settings: BENCH_SIZES (default "50000,5000000"), BENCH_DATABASE_URL (default: the local cluster's
-gridcase_bench, created with scripts/localdb.sh), BENCH_REPEAT (timed runs per query, default 5).
+  a township and a community over several periods, and with kind or category filters; the
+  refresh job after one day's and one minute's changes; the alert scan;
+- intake (POST /api/v1/cases) and locate (GET /api/v1/grids/locate) per second through real
+  HTTP (gunicorn, concurrent clients), against pgbench doing the same insert or look-up alone;
+- the escalation sweep with nothing due and, at the largest size, with 100 thousand cases due,
+  against a raw UPDATE of the same rows.
+Figures are reported absolute and as ratios against a baseline of the same run (the smallest
+size, or the raw database), printed and written to bench/RESULTS.md. See bench/README.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.report import Run, Throughput, Timing
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (50_000, 5_000_000)
+RESULTS = ROOT / "bench" / "RESULTS.md"
+QUICK = {"sizes": (5_000, 50_000), "seconds": 5.0, "warmup": 1.0, "due": 10_000, "repeat": 3}
+
+# The indexes of `cases` the history is loaded without (nothing in the statistics uses them,
+# and they are the slowest to build), built again before intake is measured: every index a
+# real deployment has. Definitions as in migrations/versions/0001_foundation.py.
+INTAKE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idx_cases_location ON cases USING gist (location)",
+    "CREATE INDEX IF NOT EXISTS ix_cases_search_trgm ON cases USING gin "
+    "((title || ' ' || description || ' ' || address) gin_trgm_ops)",
+)
 
 
-@dataclass
-class Timing:
-    name: str
-    seconds: dict[int, float] = field(default_factory=dict)
-    note: dict[int, str] = field(default_factory=dict)
+def _sizes(text: str) -> tuple[int, ...]:
+    sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    if not sizes or sorted(sizes) != list(sizes):
+        raise argparse.ArgumentTypeError("sizes in increasing order, such as 50000,5000000")
+    return sizes
+
+
+def _options(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="gridcase at a city's scale: statistics, intake, locate and the sweep (bench/README.md).",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=_sizes(os.environ.get("BENCH_SIZES", ",".join(map(str, DEFAULT_SIZES)))),
+        help="cases of history, comma-separated, the baseline first (default 50000,5000000)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run (about 2 minutes): sizes 5000,50000, 5 s per throughput figure, "
+        "10,000 cases due, 3 repeats; options given explicitly still win",
+    )
+    parser.add_argument("--seconds", type=float, default=30.0, help="each throughput figure (default 30)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="uncounted seconds first (default 3)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
+    parser.add_argument(
+        "--due",
+        type=int,
+        default=100_000,
+        help="cases due for the sweep, at the largest size (default 100000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("BENCH_REPEAT", "5")),
+        help="timed runs per statistics query and idle sweep (default 5)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="write the Markdown results there (default: bench/RESULTS.md for a full run with the "
+        "default sizes, nowhere otherwise)",
+    )
+    options = parser.parse_args(argv)
+    if options.quick:
+        given = {arg.lstrip("-").split("=")[0] for arg in argv if arg.startswith("--")}
+        for name, value in QUICK.items():
+            if name not in given:
+                setattr(options, name, value)
+    full = options.sizes == DEFAULT_SIZES and not options.quick and options.seconds >= 30
+    if options.results is None and full:
+        options.results = RESULTS
+    return options
 
 
 def _database_url() -> str:
@@ -52,6 +120,7 @@ def _app(url: str):
 
     class BenchConfig(DevelopmentConfig):
         SQLALCHEMY_DATABASE_URI = url
+        REPLICA_DATABASE_URL = None
         # Demo logins are hashed once; the default scrypt would only slow the set-up.
         GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
@@ -68,29 +137,134 @@ def _timed(work) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", ",".join(map(str, DEFAULT_SIZES))).split(","))
-    repeat = int(os.environ.get("BENCH_REPEAT", "5"))
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    options = _options(argv)
     url = _database_url()
     app = _app(url)
-    _say(f"gridcase bench on {sa.engine.make_url(url).render_as_string(hide_password=True)}; sizes {sizes}")
+    run = Run(
+        sizes=options.sizes,
+        clients=options.clients,
+        workers=options.workers,
+        seconds=options.seconds,
+        warmup=options.warmup,
+        repeat=options.repeat,
+        due=options.due,
+        command=" ".join(["python -m bench", *argv]).strip(),
+        started=datetime.now().astimezone(),
+        load_before=os.getloadavg(),
+    )
+    logs = Path(tempfile.mkdtemp(prefix="gridcase-bench-"))
+    started = time.perf_counter()
+    shown_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    _say(f"gridcase bench on {shown_url}; sizes {options.sizes}; server logs in {logs}")
     with app.app_context():
         from flask_migrate import upgrade
 
+        from bench.escalation import measure_due, measure_idle
+        from bench.report import LoadSampler, machine
         from gridcase.demo import load_demo
         from gridcase.extensions import db
 
         upgrade(revision="heads")
         load_demo()
         db.session.commit()
-        timings: dict[str, Timing] = {}
-        counts: dict[int, dict] = {}
-        for size in sizes:
-            counts[size] = _run_size(app, size, repeat, timings)
-    _report(sizes, timings, counts)
+        run.machine = machine()
+        run.sampler = LoadSampler(database=sa.engine.make_url(url).database)
+        run.sampler.start(db.engine)
+        try:
+            for size in options.sizes:
+                _run_size(app, size, options.repeat, run.timings)
+                run.throughputs += _throughput(url, size, options, run, logs)
+                sweeps = measure_idle(size, options.repeat)
+                _say(
+                    f"  sweep with nothing due: {sweeps.idle_seconds * 1000:.1f} ms "
+                    f"(after catching up {sweeps.caught_up:,} overdue cases)"
+                )
+                if size == options.sizes[-1] and options.due:
+                    measure_due(sweeps, options.due, max_sweeps=options.due // 1000 + 5)
+                    _say(
+                        f"  sweeps with {sweeps.due:,} due: first {sweeps.first_seconds:.1f} s for "
+                        f"{sweeps.first_cases:,}; all in {sweeps.drain_seconds:.1f} s; raw UPDATE "
+                        f"{sweeps.raw_batch_seconds:.2f} s / {sweeps.raw_all_seconds:.2f} s"
+                    )
+                run.sweeps.append(sweeps)
+        finally:
+            run.sampler.stop()
+    run.duration = time.perf_counter() - started
+    _report(options.sizes, run.timings)
+    from bench.report import document
+
+    text = document(run)
+    _say("\n" + text[text.index("## Throughput") : text.index("## Statistics at scale")])
+    _say(f"The whole run took {run.duration / 60:.1f} min.")
+    if options.results:
+        options.results.write_text(text)
+        _say(f"Written to {options.results}.")
 
 
-def _run_size(app, size: int, repeat: int, timings: dict[str, Timing]) -> dict:
+def _throughput(url: str, size: int, options, run: Run, logs: Path) -> list[Throughput]:
+    """Intake and locate per second through gunicorn, then the same through pgbench alone."""
+    from bench.field import city_points, leaf_categories, prepare_points, prepare_workers
+    from bench.http_load import gunicorn, intake_requests, locate_requests, log_problems, run_load, sign_in
+    from bench.raw import INTAKE_SCRIPT, LOCATE_SCRIPT, drop_raw_cases, prepare_raw_cases, run_pgbench
+    from gridcase.extensions import db
+
+    def record(name: str, seconds: float) -> None:
+        run.timings.setdefault(name, Timing(name)).seconds[size] = seconds
+
+    started = time.perf_counter()
+    db.session.execute(sa.text("SET maintenance_work_mem = '1GB'"))
+    for definition in INTAKE_INDEXES:
+        db.session.execute(sa.text(definition))
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE cases"))
+    db.session.commit()
+    record("location (GiST) and search (trigram) indexes, built for intake", time.perf_counter() - started)
+    points = prepare_points()
+    workers = prepare_workers(options.clients)
+    db.session.commit()
+    intake_points = sum(len(worker.points) for worker in workers)
+    categories = leaf_categories()
+    everywhere = city_points()
+    reporter = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'demo-worker'"))
+    db.session.commit()
+
+    log = logs / f"gunicorn-{size}.log"
+    with gunicorn(url, options.workers, log) as server:
+        tokens = [sign_in(server.port, worker) for worker in workers]
+        intake = run_load(
+            server.port, tokens, intake_requests(workers, categories), 201, options.seconds, options.warmup
+        )
+        _say(f"  intake through HTTP: {intake.rate:.1f}/s ({dict(intake.statuses)})")
+        locate = run_load(
+            server.port,
+            tokens,
+            locate_requests(everywhere, options.clients),
+            200,
+            options.seconds,
+            options.warmup,
+        )
+        _say(f"  locate through HTTP: {locate.rate:.1f}/s ({dict(locate.statuses)})")
+    problems = log_problems(log)
+    run.problems += [f"[{size:,} cases] {line}" for line in problems]
+    for sample in intake.samples + locate.samples:
+        _say(f"  unexpected answer: {sample}")
+
+    prepare_raw_cases()
+    db.session.commit()
+    raw_intake = run_pgbench(
+        url, INTAKE_SCRIPT, options.clients, options.seconds, {"points": intake_points, "reporter": reporter}
+    )
+    drop_raw_cases()
+    db.session.commit()
+    _say(f"  intake, raw INSERT: {raw_intake.tps:.1f}/s")
+    raw_locate = run_pgbench(url, LOCATE_SCRIPT, options.clients, options.seconds, {"points": points})
+    _say(f"  locate, raw ST_Covers: {raw_locate.tps:.1f}/s")
+    return [Throughput("intake", size, intake, raw_intake), Throughput("locate", size, locate, raw_locate)]
+
+
+def _run_size(app, size: int, repeat: int, timings: dict[str, Timing]) -> None:
     from bench.history import case_indexes, insert_cases, one_day_of_changes, prepare
     from gridcase.extensions import db
     from gridcase.people.auth import issue_token
@@ -220,7 +394,6 @@ def _run_size(app, size: int, repeat: int, timings: dict[str, Timing]) -> dict:
 
     seconds = _timed(scan)
     record("alert scan, after a day of changes", seconds, f"{scanned.linked:,} links added")
-    return {"rows": rows}
 
 
 def _format(seconds: float | None) -> str:
@@ -229,7 +402,7 @@ def _format(seconds: float | None) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def _report(sizes: tuple[int, ...], timings: dict[str, Timing], counts: dict) -> None:
+def _report(sizes: tuple[int, ...], timings: dict[str, Timing]) -> None:
     base = sizes[0]
     width = max(len(name) for name in timings) + 2
     header = "".join(f"{f'{size:,} cases':>16}" for size in sizes)
