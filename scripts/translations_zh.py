@@ -317,6 +317,9 @@ ZH = {
     "Sending…": "正在发送…",
     "The photo was not sent; try again with signal.": "照片未发送成功，请在有信号时重试。",
     "Wrong username or password.": "用户名或密码错误。",
+    "Send the chosen photos": "上传所选照片",
+    "Choose a photo first.": "请先选择照片。",
+    "Photos added: %(count)d.": "已添加照片 %(count)d 张。",
 }
 
 

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from gridcase.api.actions import PAYLOADS
 from gridcase.api.case_body import case_body
 from gridcase.api.plain import plain
+from gridcase.cases.attachments import add_photo
 from gridcase.cases.lifecycle import Action, above, handles
 from gridcase.cases.models import Case
 from gridcase.cases.operations import actor_state, case_state, perform_action
@@ -26,7 +27,7 @@ from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import Role
 from gridcase.people.scope import case_territory_column
-from gridcase.settings import ladder, local_tz
+from gridcase.settings import ladder, local_tz, setting
 from gridcase.territory.queries import grids_feature_collection
 from gridcase.web import labels
 
@@ -115,17 +116,39 @@ def handle_action_form(user: User, ref: str, endpoint: str) -> FormOutcome:
         )
         return outcome
     except GridcaseError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        outcome.status, outcome.message, outcome.errors = exc.status, exc.message, _field_errors(exc.errors)
-        return outcome
+        return _refused(outcome, exc)
     flash(_("%(action)s: done.", action=labels.ACTION.get(action.value, action.value)), "success")
     return FormOutcome(redirect=redirect(url_for(endpoint, ref=case.public_number)))
 
 
-def _field_errors(errors) -> dict:
-    return errors if isinstance(errors, dict) else {}
+def handle_photo_form(user: User, ref: str, endpoint: str) -> FormOutcome:
+    """The page form for photos (without JavaScript, or from the workbench): store each posted
+    file as the JSON API's attachment endpoint would, all or none; redirect on success."""
+    files = [file for file in request.files.getlist("file") if file.filename]
+    outcome = FormOutcome(action="photo")
+    if not files:
+        outcome.status, outcome.errors = 422, {"file": [_("Choose a photo first.")]}
+        outcome.message = _("Please correct the fields marked below.")
+        return outcome
+    try:
+        for file in files:
+            add_photo(user, ref, file.read())
+        db.session.commit()
+    except GridcaseError as exc:
+        return _refused(outcome, exc)
+    flash(_("Photos added: %(count)d.", count=len(files)), "success")
+    return FormOutcome(redirect=redirect(url_for(endpoint, ref=ref)))
+
+
+def _refused(outcome: FormOutcome, exc: GridcaseError) -> FormOutcome:
+    """A refused form: nothing of it is kept, and the page says why (a case out of scope stays
+    a 404, as everywhere)."""
+    db.session.rollback()
+    if exc.status == 404:
+        raise exc
+    errors = exc.errors if isinstance(exc.errors, dict) else {}
+    outcome.status, outcome.message, outcome.errors = exc.status, exc.message, errors
+    return outcome
 
 
 def assignable_users(case: Case) -> list[User]:
@@ -165,6 +188,7 @@ def case_view_model(case: Case, user: User, events) -> dict:
         "grid_json": json.dumps(grids_feature_collection([case.grid_code]), ensure_ascii=False),
         "point_json": json.dumps([body["location"]["lon"], body["location"]["lat"]]),
         "ladder_levels": _lower_levels(case),
+        "max_photos": int(setting("GRIDCASE_MAX_ATTACHMENTS")),
     }
 
 

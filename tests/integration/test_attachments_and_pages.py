@@ -172,3 +172,66 @@ class TestPages:
         sign_in(client, worker.username)
         assert client.get(f"/m/cases/{case['public_number']}").status_code == 404
         db.session.rollback()
+
+
+class TestPhotoForms:
+    """The case pages' photo form: a plain multipart post (a phone without JavaScript, the
+    workbench), through the same checks as the API."""
+
+    def post_photos(self, client, path: str, files: list[tuple[bytes, str]]):
+        token = csrf_from(client.get(path).data)
+        data = {"csrf_token": token, "file": [(io.BytesIO(raw), name) for raw, name in files]}
+        return client.post(f"{path}/photos", data=data, content_type="multipart/form-data")
+
+    def test_a_worker_adds_photos_from_the_phone_page(self, app, worker, worker_case):
+        _, case = worker_case
+        client = app.test_client()
+        sign_in(client, worker.username)
+        path = f"/m/cases/{case['public_number']}"
+        response = self.post_photos(client, path, [(jpeg(), "a.jpg"), (jpeg((300, 200)), "b.jpg")])
+        assert response.status_code == 302 and response.location.endswith(path)
+        page = client.get(path).get_data(as_text=True)
+        assert "Photos (2)" in page or "照片 (2)" in page
+        db.session.rollback()
+
+    def test_a_mediator_adds_a_photo_from_the_workbench(self, app, make_user, worker_case):
+        _, case = worker_case
+        mediator = make_user("community_mediator", case["community_code"])
+        client = app.test_client()
+        sign_in(client, mediator.username)
+        path = f"/desk/cases/{case['public_number']}"
+        assert 'id="add-photos"' in client.get(path).get_data(as_text=True)
+        assert self.post_photos(client, path, [(jpeg(), "agreement.jpg")]).status_code == 302
+        photos = client.get(f"/api/v1/cases/{case['id']}").json["attachments"]
+        assert len(photos) == 1
+        db.session.rollback()
+
+    def test_no_file_or_not_a_photo_is_said_by_the_field_and_nothing_stored(self, app, worker, worker_case):
+        _, case = worker_case
+        client = app.test_client()
+        sign_in(client, worker.username)
+        path = f"/m/cases/{case['public_number']}"
+        token = csrf_from(client.get(path).data)
+        empty = client.post(f"{path}/photos", data={"csrf_token": token}, content_type="multipart/form-data")
+        assert empty.status_code == 422
+        said = empty.get_data(as_text=True)
+        assert "Choose a photo first." in said or "请先选择照片。" in said
+        # One good photo and one text file posing as a photo: neither is kept.
+        mixed = self.post_photos(client, path, [(jpeg(), "good.jpg"), (b"not an image at all", "bad.jpg")])
+        assert mixed.status_code == 422
+        assert 'class="field-error"' in mixed.get_data(as_text=True)
+        assert client.get(f"/api/v1/cases/{case['id']}").json["attachments"] == []
+        db.session.rollback()
+
+    def test_the_form_needs_its_csrf_token(self, app, worker, worker_case):
+        _, case = worker_case
+        client = app.test_client()
+        sign_in(client, worker.username)
+        response = client.post(
+            f"/m/cases/{case['public_number']}/photos",
+            data={"file": (io.BytesIO(jpeg()), "a.jpg")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code in (400, 403)
+        assert client.get(f"/api/v1/cases/{case['id']}").json["attachments"] == []
+        db.session.rollback()

@@ -25,7 +25,7 @@ from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.settings import ladder, utcnow
 from gridcase.territory.models import Region
-from gridcase.web.case_page import FormOutcome, case_view_model, handle_action_form
+from gridcase.web.case_page import FormOutcome, case_view_model, handle_action_form, handle_photo_form
 from gridcase.web.login import page_login_required, protect_forms, session_user
 from gridcase.web.maps import map_settings
 
@@ -120,21 +120,16 @@ def case(ref):
     """One case: map, details, masked parties, photos, timeline and a form for each action."""
     user = session_user()
     outcome = handle_action_form(user, ref, "desk.case")
-    if outcome.redirect:
-        return outcome.redirect
-    found = find_case(user, ref)
-    model = case_view_model(found, user, case_events(found))
-    return (
-        render_template(
-            "desk/case.html",
-            user=user,
-            **model,
-            form=outcome,
-            map_json=json.dumps(map_settings()),
-            unread=inbox(user, unread_only=True, limit=1)[1],
-        ),
-        outcome.status,
-    )
+    return outcome.redirect or _case_page(user, ref, outcome)
+
+
+@bp.post("/cases/<ref>/photos")
+@page_login_required(*HANDLER_ROLES)
+def photos(ref):
+    """Add photos from the case page's form (a signed agreement, the site after the work)."""
+    user = session_user()
+    outcome = handle_photo_form(user, ref, "desk.case")
+    return outcome.redirect or _case_page(user, ref, outcome)
 
 
 @bp.post("/cases/<ref>/parties/<int:party_id>/reveal")
@@ -152,15 +147,20 @@ def reveal(ref, party_id):
             raise
         db.session.rollback()
         outcome.status, outcome.message, outcome.errors = exc.status, exc.message, exc.errors or {}
+    return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
+
+
+def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, reveal_party_id=None):
+    """The case page, with the outcome of a posted form (its errors and typed values)."""
     found = find_case(user, ref)
     model = case_view_model(found, user, case_events(found))
-    model["revealed"] = revealed
+    model["revealed"] = revealed or {}
     response = render_template(
         "desk/case.html",
         user=user,
         **model,
         form=outcome,
-        reveal_party_id=party_id,
+        reveal_party_id=reveal_party_id,
         map_json=json.dumps(map_settings()),
         unread=inbox(user, unread_only=True, limit=1)[1],
     )

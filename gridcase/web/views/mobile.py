@@ -17,7 +17,7 @@ from gridcase.cases.queries import case_events, find_case, list_cases
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
 from gridcase.territory.queries import grids_feature_collection
-from gridcase.web.case_page import case_view_model, handle_action_form
+from gridcase.web.case_page import case_view_model, handle_action_form, handle_photo_form
 from gridcase.web.login import page_login_required, protect_forms, session_user
 from gridcase.web.maps import map_settings
 
@@ -88,8 +88,20 @@ def case(ref):
     """A case: status, light, photos, masked parties, timeline, and what the worker may do."""
     user = session_user()
     outcome = handle_action_form(user, ref, "mobile.case")
-    if outcome.redirect:
-        return outcome.redirect
+    return outcome.redirect or _case_page(user, ref, outcome)
+
+
+@bp.post("/cases/<ref>/photos")
+@page_login_required(Role.GRID_WORKER)
+def photos(ref):
+    """The photo form of the case page, for a phone without JavaScript (with it, photos.js
+    scales each photo down and sends it to the JSON API instead)."""
+    user = session_user()
+    outcome = handle_photo_form(user, ref, "mobile.case")
+    return outcome.redirect or _case_page(user, ref, outcome)
+
+
+def _case_page(user, ref, outcome):
     found = find_case(user, ref)
     model = case_view_model(found, user, case_events(found))
     return render_template("mobile/case.html", user=user, **model, form=outcome), outcome.status

@@ -26,6 +26,9 @@
     const input = document.getElementById("case-photo-input");
     if (!input) return;
     const status = document.getElementById("case-photo-status");
+    // With JavaScript the photos go as soon as they are chosen: no send button needed.
+    const send = document.getElementById("case-photo-send");
+    if (send) send.hidden = true;
     input.addEventListener("change", function () {
       const files = Array.from(input.files || []);
       input.value = "";
