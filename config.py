@@ -160,6 +160,9 @@ class Config:
     GRIDCASE_WEBHOOK_MAX_ATTEMPTS = _env_int("GRIDCASE_WEBHOOK_MAX_ATTEMPTS", 10)
     GRIDCASE_WEBHOOK_PAUSE_AFTER = _env_int("GRIDCASE_WEBHOOK_PAUSE_AFTER", 20)
     GRIDCASE_WEBHOOK_BATCH = _env_int("GRIDCASE_WEBHOOK_BATCH", 200)
+    # Finished deliveries (delivered or given up) and their attempt logs are kept this long, then
+    # pruned by the hourly housekeeping; pending ones are never pruned.
+    GRIDCASE_WEBHOOK_RETENTION_DAYS = _env_int("GRIDCASE_WEBHOOK_RETENTION_DAYS", 90)
 
     # Web pages: session cookie, idle timeout, CSRF, languages.
     SESSION_COOKIE_HTTPONLY = True

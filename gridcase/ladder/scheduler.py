@@ -76,7 +76,7 @@ def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
             misfire_grace_time=max(int(stats_seconds) * 5, 5),
         )
     scheduler.add_job(
-        run_housekeeping_job,  # audit log pruning and party anonymisation, once an hour
+        run_housekeeping_job,  # audit log and webhook pruning, party anonymisation, once an hour
         IntervalTrigger(hours=1),
         args=[app],
         id="housekeeping",
@@ -92,21 +92,28 @@ HOUSEKEEPING_LOCK_KEY = int.from_bytes(b"gchouse1", "big") & 0x7FFFFFFFFFFFFFFF
 
 
 def run_housekeeping_job(app: Flask) -> None:
-    """Prune the audit log past its retention and anonymise parties of long-closed cases."""
+    """Prune the audit log and finished webhook deliveries past their retention, and anonymise
+    parties of long-closed cases."""
     import sqlalchemy as sa
 
     from gridcase.audit.log import prune
     from gridcase.people.protection import anonymise_closed_parties
+    from gridcase.webhooks.delivery import prune_deliveries
 
     with app.app_context():
         try:
             if db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(HOUSEKEEPING_LOCK_KEY))):
                 removed = prune()
                 anonymised = anonymise_closed_parties()
+                deliveries = prune_deliveries()
                 db.session.commit()
-                if removed or anonymised:
+                if removed or anonymised or deliveries:
                     log.info(
-                        "Housekeeping: %s audit entries pruned, %s parties anonymised.", removed, anonymised
+                        "Housekeeping: %s audit entries pruned, %s parties anonymised, "
+                        "%s finished webhook deliveries pruned.",
+                        removed,
+                        anonymised,
+                        deliveries,
                     )
             else:
                 db.session.rollback()

@@ -15,7 +15,7 @@ import http.client
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -198,6 +198,18 @@ def _record(
         log.warning(
             "Webhook subscriber %s (%s) paused after repeated failures.", subscriber.id, subscriber.name
         )
+
+
+def prune_deliveries(now: datetime | None = None) -> int:
+    """Delete finished deliveries (delivered, or given up) older than
+    GRIDCASE_WEBHOOK_RETENTION_DAYS, with their attempt logs; returns how many. Pending ones stay
+    whatever their age: a paused subscriber still gets them when an admin resumes it."""
+    before = (now or utcnow()) - timedelta(days=int(setting("GRIDCASE_WEBHOOK_RETENTION_DAYS")))
+    return db.session.execute(
+        sa.delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at < before
+        )
+    ).rowcount
 
 
 def run_webhook_job(app: Flask) -> None:

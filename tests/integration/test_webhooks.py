@@ -18,7 +18,7 @@ from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.people.models import User
 from gridcase.settings import utcnow
-from gridcase.webhooks.delivery import deliver_due
+from gridcase.webhooks.delivery import deliver_due, prune_deliveries
 from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.subscriptions import create_subscription
 from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, delete_committed_cases, grid_in
@@ -373,3 +373,29 @@ def test_two_delivery_workers_never_send_the_same_delivery(app, queued_deliverie
     assert {(status, tries) for _, status, tries in rows} == {("delivered", 1)}
     assert attempts == 8
     assert {json.loads(r.body)["case"]["title"] for r in hook.received} == {f"并发{i}" for i in range(8)}
+
+
+def test_housekeeping_prunes_finished_deliveries_past_their_retention_and_keeps_pending_ones(
+    app, admin_api, worker_api, receiver, clock, monkeypatch
+):
+    monkeypatch.setitem(app.config, "GRIDCASE_WEBHOOK_MAX_ATTEMPTS", 1)
+    monkeypatch.setitem(app.config, "GRIDCASE_WEBHOOK_RETENTION_DAYS", 90)
+    hook = receiver(script={"/down": [500]})
+    healthy = subscribe(admin_api, f"{hook.url}/up", ["case.created"])
+    broken = subscribe(admin_api, f"{hook.url}/down", ["case.created"])
+    log_case(worker_api)
+    report = deliver_due(now=clock)
+    assert (report.delivered, report.gave_up) == (1, 1)
+    log_case(worker_api)  # queued after the run: pending for both subscribers
+
+    def statuses() -> list[str]:
+        both = deliveries(admin_api, healthy["id"]) + deliveries(admin_api, broken["id"])
+        return sorted(d["status"] for d in both)
+
+    assert prune_deliveries(now=clock + timedelta(days=89)) == 0
+    assert statuses() == ["delivered", "failed", "pending", "pending"]
+    before = [d["id"] for d in deliveries(admin_api, healthy["id"]) + deliveries(admin_api, broken["id"])]
+    assert prune_deliveries(now=clock + timedelta(days=91)) == 2
+    assert statuses() == ["pending", "pending"]
+    attempts_left = sa.select(sa.func.count()).where(WebhookAttempt.delivery_id.in_(before))
+    assert db.session.scalar(attempts_left) == 0  # the attempt logs went with their deliveries
