@@ -1,5 +1,6 @@
 """Server-rendered pages: the grid worker's phone pages (/m/), the coordinators' workbench
-(/desk/), sign-in, and the PWA files. Chinese first, English available."""
+(/desk/), the administrator's user accounts (/admin/), sign-in, and the PWA files. Chinese
+first, English available."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def select_locale() -> str:
 def register_web(app: Flask) -> None:
     from gridcase.web.filters import register_filters
     from gridcase.web.headers import register_security_headers
-    from gridcase.web.views import apidocs, audit, auth, dashboard, desk, mobile, pwa, reports
+    from gridcase.web.views import admin, apidocs, audit, auth, dashboard, desk, mobile, pwa, reports
 
     # CSRF is checked on every form of the pages (below); the JSON API checks it itself for
     # cookie-authenticated calls and not at all for bearer tokens, which browsers never send
@@ -28,7 +29,7 @@ def register_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     compress.init_app(app)
-    for module in (auth, mobile, desk, dashboard, reports, audit, pwa, apidocs):
+    for module in (auth, mobile, desk, dashboard, reports, audit, admin, pwa, apidocs):
         app.register_blueprint(module.bp)
     register_filters(app)
     register_security_headers(app)

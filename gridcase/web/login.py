@@ -69,6 +69,8 @@ def home_url_for(user: User) -> str:
         return url_for("dashboard.index")
     if user.role == Role.AUDITOR:
         return url_for("audit_page.index")
+    if user.role == Role.ADMIN:
+        return url_for("admin_page.users")
     if user.role in HANDLER_ROLES:
         return url_for("desk.queue")
     return url_for("signin.account")
