@@ -183,6 +183,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GridcaseError)
     def handle_domain_error(exc: GridcaseError):
         _audit_failure(exc.status, exc.message)
+        if not wants_json():
+            # A page (a case or a user out of scope, say): people get the error page, not JSON.
+            from gridcase.web.errors import render_error_page
+
+            return render_error_page(exc.status, exc.message), exc.status
         response = jsonify(error_body(exc.status, exc.message, exc.errors))
         if exc.status == HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Bearer realm="gridcase"'

@@ -72,6 +72,7 @@ def add_user(admin: User, data: dict) -> tuple[User, str | None]:
         data["scope"],
         data.get("display_name"),
         data.get("grids") or [],
+        created_by=admin,
     )
     return user, None if data.get("password") else password
 

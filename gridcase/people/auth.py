@@ -112,8 +112,10 @@ def create_user(
     scope_code: str,
     display_name: str | None = None,
     grid_codes: list[str] | None = None,
+    created_by: User | None = None,
 ) -> User:
-    """Create a user whose scope node has the level the role requires.
+    """Create a user whose scope node has the level the role requires; `created_by` is the admin
+    named in the audit log (none from the command line or the demo loader).
 
     Raises:
         Unprocessable: a taken username, a short password, an unknown role or scope, or a
@@ -163,6 +165,7 @@ def create_user(
     db.session.flush()
     record(
         AuditAction.USER_CREATED,
+        actor=created_by,
         target=user.username,
         details={"role": user.role, "scope": user.scope_code, "grids": [g.code for g in grids]},
     )

@@ -123,7 +123,7 @@ def test_an_admin_lands_on_the_users_of_their_city_and_no_other(admin, make_user
 
 
 def test_a_new_user_gets_a_generated_password_shown_once_that_signs_in(app, admin):
-    client, _ = admin
+    client, admin_user = admin
     created = post_form(client, "/admin/users", new_user_form())
     user = db.session.scalar(sa.select(User).where(User.username == "new-worker"))
     assert created.status_code == 302 and created.headers["Location"] == f"/admin/users/{user.id}"
@@ -137,8 +137,11 @@ def test_a_new_user_gets_a_generated_password_shown_once_that_signs_in(app, admi
 
     signed_in = sign_in(app.test_client(), "new-worker", password)
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/m/"
-    created_entries = [e.details for e in audit_of("new-worker") if e.action == "user_created"]
-    assert [(d["role"], d["scope"]) for d in created_entries] == [("grid_worker", grid_in(FENGQIAO).code)]
+    created_entries = [e for e in audit_of("new-worker") if e.action == "user_created"]
+    assert [(e.details["role"], e.details["scope"]) for e in created_entries] == [
+        ("grid_worker", grid_in(FENGQIAO).code)
+    ]
+    assert created_entries[0].actor_id == admin_user.id  # who created it
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,9 @@ class TestPages:
         case = api_as(other).post("/api/v1/cases", json=case_payload(grid_in(JIYANG).code)).json
         client = app.test_client()
         sign_in(client, worker.username)
-        assert client.get(f"/m/cases/{case['public_number']}").status_code == 404
+        page = client.get(f"/m/cases/{case['public_number']}")
+        assert page.status_code == 404
+        assert page.mimetype == "text/html" and "<html" in page.get_data(as_text=True)  # a page, not JSON
         db.session.rollback()
 
 
