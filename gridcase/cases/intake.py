@@ -23,7 +23,7 @@ from gridcase.cases.domain import (
     public_number,
 )
 from gridcase.cases.events import append_event
-from gridcase.cases.models import Case, CaseNumberCounter, Category
+from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
 from gridcase.cases.parties import build_party
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
@@ -289,7 +289,7 @@ def possible_duplicates(
         )
         .where(
             Case.category_code == category_code,
-            Case.status.in_([Status.PENDING.value, Status.IN_PROGRESS.value]),
+            is_open(),
             Case.created_at >= since,
             sa.func.ST_DWithin(Case.location, point, box_degrees),
             sa.func.ST_DWithin(sa.cast(Case.location, Geography(srid=SRID)), here, radius),

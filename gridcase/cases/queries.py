@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gridcase.cases.domain import OPEN_STATUSES, SEVERITY_RANK
-from gridcase.cases.models import Case, CaseEvent, Category
+from gridcase.cases.domain import SEVERITY_RANK
+from gridcase.cases.models import Case, CaseEvent, Category, is_open
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
@@ -114,7 +114,7 @@ def case_conditions(viewer: User, filters: dict) -> list[sa.ColumnElement[bool]]
             raise Unprocessable("Unknown region.", {"region": [f"No territory node {filters['region']}."]})
         conditions.append(case_territory_column(region.level) == region.code)
     if filters.get("overdue") is not None:
-        overdue = sa.and_(Case.status.in_([s.value for s in OPEN_STATUSES]), Case.due_at <= utcnow())
+        overdue = sa.and_(is_open(), Case.due_at <= utcnow())
         conditions.append(overdue if filters["overdue"] else sa.not_(overdue))
     if filters.get("assignee") == "me":
         conditions.append(Case.assignee_id == viewer.id)
@@ -165,7 +165,7 @@ def open_case_points(viewer: User, region_code: str | None = None, limit: int = 
     """Open cases in the viewer's scope (and region) as a GeoJSON FeatureCollection with their
     lights, built by PostGIS in one query, most urgent first, at most `limit` of them."""
     now = utcnow()
-    conditions = [visible_cases(viewer), Case.status.in_([s.value for s in OPEN_STATUSES])]
+    conditions = [visible_cases(viewer), is_open()]
     if region_code:
         region = db.session.get(Region, region_code)
         if region is None:

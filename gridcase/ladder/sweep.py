@@ -21,10 +21,10 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gridcase.cases.domain import LEVEL_NAMES_ZH, Status
+from gridcase.cases.domain import LEVEL_NAMES_ZH
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
-from gridcase.cases.models import Case
+from gridcase.cases.models import Case, is_open
 from gridcase.cases.operations import enter_level
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
@@ -74,7 +74,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     due = db.session.scalars(
         sa.select(Case)
         .where(
-            Case.status.in_([Status.PENDING.value, Status.IN_PROGRESS.value]),
+            is_open(),
             Case.due_at <= at,
             Case.overdue_at.is_(None),
         )

@@ -9,8 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from gridcase.cases.domain import OPEN_STATUSES
-from gridcase.cases.models import Case, Category
+from gridcase.cases.models import Case, Category, is_open
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
@@ -246,7 +245,7 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
     week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
     child = (case_territory_column(child_level) if child_level else sa.null()).label("child")
     conditions = [
-        Case.status.in_([s.value for s in OPEN_STATUSES]),
+        is_open(),
         Case.due_at <= now,
         case_territory_column(query.region.level) == query.region.code,
     ]
