@@ -313,6 +313,24 @@ def stats_table(run: Run) -> list[str]:
     )
 
 
+def _sharing(run: Run) -> str:
+    """What else ran on the machine, from the sampler: it changes how far absolutes can be read."""
+    others = run.sampler.others if run.sampler else []
+    if any(others):
+        return (
+            "The machine was shared: other databases of the same PostgreSQL cluster (test suites) were "
+            "busy during part of the run, on the same cores, so absolute figures are pessimistic and "
+            "vary between runs; the ratios compare figures measured minutes apart in the same run."
+        )
+    cores = run.machine.cores if run.machine else "same"
+    return (
+        "No other database of the cluster was queried during the run: the load above is the run's "
+        f"own (PostgreSQL, gunicorn, the client threads and pgbench share the {cores} cores, so the HTTP "
+        "figures include the clients' cost). Single timings still vary by some ±30 % between runs; "
+        "the ratios compare figures measured minutes apart in the same run."
+    )
+
+
 def document(run: Run) -> str:
     """bench/RESULTS.md for the run."""
     m = run.machine
@@ -344,9 +362,7 @@ def document(run: Run) -> str:
             right_from=2,
         ),
         "",
-        "The machine is shared: other test suites ran against the same PostgreSQL cluster and on the "
-        "same cores during the run (see the load above), so absolute figures are pessimistic and "
-        "vary between runs; the ratios compare figures measured minutes apart in the same run.",
+        _sharing(run),
         "",
         "## Throughput through HTTP against raw PostgreSQL",
         "",
