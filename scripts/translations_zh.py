@@ -366,6 +366,21 @@ ZH = {
     "Reset two-factor sign-in": "重置双因素登录",
     "Two-factor sign-in reset; the user sets it up again at the next sign-in.": "双因素登录已重置，用户下次登录时重新设置。",
     "Not set up.": "尚未设置。",
+    # Domain messages (gridcase.messages.Message): refusals of the ladder's rules.
+    "A case whose status is '%(status)s' cannot take '%(action)s'.": "状态为“%(status)s”的案件不能执行“%(action)s”。",
+    "The case lies outside your scope.": "该案件不在您的管辖范围内。",
+    "The case is at the top of the ladder; it cannot climb further (矛盾不上交).": "案件已在最高层级，不能再上交（矛盾不上交）。",
+    "Only a level above the case's current level takes it over (提级).": "只有高于案件当前层级的层级才能提级办理。",
+    "The case is already at the lowest level.": "案件已在最低层级。",
+    "A resolution is verified by the level above the one that resolved it, or by the city.": "办结结果由办结层级的上一级或市级核查。",
+    "Only the city command centre supervises (督办).": "只有市指挥中心可以督办。",
+    "An extension request is already waiting for a decision.": "已有延期申请等待审批。",
+    "There is no extension request to decide.": "没有待审批的延期申请。",
+    "The level above the case decides its extension requests.": "延期申请由案件所在层级的上一级审批。",
+    "Mediation is recorded for disputes only.": "只有矛盾纠纷才能记录调解。",
+    "Only the %(level)s level handling this case (or the city) may '%(action)s' it.": "只有正在办理该案件的%(level)s（或市级）可以执行“%(action)s”。",
+    "Your role does not take '%(action)s'.": "您的身份不能执行“%(action)s”。",
+    "Hand-down goes to a lower level than %(level)s.": "交办只能交给低于%(level)s的层级。",
 }
 
 
@@ -384,6 +399,8 @@ def main() -> int:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "Message",  # gridcase.messages.Message: domain messages the pages translate
             "--no-location",
             "--omit-header",
             "-o",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gridcase.cases.domain import CaseKind, Severity, Status
+from gridcase.messages import Message
 from gridcase.people.roles import HANDLER_ROLES, Role
 
 
@@ -75,14 +76,6 @@ FROM_STATUSES: dict[Action, frozenset[Status]] = {
     Action.REQUEST_EXTENSION: OPEN,
     Action.DECIDE_EXTENSION: OPEN,
     Action.MARK_DUPLICATE: OPEN,
-}
-
-STATUS_NAMES = {
-    Status.PENDING: "pending acceptance",
-    Status.IN_PROGRESS: "in progress",
-    Status.RESOLVED: "resolved",
-    Status.CLOSED: "closed",
-    Status.REJECTED: "rejected",
 }
 
 
@@ -162,9 +155,13 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     """None when `actor` may take `action` on `case` now; otherwise the reason, in words."""
     action = Action(action)
     if case.status not in FROM_STATUSES[action]:
-        return f"A case that is {STATUS_NAMES[case.status]} cannot take '{action.value}'."
+        return Message(
+            "A case whose status is '%(status)s' cannot take '%(action)s'.",
+            status=case.status.value,
+            action=action.value,
+        )
     if not actor.covers_case and not (actor.is_reporter and action is Action.NOTE):
-        return "The case lies outside your scope."
+        return Message("The case lies outside your scope.")
 
     if action is Action.NOTE:
         return None if actor.role in HANDLER_ROLES or actor.role is Role.GRID_WORKER else _no_role(action)
@@ -178,7 +175,7 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     if action is Action.ESCALATE:
         if case.at_top:
-            return "The case is at the top of the ladder; it cannot climb further (矛盾不上交)."
+            return Message("The case is at the top of the ladder; it cannot climb further (矛盾不上交).")
         if handles(actor, case) or (_worker_of_the_grid(actor) and case.at_bottom):
             return None
         return _not_your_level(action, case)
@@ -187,18 +184,20 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         return (
             None
             if above(actor, case) and not case.at_top
-            else ("Only a level above the case's current level takes it over (提级).")
+            else Message("Only a level above the case's current level takes it over (提级).")
         )
 
     if action is Action.HAND_DOWN:
         if case.at_bottom:
-            return "The case is already at the lowest level."
+            return Message("The case is already at the lowest level.")
         return None if handles(actor, case) else _not_your_level(action, case)
 
     if action is Action.VERIFY:
         if above(actor, case, case.resolved_level or case.level):
             return None
-        return "A resolution is verified by the level above the one that resolved it, or by the city."
+        return Message(
+            "A resolution is verified by the level above the one that resolved it, or by the city."
+        )
 
     if action is Action.REVISIT:
         return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
@@ -208,32 +207,40 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     if action is Action.SUPERVISE:
         return (
-            None if actor.role is Role.CITY_COMMANDER else "Only the city command centre supervises (督办)."
+            None
+            if actor.role is Role.CITY_COMMANDER
+            else Message("Only the city command centre supervises (督办).")
         )
 
     if action is Action.REQUEST_EXTENSION:
         if case.extension_pending:
-            return "An extension request is already waiting for a decision."
+            return Message("An extension request is already waiting for a decision.")
         return None if handles(actor, case) else _not_your_level(action, case)
 
     if action is Action.DECIDE_EXTENSION:
         if not case.extension_pending:
-            return "There is no extension request to decide."
-        return None if above(actor, case) else "The level above the case decides its extension requests."
+            return Message("There is no extension request to decide.")
+        if above(actor, case):
+            return None
+        return Message("The level above the case decides its extension requests.")
 
     if action is Action.MEDIATE and case.kind is not CaseKind.DISPUTE:
-        return "Mediation is recorded for disputes only."
+        return Message("Mediation is recorded for disputes only.")
 
     # accept, assign, mediate, reject, mark_duplicate: the handling level's own work.
     return None if handles(actor, case) else _not_your_level(action, case)
 
 
 def _not_your_level(action: Action, case: CaseState) -> str:
-    return f"Only the {case.level} level handling this case (or the city) may '{action.value}' it."
+    return Message(
+        "Only the %(level)s level handling this case (or the city) may '%(action)s' it.",
+        level=case.level,
+        action=action.value,
+    )
 
 
 def _no_role(action: Action) -> str:
-    return f"Your role does not take '{action.value}'."
+    return Message("Your role does not take '%(action)s'.", action=action.value)
 
 
 def transition(action: Action | str, case: CaseState, payload: dict | None = None) -> Transition:
@@ -270,7 +277,7 @@ def hand_down_problem(case: CaseState, to_level: str) -> str | None:
     if to_level not in case.ladder:
         return f"{to_level!r} is not a level of the ladder ({', '.join(case.ladder)})."
     if case.ladder.index(to_level) >= case.rank:
-        return f"Hand-down goes to a lower level than {case.level}."
+        return Message("Hand-down goes to a lower level than %(level)s.", level=case.level)
     return None
 
 

@@ -146,8 +146,8 @@ def _refused(outcome: FormOutcome, exc: GridcaseError) -> FormOutcome:
     db.session.rollback()
     if exc.status == 404:
         raise exc
-    errors = exc.errors if isinstance(exc.errors, dict) else {}
-    outcome.status, outcome.message, outcome.errors = exc.status, exc.message, errors
+    errors = labels.say_all(exc.errors) if isinstance(exc.errors, dict) else {}
+    outcome.status, outcome.message, outcome.errors = exc.status, labels.say(exc.message), errors
     return outcome
 
 

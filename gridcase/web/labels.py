@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from gridcase.messages import Message
 
 STATUS = {
     "pending": _l("Pending"),
@@ -97,3 +100,28 @@ NOTIFICATION = {
     "assigned": _l("Assigned to you"),
     "reopened": _l("Reopened"),
 }
+
+
+# Which table names a value of a domain message, by the value's name in its template.
+_VALUE_NAMES = {"status": STATUS, "level": LEVEL, "to_level": LEVEL, "action": ACTION}
+
+
+def say(message) -> str:
+    """A domain message (gridcase.messages.Message, or a plain string) in the page language:
+    the template through the catalogue, each value by its name in that language. A text the
+    catalogue does not know is said as it is."""
+    if isinstance(message, Message):
+        values = {
+            name: str(_VALUE_NAMES.get(name, {}).get(value, value)) for name, value in message.values.items()
+        }
+        return gettext(message.template) % values if values else gettext(message.template)
+    return gettext(message) if isinstance(message, str) and message else message
+
+
+def say_all(errors):
+    """`say` for every message of a field-by-field error dict (lists, nested dicts)."""
+    if isinstance(errors, dict):
+        return {field: say_all(value) for field, value in errors.items()}
+    if isinstance(errors, list):
+        return [say_all(item) for item in errors]
+    return say(errors) if isinstance(errors, str) else errors

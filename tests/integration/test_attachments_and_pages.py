@@ -237,3 +237,28 @@ class TestPhotoForms:
         assert response.status_code in (400, 403)
         assert client.get(f"/api/v1/cases/{case['id']}").json["attachments"] == []
         db.session.rollback()
+
+
+class TestRefusalsInThePageLanguage:
+    """The ladder's refusal reasons are English in the API and said in the page's language."""
+
+    def refused_accept(self, app, make_user, worker_case, lang: str) -> str:
+        _, case = worker_case  # a general case: it starts at the community
+        coordinator = make_user("township_coordinator", FENGQIAO)
+        client = app.test_client()
+        sign_in(client, coordinator.username)
+        path = f"/desk/cases/{case['public_number']}?lang={lang}"
+        token = csrf_from(client.get(path).data)
+        response = client.post(path, data={"csrf_token": token, "action": "accept", "version": "1"})
+        assert response.status_code == 422
+        db.session.rollback()
+        return response.get_data(as_text=True)
+
+    def test_in_chinese(self, app, make_user, worker_case):
+        page = self.refused_accept(app, make_user, worker_case, "zh")
+        assert "只有正在办理该案件的村社区（或市级）可以执行“受理”。" in page
+        assert "may &#39;accept&#39; it" not in page and "may 'accept' it" not in page
+
+    def test_in_english(self, app, make_user, worker_case):
+        page = self.refused_accept(app, make_user, worker_case, "en")
+        assert "Only the Community level handling this case (or the city) may &#39;Accept&#39; it." in page

@@ -21,6 +21,7 @@ from gridcase.people import admin as accounts
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import Role
 from gridcase.settings import utcnow
+from gridcase.web import labels
 from gridcase.web.case_page import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms, session_user
 
@@ -197,7 +198,7 @@ def _refused(outcome: FormOutcome, exc: Exception) -> FormOutcome:
         outcome.status = int(exc.status)
         outcome.errors = _said(exc.errors) if isinstance(exc.errors, dict) else {}
         if not outcome.errors:
-            outcome.errors = {"form": [exc.message]}
+            outcome.errors = {"form": [labels.say(exc.message)]}
     outcome.message = _("Please correct the fields marked below.")
     return outcome
 
@@ -210,7 +211,7 @@ def _said(messages: dict) -> dict[str, list[str]]:
             return [text for child in node.values() for text in flat(child)]
         if isinstance(node, list | tuple):
             return [text for child in node for text in flat(child)]
-        return [_("Required.") if node == "Missing data for required field." else str(node)]
+        return [_("Required.") if node == "Missing data for required field." else labels.say(node)]
 
     return {str(field): flat(node) for field, node in messages.items()}
 

@@ -25,6 +25,7 @@ from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.settings import ladder, utcnow
 from gridcase.territory.models import Region
+from gridcase.web import labels
 from gridcase.web.case_page import FormOutcome, case_view_model, handle_action_form, handle_photo_form
 from gridcase.web.login import page_login_required, protect_forms, session_user
 from gridcase.web.maps import map_settings
@@ -146,7 +147,8 @@ def reveal(ref, party_id):
         if exc.status == 404:
             raise
         db.session.rollback()
-        outcome.status, outcome.message, outcome.errors = exc.status, exc.message, exc.errors or {}
+        outcome.status, outcome.message = exc.status, labels.say(exc.message)
+        outcome.errors = labels.say_all(exc.errors or {})
     return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
 
 
