@@ -381,6 +381,16 @@ ZH = {
     "Only the %(level)s level handling this case (or the city) may '%(action)s' it.": "只有正在办理该案件的%(level)s（或市级）可以执行“%(action)s”。",
     "Your role does not take '%(action)s'.": "您的身份不能执行“%(action)s”。",
     "Hand-down goes to a lower level than %(level)s.": "交办只能交给低于%(level)s的层级。",
+    # marshmallow's field messages (gridcase.web.labels.FIELD_MESSAGES).
+    "Missing data for required field.": "必填。",
+    "Field may not be null.": "不能为空。",
+    "Not a valid string.": "不是有效的文本。",
+    "Not a valid integer.": "不是有效的整数。",
+    "Not a valid number.": "不是有效的数字。",
+    "Not a valid datetime.": "不是有效的日期时间。",
+    "Not a valid date.": "不是有效的日期。",
+    "Not a valid boolean.": "不是有效的是/否值。",
+    "Unknown field.": "未知字段。",
 }
 
 

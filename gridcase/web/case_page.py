@@ -105,7 +105,7 @@ def handle_action_form(user: User, ref: str, endpoint: str) -> FormOutcome:
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
-        outcome.status, outcome.errors = 422, exc.messages
+        outcome.status, outcome.errors = 422, labels.say_all(exc.messages)
         outcome.message = _("Please correct the fields marked below.")
         return outcome
     except Conflict:

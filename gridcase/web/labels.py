@@ -102,6 +102,20 @@ NOTIFICATION = {
 }
 
 
+# marshmallow's own field messages that forms meet most, as catalogue keys (the pages say them
+# through `say`; the API answers them in English).
+FIELD_MESSAGES = (
+    Message("Missing data for required field."),
+    Message("Field may not be null."),
+    Message("Not a valid string."),
+    Message("Not a valid integer."),
+    Message("Not a valid number."),
+    Message("Not a valid datetime."),
+    Message("Not a valid date."),
+    Message("Not a valid boolean."),
+    Message("Unknown field."),
+)
+
 # Which table names a value of a domain message, by the value's name in its template.
 _VALUE_NAMES = {"status": STATUS, "level": LEVEL, "to_level": LEVEL, "action": ACTION}
 

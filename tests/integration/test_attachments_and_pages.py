@@ -262,3 +262,16 @@ class TestRefusalsInThePageLanguage:
     def test_in_english(self, app, make_user, worker_case):
         page = self.refused_accept(app, make_user, worker_case, "en")
         assert "Only the Community level handling this case (or the city) may &#39;Accept&#39; it." in page
+
+    def test_field_messages_too(self, app, make_user, worker_case):
+        _, case = worker_case
+        mediator = make_user("community_mediator", case["community_code"])
+        client = app.test_client()
+        sign_in(client, mediator.username)
+        path = f"/desk/cases/{case['public_number']}?lang=zh"
+        token = csrf_from(client.get(path).data)
+        # An assignment that names nobody: a required field left out.
+        response = client.post(path, data={"csrf_token": token, "action": "assign", "version": "1"})
+        assert response.status_code == 422
+        assert '<p class="field-error" role="alert">必填。</p>' in response.get_data(as_text=True)
+        db.session.rollback()
