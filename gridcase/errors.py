@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -93,6 +93,16 @@ def error_body(status: int, message: str, errors=None) -> dict:
         "message": message,
         "errors": errors or {},
     }
+
+
+def _for_the_reader(message: str, errors):
+    """A JSON error as the app's own pages show it: in the page's language when the page called
+    with its session (gridcase.api.security), in English (the API's contract) otherwise."""
+    if not g.get("page_session"):
+        return message, errors
+    from gridcase.web.labels import say, say_all
+
+    return say(message), say_all(errors)
 
 
 def wants_json() -> bool:
@@ -188,7 +198,7 @@ def register_error_handlers(app: Flask) -> None:
             from gridcase.web.errors import render_error_page
 
             return render_error_page(exc.status, exc.message), exc.status
-        response = jsonify(error_body(exc.status, exc.message, exc.errors))
+        response = jsonify(error_body(exc.status, *_for_the_reader(exc.message, exc.errors)))
         if exc.status == HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Bearer realm="gridcase"'
         return response, exc.status
@@ -202,7 +212,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 422 and errors:
             message = "The request has invalid fields; see errors for each one."
         if wants_json():
-            response = jsonify(error_body(status, message, errors))
+            response = jsonify(error_body(status, *_for_the_reader(message, errors)))
         else:
             from gridcase.web.errors import render_error_page
 

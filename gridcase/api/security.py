@@ -48,6 +48,8 @@ def _user_from_page_session() -> User:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError as exc:
             raise Forbidden("The request lacks a valid CSRF token; reload the page.") from exc
+    # The app's own page is asking: its error messages are said in the page's language.
+    g.page_session = True
     return user
 
 

@@ -9,6 +9,9 @@ from flask_babel import get_locale, refresh
 
 from gridcase.extensions import babel, compress, csrf
 
+# What views cache in `g` for one request.
+PER_REQUEST = ("user", "session_expired", "current_user", "csrf_token", "audit_entries", "page_session")
+
 
 def select_locale() -> str:
     """The page language: the one the user picked (?lang=en / 中文 link), else Chinese."""
@@ -42,7 +45,7 @@ def register_web(app: Flask) -> None:
     def start_request():
         # What is cached in `g` belongs to one request. (A request normally gets a fresh app
         # context; a test client inside a test's app context does not, so say it plainly.)
-        for name in ("user", "session_expired", "current_user", "csrf_token", "audit_entries"):
+        for name in PER_REQUEST:
             g.pop(name, None)
         lang = request.args.get("lang")
         if lang in ("zh", "en"):

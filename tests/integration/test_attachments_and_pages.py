@@ -275,3 +275,16 @@ class TestRefusalsInThePageLanguage:
         assert response.status_code == 422
         assert '<p class="field-error" role="alert">必填。</p>' in response.get_data(as_text=True)
         db.session.rollback()
+
+    def test_the_api_answers_the_pages_in_their_language_and_clients_in_english(self, app, worker, api_as):
+        body = case_payload(grid_in(FENGQIAO).code)
+        del body["title"]
+        client = app.test_client()
+        sign_in(client, worker.username)
+        client.get("/m/?lang=zh")
+        token = client.get("/csrf-token").json["csrf_token"]
+        from_the_page = client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": token})
+        assert from_the_page.status_code == 422 and from_the_page.json["errors"]["title"] == ["必填。"]
+        from_a_client = api_as(worker).post("/api/v1/cases", json=body)
+        assert from_a_client.json["errors"]["title"] == ["Missing data for required field."]
+        db.session.rollback()
