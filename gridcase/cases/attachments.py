@@ -14,6 +14,7 @@ from gridcase.cases.photos import PhotoRejected, process_photo
 from gridcase.cases.queries import find_case
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.scope import visible_cases
 from gridcase.settings import setting, utcnow
@@ -45,11 +46,15 @@ def add_photo(
     limit = int(setting("GRIDCASE_MAX_ATTACHMENTS"))
     count = db.session.scalar(sa.select(sa.func.count()).where(CaseAttachment.case_id == case.id))
     if count >= limit:
-        raise Unprocessable(f"A case has at most {limit} photos.", {"file": [f"At most {limit} photos."]})
+        raise Unprocessable(
+            Message("A case has at most %(limit)s photos.", limit=str(limit)),
+            {"file": [Message("At most %(limit)s photos.", limit=str(limit))]},
+        )
     try:
         photo = process_photo(raw, int(setting("GRIDCASE_MAX_PHOTO_BYTES")))
     except PhotoRejected as exc:
-        raise Unprocessable(str(exc), {"file": [str(exc)]}) from exc
+        reason = exc.args[0]  # a Message: the pages say it in their language
+        raise Unprocessable(reason, {"file": [reason]}) from exc
     attachment = CaseAttachment(
         case_id=case.id,
         uploaded_by_id=user.id,

@@ -29,6 +29,7 @@ from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.ladder.clock import clock_for_level
+from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
@@ -75,7 +76,7 @@ def create_case(
     """
     role = Role(reporter.role)
     if role not in SOURCES_BY_ROLE:
-        raise Forbidden("Your role does not log cases.")
+        raise Forbidden(Message("Your role does not log cases."))
     now = now or utcnow()
     digest = fingerprint(data)
     if idempotency_key:
@@ -106,25 +107,28 @@ def create_case(
     grid = locate_grid(lon, lat)
     if grid is None:
         errors.setdefault("location", []).append(
-            "The point lies outside every grid of the city; check the location."
+            Message("The point lies outside every grid of the city; check the location.")
         )
     elif grid.city_code != user_city_code(reporter):
-        errors.setdefault("location", []).append("The point lies outside your city.")
+        errors.setdefault("location", []).append(Message("The point lies outside your city."))
     source = _source(role, data.get("source"), errors)
     parties = data.get("parties") or []
     if parties and data["kind"] != CaseKind.DISPUTE:
-        errors["parties"] = ["Parties are recorded for disputes only."]
+        errors["parties"] = [Message("Parties are recorded for disputes only.")]
     severity = Severity(data.get("severity") or (category.default_severity if category else "general"))
     levels = ladder()
     level = initial_level(severity, levels)
     on_spot = data.get("resolved_on_spot")
     if on_spot and (role is not Role.GRID_WORKER or level != levels[0]):
         errors["resolved_on_spot"] = [
-            "Only a grid worker resolves on the spot, and only a matter that starts at the "
-            f"{levels[0]} level (severity general)."
+            Message(
+                "Only a grid worker resolves on the spot, and only a matter that starts at the "
+                "%(level)s level (severity general).",
+                level=levels[0],
+            )
         ]
     if errors:
-        raise Unprocessable("The case cannot be saved; see errors for each field.", errors)
+        raise Unprocessable(Message("The case cannot be saved; see errors for each field."), errors)
 
     warn_at, due_at = clock_for_level(level, now, category.time_limits)
     case = Case(

@@ -10,6 +10,7 @@ from gridcase.cases.models import CaseParty
 from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.queries import find_case
 from gridcase.errors import Forbidden, NotFound, Unprocessable
+from gridcase.messages import Message
 from gridcase.people.privacy import mask_id_number, mask_name, mask_phone
 from gridcase.settings import cipher, utcnow
 
@@ -76,11 +77,11 @@ def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
         raise NotFound(f"No party {party_id} in case {case.public_number}.")
     actor, state = actor_state(user, case), case_state(case)
     if not (handles(actor, state) or above(actor, state)):
-        raise Forbidden("Only a handler of this case may see its parties in full.")
+        raise Forbidden(Message("Only a handler of this case may see its parties in full."))
     if len(reason) < MIN_REVEAL_REASON:
         raise Unprocessable(
-            "Say why you need to see this person's details (at least a few words).",
-            {"reason": [f"At least {MIN_REVEAL_REASON} characters."]},
+            Message("Say why you need to see this person's details (at least a few words)."),
+            {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
         )
     record(
         AuditAction.REVEAL,

@@ -14,6 +14,8 @@ from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gridcase.messages import Message
+
 MAX_SIDE = 2048
 THUMB_SIDE = 320
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -42,22 +44,24 @@ def process_photo(raw: bytes, max_bytes: int) -> Photo:
         PhotoRejected: too big, not an image, or not JPEG/PNG/WebP (whatever the file is called).
     """
     if not raw:
-        raise PhotoRejected("The file is empty.")
+        raise PhotoRejected(Message("The file is empty."))
     if len(raw) > max_bytes:
-        raise PhotoRejected(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.")
+        raise PhotoRejected(
+            Message("The photo is larger than %(mb)s MB.", mb=str(max_bytes // (1024 * 1024)))
+        )
     try:
         with Image.open(BytesIO(raw)) as probe:
             kind = probe.format
             if kind not in ACCEPTED_FORMATS:
-                raise PhotoRejected("Only JPEG, PNG and WebP photos are accepted.")
+                raise PhotoRejected(Message("Only JPEG, PNG and WebP photos are accepted."))
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoRejected("The photo has too many pixels.")
+                raise PhotoRejected(Message("The photo has too many pixels."))
             probe.load()
             image = ImageOps.exif_transpose(probe)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         if isinstance(exc, PhotoRejected):
             raise
-        raise PhotoRejected("The file is not a readable JPEG, PNG or WebP image.") from exc
+        raise PhotoRejected(Message("The file is not a readable JPEG, PNG or WebP image.")) from exc
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     data = _encode(image, kind)
     thumb = image.copy()

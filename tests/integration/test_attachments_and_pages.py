@@ -222,6 +222,7 @@ class TestPhotoForms:
         mixed = self.post_photos(client, path, [(jpeg(), "good.jpg"), (b"not an image at all", "bad.jpg")])
         assert mixed.status_code == 422
         assert 'class="field-error"' in mixed.get_data(as_text=True)
+        assert "该文件不是可读取的 JPEG、PNG 或 WebP 图片。" in mixed.get_data(as_text=True)  # page language
         assert client.get(f"/api/v1/cases/{case['id']}").json["attachments"] == []
         db.session.rollback()
 
@@ -287,4 +288,8 @@ class TestRefusalsInThePageLanguage:
         assert from_the_page.status_code == 422 and from_the_page.json["errors"]["title"] == ["必填。"]
         from_a_client = api_as(worker).post("/api/v1/cases", json=body)
         assert from_a_client.json["errors"]["title"] == ["Missing data for required field."]
+        far_away = case_payload(grid_in(FENGQIAO).code, location={"lon": 100.0, "lat": 30.0, "accuracy_m": 5})
+        from_the_page = client.post("/api/v1/cases", json=far_away, headers={"X-CSRFToken": token})
+        assert from_the_page.json["errors"]["location"] == ["该位置不在本市任何网格内，请检查定位。"]
+        assert from_the_page.json["message"] == "案件无法保存，请查看各栏的提示。"
         db.session.rollback()
