@@ -196,8 +196,9 @@ def register_error_handlers(app: Flask) -> None:
         if not wants_json():
             # A page (a case or a user out of scope, say): people get the error page, not JSON.
             from gridcase.web.errors import render_error_page
+            from gridcase.web.labels import say
 
-            return render_error_page(exc.status, exc.message), exc.status
+            return render_error_page(exc.status, say(exc.message)), exc.status
         response = jsonify(error_body(exc.status, *_for_the_reader(exc.message, exc.errors)))
         if exc.status == HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Bearer realm="gridcase"'
