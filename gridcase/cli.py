@@ -271,9 +271,18 @@ def scan_alerts_command(at: str | None) -> None:
 @gridcase_cli.command("rotate-keys")
 def rotate_keys_command() -> None:
     """Re-encrypt personal data under the first key of GRIDCASE_DATA_KEYS (in batches)."""
+    from cryptography.exceptions import InvalidTag
+
     from gridcase.people.protection import rotate_keys
 
-    done = rotate_keys(commit=db.session.commit)
+    try:
+        done = rotate_keys(commit=db.session.commit)
+    except (ValueError, InvalidTag) as exc:
+        _fail(
+            f"A stored value cannot be decrypted with the configured keys ({exc or 'wrong key'}). "
+            "Put the old key back in GRIDCASE_DATA_KEYS and run again; the batches already "
+            "re-encrypted are kept."
+        )
     db.session.commit()
     for table, rows in done.items():
         click.echo(f"{table}: {rows} row(s) re-encrypted.")

@@ -133,8 +133,6 @@ def _audit_failure(status: int, message: str) -> None:
 
     try:
         if status == HTTPStatus.FORBIDDEN or (status == HTTPStatus.BAD_REQUEST and "CSRF" in message):
-            from flask import g
-
             record(
                 AuditAction.PERMISSION_DENIED,
                 result="denied",

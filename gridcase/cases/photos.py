@@ -9,6 +9,7 @@ as its EXIF orientation says, scaled to at most 2048 px, and encoded afresh with
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -58,9 +59,18 @@ def process_photo(raw: bytes, max_bytes: int) -> Photo:
                 raise PhotoRejected(Message("The photo has too many pixels."))
             probe.load()
             image = ImageOps.exif_transpose(probe)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        if isinstance(exc, PhotoRejected):
-            raise
+    except PhotoRejected:
+        raise
+    # Pillow says "damaged" in many ways: ValueError for truncated PNG chunks, struct.error for
+    # short headers, OSError for broken data, SyntaxError for malformed formats.
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        struct.error,
+    ) as exc:
         raise PhotoRejected(Message("The file is not a readable JPEG, PNG or WebP image.")) from exc
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     data = _encode(image, kind)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
@@ -40,7 +41,10 @@ def list_users(admin: User, role: str | None = None, q: str | None = None) -> li
     if q:
         pattern = f"%{q.strip()}%"
         query = query.where(sa.or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
-    return list(db.session.scalars(query.order_by(User.username).limit(1000)))
+    # The grids are shown for every user listed: loaded in one more query, not one per user.
+    return list(
+        db.session.scalars(query.options(so.selectinload(User.grids)).order_by(User.username).limit(1000))
+    )
 
 
 def get_user(admin: User, user_id: int) -> User:

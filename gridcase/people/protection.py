@@ -92,7 +92,8 @@ def rotate_keys(batch: int = BATCH, commit: Callable[[], None] | None = None) ->
                         values[spec.lookup_hash[1]] = box.lookup_hash(clear)
                 assignments = ", ".join(f"{c} = :{c}" for c in values)
                 db.session.execute(
-                    sa.text(f"UPDATE {spec.table} SET {assignments} WHERE id = :id"), {**values, "id": row.id}
+                    sa.text(f"UPDATE {spec.table} SET {assignments} WHERE {spec.key} = :id"),
+                    {**values, "id": row.id},
                 )
             done[spec.table] += len(rows)
             if commit:

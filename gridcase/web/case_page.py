@@ -4,7 +4,6 @@ the JSON API, and on failure come back with every typed value and an error next 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -185,8 +184,8 @@ def case_view_model(case: Case, user: User, events) -> dict:
         "case": body,
         "allowed": allowed,
         "assignees": assignable_users(case) if Action.ASSIGN.value in allowed else [],
-        "grid_json": json.dumps(grids_feature_collection([case.grid_code]), ensure_ascii=False),
-        "point_json": json.dumps([body["location"]["lon"], body["location"]["lat"]]),
+        "grid_json": grids_feature_collection([case.grid_code]),
+        "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),
         "max_photos": int(setting("GRIDCASE_MAX_ATTACHMENTS")),
     }

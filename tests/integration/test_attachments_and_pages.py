@@ -98,6 +98,7 @@ class TestPages:
             user = make_user(role, scope)
             response = sign_in(client, user.username)
             assert response.status_code == 302 and response.headers["Location"] == landing
+            assert client.get(landing).status_code == 200  # and the landing page renders
 
     def test_the_session_cookie_is_httponly_samesite_and_secure(self, app, worker):
         client = app.test_client()
@@ -293,3 +294,41 @@ class TestRefusalsInThePageLanguage:
         assert from_the_page.json["errors"]["location"] == ["该位置不在本市任何网格内，请检查定位。"]
         assert from_the_page.json["message"] == "案件无法保存，请查看各栏的提示。"
         db.session.rollback()
+
+
+def test_page_data_cannot_close_its_script_tag(app, worker, api_as):
+    """Case titles travel into the pages' JSON tags: a title that closes the tag stays text."""
+    title = "</script><h1>漏水</h1>"
+    created = api_as(worker).post("/api/v1/cases", json=case_payload(grid_in(FENGQIAO).code, title=title))
+    assert created.status_code == 201
+    client = app.test_client()
+    sign_in(client, worker.username)
+    home = client.get("/m/").get_data(as_text=True)
+    assert "</script><h1>" not in home
+    assert "\\u003c/script\\u003e\\u003ch1\\u003e" in home  # escaped inside the JSON
+    db.session.rollback()
+
+
+def test_a_refused_extension_decision_comes_back_as_refuse(app, make_user, worker_case, api_as):
+    """After a 409 the form keeps the choice made: sending it again must not approve."""
+    _, case = worker_case
+    mediator = api_as(make_user("community_mediator", case["community_code"]))
+    accepted = mediator.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "accept", "version": 1})
+    assert accepted.status_code == 200
+    asked = mediator.post(
+        f"/api/v1/cases/{case['id']}/actions",
+        json={"action": "request_extension", "version": 2, "days": 3, "reason": "当事人外出"},
+    )
+    assert asked.status_code == 200, asked.json
+    coordinator = make_user("township_coordinator", FENGQIAO)
+    client = app.test_client()
+    sign_in(client, coordinator.username)
+    path = f"/desk/cases/{case['public_number']}"
+    token = csrf_from(client.get(path).data)
+    stale = {"csrf_token": token, "action": "decide_extension", "version": "2", "approved": "false"}
+    page = client.post(path, data=stale)
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert 'name="approved" value="false" checked' in html
+    assert 'name="approved" value="true" checked' not in html
+    db.session.rollback()

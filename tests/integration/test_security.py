@@ -124,6 +124,24 @@ class TestPersonalData:
         finally:
             app.extensions["gridcase.cipher"] = old
 
+    def test_rotation_without_the_old_key_says_so_on_the_command_line(self, app, case):
+        from click.testing import CliRunner
+
+        old = cipher()
+        only_a_new_key = PersonalDataCipher(
+            app.config["GRIDCASE_DATA_KEY"],
+            app.config["GRIDCASE_LOOKUP_KEY"],
+            [(2, base64.b64encode(os.urandom(32)).decode())],
+        )
+        app.extensions["gridcase.cipher"] = only_a_new_key
+        try:
+            result = CliRunner().invoke(app.cli, ["gridcase", "rotate-keys"])
+        finally:
+            app.extensions["gridcase.cipher"] = old
+        assert result.exit_code == 1
+        assert "cannot be decrypted with the configured keys" in result.output
+        assert "Put the old key back in GRIDCASE_DATA_KEYS" in result.output
+
     def test_parties_of_long_closed_cases_are_anonymised(self, api_as, worker, make_user):
         from gridcase.cases.intake import create_case
         from gridcase.cases.operations import perform_action

@@ -47,6 +47,21 @@ def test_png_and_webp_keep_their_format_and_lose_their_metadata(kind):
     assert (photo.width, photo.height) == (300, 200)
 
 
+def _damaged_png() -> bytes:
+    """A valid PNG with a gAMA chunk of one byte inserted after its header chunk."""
+    import struct
+    import zlib
+
+    good = encode(Image.new("RGB", (4, 4)), "PNG")
+    chunk = b"gAMA" + b"\x01"
+    gama = struct.pack(">I", 1) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    header_end = 8 + 25  # signature, then IHDR (length, type, 13 bytes, CRC)
+    return good[:header_end] + gama + good[header_end:]
+
+
+DAMAGED_PNG = _damaged_png()
+
+
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
@@ -54,6 +69,7 @@ def test_png_and_webp_keep_their_format_and_lose_their_metadata(kind):
         (b"%PDF-1.4 not an image", "readable"),
         (encode(Image.new("RGB", (10, 10)), "GIF"), "Only JPEG, PNG and WebP"),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "readable"),  # a JPEG header and nothing else
+        (DAMAGED_PNG, "readable"),  # a truncated gAMA chunk: Pillow raises ValueError
     ],
 )
 def test_what_is_not_an_acceptable_photo_is_refused_with_a_reason(raw, words):

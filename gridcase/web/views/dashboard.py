@@ -8,7 +8,6 @@ the signed-in session, so the dashboard shows exactly what the API says.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
@@ -52,5 +51,5 @@ def index():
         user=user,
         region=region,
         path=path,
-        config_json=json.dumps(config, ensure_ascii=False),
+        config_json=config,
     )

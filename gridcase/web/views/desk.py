@@ -3,7 +3,6 @@ action my role may take, and my notifications."""
 
 from __future__ import annotations
 
-import json
 import math
 from urllib.parse import urlencode
 
@@ -163,7 +162,7 @@ def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, re
         **model,
         form=outcome,
         reveal_party_id=reveal_party_id,
-        map_json=json.dumps(map_settings()),
+        map_json=map_settings(),
         unread=inbox(user, unread_only=True, limit=1)[1],
     )
     return response, outcome.status

@@ -6,8 +6,6 @@ and a new case that is saved on the phone first (an outbox) and sent when there 
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, render_template
 
 from gridcase.api.case_body import case_body
@@ -42,12 +40,12 @@ def home():
         "mobile/home.html",
         user=user,
         cases=items,
-        points_json=json.dumps(points, ensure_ascii=False),
+        points_json=points,
         total=cases.total,
         notifications=notes,
         unread=unread,
-        grids_json=json.dumps(grids, ensure_ascii=False),
-        map_json=json.dumps(map_settings()),
+        grids_json=grids,
+        map_json=map_settings(),
     )
 
 
@@ -75,10 +73,10 @@ def new_case():
         user=user,
         categories=categories,
         groups=groups,
-        categories_json=json.dumps(categories, ensure_ascii=False),
+        categories_json=categories,
         severities=[s.value for s in Severity],
-        grids_json=json.dumps(grids_feature_collection([g.code for g in user.grids]), ensure_ascii=False),
-        map_json=json.dumps(map_settings()),
+        grids_json=grids_feature_collection([g.code for g in user.grids]),
+        map_json=map_settings(),
     )
 
 

@@ -87,8 +87,12 @@
       const c = f.geometry.coordinates, p = f.properties;
       const marker = gridMap.casePoint(c[0], c[1], p.light, null);
       marker.removeFrom(gridMap.map);
-      marker.bindPopup('<a href="' + config.caseUrl + p.public_number + '">' + p.public_number + "</a><br>" +
-        p.title.replace(/[<>&]/g, "") );
+      const popup = document.createElement("span");
+      const link = document.createElement("a");
+      link.href = config.caseUrl + encodeURIComponent(p.public_number);
+      link.textContent = p.public_number;
+      popup.append(link, document.createElement("br"), p.title);
+      marker.bindPopup(popup);
       pointLayer.addLayer(marker);
     });
   }

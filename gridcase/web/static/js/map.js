@@ -71,7 +71,7 @@
       style: style || { color: "#0b5cad", weight: 1.5, fillColor: "#0b5cad", fillOpacity: 0.06 },
       onEachFeature: function (feature, lyr) {
         if (label !== false && feature.properties && feature.properties.name) {
-          lyr.bindTooltip(feature.properties.name, { sticky: true });
+          lyr.bindTooltip(textNode(feature.properties.name), { sticky: true });
         }
       },
     }).addTo(this.map);
@@ -91,9 +91,16 @@
     const marker = L.circleMarker(this.toDisplay(lon, lat), {
       radius: 8, weight: 2, color: "#fff", fillColor: colors[light] || "#5f6368", fillOpacity: 1,
     }).addTo(this.map);
-    if (popup) marker.bindPopup(popup);
+    // Text from the database (a case title) is shown as text: Leaflet puts a string in as HTML.
+    if (popup) marker.bindPopup(typeof popup === "string" ? textNode(popup) : popup);
     return marker;
   };
+
+  function textNode(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
 
   global.GridMap = GridMap;
   global.gridcaseGeo = { wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84: gcj02ToWgs84 };
