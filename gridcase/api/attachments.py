@@ -10,7 +10,6 @@ from marshmallow import Schema, fields
 
 from gridcase.api.security import auth_required, current_user
 from gridcase.cases.attachments import add_photo, photo_bytes
-from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Photos of cases.")
@@ -59,10 +58,7 @@ class Attachments(MethodView):
         makes a retried upload return the photo stored the first time."""
         key = (request.headers.get("Idempotency-Key") or "").strip()[:128] or None
         upload = files["file"]
-        raw = upload.read()
-        if not raw:
-            raise Unprocessable("The file is empty.", {"file": ["The file is empty."]})
-        attachment, created = add_photo(current_user(), ref, raw, idempotency_key=key)
+        attachment, created = add_photo(current_user(), ref, upload.read(), idempotency_key=key)
         db.session.commit()
         return attachment_body(attachment), 201 if created else 200
 

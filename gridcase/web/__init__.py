@@ -4,6 +4,8 @@ first, English available."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, g, request, session
 from flask_babel import get_locale, refresh
 
@@ -19,6 +21,12 @@ def select_locale() -> str:
     return chosen if chosen in ("zh", "en") else "zh"
 
 
+def same_page_in(lang: str) -> str:
+    """This page's address in another language, keeping its query (filters, region, page)."""
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+    return "?" + urlencode([*args, ("lang", lang)])
+
+
 def register_web(app: Flask) -> None:
     from gridcase.web.filters import register_filters
     from gridcase.web.headers import register_security_headers
@@ -27,7 +35,6 @@ def register_web(app: Flask) -> None:
     # CSRF is checked on every form of the pages (below); the JSON API checks it itself for
     # cookie-authenticated calls and not at all for bearer tokens, which browsers never send
     # on their own.
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
@@ -39,7 +46,7 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def page_language():
-        return {"get_locale": get_locale}
+        return {"get_locale": get_locale, "same_page_in": same_page_in}
 
     @app.before_request
     def start_request():

@@ -332,3 +332,17 @@ def test_a_refused_extension_decision_comes_back_as_refuse(app, make_user, worke
     assert 'name="approved" value="false" checked' in html
     assert 'name="approved" value="true" checked' not in html
     db.session.rollback()
+
+
+def test_switching_language_keeps_the_filters(app, make_user):
+    coordinator = make_user("township_coordinator", FENGQIAO)
+    client = app.test_client()
+    sign_in(client, coordinator.username)
+    query = "?filtered=1&status=pending&status=in_progress&sort=severity"
+    page = client.get("/desk/" + query).get_data(as_text=True)
+    link = re.search(r'<a class="lang" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link == query + "&lang=en"
+    english = client.get("/desk/" + link).get_data(as_text=True)
+    back = (query + "&lang=zh").replace("&", "&amp;")
+    assert f'<a class="lang" href="{back}" lang="zh-CN">中文</a>' in english
+    db.session.rollback()

@@ -67,12 +67,9 @@ def new_case():
         for c in list_categories()
         if c.code in leaves
     ]
-    groups = {c.code: c.name for c in list_categories() if c.code not in leaves}
     return render_template(
         "mobile/new_case.html",
         user=user,
-        categories=categories,
-        groups=groups,
         categories_json=categories,
         severities=[s.value for s in Severity],
         grids_json=grids_feature_collection([g.code for g in user.grids]),

@@ -49,8 +49,4 @@
       gridMap.casePoint(c.lon, c.lat, c.light, c.title);
     });
   }
-
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* pages still work */ });
-  }
 })();
