@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from gridcase.extensions import db
+from gridcase.jobs import run_job
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +25,10 @@ def run_sweep_job(app: Flask) -> None:
     """One sweep in its own transaction; a failure is logged and the next minute tries again."""
     from gridcase.ladder.sweep import sweep
 
-    with app.app_context():
-        try:
-            report = sweep()
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("The sweep failed; it will run again at the next interval.")
-            return
-        finally:
-            db.session.remove()
-        if report.ran and (report.escalated or report.marked_overdue):
-            for line in report.lines():
-                log.info(line)
+    report = run_job(app, "sweep", sweep)
+    if report is not None and report.ran and (report.escalated or report.marked_overdue):
+        for line in report.lines():
+            log.info(line)
 
 
 def build_scheduler(app: Flask, interval_seconds: float) -> BlockingScheduler:
@@ -100,28 +92,18 @@ def run_housekeeping_job(app: Flask) -> None:
     from gridcase.people.protection import anonymise_closed_parties
     from gridcase.webhooks.delivery import prune_deliveries
 
-    with app.app_context():
-        try:
-            if db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(HOUSEKEEPING_LOCK_KEY))):
-                removed = prune()
-                anonymised = anonymise_closed_parties()
-                deliveries = prune_deliveries()
-                db.session.commit()
-                if removed or anonymised or deliveries:
-                    log.info(
-                        "Housekeeping: %s audit entries pruned, %s parties anonymised, "
-                        "%s finished webhook deliveries pruned.",
-                        removed,
-                        anonymised,
-                        deliveries,
-                    )
-            else:
-                db.session.rollback()
-        except Exception:
-            db.session.rollback()
-            log.exception("Housekeeping failed; it will run again in an hour.")
-        finally:
-            db.session.remove()
+    def work() -> tuple[int, int, int] | None:
+        if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(HOUSEKEEPING_LOCK_KEY))):
+            return None  # another host is at it
+        return prune(), anonymise_closed_parties(), prune_deliveries()
+
+    done = run_job(app, "housekeeping", work)
+    if done and any(done):
+        log.info(
+            "Housekeeping: %s audit entries pruned, %s parties anonymised, "
+            "%s finished webhook deliveries pruned.",
+            *done,
+        )
 
 
 def run_scheduler(app: Flask, interval_seconds: float) -> None:

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from flask import Flask
 
 from gridcase.extensions import db
+from gridcase.jobs import run_job
 from gridcase.settings import cipher, setting, utcnow
 from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.rules import backoff, body_bytes, headers
@@ -214,15 +215,7 @@ def prune_deliveries(now: datetime | None = None) -> int:
 
 def run_webhook_job(app: Flask) -> None:
     """The scheduler's job: one delivery run; a failure is logged and the next run tries again."""
-    with app.app_context():
-        try:
-            report = deliver_due()
-        except Exception:
-            db.session.rollback()
-            log.exception("The webhook delivery run failed; it will run again at the next interval.")
-            return
-        finally:
-            db.session.remove()
-        if report.attempts:
-            for line in report.lines():
-                log.info(line)
+    report = run_job(app, "webhook delivery", deliver_due)  # each delivery commits on its own
+    if report is not None and report.attempts:
+        for line in report.lines():
+            log.info(line)
