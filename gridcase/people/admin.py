@@ -64,10 +64,18 @@ def _scope_in_city(admin: User, code: str) -> Region:
     return region
 
 
+def _grids_in_city(admin: User, codes: list[str]) -> list[Region]:
+    grids = [db.session.get(Region, code) for code in codes]
+    if any(g is None or g.level != "grid" or not covers_region(admin, g) for g in grids):
+        raise Unprocessable("Grids must be grids of your city.", {"grids": ["Unknown grid."]})
+    return grids
+
+
 def add_user(admin: User, data: dict) -> tuple[User, str | None]:
     """Create a user; returns it and the generated password when none was given."""
     require_admin(admin)
     _scope_in_city(admin, data["scope"])
+    _grids_in_city(admin, data.get("grids") or [])
     password = data.get("password") or _temporary_password()
     user = create_user(
         data["username"],
@@ -106,10 +114,7 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
     if "display_name" in data:
         user.display_name = data["display_name"].strip()[:100] or user.display_name
     if "grids" in data and user.role == Role.GRID_WORKER:
-        grids = [db.session.get(Region, code) for code in data["grids"]]
-        if any(g is None or g.level != "grid" or not covers_region(admin, g) for g in grids):
-            raise Unprocessable("Grids must be grids of your city.", {"grids": ["Unknown grid."]})
-        user.grids = grids
+        user.grids = _grids_in_city(admin, data["grids"])
     if "active" in data:
         if user.id == admin.id and not data["active"]:
             raise Unprocessable("You cannot disable your own account.", {"active": ["Not yourself."]})
