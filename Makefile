@@ -29,9 +29,10 @@ reliability: setup ## The long reliability suite: load, database outages, bad in
 	GRIDCASE_ENV=testing GRIDCASE_RELIABILITY=long TEST_DATABASE_URL=$(RELIABILITY_DATABASE_URL) \
 		$(VENV)/bin/pytest tests/reliability -m reliability $(PYTEST_ARGS)
 
-lint: setup ## ruff: lint and formatting check.
+lint: setup ## ruff (lint and formatting) and import-linter (the layers of docs/architecture.md).
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff format .

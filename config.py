@@ -82,7 +82,6 @@ class Config:
     GRIDCASE_REPLICA_CHECK_SECONDS = _env_float("GRIDCASE_REPLICA_CHECK_SECONDS", 5.0)
     GRIDCASE_REPLICA_CONNECT_TIMEOUT = _env_int("GRIDCASE_REPLICA_CONNECT_TIMEOUT", 2)
     MAX_CONTENT_LENGTH = _env_int("GRIDCASE_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
-    JSON_AS_ASCII = False
 
     # Personal data protection (个人信息保护法): encryption at rest and keyed look-up hashes.
     GRIDCASE_DATA_KEY = _env("GRIDCASE_DATA_KEY", DEV_DATA_KEY)
@@ -173,9 +172,13 @@ class Config:
     # CSRF tokens last as long as the session: a case saved offline may wait hours to be sent.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
-    BABEL_DEFAULT_LOCALE = "zh"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    # The pages' forms are checked one blueprint at a time (gridcase.web.login.protect_forms):
+    # the JSON API checks the token itself, and only for calls made with the session cookie.
+    WTF_CSRF_CHECK_DEFAULT = False
+    # The page languages, the default first; the link at the top of each page switches.
     GRIDCASE_LOCALES = ["zh", "en"]
+    BABEL_DEFAULT_LOCALE = GRIDCASE_LOCALES[0]
+    BABEL_DEFAULT_TIMEZONE = GRIDCASE_TIMEZONE
     # Base map tiles: empty means none (grid polygons alone, for intranets without a tile
     # server). GRIDCASE_TILE_CRS is wgs84 or gcj02 (then points are shifted for display).
     GRIDCASE_TILE_URL = _env("GRIDCASE_TILE_URL", "")

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from gridcase.settings import BIGINT_MAX
 
 
 def create_app(config: object | str | None = None) -> Flask:
@@ -33,35 +34,42 @@ def create_app(config: object | str | None = None) -> Flask:
 
         hops = int(app.config["GRIDCASE_PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.json.ensure_ascii = False
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("gridcase").setLevel(app.config.get("GRIDCASE_LOG_LEVEL", "INFO"))
+    app.json.ensure_ascii = False  # Chinese as it is in JSON answers, not \uXXXX escapes
+    app.url_map.converters["id"] = RowIdConverter  # before any route with an id is added
 
     from gridcase import models  # noqa: F401  (every table registered before migrations run)
     from gridcase.api import register_api
     from gridcase.cli import register_cli
-    from gridcase.errors import register_error_handlers
-    from gridcase.extensions import db, migrate, read_replica
-    from gridcase.health import blp as health_blp
-    from gridcase.open311.views import blp as open311_blp
-    from gridcase.people.privacy import PersonalDataCipher, parse_data_keys
+    from gridcase.extensions import babel, db, migrate, read_replica
+    from gridcase.health import register_health
+    from gridcase.http_errors import register_error_handlers
+    from gridcase.open311 import register_open311
+    from gridcase.people.privacy import init_cipher
+    from gridcase.people.sessions import chosen_language
     from gridcase.web import register_web
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     read_replica.init_app(app)
-    app.extensions["gridcase.cipher"] = PersonalDataCipher(
-        app.config["GRIDCASE_DATA_KEY"],
-        app.config["GRIDCASE_LOOKUP_KEY"],
-        parse_data_keys(app.config.get("GRIDCASE_DATA_KEYS", ""), app.config["GRIDCASE_DATA_KEY"]),
-    )
+    init_cipher(app)
+    # Every front door speaks the reader's language: pages, the API's answers to the pages, exports.
+    babel.init_app(app, locale_selector=chosen_language, default_translation_directories="translations")
+    # The front doors; each registers how it answers errors (gridcase.http_errors).
     register_api(app)
     register_web(app)
-    app.register_blueprint(health_blp)
-    app.register_blueprint(open311_blp)
+    register_health(app)
+    register_open311(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """`<id:…>` in URLs is a row id: a number past PostgreSQL's bigint matches no route (404)
+    instead of failing in the database."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def _migrations_dir():

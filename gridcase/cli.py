@@ -4,6 +4,8 @@ succeeds and changes nothing when it fails, and it exits non-zero with a message
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask import Flask
@@ -13,9 +15,10 @@ from gridcase.audit.log import AuditAction, record
 from gridcase.errors import GridcaseError, ImportRejected
 from gridcase.extensions import db
 from gridcase.geo import Crs
-from gridcase.territory.models import RegionLevel
+from gridcase.territory.levels import RegionLevel
 
 gridcase_cli = AppGroup("gridcase", help="gridcase administration commands.")
+Report = TypeVar("Report")
 
 
 def _fail(message: str, details: list[str] | None = None) -> None:
@@ -24,6 +27,18 @@ def _fail(message: str, details: list[str] | None = None) -> None:
     for line in details or []:
         click.echo(f"  - {line}", err=True)
     sys.exit(1)
+
+
+def _import(file: str, load: Callable[[], Report], action: AuditAction, details: Callable[[Report], dict]):
+    """Load a reference-data file in one transaction, audited with `details` of what it did;
+    a rejected file changes nothing and exits non-zero with every problem."""
+    try:
+        report = load()
+    except ImportRejected as exc:
+        _fail(exc.message, exc.problems)
+    record(action, target=file[-200:], details=details(report))
+    db.session.commit()
+    return report
 
 
 @gridcase_cli.command("import-geodata")
@@ -46,16 +61,17 @@ def import_geodata_command(file: str, level: str, parent_code: str | None, crs: 
     """Import a GeoJSON FeatureCollection of territory nodes (all or nothing)."""
     from gridcase.territory.importer import import_geodata, load_feature_collection
 
-    try:
-        report = import_geodata(load_feature_collection(file), level, parent_code, crs)
-    except ImportRejected as exc:
-        _fail(exc.message, exc.problems)
-    record(
+    report = _import(
+        file,
+        lambda: import_geodata(load_feature_collection(file), level, parent_code, crs),
         AuditAction.GEODATA_IMPORTED,
-        target=file[-200:],
-        details={"level": level, "created": len(report.created), "updated": len(report.updated), "crs": crs},
+        lambda report: {
+            "level": level,
+            "created": len(report.created),
+            "updated": len(report.updated),
+            "crs": crs,
+        },
     )
-    db.session.commit()
     click.echo(report.summary())
 
 
@@ -65,12 +81,9 @@ def import_calendar_command(file: str) -> None:
     """Replace one year's holidays and 调休 working days from a JSON file (see geodata/calendar)."""
     from gridcase.ladder.clock import import_calendar_file
 
-    try:
-        count = import_calendar_file(file)
-    except ImportRejected as exc:
-        _fail(exc.message, exc.problems)
-    record(AuditAction.CALENDAR_CHANGED, target=file[-200:], details={"days": count})
-    db.session.commit()
+    count = _import(
+        file, lambda: import_calendar_file(file), AuditAction.CALENDAR_CHANGED, lambda n: {"days": n}
+    )
     click.echo(f"Calendar imported: {count} exception day(s).")
 
 
@@ -80,12 +93,9 @@ def load_catalogue_command(file: str) -> None:
     """Insert or update case categories from a JSON file (see geodata/categories.json)."""
     from gridcase.cases.catalogue import load_catalogue_file
 
-    try:
-        count = load_catalogue_file(file)
-    except ImportRejected as exc:
-        _fail(exc.message, exc.problems)
-    record(AuditAction.CATALOGUE_CHANGED, target=file[-200:], details={"categories": count})
-    db.session.commit()
+    count = _import(
+        file, lambda: load_catalogue_file(file), AuditAction.CATALOGUE_CHANGED, lambda n: {"categories": n}
+    )
     click.echo(f"Catalogue loaded: {count} categories.")
 
 
@@ -118,7 +128,7 @@ def create_user_command(username, role, scope_code, display_name, grid_codes, pa
 def load_demo_command(cases: bool) -> None:
     """Load the reference data and the demo city (诸暨市) with its demo logins. Safe to re-run."""
     from gridcase.demo import load_demo
-    from gridcase.demo_cases import load_demo_cases
+    from gridcase.demo.cases import load_demo_cases
 
     try:
         lines = load_demo()
@@ -193,9 +203,9 @@ def scheduler_command(interval: float | None) -> None:
     """Run the long-lived scheduler process (the sweep every minute). Stop it with SIGTERM."""
     from flask import current_app
 
-    from gridcase.ladder.scheduler import run_scheduler
+    from gridcase.jobs import run_scheduler
 
-    run_scheduler(current_app._get_current_object(), interval or current_app.config["GRIDCASE_SWEEP_SECONDS"])
+    run_scheduler(current_app._get_current_object(), interval)
 
 
 @gridcase_cli.command("create-open311-client")
@@ -203,7 +213,7 @@ def scheduler_command(interval: float | None) -> None:
 @click.option("--jurisdiction", help="Its jurisdiction_id (default: the only one configured).")
 def create_open311_client_command(name: str, jurisdiction: str | None) -> None:
     """Let another system post Open311 requests; prints its API key once (only a hash is kept)."""
-    from gridcase.open311.clients import create_client
+    from gridcase.channels.clients import create_client
 
     try:
         client, api_key = create_client(name, jurisdiction)
@@ -221,7 +231,7 @@ def create_open311_client_command(name: str, jurisdiction: str | None) -> None:
 @gridcase_cli.command("list-open311-clients")
 def list_open311_clients_command() -> None:
     """List the Open311 clients: name, jurisdiction, active, last used."""
-    from gridcase.open311.clients import list_clients
+    from gridcase.channels.clients import list_clients
 
     for client in list_clients():
         state = "active" if client.active else "disabled"
@@ -234,7 +244,7 @@ def list_open311_clients_command() -> None:
 @click.option("--active/--disabled", required=True, help="Allow or refuse the client's api_key.")
 def set_open311_client_command(name: str, active: bool) -> None:
     """Enable or disable an Open311 client's API key."""
-    from gridcase.open311.clients import set_client_active
+    from gridcase.channels.clients import set_client_active
 
     try:
         client = set_client_active(name, active)
@@ -273,7 +283,7 @@ def rotate_keys_command() -> None:
     """Re-encrypt personal data under the first key of GRIDCASE_DATA_KEYS (in batches)."""
     from cryptography.exceptions import InvalidTag
 
-    from gridcase.people.protection import rotate_keys
+    from gridcase.people.retention import rotate_keys
 
     try:
         done = rotate_keys(commit=db.session.commit)
@@ -291,7 +301,7 @@ def rotate_keys_command() -> None:
 @gridcase_cli.command("anonymise")
 def anonymise_command() -> None:
     """Anonymise parties of cases closed longer than GRIDCASE_PARTY_RETENTION_DAYS."""
-    from gridcase.people.protection import anonymise_closed_parties
+    from gridcase.people.retention import anonymise_closed_parties
 
     count = anonymise_closed_parties(commit=db.session.commit)
     db.session.commit()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from gridcase.extensions import db
+from gridcase.http_errors import answer_errors, json_error
 
-blp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__)
 
 
-@blp.get("/healthz")
+@bp.get("/healthz")
 def healthz():
     """{"status": "ok"} when the app and the database answer; 503 otherwise."""
     try:
@@ -20,3 +21,8 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable", message="The database does not answer."), 503
     return jsonify(status="ok")
+
+
+def register_health(app: Flask) -> None:
+    app.register_blueprint(bp)
+    answer_errors(app, json_error, prefix="/healthz")

@@ -1,32 +1,167 @@
-"""How every scheduler job runs: in an app context, in one transaction, committed; a failure
-is rolled back and logged, and the job's next interval tries again (the scheduler process
-never dies of one bad run)."""
+"""The scheduler process (`flask --app wsgi gridcase scheduler`) and the one registry of its jobs.
+
+| job | every | what |
+|---|---|---|
+| sweep | GRIDCASE_SWEEP_SECONDS (60) | overdue cases climb the ladder (gridcase.ladder.sweep) |
+| webhooks | GRIDCASE_WEBHOOK_SECONDS (5) | send the webhook outbox (gridcase.webhooks.delivery) |
+| stats-refresh | GRIDCASE_STATS_SECONDS (60) | bring the indicator rollups up to date |
+| alert-scan | GRIDCASE_STATS_SECONDS (60) | raise hotspot and repeat-party alerts |
+| housekeeping | an hour | prune the audit log and finished deliveries, anonymise old parties |
+
+The scheduler is its own process, never inside web workers (DESIGN §6). Every host may run one:
+each job takes its advisory lock (gridcase.locks) or rows FOR UPDATE SKIP LOCKED, so one of
+them works and the others find nothing to do. Every job runs the same way (`run_job`): in an
+app context, in one transaction, committed; a failure is rolled back and logged, and the job's
+next interval tries again, so the process never dies of one bad run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any
 
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from gridcase import locks
+from gridcase.audit.log import prune
 from gridcase.extensions import db
+from gridcase.ladder.sweep import sweep
+from gridcase.locks import try_job_lock
+from gridcase.people.retention import anonymise_closed_parties
+from gridcase.stats.alerts import scan_alerts
+from gridcase.stats.rollups import refresh_rollups
+from gridcase.webhooks.delivery import deliver_due, prune_deliveries
 
 log = logging.getLogger(__name__)
 
-Report = TypeVar("Report")
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduler job: its work (run in one transaction, returning a report), how often it
+    runs, and which lines of its report are worth the log."""
+
+    id: str
+    name: str
+    work: Callable[[], Any]
+    seconds: Callable[[Flask], float]
+    log_lines: Callable[[Any], list[str]]
 
 
-def run_job(app: Flask, name: str, work: Callable[[], Report]) -> Report | None:
-    """`work()` committed; its report, or None when it failed (logged)."""
+@dataclass(frozen=True)
+class HousekeepingReport:
+    ran: bool = True  # False: another host is at it
+    audit_pruned: int = 0
+    parties_anonymised: int = 0
+    deliveries_pruned: int = 0
+
+    def lines(self) -> list[str]:
+        if not (self.audit_pruned or self.parties_anonymised or self.deliveries_pruned):
+            return []
+        return [
+            f"Housekeeping: {self.audit_pruned} audit entries pruned, {self.parties_anonymised} "
+            f"parties anonymised, {self.deliveries_pruned} finished webhook deliveries pruned."
+        ]
+
+
+def housekeeping() -> HousekeepingReport:
+    """Prune the audit log and finished webhook deliveries past their retention, and anonymise
+    the parties of long-closed cases; one host at a time."""
+    if not try_job_lock(locks.HOUSEKEEPING):
+        return HousekeepingReport(ran=False)
+    return HousekeepingReport(True, prune(), anonymise_closed_parties(), prune_deliveries())
+
+
+def _config_seconds(name: str) -> Callable[[Flask], float]:
+    return lambda app: float(app.config[name])
+
+
+SWEEP = Job(
+    "sweep",
+    "sweep",
+    sweep,
+    _config_seconds("GRIDCASE_SWEEP_SECONDS"),
+    lambda report: report.lines() if report.ran and (report.escalated or report.marked_overdue) else [],
+)
+WEBHOOKS = Job(
+    "webhooks",
+    "webhook delivery",
+    deliver_due,  # each delivery commits on its own
+    _config_seconds("GRIDCASE_WEBHOOK_SECONDS"),
+    lambda report: report.lines() if report.attempts else [],
+)
+STATS_REFRESH = Job(
+    "stats-refresh",
+    "stats refresh",
+    refresh_rollups,
+    _config_seconds("GRIDCASE_STATS_SECONDS"),
+    lambda report: [report.line()] if report.ran and (report.full or report.pairs) else [],
+)
+ALERT_SCAN = Job(
+    "alert-scan",
+    "alert scan",
+    scan_alerts,
+    _config_seconds("GRIDCASE_STATS_SECONDS"),
+    lambda report: [report.line()] if report.ran and (any(report.raised.values()) or report.linked) else [],
+)
+HOUSEKEEPING = Job("housekeeping", "housekeeping", housekeeping, lambda app: 3600.0, HousekeepingReport.lines)
+
+JOBS = (SWEEP, WEBHOOKS, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING)
+
+
+def run_job(app: Flask, job: Job):
+    """One run of `job`, committed; its report, or None when it failed (logged)."""
     with app.app_context():
         try:
-            report = work()
+            report = job.work()
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("The %s failed; it will run again at the next interval.", name)
+            log.exception("The %s failed; it will run again at the next interval.", job.name)
             return None
         finally:
             db.session.remove()
+    for line in job.log_lines(report):
+        log.info(line)
     return report
+
+
+def build_scheduler(app: Flask, sweep_seconds: float | None = None) -> BlockingScheduler:
+    """Every job of JOBS on its interval (the sweep's may be given, as `scheduler --interval`)."""
+    scheduler = BlockingScheduler(timezone=app.config["GRIDCASE_TIMEZONE"])
+    for job in JOBS:
+        seconds = sweep_seconds if job is SWEEP and sweep_seconds else job.seconds(app)
+        scheduler.add_job(
+            run_job,
+            IntervalTrigger(seconds=seconds),
+            args=[app, job],
+            id=job.id,
+            max_instances=1,  # a slow run is never overlapped by the next one in this process
+            coalesce=True,  # after a pause, run once, not once per missed interval
+            misfire_grace_time=max(int(seconds) * 5, 5),
+        )
+    return scheduler
+
+
+def run_scheduler(app: Flask, sweep_seconds: float | None = None) -> None:
+    """Sweep once now, then run every job on its interval, until SIGTERM or Ctrl-C."""
+    scheduler = build_scheduler(app, sweep_seconds)
+
+    def stop(signum, frame):
+        log.info("Scheduler stopping (signal %s).", signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:
+            # Still in the start-up sweep: leave now (SystemExit is not caught by the job).
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("Scheduler started: sweep every %s s.", sweep_seconds or SWEEP.seconds(app))
+    run_job(app, SWEEP)  # catch up at once after downtime
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

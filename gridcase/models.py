@@ -9,9 +9,9 @@ from gridcase.cases.models import (  # noqa: F401
     CaseParty,
     Category,
 )
+from gridcase.channels.models import Open311Client, Open311Request  # noqa: F401
 from gridcase.ladder.models import CalendarDay  # noqa: F401
 from gridcase.notifications.models import Notification  # noqa: F401
-from gridcase.open311.models import Open311Client, Open311Request  # noqa: F401
 from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
 from gridcase.stats.models import Alert, alert_cases  # noqa: F401
 from gridcase.territory.models import Region  # noqa: F401

@@ -345,6 +345,7 @@ ZH = {
     "No users match.": "没有符合条件的用户。",
     "User %(username)s created.": "已创建用户 %(username)s。",
     "This username is taken.": "该用户名已被占用。",
+    "Someone else saved this a moment ago; reload and try again.": "他人刚刚保存了相同的内容，请刷新后重试。",
     "Temporary password for %(username)s": "%(username)s 的临时密码",
     "It is shown only this once. Give it to the user in person; they change it on their account page after signing in.": "临时密码只显示这一次。请当面交给用户；用户登录后在账户页修改密码。",
     "Change the account": "修改账户",
@@ -398,7 +399,7 @@ ZH = {
     "Say why you need to see this person's details (at least a few words).": "请说明查看此人完整信息的理由（至少几个字）。",
     "At least %(count)s characters.": "至少 %(count)s 个字。",
     "Only a handler of this case may see its parties in full.": "只有该案件的办理人员可以查看当事人完整信息。",
-    # marshmallow's field messages (gridcase.web.labels.FIELD_MESSAGES).
+    # marshmallow's field messages (gridcase.messages.FIELD_MESSAGES).
     "Missing data for required field.": "必填。",
     "Field may not be null.": "不能为空。",
     "Not a valid string.": "不是有效的文本。",

@@ -12,6 +12,8 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 os.environ.setdefault("GRIDCASE_ENV", "testing")
 
@@ -23,19 +25,52 @@ EXTENSION_TABLES = {"spatial_ref_sys"}
 
 
 def _reset_schema() -> None:
-    """Drop every table of ours, so the migrations run from scratch."""
+    """Drop every table and function of ours, so the migrations run from scratch. (Ours: in
+    the public schema and not part of an extension such as PostGIS.)"""
     inspector = sa.inspect(db.engine)
     tables = [t for t in inspector.get_table_names() if t not in EXTENSION_TABLES]
     with db.engine.begin() as connection:
         for table in tables:
             connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-        for function in ("case_events_append_only", "audit_log_guard"):
-            connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {function}() CASCADE"))
+        routines = connection.execute(
+            sa.text(
+                """
+                SELECT CASE p.prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                       p.oid::regprocedure::text
+                FROM pg_proc p
+                JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'public' AND NOT EXISTS (
+                    SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'
+                )
+                ORDER BY p.prokind = 'a' DESC
+                """
+            )
+        ).all()
+        for kind, signature in routines:
+            connection.execute(sa.text(f"DROP {kind} IF EXISTS {signature} CASCADE"))
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose requests leave nothing in `g`. Flask gives each request a fresh app
+    context, except when one is already pushed, as in an integration test (its transaction);
+    there, what a request caches in `g` (the signed-in user, say) would leak into the next
+    request of the test. Each request's additions to `g` are removed when it ends."""
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        before = set(vars(g._get_current_object()))
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            for name in set(vars(g._get_current_object())) - before:
+                delattr(g, name)
 
 
 @pytest.fixture(scope="session")
 def app():
     app = create_app("testing")
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         try:
             db.session.execute(sa.text("SELECT postgis_version()"))

@@ -1,5 +1,7 @@
 """Helpers for integration tests: places in the demo city and valid request bodies."""
 
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 
 from gridcase.extensions import db
@@ -8,6 +10,7 @@ from gridcase.territory.models import Region
 FENGQIAO = "330681109000"  # 枫桥镇
 JIYANG = "330681001000"  # 暨阳街道
 CITY = "330681000000"
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone
 
 
 def grid_in(township_code: str, index: int = 0) -> Region:

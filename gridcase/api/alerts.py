@@ -7,11 +7,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gridcase.api.case_body import PersonSchema
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
+from gridcase.cases.schemas import CaseSchema
 from gridcase.extensions import db
+from gridcase.people.schemas import PersonSchema
+from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
-from gridcase.settings import MAX_PAGE
+from gridcase.schemas import CodeNameSchema, PageArgsSchema, page_schema
 from gridcase.stats.alert_queries import alert_cases_visible, find_alert, list_alerts
 from gridcase.stats.alerts import acknowledge_alert, close_alert
 from gridcase.stats.models import AlertKind, AlertStatus
@@ -24,15 +26,13 @@ blp = Blueprint(
 )
 
 
-class AlertQueryArgsSchema(Schema):
+class AlertQueryArgsSchema(PageArgsSchema):
     status = fields.List(
         fields.Enum(AlertStatus, by_value=True),
         load_default=None,
         metadata={"description": "Default: open and acknowledged."},
     )
     kind = fields.List(fields.Enum(AlertKind, by_value=True), load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
 class AcknowledgeSchema(Schema):
@@ -47,22 +47,25 @@ class CloseSchema(Schema):
     )
 
 
-class AlertRegionSchema(Schema):
-    code = fields.String()
-    name = fields.String()
+class AlertRegionSchema(CodeNameSchema):
     level = fields.String()
 
 
-class AlertCaseSchema(Schema):
-    id = fields.Integer()
-    public_number = fields.String()
-    title = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    level = fields.String()
-    severity = fields.String()
-    grid_code = fields.String()
-    created_at = fields.DateTime()
+class AlertCaseSchema(CaseSchema):
+    """A case an alert links: enough to recognise it and open it."""
+
+    class Meta:
+        fields = (
+            "id",
+            "public_number",
+            "title",
+            "kind",
+            "status",
+            "level",
+            "severity",
+            "grid_code",
+            "created_at",
+        )
 
 
 class AlertSchema(Schema):
@@ -96,15 +99,7 @@ class AlertListItemSchema(AlertSchema):
         exclude = ("cases",)
 
 
-class AlertListSchema(Schema):
-    items = fields.List(fields.Nested(AlertListItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
-
-
-def _person(user) -> dict | None:
-    return None if user is None else {"id": user.id, "display_name": user.display_name, "role": user.role}
+AlertListSchema = page_schema(AlertListItemSchema, "AlertListSchema")
 
 
 def alert_body(alert, region=None, case_count: int = 0, cases=None) -> dict:
@@ -114,14 +109,14 @@ def alert_body(alert, region=None, case_count: int = 0, cases=None) -> dict:
         "severity": alert.severity,
         "title": alert.title,
         "status": alert.status,
-        "region": {"code": region.code, "name": region.name, "level": region.level} if region else None,
+        "region": region,
         "case_count": case_count,
         "opened_at": alert.opened_at,
         "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": _person(alert.acknowledged_by),
+        "acknowledged_by": alert.acknowledged_by,
         "acknowledge_note": alert.acknowledge_note,
         "closed_at": alert.closed_at,
-        "closed_by": _person(alert.closed_by),
+        "closed_by": alert.closed_by,
         "close_note": alert.note,
     }
     if cases is not None:
@@ -158,7 +153,7 @@ class Alerts(MethodView):
         }
 
 
-@blp.route("/<int:alert_id>")
+@blp.route("/<id:alert_id>")
 class AlertView(MethodView):
     @auth_required
     @blp.response(200, AlertSchema)
@@ -167,7 +162,7 @@ class AlertView(MethodView):
         return _detail(alert_id)
 
 
-@blp.route("/<int:alert_id>/acknowledge")
+@blp.route("/<id:alert_id>/acknowledge")
 class AcknowledgeAlert(MethodView):
     @auth_required
     @blp.arguments(AcknowledgeSchema)
@@ -179,7 +174,7 @@ class AcknowledgeAlert(MethodView):
         return _detail(alert_id)
 
 
-@blp.route("/<int:alert_id>/close")
+@blp.route("/<id:alert_id>/close")
 class CloseAlert(MethodView):
     @auth_required
     @blp.arguments(CloseSchema)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Response, request, url_for
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.answers import answer
+from gridcase.api.security import auth_required
 from gridcase.cases.attachments import add_photo, photo_bytes
+from gridcase.cases.schemas import AttachmentSchema
 from gridcase.extensions import db
+from gridcase.people.sessions import current_user
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Photos of cases.")
 
@@ -19,32 +22,8 @@ class UploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "A JPEG, PNG or WebP photo."})
 
 
-class AttachmentSchema(Schema):
-    id = fields.Integer()
-    content_type = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    size_bytes = fields.Integer()
-    created_at = fields.DateTime()
-    url = fields.String()
-    thumbnail_url = fields.String()
-
-
 class PhotoQuerySchema(Schema):
     size = fields.String(load_default="full", metadata={"description": "full or thumb"})
-
-
-def attachment_body(attachment) -> dict:
-    return {
-        "id": attachment.id,
-        "content_type": attachment.content_type,
-        "width": attachment.width,
-        "height": attachment.height,
-        "size_bytes": attachment.size_bytes,
-        "created_at": attachment.created_at,
-        "url": url_for("attachments.Photo", attachment_id=attachment.id),
-        "thumbnail_url": url_for("attachments.Photo", attachment_id=attachment.id, size="thumb"),
-    }
 
 
 @blp.route("/cases/<ref>/attachments")
@@ -59,11 +38,12 @@ class Attachments(MethodView):
         key = (request.headers.get("Idempotency-Key") or "").strip()[:128] or None
         upload = files["file"]
         attachment, created = add_photo(current_user(), ref, upload.read(), idempotency_key=key)
+        body = AttachmentSchema().dump(attachment)
         db.session.commit()
-        return attachment_body(attachment), 201 if created else 200
+        return answer(body, 201 if created else 200)
 
 
-@blp.route("/attachments/<int:attachment_id>")
+@blp.route("/attachments/<id:attachment_id>")
 class Photo(MethodView):
     @auth_required
     @blp.arguments(PhotoQuerySchema, location="query")

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from gridcase.api.plain import FILTER_DATES
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.audit.log import AuditAction, entries, record
+from gridcase.audit.schemas import AuditQuerySchema, audit_filters
 from gridcase.errors import Forbidden
 from gridcase.extensions import db
 from gridcase.people.roles import Role
-from gridcase.settings import MAX_PAGE, local_tz
+from gridcase.people.sessions import current_user
+from gridcase.schemas import page_schema
+from gridcase.settings import local_tz
 
 blp = Blueprint(
     "audit", __name__, url_prefix="/api/v1/audit", description="The security audit log (auditors)."
 )
 
 EXPORT_LIMIT = 100_000
-
-
-class AuditQuerySchema(Schema):
-    action = fields.String(load_default=None, validate=validate.OneOf([a.value for a in AuditAction]))
-    actor = fields.String(load_default=None, metadata={"description": "A username."})
-    result = fields.String(load_default=None, validate=validate.OneOf(["ok", "failed", "denied"]))
-    from_ = fields.Date(data_key="from", load_default=None, validate=FILTER_DATES)
-    to = fields.Date(load_default=None, validate=FILTER_DATES)
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
 class AuditEntrySchema(Schema):
@@ -48,27 +39,12 @@ class AuditEntrySchema(Schema):
     details = fields.Dict()
 
 
-class AuditPageSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+AuditPageSchema = page_schema(AuditEntrySchema, "AuditPageSchema")
 
 
 def require_auditor() -> None:
     if current_user().role != Role.AUDITOR:
         raise Forbidden("Only auditors read the security audit log.")
-
-
-def audit_filters(args: dict) -> dict:
-    """Local dates to the moments they start (to: the end of that day)."""
-    tz = local_tz()
-    filters = {k: args.get(k) for k in ("action", "actor", "result")}
-    if args.get("from_"):
-        filters["from"] = datetime.combine(args["from_"], time(), tz)
-    if args.get("to"):
-        filters["to"] = datetime.combine(args["to"] + timedelta(days=1), time(), tz)
-    return filters
 
 
 @blp.route("")

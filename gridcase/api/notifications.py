@@ -6,9 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
+from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
 
 blp = Blueprint(
@@ -54,7 +55,7 @@ class Inbox(MethodView):
         return {"items": items, "unread": unread}
 
 
-@blp.route("/<int:notification_id>/read")
+@blp.route("/<id:notification_id>/read")
 class MarkOne(MethodView):
     @auth_required
     @blp.response(200, MarkedSchema)

@@ -6,9 +6,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from gridcase.api.cases import blp
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.cases.parties import reveal_party
 from gridcase.extensions import db
+from gridcase.people.sessions import current_user
 
 
 class RevealSchema(Schema):
@@ -27,7 +28,7 @@ class RevealedPartySchema(Schema):
     phone = fields.String(allow_none=True)
 
 
-@blp.route("/<ref>/parties/<int:party_id>/reveal")
+@blp.route("/<ref>/parties/<id:party_id>/reveal")
 class RevealParty(MethodView):
     @auth_required
     @blp.arguments(RevealSchema, example={"reason": "约双方当事人到村调委会调解，需电话联系"})

@@ -11,7 +11,7 @@ from wtforms.validators import ValidationError
 from gridcase.errors import Forbidden, Unauthorized
 from gridcase.people.auth import user_for_token
 from gridcase.people.models import User
-from gridcase.web.login import session_user
+from gridcase.people.sessions import session_user, set_current_user
 
 BEARER = [{"bearerAuth": []}]
 SECURITY_SCHEME = {
@@ -54,7 +54,8 @@ def _user_from_page_session() -> User:
 
 
 def auth_required(view):
-    """Run the view only for a signed-in user, available as `current_user()`.
+    """Run the view only for a signed-in user, available as `current_user()`
+    (gridcase.people.sessions).
 
     Put it above flask-smorest's decorators, so an anonymous request is refused before its
     arguments are even read, and the OpenAPI document shows the endpoint as secured.
@@ -62,13 +63,9 @@ def auth_required(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        g.current_user = _user_from_request()
+        set_current_user(_user_from_request())
         return view(*args, **kwargs)
 
     apidoc = getattr(wrapper, "_apidoc", {})
     wrapper._apidoc = {**apidoc, "manual_doc": {**apidoc.get("manual_doc", {}), "security": BEARER}}
     return wrapper
-
-
-def current_user() -> User:
-    return g.current_user

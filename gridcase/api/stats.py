@@ -7,10 +7,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gridcase.api.plain import FILTER_DATES
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.cases.domain import CaseKind
+from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
+from gridcase.schemas import CodeNameSchema, PeriodArgsSchema
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.exports import stats_header, stats_rows
 from gridcase.stats.indicators import INDICATORS, RATES
@@ -25,20 +26,9 @@ blp = Blueprint(
 )
 
 
-class StatsQueryArgsSchema(Schema):
+class StatsQueryArgsSchema(PeriodArgsSchema):
     region = fields.String(
         load_default=None, metadata={"description": "A territory code in your scope; default: your scope."}
-    )
-    from_ = fields.Date(
-        data_key="from",
-        load_default=None,
-        validate=FILTER_DATES,
-        metadata={"description": "Cases created on or after (local date)."},
-    )
-    to = fields.Date(
-        load_default=None,
-        validate=FILTER_DATES,
-        metadata={"description": "Cases created on or before (local date)."},
     )
     kind = fields.Enum(CaseKind, by_value=True, load_default=None)
     category = fields.String(
@@ -67,9 +57,7 @@ IndicatorsSchema = Schema.from_dict(
 )
 
 
-class StatsNodeSchema(Schema):
-    code = fields.String()
-    name = fields.String()
+class StatsNodeSchema(CodeNameSchema):
     level = fields.String()
 
 
@@ -104,10 +92,6 @@ class StatsSchema(Schema):
     )
 
 
-def _filters(args: dict) -> dict:
-    return {**args, "from": args.pop("from_")}
-
-
 @blp.route("")
 class Stats(MethodView):
     @auth_required
@@ -119,7 +103,7 @@ class Stats(MethodView):
 
         The period is on case creation time in local days. Counts are read from rollups the
         scheduler refreshes every minute (see `refreshed_until`); overdue_open is counted live."""
-        return indicator_table(stats_query(current_user(), _filters(args)))
+        return indicator_table(stats_query(current_user(), args))
 
 
 @blp.route("/export")
@@ -133,7 +117,7 @@ class StatsExport(MethodView):
 
         The same filters as GET /api/v1/stats; Chinese headers, rates in percent."""
         fmt = args.pop("format")
-        table = indicator_table(stats_query(current_user(), _filters(args)))
+        table = indicator_table(stats_query(current_user(), args))
         name = f"gridcase-stats-{table['region']['code']}-{utcnow().astimezone(local_tz()):%Y%m%d}.{fmt}"
         if fmt == "xlsx":
             workbook = xlsx_file("统计指标", stats_header(), stats_rows(table))

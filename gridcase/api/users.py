@@ -4,62 +4,21 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.extensions import db
 from gridcase.people import admin as users
-from gridcase.people.roles import Role
+from gridcase.people.schemas import (
+    UserChangeSchema,
+    UserCreatedSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserSchema,
+)
+from gridcase.people.sessions import current_user
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User administration (admins).")
-
-ROLES = [r.value for r in Role]
-
-
-class UserSchema(Schema):
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-    role = fields.String()
-    scope_code = fields.String()
-    grids = fields.Function(lambda u: [g.code for g in u.grids])
-    active = fields.Boolean()
-    two_factor = fields.Function(lambda u: u.totp_confirmed_at is not None)
-    locked_until = fields.DateTime(allow_none=True)
-    last_login_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class UserCreatedSchema(UserSchema):
-    password = fields.String(
-        attribute="generated_password",
-        allow_none=True,
-        metadata={"description": "Generated password, shown once."},
-    )
-
-
-class UserQuerySchema(Schema):
-    role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
-    q = fields.String(load_default=None, validate=validate.Length(max=64))
-
-
-class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
-    display_name = fields.String(load_default=None, validate=validate.Length(max=100))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope = fields.String(required=True, validate=validate.Length(1, 15))
-    grids = fields.List(fields.String(), load_default=list)
-    password = fields.String(
-        load_default=None, load_only=True, metadata={"description": "Omit to generate one."}
-    )
-
-
-class UserChangeSchema(Schema):
-    display_name = fields.String(validate=validate.Length(1, 100))
-    role = fields.String(validate=validate.OneOf(ROLES))
-    scope = fields.String(validate=validate.Length(1, 15))
-    grids = fields.List(fields.String())
-    active = fields.Boolean()
 
 
 class PasswordSchema(Schema):
@@ -86,7 +45,7 @@ class Users(MethodView):
         return user
 
 
-@blp.route("/<int:user_id>")
+@blp.route("/<id:user_id>")
 class OneUser(MethodView):
     @auth_required
     @blp.response(200, UserSchema)
@@ -105,7 +64,7 @@ class OneUser(MethodView):
         return user
 
 
-@blp.route("/<int:user_id>/reset-password")
+@blp.route("/<id:user_id>/reset-password")
 class ResetPassword(MethodView):
     @auth_required
     @blp.response(200, PasswordSchema)
@@ -116,7 +75,7 @@ class ResetPassword(MethodView):
         return {"password": password}
 
 
-@blp.route("/<int:user_id>/reset-two-factor")
+@blp.route("/<id:user_id>/reset-two-factor")
 class ResetTwoFactor(MethodView):
     @auth_required
     @blp.response(200, UserSchema)

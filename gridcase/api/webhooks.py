@@ -7,9 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gridcase.api.security import auth_required, current_user
+from gridcase.api.security import auth_required
 from gridcase.extensions import db
 from gridcase.people.models import User
+from gridcase.people.sessions import current_user
 from gridcase.settings import MAX_PAGE
 from gridcase.webhooks.rules import EventType
 from gridcase.webhooks.subscriptions import (
@@ -155,7 +156,7 @@ class Webhooks(MethodView):
         return subscription
 
 
-@blp.route("/<int:webhook_id>")
+@blp.route("/<id:webhook_id>")
 class WebhookView(MethodView):
     @auth_required
     @blp.response(200, WebhookSchema)
@@ -180,7 +181,7 @@ class WebhookView(MethodView):
         db.session.commit()
 
 
-@blp.route("/<int:webhook_id>/pause")
+@blp.route("/<id:webhook_id>/pause")
 class WebhookPause(MethodView):
     @auth_required
     @blp.response(200, WebhookSchema)
@@ -191,7 +192,7 @@ class WebhookPause(MethodView):
         return subscription
 
 
-@blp.route("/<int:webhook_id>/resume")
+@blp.route("/<id:webhook_id>/resume")
 class WebhookResume(MethodView):
     @auth_required
     @blp.response(200, WebhookSchema)
@@ -203,7 +204,7 @@ class WebhookResume(MethodView):
         return subscription
 
 
-@blp.route("/<int:webhook_id>/deliveries")
+@blp.route("/<id:webhook_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @auth_required
     @blp.arguments(DeliveryQuerySchema, location="query")
@@ -215,7 +216,7 @@ class WebhookDeliveries(MethodView):
         return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
 
 
-@blp.route("/<int:webhook_id>/deliveries/<int:delivery_id>/retry")
+@blp.route("/<id:webhook_id>/deliveries/<id:delivery_id>/retry")
 class WebhookDeliveryRetry(MethodView):
     @auth_required
     @blp.response(200, DeliverySchema)

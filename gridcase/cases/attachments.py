@@ -7,16 +7,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from gridcase.cases.events import append_event
-from gridcase.cases.lifecycle import Action, decide
+from gridcase.cases.lifecycle import Action, LoggedAction, decide
 from gridcase.cases.models import Case, CaseAttachment
 from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.photos import PhotoRejected, process_photo
-from gridcase.cases.queries import find_case
+from gridcase.cases.queries import find_case, visible_cases
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.messages import Message
 from gridcase.people.models import User
-from gridcase.people.scope import visible_cases
 from gridcase.settings import setting, utcnow
 
 
@@ -72,7 +71,7 @@ def add_photo(
     db.session.flush()
     append_event(
         case,
-        action="attach",
+        action=LoggedAction.ATTACH,
         at=now,
         actor_id=user.id,
         from_status=case.status,

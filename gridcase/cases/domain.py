@@ -1,62 +1,83 @@
-"""Vocabulary of a case (DESIGN §2). Pure: no database, no Flask."""
+"""Vocabulary of a case (DESIGN §2): each value list is one enum here, with its labels from the
+translation catalogue (gridcase.vocabulary). Pure: no database."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from flask_babel import lazy_gettext as _l
 
-# Ladder levels as people in the field name them (used in alert and notification texts).
-LEVEL_NAMES_ZH = {"grid": "网格", "community": "村社区", "township": "镇街", "district": "区县", "city": "市"}
-
-
-class CaseKind(StrEnum):
-    INCIDENT = "incident"  # 事件
-    DISPUTE = "dispute"  # 矛盾纠纷
+from gridcase.vocabulary import LabelledEnum
 
 
-class Severity(StrEnum):
-    GENERAL = "general"  # 一般
-    SIGNIFICANT = "significant"  # 较大
-    MAJOR = "major"  # 重大
-    CRITICAL = "critical"  # 特别重大
+class CaseKind(LabelledEnum):
+    INCIDENT = "incident", _l("Incident")  # 事件
+    DISPUTE = "dispute", _l("Dispute")  # 矛盾纠纷
 
 
-SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
-SEVERITY_NAMES_ZH = {"general": "一般", "significant": "较大", "major": "重大", "critical": "特别重大"}
+class Severity(LabelledEnum):
+    GENERAL = "general", _l("General")  # 一般
+    SIGNIFICANT = "significant", _l("Significant")  # 较大
+    MAJOR = "major", _l("Major")  # 重大
+    CRITICAL = "critical", _l("Critical")  # 特别重大
 
 
-class Status(StrEnum):
-    PENDING = "pending"  # 待受理
-    IN_PROGRESS = "in_progress"  # 办理中
-    RESOLVED = "resolved"  # 已化解 (awaiting verification)
-    CLOSED = "closed"  # 已办结
-    REJECTED = "rejected"  # 不予受理
+# Lower rank is less severe (sorting by severity).
+SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 
 
-OPEN_STATUSES = frozenset({Status.PENDING, Status.IN_PROGRESS})
-DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED})
+class Status(LabelledEnum):
+    PENDING = "pending", _l("Pending")  # 待受理
+    IN_PROGRESS = "in_progress", _l("In progress")  # 办理中
+    RESOLVED = "resolved", _l("Resolved")  # 已化解 (awaiting verification)
+    CLOSED = "closed", _l("Closed")  # 已办结
+    REJECTED = "rejected", _l("Rejected")  # 不予受理
 
 
-class Source(StrEnum):
-    GRID_WORKER = "grid_worker"  # 网格员上报
-    PUBLIC = "public"  # 随手拍 / Open311
-    HOTLINE = "hotline"  # 12345
-    REFERRAL = "referral"  # 上级交办
+# The two sets every rule, query and index means by "open" and "done". Ordered, because SQL
+# written from them (partial-index predicates) must come out the same every time.
+OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS)
+DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
 
-class Outcome(StrEnum):
-    MEDIATED = "mediated"  # 调解成功
-    AGREEMENT_SIGNED = "agreement_signed"  # 签订调解协议
-    REFERRED_TO_COURT = "referred_to_court"  # 引导诉讼
-    REFERRED_TO_DEPARTMENT = "referred_to_department"  # 移交职能部门
-    EXPLAINED = "explained"  # 解释说明
-    OTHER = "other"
+class Source(LabelledEnum):
+    GRID_WORKER = "grid_worker", _l("Grid worker")  # 网格员上报
+    PUBLIC = "public", _l("Public")  # 群众随手拍 / Open311
+    HOTLINE = "hotline", _l("12345 hotline")  # 12345
+    REFERRAL = "referral", _l("Referral")  # 上级交办
 
 
-class PartyRole(StrEnum):
-    APPLICANT = "applicant"  # 申请人
-    RESPONDENT = "respondent"  # 被申请人
-    THIRD_PARTY = "third_party"  # 第三人
-    OTHER = "other"
+class Outcome(LabelledEnum):
+    MEDIATED = "mediated", _l("Mediated")  # 调解成功
+    AGREEMENT_SIGNED = "agreement_signed", _l("Agreement signed")  # 签订调解协议
+    REFERRED_TO_COURT = "referred_to_court", _l("Referred to court")  # 引导诉讼
+    REFERRED_TO_DEPARTMENT = "referred_to_department", _l("Referred to a department")  # 移交职能部门
+    EXPLAINED = "explained", _l("Explained")  # 解释说明
+    OTHER = "other", _l("Other")
+
+
+# What a grid worker offers for a matter settled on the spot (就地化解), the usual one first: a
+# referral to court is never settled on the spot.
+ON_SPOT_OUTCOMES = (
+    Outcome.MEDIATED,
+    Outcome.EXPLAINED,
+    Outcome.AGREEMENT_SIGNED,
+    Outcome.REFERRED_TO_DEPARTMENT,
+    Outcome.OTHER,
+)
+
+
+class Satisfaction(LabelledEnum):
+    """The answer of a revisit (回访); dissatisfied reopens the case."""
+
+    SATISFIED = "satisfied", _l("Satisfied")  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied", _l("Basically satisfied")  # 基本满意
+    DISSATISFIED = "dissatisfied", _l("Dissatisfied")  # 不满意
+
+
+class PartyRole(LabelledEnum):
+    APPLICANT = "applicant", _l("Applicant")  # 申请人
+    RESPONDENT = "respondent", _l("Respondent")  # 被申请人
+    THIRD_PARTY = "third_party", _l("Third party")  # 第三人
+    OTHER = "other", _l("Other")
 
 
 def initial_level(severity: Severity | str, ladder: list[str]) -> str:

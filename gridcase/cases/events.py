@@ -21,9 +21,17 @@ from gridcase.webhooks.outbox import enqueue_case_event
 GENESIS_HASH = "0" * 64
 
 
+def _json_value(value):
+    """Values a loaded request carries that JSON has no type for: times and dates as ISO 8601."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def normalise_payload(payload: dict | None) -> dict:
-    """The payload as it will come back from JSONB: plain JSON types only."""
-    return json.loads(json.dumps(payload or {}, default=str, ensure_ascii=False))
+    """The payload as it will come back from JSONB: plain JSON types only (enums as their
+    values, times and dates as ISO 8601 text)."""
+    return json.loads(json.dumps(payload or {}, default=_json_value, ensure_ascii=False))
 
 
 def canonical_event(
@@ -97,6 +105,7 @@ def append_event(
     event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
     db.session.add(event)
     db.session.flush()
+    db.session.expire(case, ["events"])  # the timeline read next includes this event
     # The webhook outbox, in this same transaction: a delivery exists if and only if its event
     # was committed. Sending is the scheduler's job, never the caller's.
     enqueue_case_event(case, event)

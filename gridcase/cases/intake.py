@@ -13,7 +13,6 @@ from geoalchemy2 import Geography
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.domain import (
-    SEVERITY_NAMES_ZH,
     CaseKind,
     Outcome,
     Severity,
@@ -23,8 +22,10 @@ from gridcase.cases.domain import (
     public_number,
 )
 from gridcase.cases.events import append_event
+from gridcase.cases.lifecycle import Action, LoggedAction
 from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
 from gridcase.cases.parties import build_party
+from gridcase.cases.queries import visible_cases
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
@@ -33,10 +34,11 @@ from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
-from gridcase.people.scope import user_city_code, visible_cases
+from gridcase.people.scope import user_city_code
 from gridcase.settings import ladder, local_tz, setting, utcnow
 from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
+from gridcase.territory.levels import RegionLevel
 from gridcase.territory.queries import locate_grid
 
 # Which sources each role may record; the first is the default.
@@ -45,9 +47,6 @@ SOURCES_BY_ROLE = {
     Role.OPEN311_CLIENT: (Source.PUBLIC,),  # another city system's public requests
     **{role: (Source.REFERRAL, Source.HOTLINE, Source.GRID_WORKER) for role in HANDLER_ROLES},
 }
-
-
-_KIND_ZH = {CaseKind.INCIDENT: "事件", CaseKind.DISPUTE: "矛盾纠纷"}
 
 
 @dataclass
@@ -124,7 +123,7 @@ def create_case(
             Message(
                 "Only a grid worker resolves on the spot, and only a matter that starts at the "
                 "%(level)s level (severity general).",
-                level=levels[0],
+                level=RegionLevel(levels[0]),
             )
         ]
     if errors:
@@ -168,7 +167,7 @@ def create_case(
     db.session.flush()
     append_event(
         case,
-        action="create",
+        action=LoggedAction.CREATE,
         at=now,
         actor_id=reporter.id,
         from_status=None,
@@ -188,7 +187,7 @@ def create_case(
             case,
             case.level,
             Kind.NEW_CASE,
-            f"{case.public_number} 新{_KIND_ZH[case.kind]}：{case.title}",
+            f"{case.public_number} 新{CaseKind(case.kind).zh}：{case.title}",
             now,
         )
     if severity in (Severity.MAJOR, Severity.CRITICAL):
@@ -196,7 +195,7 @@ def create_case(
         raise_case_alert(
             case,
             AlertKind.MAJOR_CASE,
-            f"{case.public_number} {SEVERITY_NAMES_ZH[severity.value]}{_KIND_ZH[case.kind]}：{case.title}",
+            f"{case.public_number} {severity.zh}{CaseKind(case.kind).zh}：{case.title}",
             now,
         )
     raise_intake_alerts(case, now)  # mass incident, may intensify (DESIGN §5)
@@ -238,10 +237,10 @@ def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> 
     case.resolved_on_time = True
     case.resolution_outcome = Outcome(on_spot.get("outcome", Outcome.MEDIATED)).value
     case.resolution_summary = on_spot.get("summary", "")
-    case.assignee_id = worker.id
+    case.assignee = worker
     append_event(
         case,
-        action="resolve",
+        action=Action.RESOLVE,
         at=now,
         actor_id=worker.id,
         from_status=Status.PENDING.value,

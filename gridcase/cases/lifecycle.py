@@ -25,38 +25,58 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from gridcase.cases.domain import CaseKind, Severity, Status
+from flask_babel import lazy_gettext as _l
+
+from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, CaseKind, Satisfaction, Severity, Status
 from gridcase.messages import Message
 from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.territory.levels import RegionLevel
+from gridcase.vocabulary import LabelledEnum
 
 
-class Action(StrEnum):
-    ACCEPT = "accept"  # 受理
-    ASSIGN = "assign"  # 分派
-    NOTE = "note"  # 备注/补充
-    MEDIATE = "mediate"  # 调解 (a session; optionally an agreement 调解协议书)
-    RESOLVE = "resolve"  # 化解/办结
-    VERIFY = "verify"  # 核查
-    REVISIT = "revisit"  # 回访
-    REOPEN = "reopen"  # 重新办理
-    ESCALATE = "escalate"  # 上报
-    TAKE_OVER = "take_over"  # 提级
-    HAND_DOWN = "hand_down"  # 交办
-    REJECT = "reject"  # 不予受理
-    SUPERVISE = "supervise"  # 督办
-    REQUEST_EXTENSION = "request_extension"  # 延期申请
-    DECIDE_EXTENSION = "decide_extension"  # 延期审批
-    MARK_DUPLICATE = "mark_duplicate"  # 重复件
+class Action(LabelledEnum):
+    """What a person may ask to do to a case (POST …/actions)."""
+
+    ACCEPT = "accept", _l("Accept")  # 受理
+    ASSIGN = "assign", _l("Assign")  # 分派
+    NOTE = "note", _l("Note")  # 备注/补充
+    MEDIATE = "mediate", _l("Mediate")  # 调解 (a session; optionally an agreement 调解协议书)
+    RESOLVE = "resolve", _l("Resolve")  # 化解/办结
+    VERIFY = "verify", _l("Verify")  # 核查
+    REVISIT = "revisit", _l("Revisit")  # 回访
+    REOPEN = "reopen", _l("Reopen")  # 重新办理
+    ESCALATE = "escalate", _l("Escalate")  # 上报
+    TAKE_OVER = "take_over", _l("Take over")  # 提级
+    HAND_DOWN = "hand_down", _l("Hand down")  # 交办
+    REJECT = "reject", _l("Reject")  # 不予受理
+    SUPERVISE = "supervise", _l("Supervise")  # 督办
+    REQUEST_EXTENSION = "request_extension", _l("Request extension")  # 延期申请
+    DECIDE_EXTENSION = "decide_extension", _l("Decide extension")  # 延期审批
+    MARK_DUPLICATE = "mark_duplicate", _l("Mark duplicate")  # 重复件
 
 
-# Actions of the system itself (the sweep), recorded in the event log but never requested.
-SYSTEM_ESCALATE = "auto_escalate"
-SYSTEM_OVERDUE = "mark_overdue"
+class LoggedAction(LabelledEnum):
+    """Entries of the event log that are not requested actions: intake, photos, reveals, and
+    what the sweep does by itself."""
 
-OPEN = frozenset({Status.PENDING, Status.IN_PROGRESS})
-DONE = frozenset({Status.RESOLVED, Status.CLOSED})
+    CREATE = "create", _l("Logged")  # 登记
+    ATTACH = "attach", _l("Photo added")
+    REVEAL = "reveal", _l("Personal data viewed")
+    AUTO_ESCALATE = "auto_escalate", _l("Escalated automatically (overdue)")
+    MARK_OVERDUE = "mark_overdue", _l("Overdue at the top level: supervised")
+
+
+def event_action_label(action: str) -> str:
+    """The name of an event log entry's action, whichever enum holds it."""
+    for vocabulary in (Action, LoggedAction):
+        if action in vocabulary._value2member_map_:
+            return vocabulary(action).label
+    return action
+
+
+OPEN = frozenset(OPEN_STATUSES)
+DONE = frozenset(DONE_STATUSES)
 
 # The statuses each action may start from.
 FROM_STATUSES: dict[Action, frozenset[Status]] = {
@@ -157,8 +177,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     if case.status not in FROM_STATUSES[action]:
         return Message(
             "A case whose status is '%(status)s' cannot take '%(action)s'.",
-            status=case.status.value,
-            action=action.value,
+            status=case.status,
+            action=action,
         )
     if not actor.covers_case and not (actor.is_reporter and action is Action.NOTE):
         return Message("The case lies outside your scope.")
@@ -234,13 +254,13 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 def _not_your_level(action: Action, case: CaseState) -> str:
     return Message(
         "Only the %(level)s level handling this case (or the city) may '%(action)s' it.",
-        level=case.level,
-        action=action.value,
+        level=RegionLevel(case.level),
+        action=action,
     )
 
 
 def _no_role(action: Action) -> str:
-    return Message("Your role does not take '%(action)s'.", action=action.value)
+    return Message("Your role does not take '%(action)s'.", action=action)
 
 
 def transition(action: Action | str, case: CaseState, payload: dict | None = None) -> Transition:
@@ -255,7 +275,7 @@ def transition(action: Action | str, case: CaseState, payload: dict | None = Non
     elif action is Action.VERIFY:
         status = Status.CLOSED if payload.get("passed") else Status.IN_PROGRESS
     elif action is Action.REVISIT:
-        if payload.get("satisfaction") == "dissatisfied":
+        if payload.get("satisfaction") == Satisfaction.DISSATISFIED:
             status = Status.IN_PROGRESS
     elif action is Action.REOPEN:
         status = Status.IN_PROGRESS
@@ -277,7 +297,7 @@ def hand_down_problem(case: CaseState, to_level: str) -> str | None:
     if to_level not in case.ladder:
         return f"{to_level!r} is not a level of the ladder ({', '.join(case.ladder)})."
     if case.ladder.index(to_level) >= case.rank:
-        return Message("Hand-down goes to a lower level than %(level)s.", level=case.level)
+        return Message("Hand-down goes to a lower level than %(level)s.", level=RegionLevel(case.level))
     return None
 
 

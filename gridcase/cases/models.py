@@ -9,12 +9,34 @@ import sqlalchemy.orm as so
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy.dialects.postgresql import JSONB
 
+from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, CaseKind, Severity, Source, Status
 from gridcase.extensions import db
 from gridcase.geo import SRID
 from gridcase.people.models import User
 from gridcase.territory.models import Region
 
 TZ = sa.DateTime(timezone=True)
+
+
+# The sets of gridcase.cases.domain in SQL, for partial indexes and set-based statements over
+# `cases` (give the table's alias when the statement has one).
+def open_sql(alias: str = "") -> str:
+    """The case is open: `status IN ('pending', 'in_progress')`."""
+    return f"{alias + '.' if alias else ''}status IN {Status.sql_values(OPEN_STATUSES)}"
+
+
+def done_sql(alias: str = "") -> str:
+    """The case is resolved or closed: `status IN ('resolved', 'closed')`."""
+    return f"{alias + '.' if alias else ''}status IN {Status.sql_values(DONE_STATUSES)}"
+
+
+def accepted_sql(alias: str = "") -> str:
+    """The case counts as accepted (受理, DESIGN §5): not rejected, not a duplicate of another."""
+    prefix = alias + "." if alias else ""
+    return f"({prefix}status <> '{Status.REJECTED.value}' AND {prefix}duplicate_of_id IS NULL)"
+
+
+OPEN_SQL = open_sql()
 
 
 class Category(db.Model):
@@ -41,7 +63,7 @@ class Category(db.Model):
     )
     parent: so.Mapped[Category | None] = so.relationship(remote_side=[code], back_populates="children")
 
-    __table_args__ = (sa.CheckConstraint("kind IN ('incident', 'dispute')", name="kind"),)
+    __table_args__ = (sa.CheckConstraint(f"kind IN {CaseKind.sql_values()}", name="kind"),)
 
 
 class Case(db.Model):
@@ -127,13 +149,10 @@ class Case(db.Model):
     )
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('incident', 'dispute')", name="kind"),
-        sa.CheckConstraint("severity IN ('general', 'significant', 'major', 'critical')", name="severity"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'in_progress', 'resolved', 'closed', 'rejected')",
-            name="status",
-        ),
-        sa.CheckConstraint("source IN ('grid_worker', 'public', 'hotline', 'referral')", name="source"),
+        sa.CheckConstraint(f"kind IN {CaseKind.sql_values()}", name="kind"),
+        sa.CheckConstraint(f"severity IN {Severity.sql_values()}", name="severity"),
+        sa.CheckConstraint(f"status IN {Status.sql_values()}", name="status"),
+        sa.CheckConstraint(f"source IN {Source.sql_values()}", name="source"),
         sa.CheckConstraint("people_involved >= 0", name="people_involved"),
         sa.CheckConstraint("version >= 1", name="version"),
         sa.Index(
@@ -147,21 +166,21 @@ class Case(db.Model):
         sa.Index(
             "ix_cases_open_due",
             "due_at",
-            postgresql_where=sa.text("status IN ('pending', 'in_progress')"),
+            postgresql_where=sa.text(OPEN_SQL),
         ),
         # The sweep's question, in its order: open, past due, not yet under 督办 at the top.
         sa.Index(
             "ix_cases_sweep_due",
             "due_at",
             "id",
-            postgresql_where=sa.text("status IN ('pending', 'in_progress') AND overdue_at IS NULL"),
+            postgresql_where=sa.text(f"{OPEN_SQL} AND overdue_at IS NULL"),
         ),
         # The duplicate search at intake looks among open cases only.
         sa.Index(
             "ix_cases_open_location",
             "location",
             postgresql_using="gist",
-            postgresql_where=sa.text("status IN ('pending', 'in_progress')"),
+            postgresql_where=sa.text(OPEN_SQL),
         ),
         # ix_cases_search_trgm, a trigram index for keyword search (q) over title, description
         # and address, is an expression index made in the migration: Alembic cannot compare it.
@@ -170,9 +189,9 @@ class Case(db.Model):
 
 def is_open() -> sa.ColumnElement[bool]:
     """`status IN ('pending', 'in_progress')` with the values written inline, exactly as the
-    partial indexes over open cases say it: bound parameters would hide from the planner that
-    those indexes apply (in a generic plan of a prepared statement)."""
-    return Case.status.in_([sa.literal_column("'pending'"), sa.literal_column("'in_progress'")])
+    partial indexes over open cases say it (OPEN_SQL): bound parameters would hide from the
+    planner that those indexes apply (in a generic plan of a prepared statement)."""
+    return Case.status.in_([sa.literal_column(f"'{status.value}'") for status in OPEN_STATUSES])
 
 
 class CaseParty(db.Model):

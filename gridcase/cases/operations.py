@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from gridcase.cases.domain import CaseKind, Outcome, Severity, Status
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import (
@@ -31,10 +29,10 @@ from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import clock_for_level, load_calendar
 from gridcase.ladder.limits import level_clock, level_rank
-from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL, Kind, notify_level, notify_user
-from gridcase.people.models import User, grid_assignments
-from gridcase.people.roles import Role
-from gridcase.people.scope import case_territory_column
+from gridcase.notifications.inbox import Kind, notify_level, notify_user
+from gridcase.people.models import User
+from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
+from gridcase.people.scope import covers
 from gridcase.settings import ladder, setting, utcnow
 
 
@@ -48,19 +46,6 @@ def case_state(case: Case) -> CaseState:
         resolved_level=case.resolved_level,
         extension_pending=case.extension_requested_days is not None,
     )
-
-
-def covers(user: User, case: Case) -> bool:
-    """Whether the case's grid lies inside the user's scope."""
-    if user.role == Role.GRID_WORKER:
-        return bool(
-            db.session.scalar(
-                sa.select(sa.literal(True)).where(
-                    grid_assignments.c.user_id == user.id, grid_assignments.c.grid_code == case.grid_code
-                )
-            )
-        )
-    return getattr(case, case_territory_column(user.scope_level).key) == user.scope_code
 
 
 def actor_state(user: User, case: Case) -> ActorState:
@@ -117,31 +102,35 @@ def perform_action(
 def enter_level(
     case: Case, level: str, now: datetime, limit_days: int | None = None, calendar: WorkCalendar | None = None
 ) -> None:
-    """Move the case to `level` with a fresh clock starting now (DESIGN §3)."""
+    """Move the case to `level` with a fresh clock starting now (DESIGN §3). A sweep passes the
+    calendar it loaded once; otherwise it is read here."""
     levels = ladder()
     case.level = level
     if level_rank(levels, level) > level_rank(levels, case.highest_level):
         case.highest_level = level
-    case.level_started_at = now
     case.extension_days = 0
     case.extension_requested_days = None
     case.extension_requested_by_id = None
-    case.overdue_at = None
-    case.assignee_id = None
-    restart_clock(case, now, limit_days)
+    case.assignee = None
+    restart_clock(case, now, limit_days, calendar)
 
 
-def restart_clock(case: Case, now: datetime, limit_days: int | None = None) -> None:
-    """A fresh clock at the current level from `now` (after a reopen, or entering a level)."""
+def restart_clock(
+    case: Case, now: datetime, limit_days: int | None = None, calendar: WorkCalendar | None = None
+) -> None:
+    """A fresh clock at the current level from `now` (after a reopen, or entering a level): the
+    level's time limit (the category's or the configured one), or `limit_days` when a hand-down
+    sets its own deadline."""
     case.level_started_at = now
     case.overdue_at = None
+    calendar = calendar or load_calendar()
     if limit_days is None:
         case.warn_at, case.due_at = clock_for_level(
-            case.level, now, case.category.time_limits, case.extension_days
+            case.level, now, case.category.time_limits, case.extension_days, calendar
         )
     else:
         case.warn_at, case.due_at = level_clock(
-            now, limit_days, case.extension_days, load_calendar(), float(setting("GRIDCASE_WARNING_FRACTION"))
+            now, limit_days, case.extension_days, calendar, float(setting("GRIDCASE_WARNING_FRACTION"))
         )
 
 
@@ -151,7 +140,7 @@ def restart_clock(case: Case, now: datetime, limit_days: int | None = None) -> N
 def _accept(case, user, actor, payload, now):
     case.status = Status.IN_PROGRESS.value
     case.accepted_at = case.accepted_at or now
-    case.assignee_id = case.assignee_id or user.id
+    case.assignee = case.assignee or user
     return {"note": payload.get("note", "")}
 
 
@@ -162,7 +151,7 @@ def _assign(case, user, actor, payload, now):
             "The assignee must be an active grid worker of the case's grid or a handler of its level.",
             {"assignee_id": ["Not someone who can take this case."]},
         )
-    case.assignee_id = assignee.id
+    case.assignee = assignee
     notify_user(assignee.id, case, Kind.ASSIGNED, f"{case.public_number} 已分派给您：{case.title}", now)
     return {"assignee_id": assignee.id, "assignee": assignee.display_name, "note": payload.get("note", "")}
 
@@ -187,7 +176,7 @@ def _mediate(case, user, actor, payload, now):
 def _resolve(case, user, actor, payload, now):
     case.status = Status.RESOLVED.value
     case.accepted_at = case.accepted_at or now
-    case.assignee_id = case.assignee_id or user.id
+    case.assignee = case.assignee or user
     case.resolved_at = now
     case.resolved_level = case.level
     case.resolved_on_time = now <= case.due_at
@@ -255,7 +244,7 @@ def _take_over(case, user, actor, payload, now):
     target = take_over_level(actor, ladder())
     enter_level(case, target, now)
     case.escalation_count += 1
-    case.assignee_id = user.id
+    case.assignee = user
     notify_level(case, previous, Kind.TAKEN_OVER, f"{case.public_number} 已由上级提级办理", now)
     return {"reason": payload.get("reason", ""), "to_level": target}
 

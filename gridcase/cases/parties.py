@@ -5,7 +5,7 @@ from __future__ import annotations
 from gridcase.audit.log import AuditAction, record
 from gridcase.cases.domain import PartyRole
 from gridcase.cases.events import append_event
-from gridcase.cases.lifecycle import above, handles
+from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import CaseParty
 from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.queries import find_case
@@ -91,7 +91,7 @@ def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
     )
     append_event(
         case,
-        action="reveal",
+        action=LoggedAction.REVEAL,
         at=now,
         actor_id=user.id,
         from_status=case.status,

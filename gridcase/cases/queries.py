@@ -14,7 +14,8 @@ from gridcase.cases.models import Case, CaseEvent, Category, is_open
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
-from gridcase.people.scope import case_territory_column, visible_cases
+from gridcase.people.roles import CASE_READER_ROLES
+from gridcase.people.scope import in_scope, territory_column
 from gridcase.settings import BIGINT_MAX, local_tz, utcnow
 from gridcase.territory.models import Region
 
@@ -27,6 +28,14 @@ SORTS = {
     "severity": _SEVERITY_ORDER,
     "updated_at": Case.updated_at,
 }
+
+
+def visible_cases(user: User) -> sa.ColumnElement[bool]:
+    """Condition on `cases` selecting what `user` may see: the cases inside their scope, and
+    always the ones they reported. Admins and auditors read no case content."""
+    if user.role not in CASE_READER_ROLES:
+        return sa.false()
+    return sa.or_(in_scope(user, Case), Case.reporter_id == user.id)
 
 
 def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
@@ -112,7 +121,7 @@ def case_conditions(viewer: User, filters: dict) -> list[sa.ColumnElement[bool]]
         region = db.session.get(Region, filters["region"])
         if region is None:
             raise Unprocessable("Unknown region.", {"region": [f"No territory node {filters['region']}."]})
-        conditions.append(case_territory_column(region.level) == region.code)
+        conditions.append(territory_column(Case, region.level) == region.code)
     if filters.get("overdue") is not None:
         overdue = sa.and_(is_open(), Case.due_at <= utcnow())
         conditions.append(overdue if filters["overdue"] else sa.not_(overdue))
@@ -170,7 +179,7 @@ def open_case_points(viewer: User, region_code: str | None = None, limit: int = 
         region = db.session.get(Region, region_code)
         if region is None:
             raise Unprocessable("Unknown region.", {"region": [f"No territory node {region_code}."]})
-        conditions.append(case_territory_column(region.level) == region.code)
+        conditions.append(territory_column(Case, region.level) == region.code)
     light = sa.case((Case.due_at <= now, "red"), (Case.warn_at <= now, "yellow"), else_="green")
     rows = (
         sa.select(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
 
 from gridcase.cases.domain import OPEN_STATUSES, Status
 from gridcase.ladder.calendar import WorkCalendar
+from gridcase.vocabulary import LabelledEnum
 
 
-class Light(StrEnum):
-    GREEN = "green"  # 绿灯: within time
-    YELLOW = "yellow"  # 黄灯: 80 % of the level's time has passed
-    RED = "red"  # 红灯: overdue
+class Light(LabelledEnum):
+    GREEN = "green", _l("On time")  # 绿灯: within time
+    YELLOW = "yellow", _l("Due soon")  # 黄灯: 80 % of the level's time has passed
+    RED = "red", _l("Overdue")  # 红灯: overdue
 
 
 def time_limit_days(

@@ -21,22 +21,22 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gridcase.cases.domain import LEVEL_NAMES_ZH
+from gridcase import locks
 from gridcase.cases.events import append_event
-from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
+from gridcase.cases.lifecycle import LoggedAction
 from gridcase.cases.models import Case, is_open
 from gridcase.cases.operations import enter_level
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
+from gridcase.locks import try_job_lock
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.settings import ladder, utcnow
 from gridcase.stats.alerts import raise_case_alert
 from gridcase.stats.models import AlertKind
+from gridcase.territory.levels import RegionLevel
 
-# pg_advisory_xact_lock key of the sweeper election ("gridcase" in ASCII, as a bigint).
-SWEEP_LOCK_KEY = int.from_bytes(b"gridcase", "big") & 0x7FFFFFFFFFFFFFFF
 # Cases handled per sweep; the rest wait for the next sweep a minute later.
 SWEEP_BATCH = 5000
 
@@ -66,7 +66,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     at = at or utcnow()
     # The process id in the sweep id tells, in the event log, which scheduler did the work.
     report = SweepReport(at=at, sweep_id=f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK_KEY))):
+    if not try_job_lock(locks.SWEEP):
         report.ran = False
         return report
     levels = ladder()
@@ -102,7 +102,7 @@ def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calenda
     case.escalation_count += 1
     append_event(
         case,
-        action=SYSTEM_ESCALATE,
+        action=LoggedAction.AUTO_ESCALATE,
         at=at,
         actor_id=None,
         from_status=from_status,
@@ -120,7 +120,7 @@ def _mark_overdue(case: Case, at: datetime, report: SweepReport) -> None:
     case.supervised_at = case.supervised_at or at
     append_event(
         case,
-        action=SYSTEM_OVERDUE,
+        action=LoggedAction.MARK_OVERDUE,
         at=at,
         actor_id=None,
         from_status=case.status,
@@ -134,8 +134,7 @@ def _mark_overdue(case: Case, at: datetime, report: SweepReport) -> None:
     raise_case_alert(
         case,
         AlertKind.TOP_OVERDUE,
-        f"{case.public_number} 在{LEVEL_NAMES_ZH.get(case.level, case.level)}级超期未办结（督办）："
-        f"{case.title}",
+        f"{case.public_number} 在{RegionLevel(case.level).zh}级超期未办结（督办）：{case.title}",
         at,
     )
     notify_level(case, case.level, Kind.OVERDUE, f"{case.public_number} 已超期，列入督办：{case.title}", at)

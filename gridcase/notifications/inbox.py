@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from gridcase.cases.models import Case
 from gridcase.errors import NotFound
 from gridcase.extensions import db
 from gridcase.notifications.models import Notification
 from gridcase.people.models import User
-from gridcase.people.roles import Role
-from gridcase.territory.models import ANCESTOR_COLUMNS, RegionLevel
-
-# The role that handles cases at each ladder level.
-HANDLER_ROLE_OF_LEVEL = {
-    "community": Role.COMMUNITY_MEDIATOR,
-    "township": Role.TOWNSHIP_COORDINATOR,
-    "district": Role.DISTRICT_COORDINATOR,
-    "city": Role.CITY_COMMANDER,
-}
+from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
+from gridcase.vocabulary import LabelledEnum
 
 
-class Kind(StrEnum):
-    NEW_CASE = "new_case"  # a case arrived at your level
-    ESCALATED = "escalated"  # 上报/自动升级 to your level
-    HANDED_DOWN = "handed_down"  # 交办 to your level
-    TAKEN_OVER = "taken_over"  # 提级 away from your level
-    EXTENSION_DECIDED = "extension_decided"
-    EXTENSION_REQUESTED = "extension_requested"
-    VERIFICATION_FAILED = "verification_failed"
-    SUPERVISED = "supervised"  # 督办
-    OVERDUE = "overdue"  # overdue at the top of the ladder
-    ASSIGNED = "assigned"
-    REOPENED = "reopened"
+class Kind(LabelledEnum):
+    NEW_CASE = "new_case", _l("New case")  # a case arrived at your level
+    ESCALATED = "escalated", _l("Escalated to you")  # 上报/自动升级 to your level
+    HANDED_DOWN = "handed_down", _l("Handed down to you")  # 交办 to your level
+    TAKEN_OVER = "taken_over", _l("Taken over")  # 提级 away from your level
+    EXTENSION_DECIDED = "extension_decided", _l("Extension decided")
+    EXTENSION_REQUESTED = "extension_requested", _l("Extension requested")
+    VERIFICATION_FAILED = "verification_failed", _l("Verification failed")
+    SUPERVISED = "supervised", _l("Supervised")  # 督办
+    OVERDUE = "overdue", _l("Overdue")  # overdue at the top of the ladder
+    ASSIGNED = "assigned", _l("Assigned to you")
+    REOPENED = "reopened", _l("Reopened")
 
 
 def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime) -> None:

@@ -21,10 +21,10 @@ import sqlalchemy.orm as so
 from gridcase.cases.domain import Source
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case, CaseEvent
+from gridcase.channels.models import Open311Client, Open311Request
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import point_lonlat
-from gridcase.open311.models import Open311Client, Open311Request
 from gridcase.open311.reporter import encrypted_reporter
 from gridcase.open311.services import public_codes, public_service
 from gridcase.open311.spec import (
@@ -43,7 +43,8 @@ from gridcase.open311.spec import (
     w3c,
 )
 from gridcase.settings import local_tz, utcnow
-from gridcase.territory.models import ANCESTOR_COLUMNS, Region, RegionLevel
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
+from gridcase.territory.models import Region
 
 TITLE_CHARS = 60
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from gridcase.channels.clients import authenticate_client, jurisdictions
 from gridcase.errors import (
     RETRY_AFTER_SECONDS,
     Forbidden,
@@ -23,7 +24,6 @@ from gridcase.errors import (
     database_unavailable_message,
 )
 from gridcase.extensions import db
-from gridcase.open311.clients import authenticate_client, resolve_jurisdiction
 from gridcase.open311.formats import render
 from gridcase.open311.service_requests import get_request, list_requests, list_updates, submit_request
 from gridcase.open311.services import list_services, service_definition
@@ -31,7 +31,7 @@ from gridcase.open311.spec import CHANGESET, CONTENT_TYPES, MIME_TYPES, SPECIFIC
 
 log = logging.getLogger(__name__)
 
-blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FMT = "<any(json, xml):fmt>"
 
 
@@ -47,11 +47,33 @@ def _idempotency_key() -> str | None:
     return key.strip() if key else None
 
 
+def resolve_jurisdiction(given: str | None) -> tuple[str, str]:
+    """(jurisdiction_id, city code) of a request. The argument is optional while the endpoint
+    serves one jurisdiction, as the spec allows.
+
+    Raises:
+        Open311Error: 404 for an unknown jurisdiction_id, 400 when one is needed and missing.
+    """
+    known = jurisdictions()
+    given = (given or "").strip()
+    if given:
+        if given not in known:
+            raise Open311Error(
+                404, f"jurisdiction_id {given!r} was not found; this endpoint serves: {', '.join(known)}."
+            )
+        return given, known[given]
+    if len(known) != 1:
+        raise Open311Error(
+            400, f"jurisdiction_id was not provided; this endpoint serves several: {', '.join(known)}."
+        )
+    return next(iter(known.items()))
+
+
 def _jurisdiction() -> tuple[str, str]:
     return resolve_jurisdiction(request.values.get("jurisdiction_id"))
 
 
-@blp.get(f"/discovery.{FMT}")
+@bp.get(f"/discovery.{FMT}")
 def discovery(fmt):
     """Service discovery: where the GeoReport v2 endpoint is and which formats it speaks."""
     production = current_app.config.get("ENV_NAME") == "production"
@@ -62,7 +84,7 @@ def discovery(fmt):
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": request.url_root.rstrip("/") + blp.url_prefix,
+                "url": request.url_root.rstrip("/") + bp.url_prefix,
                 "changeset": CHANGESET,
                 "type": "production" if production else "test",
                 "formats": MIME_TYPES,
@@ -72,21 +94,21 @@ def discovery(fmt):
     return respond(fmt, "discovery", document)
 
 
-@blp.get(f"/services.{FMT}")
+@bp.get(f"/services.{FMT}")
 def services(fmt):
     """GET Service List: the public categories a request may name."""
     _jurisdiction()
     return respond(fmt, "services", list_services())
 
 
-@blp.get(f"/services/<service_code>.{FMT}")
+@bp.get(f"/services/<service_code>.{FMT}")
 def service(service_code, fmt):
     """GET Service Definition: the attributes a request of this service may carry."""
     _jurisdiction()
     return respond(fmt, "service_definition", service_definition(service_code))
 
 
-@blp.get(f"/requests.{FMT}")
+@bp.get(f"/requests.{FMT}")
 def requests_list(fmt):
     """GET Service Requests: filters service_request_id, service_code, start_date, end_date,
     status (open, closed), and page/page_size."""
@@ -94,7 +116,7 @@ def requests_list(fmt):
     return respond(fmt, "service_requests", list_requests(city_code, request.args))
 
 
-@blp.post(f"/requests.{FMT}")
+@bp.post(f"/requests.{FMT}")
 def requests_create(fmt):
     """POST Service Request (form-encoded, with api_key): the case is registered at once and its
     public number is the service_request_id. An Idempotency-Key header makes retries safe."""
@@ -105,14 +127,14 @@ def requests_create(fmt):
     return respond(fmt, "service_requests", [created], 201)
 
 
-@blp.get(f"/requests/<service_request_id>.{FMT}")
+@bp.get(f"/requests/<service_request_id>.{FMT}")
 def request_detail(service_request_id, fmt):
     """GET Service Request: one request by its id (the case's public number)."""
     _, city_code = _jurisdiction()
     return respond(fmt, "service_requests", get_request(city_code, service_request_id))
 
 
-@blp.get(f"/servicerequestupdates.{FMT}")
+@bp.get(f"/servicerequestupdates.{FMT}")
 def request_updates(fmt):
     """GET Service Request Updates: each status change of a request (start_date, end_date,
     page, page_size), oldest first."""
@@ -120,7 +142,7 @@ def request_updates(fmt):
     return respond(fmt, "service_request_updates", list_updates(city_code, request.args))
 
 
-@blp.route("/<path:anything>", methods=["GET", "POST"])
+@bp.route("/<path:anything>", methods=["GET", "POST"])
 def unknown(anything):
     """Anything else under /open311/v2/ is a 404 in the spec's error format."""
     raise Open311Error(404, f"There is no Open311 resource at /open311/v2/{anything}.")
@@ -141,12 +163,12 @@ def _error(status: int, description: str) -> Response:
     return respond(_error_format(), "errors", Open311Error(status, description).body(), status)
 
 
-@blp.errorhandler(Open311Error)
+@bp.errorhandler(Open311Error)
 def handle_open311_error(exc: Open311Error):
     return _error(exc.status, exc.description)
 
 
-@blp.errorhandler(GridcaseError)
+@bp.errorhandler(GridcaseError)
 def handle_domain_error(exc: GridcaseError):
     if isinstance(exc, NotFound):
         return _error(404, exc.message)
@@ -155,13 +177,13 @@ def handle_domain_error(exc: GridcaseError):
     return _error(400, exc.message)
 
 
-@blp.errorhandler(HTTPException)
+@bp.errorhandler(HTTPException)
 def handle_http_error(exc: HTTPException):
     status = exc.code or 400
     return _error(status, exc.description or "The request could not be processed.")
 
 
-@blp.errorhandler(OperationalError)
+@bp.errorhandler(OperationalError)
 def handle_database_unavailable(exc: OperationalError):
     log.warning("Database unavailable on %s %s: %s", request.method, request.path, exc.orig)
     response = _error(503, database_unavailable_message(exc))
@@ -169,7 +191,7 @@ def handle_database_unavailable(exc: OperationalError):
     return response
 
 
-@blp.errorhandler(Exception)
+@bp.errorhandler(Exception)
 def handle_unexpected(exc: Exception):
     log.exception("Unhandled Open311 error on %s %s", request.method, request.path)
     return _error(500, "Something went wrong on our side; the error has been logged.")

@@ -11,11 +11,10 @@ import sqlalchemy.orm as so
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.people.auth import create_user, hash_password
-from gridcase.people.models import ApiToken, User
-from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.people.auth import create_user, end_sessions, hash_password
+from gridcase.people.models import User
+from gridcase.people.roles import Role, scope_level_problem
 from gridcase.people.scope import covers_region, user_city_code
-from gridcase.settings import utcnow
 from gridcase.territory.models import Region
 
 
@@ -99,18 +98,16 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
     if "role" in data or "scope" in data:
         region = _scope_in_city(admin, scope)
         try:
-            needed = SCOPE_LEVEL[Role(role)]
+            role = Role(role)
         except ValueError:
             raise Unprocessable("Unknown role.", {"role": [f"Unknown role {role!r}."]}) from None
-        if region.level != needed:
-            raise Unprocessable(
-                "The scope does not fit the role.", {"scope": [f"A {role} needs a scope at {needed} level."]}
-            )
+        if problem := scope_level_problem(role, scope, region.level):
+            raise Unprocessable("The scope does not fit the role.", {"scope": [problem]})
         if user.id == admin.id and role != Role.ADMIN:
             raise Unprocessable(
                 "You cannot take away your own administrator role.", {"role": ["Not yourself."]}
             )
-        user.role, user.scope_code = role, scope
+        user.role, user.scope_code = role.value, scope
     if "display_name" in data:
         user.display_name = data["display_name"].strip()[:100] or user.display_name
     if "grids" in data and user.role == Role.GRID_WORKER:
@@ -120,7 +117,7 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
             raise Unprocessable("You cannot disable your own account.", {"active": ["Not yourself."]})
         user.active = bool(data["active"])
         if not user.active:
-            _end_sessions(user)
+            end_sessions(user)
     db.session.flush()
     after = {"role": user.role, "scope": user.scope_code, "active": user.active}
     record(
@@ -138,7 +135,7 @@ def reset_password(admin: User, user_id: int) -> str:
     password = _temporary_password()
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    _end_sessions(user)
+    end_sessions(user)
     record(AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "password reset"})
     return password
 
@@ -148,21 +145,11 @@ def reset_two_factor(admin: User, user_id: int) -> User:
     user = get_user(admin, user_id)
     user.totp_secret_encrypted = user.totp_confirmed_at = user.totp_last_step = None
     user.recovery_code_hashes = []
-    _end_sessions(user)
+    end_sessions(user)
     record(
         AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "two-factor reset"}
     )
     return user
-
-
-def _end_sessions(user: User) -> None:
-    now = utcnow()
-    user.credentials_changed_at = now
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 def _temporary_password() -> str:

@@ -13,7 +13,7 @@ from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import ApiToken, User
-from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.people.roles import Role, scope_level_problem
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
 
@@ -99,9 +99,15 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     return row.user
 
 
-def revoke_token(token: str) -> None:
+def end_sessions(user: User, now: datetime | None = None) -> None:
+    """End every page session and API token of `user`: sessions opened before
+    `credentials_changed_at` are void (gridcase.people.sessions), and the tokens are revoked."""
+    now = now or utcnow()
+    user.credentials_changed_at = now
     db.session.execute(
-        sa.update(ApiToken).where(ApiToken.token_hash == _token_digest(token)).values(revoked_at=utcnow())
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
 
 
@@ -137,11 +143,8 @@ def create_user(
     scope = db.session.get(Region, scope_code)
     if scope is None:
         errors["scope"] = [f"No territory node has the code {scope_code}."]
-    elif role_enum is not None and scope.level != SCOPE_LEVEL[role_enum]:
-        errors["scope"] = [
-            f"A {role_enum.value} needs a scope at {SCOPE_LEVEL[role_enum]} level; "
-            f"{scope_code} is a {scope.level}."
-        ]
+    elif role_enum is not None and (problem := scope_level_problem(role_enum, scope_code, scope.level)):
+        errors["scope"] = [problem]
     grids = []
     for code in grid_codes or []:
         grid = db.session.get(Region, code)
@@ -191,10 +194,5 @@ def change_password(user: User, current: str, new: str, now: datetime | None = N
     if problem := password_problem(new, user.username):
         raise Unprocessable(problem, {"new": [problem]})
     user.password_hash = hash_password(new)
-    user.credentials_changed_at = now
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    end_sessions(user, now)
     record(AuditAction.PASSWORD_CHANGED, actor=user, target=user.username)

@@ -128,3 +128,13 @@ class PersonalDataCipher:
     def lookup_hash(self, value: str) -> str:
         normalised = value.strip().upper().encode()
         return hmac.new(self._lookup_key, normalised, hashlib.sha256).hexdigest()
+
+
+def init_cipher(app) -> None:
+    """Build the app's cipher from its configuration (GRIDCASE_DATA_KEY(S), GRIDCASE_LOOKUP_KEY);
+    domain code reaches it through gridcase.settings.cipher()."""
+    app.extensions["gridcase.cipher"] = PersonalDataCipher(
+        app.config["GRIDCASE_DATA_KEY"],
+        app.config["GRIDCASE_LOOKUP_KEY"],
+        parse_data_keys(app.config.get("GRIDCASE_DATA_KEYS", ""), app.config["GRIDCASE_DATA_KEY"]),
+    )

@@ -1,21 +1,25 @@
-"""Roles and the territory level each role's scope must be (DESIGN §1). Pure, no database."""
+"""Roles, the territory level each role's scope must be, and who handles each ladder level
+(DESIGN §1). Pure: no database."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from flask_babel import lazy_gettext as _l
+
+from gridcase.vocabulary import LabelledEnum
 
 
-class Role(StrEnum):
-    GRID_WORKER = "grid_worker"  # 网格员
-    COMMUNITY_MEDIATOR = "community_mediator"  # 村社调委会/网格长
-    TOWNSHIP_COORDINATOR = "township_coordinator"  # 镇街综治中心
-    DISTRICT_COORDINATOR = "district_coordinator"  # 区县综治中心, where a district level exists
-    CITY_COMMANDER = "city_commander"  # 市指挥中心
-    ADMIN = "admin"  # 系统管理员
-    AUDITOR = "auditor"  # 审计员
-    # 外部系统接入: the system user an Open311 client reports as (gridcase.open311.clients);
+class Role(LabelledEnum):
+    GRID_WORKER = "grid_worker", _l("Grid worker")  # 网格员
+    COMMUNITY_MEDIATOR = "community_mediator", _l("Community mediator")  # 村社调委会/网格长
+    TOWNSHIP_COORDINATOR = "township_coordinator", _l("Township coordinator")  # 镇街综治中心
+    # 区县综治中心, where a district level exists
+    DISTRICT_COORDINATOR = "district_coordinator", _l("District coordinator")
+    CITY_COMMANDER = "city_commander", _l("City command centre")  # 市指挥中心
+    ADMIN = "admin", _l("Administrator")  # 系统管理员
+    AUDITOR = "auditor", _l("Auditor")  # 审计员
+    # 外部系统接入: the system user an Open311 client reports as (gridcase.channels.clients);
     # it logs public cases only, reads nothing, and never signs in.
-    OPEN311_CLIENT = "open311_client"
+    OPEN311_CLIENT = "open311_client", _l("Open311 client system")
 
 
 # The territory level of each role's scope node.
@@ -40,16 +44,17 @@ HANDLER_ROLES = frozenset(
     }
 )
 
-# Roles that may read case content at all (admin and auditor may not, by default).
+# The role that handles cases at each ladder level (the inverse of SCOPE_LEVEL for handlers).
+HANDLER_ROLE_OF_LEVEL = {SCOPE_LEVEL[role]: role for role in HANDLER_ROLES}
+
+# Roles that may read case content at all (admin and auditor may not, by default): they also
+# read statistics and risk alerts, each within their scope.
 CASE_READER_ROLES = frozenset({Role.GRID_WORKER, *HANDLER_ROLES})
 
-ROLE_NAMES_ZH = {
-    Role.GRID_WORKER: "网格员",
-    Role.COMMUNITY_MEDIATOR: "村社调解员",
-    Role.TOWNSHIP_COORDINATOR: "镇街综治中心",
-    Role.DISTRICT_COORDINATOR: "区县综治中心",
-    Role.CITY_COMMANDER: "市指挥中心",
-    Role.ADMIN: "系统管理员",
-    Role.AUDITOR: "审计员",
-    Role.OPEN311_CLIENT: "外部系统（Open311）",
-}
+
+def scope_level_problem(role: Role, scope_code: str, scope_level: str) -> str | None:
+    """Why the territory node `scope_code` (of `scope_level`) cannot be the scope of `role`, or None."""
+    needed = SCOPE_LEVEL[role]
+    if scope_level == needed:
+        return None
+    return f"A {role.value} needs a scope at {needed} level; {scope_code} is a {scope_level}."

@@ -1,35 +1,52 @@
-"""Scope: which cases a user may see, as SQL conditions (DESIGN §1).
+"""Scope (DESIGN §1): what lies inside a user's territory, as SQL conditions and as checks.
 
-A user sees a case when the case's grid lies inside their scope node, and always sees the cases
-they reported. Admins and auditors read no case content. A case outside scope must answer 404
-(never 403), so callers filter with these conditions and treat "no row" as "not found".
+A user's scope is one territory node; a grid worker's is their grids. Cases, risk alerts and
+rollups each carry the codes of their node's ancestors (gridcase.territory.levels
+.ANCESTOR_COLUMNS), so "inside my scope" is one indexed equality on the same column wherever it
+is asked. Who may read which kind of record is decided beside the record (cases: they also see
+the cases they reported, gridcase.cases.queries.visible_cases). A record outside scope must
+answer 404, never 403, so callers filter with these conditions and treat "no row" as "not
+found".
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gridcase.cases.models import Case
+from gridcase.extensions import db
 from gridcase.people.models import User, grid_assignments
-from gridcase.people.roles import CASE_READER_ROLES, Role
-from gridcase.territory.models import ANCESTOR_COLUMNS, RegionLevel
+from gridcase.people.roles import Role
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 
 
-def case_territory_column(level: str) -> sa.ColumnElement:
-    """The column of `cases` that holds the code of a case's node at `level`."""
-    return getattr(Case, ANCESTOR_COLUMNS[RegionLevel(level)])
+def territory_column(model, level: str) -> sa.ColumnElement:
+    """The column of `model` (cases, alerts …) that holds the code of its node at `level`."""
+    return getattr(model, ANCESTOR_COLUMNS[RegionLevel(level)])
 
 
-def visible_cases(user: User) -> sa.ColumnElement[bool]:
-    """Condition on `cases` selecting what `user` may see."""
-    role = Role(user.role)
-    if role not in CASE_READER_ROLES:
-        return sa.false()
-    own = Case.reporter_id == user.id
-    if role is Role.GRID_WORKER:
-        my_grids = sa.select(grid_assignments.c.grid_code).where(grid_assignments.c.user_id == user.id)
-        return sa.or_(Case.grid_code.in_(my_grids), own)
-    return sa.or_(case_territory_column(user.scope_level) == user.scope_code, own)
+def _my_grids(user: User):
+    return sa.select(grid_assignments.c.grid_code).where(grid_assignments.c.user_id == user.id)
+
+
+def in_scope(user: User, model) -> sa.ColumnElement[bool]:
+    """Condition on `model`'s rows: their node lies inside the user's scope node (for a grid
+    worker: in one of their grids)."""
+    if user.role == Role.GRID_WORKER:
+        return model.grid_code.in_(_my_grids(user))
+    return territory_column(model, user.scope_level) == user.scope_code
+
+
+def covers(user: User, record) -> bool:
+    """The Python form of `in_scope` for one record already loaded (a case, an alert)."""
+    if user.role == Role.GRID_WORKER:
+        return bool(
+            db.session.scalar(
+                sa.select(sa.literal(True)).where(
+                    grid_assignments.c.user_id == user.id, grid_assignments.c.grid_code == record.grid_code
+                )
+            )
+        )
+    return getattr(record, ANCESTOR_COLUMNS[RegionLevel(user.scope_level)]) == user.scope_code
 
 
 def covers_region(user: User, region) -> bool:

@@ -8,15 +8,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.cases.models import Case
+from gridcase.cases.queries import visible_cases
 from gridcase.errors import Forbidden, NotFound
 from gridcase.extensions import db
-from gridcase.people.models import User, grid_assignments
+from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
-from gridcase.people.scope import visible_cases
+from gridcase.people.scope import in_scope
 from gridcase.stats.models import Alert, AlertStatus, alert_cases
-from gridcase.territory.models import ANCESTOR_COLUMNS, Region, RegionLevel
+from gridcase.territory.models import Region
 
-OPEN_STATUSES = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
+OPEN_ALERT_STATUSES = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
 # The node an alert concerns: its narrowest territory code.
 ALERT_NODE = sa.func.coalesce(
     Alert.grid_code, Alert.community_code, Alert.township_code, Alert.district_code, Alert.city_code
@@ -26,13 +27,9 @@ ALERT_NODE = sa.func.coalesce(
 def alerts_in_scope(user: User) -> sa.ColumnElement[bool]:
     """Condition on `alerts`: the alert's node lies inside the user's scope node (for a grid
     worker: the alert is about one of their grids)."""
-    role = Role(user.role)
-    if role not in CASE_READER_ROLES:
+    if user.role not in CASE_READER_ROLES:
         return sa.false()
-    if role is Role.GRID_WORKER:
-        my_grids = sa.select(grid_assignments.c.grid_code).where(grid_assignments.c.user_id == user.id)
-        return Alert.grid_code.in_(my_grids)
-    return getattr(Alert, ANCESTOR_COLUMNS[RegionLevel(user.scope_level)]) == user.scope_code
+    return in_scope(user, Alert)
 
 
 def _check_reader(user: User) -> None:
@@ -64,7 +61,7 @@ def list_alerts(viewer: User, filters: dict, page: int = 1, page_size: int = 20)
         Forbidden: the role reads no alerts (admin, auditor).
     """
     _check_reader(viewer)
-    conditions = [alerts_in_scope(viewer), Alert.status.in_(filters.get("status") or OPEN_STATUSES)]
+    conditions = [alerts_in_scope(viewer), Alert.status.in_(filters.get("status") or OPEN_ALERT_STATUSES)]
     if filters.get("kind"):
         conditions.append(Alert.kind.in_(filters["kind"]))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(*conditions))

@@ -23,19 +23,17 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from gridcase.cases.models import Case
+from gridcase import locks
+from gridcase.cases.domain import CaseKind
+from gridcase.cases.models import Case, accepted_sql, open_sql
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.locks import try_job_lock
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.settings import setting, utcnow
 from gridcase.stats.alert_queries import alerts_in_scope
 from gridcase.stats.models import Alert, AlertKind, AlertStatus, alert_cases
-
-# pg_advisory_xact_lock key of the alert scan ("gcalerts" in ASCII): one scanner at a time.
-SCAN_LOCK_KEY = int.from_bytes(b"gcalerts", "big") & 0x7FFFFFFFFFFFFFFF
-
-_KIND_ZH = {"incident": "事件", "dispute": "矛盾纠纷"}
 
 
 def raise_case_alert(
@@ -71,7 +69,7 @@ def raise_intake_alerts(case: Case, at: datetime) -> list[AlertKind]:
     raised = []
     people = case.people_involved
     if people >= int(setting("GRIDCASE_MASS_INCIDENT_THRESHOLD")):
-        title = f"{case.public_number} 涉及{people}人，群体性{_KIND_ZH[case.kind]}风险：{case.title}"
+        title = f"{case.public_number} 涉及{people}人，群体性{CaseKind(case.kind).zh}风险：{case.title}"
         if raise_case_alert(case, AlertKind.MASS_INCIDENT, title, at) is not None:
             raised.append(AlertKind.MASS_INCIDENT)
     if case.may_intensify:
@@ -99,17 +97,17 @@ class ScanReport:
 
 
 # Cases that count towards a hotspot at :now.
-_HOTSPOT_CASES = """
+_HOTSPOT_CASES = f"""
     SELECT c.id, c.grid_code, c.category_code FROM cases c
     WHERE c.created_at > :since AND c.created_at <= :now
-      AND c.status <> 'rejected' AND c.duplicate_of_id IS NULL
+      AND {accepted_sql("c")}
 """
 # Open disputes with the people party to them.
-_OPEN_DISPUTE_PARTIES = """
+_OPEN_DISPUTE_PARTIES = f"""
     SELECT p.id_number_hash AS person, p.name_masked, c.id, c.city_code, c.district_code,
            c.township_code, c.community_code, c.grid_code
     FROM case_parties p JOIN cases c ON c.id = p.case_id
-    WHERE p.id_number_hash IS NOT NULL AND c.kind = 'dispute' AND c.status IN ('pending', 'in_progress')
+    WHERE p.id_number_hash IS NOT NULL AND c.kind = '{CaseKind.DISPUTE.value}' AND {open_sql("c")}
 """
 # Some case of the group is not yet linked to a closed alert with the group's key.
 _HAS_NEW_CASE = """
@@ -125,12 +123,95 @@ def _common(column: str) -> str:
     return f"CASE WHEN count(DISTINCT {column}) = 1 AND count({column}) = count(*) THEN min({column}) END"
 
 
+@dataclass(frozen=True)
+class _GroupedRule:
+    """A rule that looks across many cases: which cases count (`candidates`, each with its case
+    `id`), the key of a group of them (SQL over a row named {0}), the groups that raise an alert
+    (`groups`, over `candidates`; {has_new_case} keeps a group whose cases all had their alert
+    closed from raising it again), and the alert each group raises (`alert`, over `groups`)."""
+
+    kind: AlertKind
+    candidates: str
+    key: str
+    groups: str
+    alert: str
+
+
+_HOTSPOT = _GroupedRule(
+    AlertKind.HOTSPOT,
+    candidates=_HOTSPOT_CASES,
+    key="'hotspot:' || {0}.grid_code || ':' || {0}.category_code",
+    groups="""
+        SELECT grid_code, category_code, count(*) AS n FROM candidates
+        GROUP BY grid_code, category_code
+        HAVING count(*) >= :hotspot_count AND {has_new_case}
+    """,
+    alert="""
+        SELECT 'hotspot', 'yellow',
+               left(g.name || '：' || cat.name || ' ' || :days || '日内' || groups.n || '起，同类高发', 300),
+               g.city_code, g.district_code, g.township_code, g.community_code, g.code,
+               {key}, 'open', :now
+        FROM groups JOIN regions g ON g.code = groups.grid_code
+                    JOIN categories cat ON cat.code = groups.category_code
+    """,
+)
+_REPEAT_PARTY = _GroupedRule(
+    AlertKind.REPEAT_PARTY,
+    candidates=_OPEN_DISPUTE_PARTIES,
+    key="'repeat_party:' || {0}.person",
+    groups=f"""
+        SELECT person, count(DISTINCT id) AS n, min(name_masked) AS name,
+               min(city_code) AS city_code, {_common("district_code")} AS district_code,
+               {_common("township_code")} AS township_code,
+               {_common("community_code")} AS community_code, {_common("grid_code")} AS grid_code
+        FROM candidates GROUP BY person
+        HAVING count(DISTINCT id) >= :party_count AND {{has_new_case}}
+    """,
+    alert="""
+        SELECT 'repeat_party', 'yellow', '当事人' || name || '同时涉及' || n || '起未办结矛盾纠纷',
+               city_code, district_code, township_code, community_code, grid_code, {key}, 'open', :now
+        FROM groups
+    """,
+)
+
+
+def _raise_grouped(rule: _GroupedRule, params: dict) -> tuple[int, int]:
+    """Raise the rule's new alerts (one open alert per key), then link every counting case to
+    its group's open alert; (alerts raised, case links added)."""
+    has_new_case = _HAS_NEW_CASE.format(cases="candidates", key=rule.key.format("candidates"))
+    raised = db.session.execute(
+        sa.text(
+            f"""
+            WITH candidates AS ({rule.candidates}),
+            groups AS ({rule.groups.format(has_new_case=has_new_case)})
+            INSERT INTO alerts (kind, severity, title, city_code, district_code, township_code,
+                                community_code, grid_code, dedup_key, status, opened_at)
+            {rule.alert.format(key=rule.key.format("groups"))}
+            ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+    linked = db.session.execute(
+        sa.text(
+            f"""
+            INSERT INTO alert_cases (alert_id, case_id)
+            SELECT DISTINCT a.id, c.id FROM ({rule.candidates}) AS c
+            JOIN alerts a ON a.dedup_key = {rule.key.format("c")} AND a.status <> 'closed'
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        params,
+    ).rowcount
+    return raised, linked
+
+
 def scan_alerts(now: datetime | None = None) -> ScanReport:
     """Raise and extend the hotspot and repeat-party alerts as of `now`, in the caller's
     transaction (the caller commits)."""
     now = now or utcnow()
     report = ScanReport(at=now)
-    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SCAN_LOCK_KEY))):
+    if not try_job_lock(locks.ALERT_SCAN):  # one scanner at a time
         report.ran = False
         return report
     days = int(setting("GRIDCASE_HOTSPOT_DAYS"))
@@ -141,80 +222,9 @@ def scan_alerts(now: datetime | None = None) -> ScanReport:
         "hotspot_count": int(setting("GRIDCASE_HOTSPOT_COUNT")),
         "party_count": int(setting("GRIDCASE_REPEAT_PARTY_COUNT")),
     }
-    hotspot_key = "'hotspot:' || {0}.grid_code || ':' || {0}.category_code"
-    report.raised["hotspot"] = db.session.execute(
-        sa.text(
-            f"""
-            WITH candidates AS ({_HOTSPOT_CASES}),
-            groups AS (
-                SELECT grid_code, category_code, count(*) AS n FROM candidates
-                GROUP BY grid_code, category_code
-                HAVING count(*) >= :hotspot_count
-                   AND {_HAS_NEW_CASE.format(cases="candidates", key=hotspot_key.format("candidates"))}
-            )
-            INSERT INTO alerts (kind, severity, title, city_code, district_code, township_code,
-                                community_code, grid_code, dedup_key, status, opened_at)
-            SELECT 'hotspot', 'yellow',
-                   left(g.name || '：' || cat.name || ' ' || :days || '日内' || groups.n
-                        || '起，同类高发', 300),
-                   g.city_code, g.district_code, g.township_code, g.community_code, g.code,
-                   {hotspot_key.format("groups")}, 'open', :now
-            FROM groups JOIN regions g ON g.code = groups.grid_code
-                        JOIN categories cat ON cat.code = groups.category_code
-            ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING
-            """
-        ),
-        params,
-    ).rowcount
-    report.linked += db.session.execute(
-        sa.text(
-            f"""
-            INSERT INTO alert_cases (alert_id, case_id)
-            SELECT a.id, c.id FROM ({_HOTSPOT_CASES}) AS c
-            JOIN alerts a ON a.dedup_key = {hotspot_key.format("c")} AND a.status <> 'closed'
-            ON CONFLICT DO NOTHING
-            """
-        ),
-        params,
-    ).rowcount
-
-    party_key = "'repeat_party:' || {0}.person"
-    report.raised["repeat_party"] = db.session.execute(
-        sa.text(
-            f"""
-            WITH parties AS ({_OPEN_DISPUTE_PARTIES}),
-            groups AS (
-                SELECT person, count(DISTINCT id) AS n, min(name_masked) AS name,
-                       min(city_code) AS city_code, {_common("district_code")} AS district_code,
-                       {_common("township_code")} AS township_code,
-                       {_common("community_code")} AS community_code, {_common("grid_code")} AS grid_code
-                FROM parties GROUP BY person
-                HAVING count(DISTINCT id) >= :party_count
-                   AND {_HAS_NEW_CASE.format(cases="parties", key=party_key.format("parties"))}
-            )
-            INSERT INTO alerts (kind, severity, title, city_code, district_code, township_code,
-                                community_code, grid_code, dedup_key, status, opened_at)
-            SELECT 'repeat_party', 'yellow',
-                   '当事人' || name || '同时涉及' || n || '起未办结矛盾纠纷',
-                   city_code, district_code, township_code, community_code, grid_code,
-                   {party_key.format("groups")}, 'open', :now
-            FROM groups
-            ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING
-            """
-        ),
-        params,
-    ).rowcount
-    report.linked += db.session.execute(
-        sa.text(
-            f"""
-            INSERT INTO alert_cases (alert_id, case_id)
-            SELECT DISTINCT a.id, p.id FROM ({_OPEN_DISPUTE_PARTIES}) AS p
-            JOIN alerts a ON a.dedup_key = {party_key.format("p")} AND a.status <> 'closed'
-            ON CONFLICT DO NOTHING
-            """
-        ),
-        params,
-    ).rowcount
+    for rule in (_HOTSPOT, _REPEAT_PARTY):
+        report.raised[rule.kind.value], linked = _raise_grouped(rule, params)
+        report.linked += linked
     _widen_repeat_party_alerts()
     return report
 

@@ -1,72 +1,125 @@
 """Exports (数据导出): the case list with exactly the filters of GET /api/v1/cases, and the
 indicator table of a node and its children, as rows for gridcase.stats.spreadsheets.
 
+A case's cells are its fields as the one case schema dumps them (gridcase.cases.schemas), named
+by the vocabulary's labels, plus three that place it for a reader of the sheet: the names of its
+township and community and the number of the case it duplicates. The rows are read from the
+database in batches, shaped as the schema reads a case, so an export of 100,000 cases never
+holds them all. Exports are written in Chinese, as offices file them.
+
 Personal data leaves only masked: the export reads the parties' masked columns and never their
 encrypted ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import force_locale
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from gridcase.cases.domain import OPEN_STATUSES
+from gridcase.cases.domain import CaseKind, Outcome, PartyRole, Satisfaction, Severity, Source, Status
 from gridcase.cases.models import Case, CaseParty, Category
 from gridcase.cases.queries import case_conditions, case_order
+from gridcase.cases.schemas import CaseSchema
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
-from gridcase.settings import local_tz, setting, utcnow
+from gridcase.settings import local_tz, setting
 from gridcase.stats.indicators import INDICATORS, RATES
-from gridcase.stats.spreadsheets import (
-    KIND,
-    LEVEL,
-    OUTCOME,
-    SATISFACTION,
-    SEVERITY,
-    SOURCE,
-    STATUS,
-    label,
-    masked_parties,
-    yes_no,
-)
+from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
+from gridcase.vocabulary import STORED_TEXT_LOCALE
 
-CASE_HEADER = [
-    "编号",
-    "类型",
-    "类别",
-    "标题",
-    "描述",
-    "严重程度",
-    "状态",
-    "当前层级",
-    "初始层级",
-    "乡镇/街道",
-    "村/社区",
-    "网格",
-    "地址",
-    "涉及人数",
-    "可能激化",
-    "来源",
-    "登记时间",
-    "受理时间",
-    "化解时间",
-    "办结时间",
-    "办理期限",
-    "超期未办结",
-    "上交次数",
-    "返工次数",
-    "化解方式",
-    "按期化解",
-    "回访满意度",
-    "重复件原件编号",
-    "当事人（已脱敏）",
+# The fields of the case schema an export writes.
+EXPORTED_CASE_FIELDS = (
+    "public_number",
+    "kind",
+    "category",
+    "title",
+    "description",
+    "severity",
+    "status",
+    "level",
+    "initial_level",
+    "grid",
+    "address",
+    "people_involved",
+    "may_intensify",
+    "source",
+    "created_at",
+    "accepted_at",
+    "resolved_at",
+    "closed_at",
+    "due_at",
+    "overdue",
+    "escalation_count",
+    "reopen_count",
+    "resolution",
+    "satisfaction",
+    "parties",
+)
+
+
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def masked_parties(parties: list[dict] | None) -> str:
+    """Parties (as the case schema dumps them: masked) in one cell:
+    张*（申请人，110105********0123，138****8000）；李*（被申请人）."""
+    texts = []
+    for party in parties or []:
+        role = PartyRole.label_of(party["role"])
+        details = "，".join(part for part in (role, party["id_number"], party["phone"]) if part)
+        texts.append(f"{party['name']}（{details}）")
+    return "；".join(texts)
+
+
+def _local(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(local_tz()) if text else None
+
+
+def _resolution(key: str) -> Callable[[dict], object]:
+    return lambda case: (case["resolution"] or {}).get(key)
+
+
+# (header, the cell from the dumped case and the row) in the sheet's order.
+CASE_COLUMNS: list[tuple[str, Callable[[dict, object], object]]] = [
+    ("编号", lambda case, row: case["public_number"]),
+    ("类型", lambda case, row: CaseKind.label_of(case["kind"])),
+    ("类别", lambda case, row: case["category"]["name"]),
+    ("标题", lambda case, row: case["title"]),
+    ("描述", lambda case, row: case["description"]),
+    ("严重程度", lambda case, row: Severity.label_of(case["severity"])),
+    ("状态", lambda case, row: Status.label_of(case["status"])),
+    ("当前层级", lambda case, row: RegionLevel.label_of(case["level"])),
+    ("初始层级", lambda case, row: RegionLevel.label_of(case["initial_level"])),
+    ("乡镇/街道", lambda case, row: row.township),
+    ("村/社区", lambda case, row: row.community),
+    ("网格", lambda case, row: case["grid"]["name"]),
+    ("地址", lambda case, row: case["address"]),
+    ("涉及人数", lambda case, row: case["people_involved"]),
+    ("可能激化", lambda case, row: yes_no(case["may_intensify"])),
+    ("来源", lambda case, row: Source.label_of(case["source"])),
+    ("登记时间", lambda case, row: _local(case["created_at"])),
+    ("受理时间", lambda case, row: _local(case["accepted_at"])),
+    ("化解时间", lambda case, row: _local(case["resolved_at"])),
+    ("办结时间", lambda case, row: _local(case["closed_at"])),
+    ("办理期限", lambda case, row: _local(case["due_at"])),
+    ("超期未办结", lambda case, row: yes_no(case["overdue"])),
+    ("上交次数", lambda case, row: case["escalation_count"]),
+    ("返工次数", lambda case, row: case["reopen_count"]),
+    ("化解方式", lambda case, row: Outcome.label_of(_resolution("outcome")(case))),
+    ("按期化解", lambda case, row: yes_no(_resolution("on_time")(case))),
+    ("回访满意度", lambda case, row: Satisfaction.label_of(case["satisfaction"])),
+    ("重复件原件编号", lambda case, row: row.original),
+    ("当事人（已脱敏）", lambda case, row: masked_parties(case["parties"])),
 ]
+CASE_HEADER = [header for header, _ in CASE_COLUMNS]
 
 
 def count_for_export(viewer: User, filters: dict) -> int:
@@ -87,20 +140,25 @@ def count_for_export(viewer: User, filters: dict) -> int:
     return total
 
 
-def case_rows(viewer: User, filters: dict, now: datetime | None = None) -> Iterator[list]:
-    """The exported cases, row by row in the list's order, fetched in batches from the database."""
-    now = now or utcnow()
-    tz = local_tz()
+def case_rows(viewer: User, filters: dict) -> Iterator[list]:
+    """The exported cases, row by row in the list's order, fetched in batches from the database
+    and each dumped by the case schema."""
     grid, community, township = so.aliased(Region), so.aliased(Region), so.aliased(Region)
     original = so.aliased(Case)
     parties = (
         sa.select(
             sa.func.jsonb_agg(
                 aggregate_order_by(
-                    sa.func.jsonb_build_array(
+                    sa.func.jsonb_build_object(
+                        "id",
+                        CaseParty.id,
+                        "party_role",
                         CaseParty.party_role,
+                        "name_masked",
                         CaseParty.name_masked,
+                        "id_number_masked",
                         CaseParty.id_number_masked,
+                        "phone_masked",
                         CaseParty.phone_masked,
                     ),
                     CaseParty.id,
@@ -110,36 +168,17 @@ def case_rows(viewer: User, filters: dict, now: datetime | None = None) -> Itera
         .where(CaseParty.case_id == Case.id)
         .scalar_subquery()
     )
+    # Each row has the attributes the case schema reads: every column of the case, its nested
+    # parts as JSON objects.
     query = (
         sa.select(
-            Case.public_number,
-            Case.kind,
-            Category.name.label("category"),
-            Case.title,
-            Case.description,
-            Case.severity,
-            Case.status,
-            Case.level,
-            Case.initial_level,
+            *Case.__table__.columns,
+            sa.func.jsonb_build_object("code", Category.code, "name", Category.name).label("category"),
+            sa.func.jsonb_build_object("code", grid.code, "name", grid.name).label("grid"),
+            sa.func.coalesce(parties, sa.text("'[]'::jsonb")).label("parties"),
             township.name.label("township"),
             community.name.label("community"),
-            grid.name.label("grid"),
-            Case.address,
-            Case.people_involved,
-            Case.may_intensify,
-            Case.source,
-            Case.created_at,
-            Case.accepted_at,
-            Case.resolved_at,
-            Case.closed_at,
-            Case.due_at,
-            Case.escalation_count,
-            Case.reopen_count,
-            Case.resolution_outcome,
-            Case.resolved_on_time,
-            Case.satisfaction,
             original.public_number.label("original"),
-            parties.label("parties"),
         )
         .join(Category, Category.code == Case.category_code)
         .join(grid, grid.code == Case.grid_code)
@@ -150,43 +189,11 @@ def case_rows(viewer: User, filters: dict, now: datetime | None = None) -> Itera
         .order_by(*case_order(filters))
         .execution_options(yield_per=2000)
     )
-    open_statuses = {s.value for s in OPEN_STATUSES}
-
-    def local(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(tz) if moment else None
-
-    for row in db.session.execute(query):
-        yield [
-            row.public_number,
-            label(KIND, row.kind),
-            row.category,
-            row.title,
-            row.description,
-            label(SEVERITY, row.severity),
-            label(STATUS, row.status),
-            label(LEVEL, row.level),
-            label(LEVEL, row.initial_level),
-            row.township,
-            row.community,
-            row.grid,
-            row.address,
-            row.people_involved,
-            yes_no(row.may_intensify),
-            label(SOURCE, row.source),
-            local(row.created_at),
-            local(row.accepted_at),
-            local(row.resolved_at),
-            local(row.closed_at),
-            local(row.due_at),
-            yes_no(row.status in open_statuses and row.due_at <= now),
-            row.escalation_count,
-            row.reopen_count,
-            label(OUTCOME, row.resolution_outcome),
-            yes_no(row.resolved_on_time),
-            label(SATISFACTION, row.satisfaction),
-            row.original,
-            masked_parties(row.parties),
-        ]
+    schema = CaseSchema(only=EXPORTED_CASE_FIELDS)
+    with force_locale(STORED_TEXT_LOCALE):
+        for row in db.session.execute(query):
+            case = schema.dump(row)
+            yield [cell(case, row) for _, cell in CASE_COLUMNS]
 
 
 def stats_header() -> list[str]:
@@ -212,7 +219,7 @@ def stats_rows(table: dict) -> list[list]:
         return [
             node["code"],
             node["name"],
-            label(LEVEL, node["level"]),
+            RegionLevel(node["level"]).zh,
             *values,
             table["from"],
             table["to"],

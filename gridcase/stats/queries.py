@@ -13,24 +13,13 @@ from gridcase.cases.models import Case, Category, is_open
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
-from gridcase.people.roles import Role
-from gridcase.people.scope import case_territory_column, covers_region
+from gridcase.people.roles import CASE_READER_ROLES, Role
+from gridcase.people.scope import covers_region, territory_column
 from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
 from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
 from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
 from gridcase.territory.models import Region
-
-# Who reads statistics (DESIGN §1): the handlers of each level and grid workers for their grids.
-STATS_ROLES = frozenset(
-    {
-        Role.GRID_WORKER,
-        Role.COMMUNITY_MEDIATOR,
-        Role.TOWNSHIP_COORDINATOR,
-        Role.DISTRICT_COORDINATOR,
-        Role.CITY_COMMANDER,
-    }
-)
 
 # GROUPING(child, week) of each grouping set.
 _NODE, _CHILD, _WEEK = 3, 1, 2
@@ -73,7 +62,7 @@ def stats_region(viewer: User, code: str | None) -> Region:
         Forbidden: the role never reads statistics.
         NotFound: no such node in the viewer's scope.
     """
-    if Role(viewer.role) not in STATS_ROLES:
+    if viewer.role not in CASE_READER_ROLES:  # handlers, and grid workers for their grids
         raise Forbidden("Your role does not read statistics.")
     code = (code or viewer.scope_code).strip()
     region = db.session.get(Region, code)
@@ -243,11 +232,11 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
     tz = setting("GRIDCASE_TIMEZONE")
     local_day = sa.cast(sa.func.timezone(tz, Case.created_at), sa.Date)
     week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
-    child = (case_territory_column(child_level) if child_level else sa.null()).label("child")
+    child = (territory_column(Case, child_level) if child_level else sa.null()).label("child")
     conditions = [
         is_open(),
         Case.due_at <= now,
-        case_territory_column(query.region.level) == query.region.code,
+        territory_column(Case, query.region.level) == query.region.code,
     ]
     if query.first:
         conditions.append(Case.created_at >= datetime.combine(query.first, time(), local_tz()))

@@ -18,7 +18,8 @@ from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.stats.indicators import rate
 from gridcase.stats.queries import StatsQuery, indicator_table, stats_region
-from gridcase.territory.models import ANCESTOR_COLUMNS, Region, RegionLevel
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
+from gridcase.territory.models import Region
 
 TOP_CATEGORIES = 8
 WORST_COMMUNITIES = 8

@@ -40,14 +40,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from gridcase import locks
+from gridcase.cases.models import accepted_sql, done_sql
 from gridcase.extensions import db
+from gridcase.locks import try_job_lock
 from gridcase.settings import ladder, setting
 from gridcase.stats.histogram import bucket_sql
 from gridcase.stats.indicators import COUNTS, ladder_groups
 from gridcase.stats.models import StatsRollup, StatsWatermark
 
-# pg_advisory_xact_lock key of the refresh ("gcstats1" in ASCII): one refresher at a time.
-REFRESH_LOCK_KEY = int.from_bytes(b"gcstats1", "big") & 0x7FFFFFFFFFFFFFFF
 WATERMARK = "rollups"
 # Allowance for application hosts whose clocks run behind the database's.
 CLOCK_MARGIN = timedelta(minutes=2)
@@ -145,7 +146,7 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
     blocks readers of the rollups until it commits (minutes at millions of cases).
     """
     started = time.perf_counter()
-    if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(REFRESH_LOCK_KEY))):
+    if not try_job_lock(locks.STATS_REFRESH):  # one refresher at a time
         return RefreshReport(ran=False)
     mark = db.session.get(StatsWatermark, WATERMARK, with_for_update=True)
     horizon = _horizon()
@@ -259,8 +260,8 @@ _DIRTY_CODE = {
 }
 _MONDAY = "({0} - (extract(isodow FROM {0})::int - 1))"
 
-_ACCEPTED = "(c.status <> 'rejected' AND c.duplicate_of_id IS NULL)"
-_RESOLVED = f"({_ACCEPTED} AND c.status IN ('resolved', 'closed'))"
+_ACCEPTED = accepted_sql("c")
+_RESOLVED = f"({_ACCEPTED} AND {done_sql('c')})"
 _HOURS = "extract(epoch FROM (c.{0} - c.created_at))::float8 / 3600"
 
 # One row per case, as if it were a rollup row counting one case. (NULL columns make some of

@@ -1,5 +1,6 @@
 """Tables for people who open them in Excel or WPS: CSV (UTF-8 with a byte-order mark, so Excel
-reads the Chinese right) and XLSX, with Chinese headers and values. Pure: no database, no Flask.
+reads the Chinese right) and XLSX. Pure: no database, no Flask (gridcase.stats.exports says what
+goes in them).
 
 Cells that begin like a formula (=, +, -, @) are written as text, never as formulas: a case title
 typed by the public must not run in a commander's spreadsheet (CSV injection).
@@ -19,50 +20,10 @@ CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 
-KIND = {"incident": "事件", "dispute": "矛盾纠纷"}
-STATUS = {
-    "pending": "待受理",
-    "in_progress": "办理中",
-    "resolved": "已化解",
-    "closed": "已办结",
-    "rejected": "不予受理",
-}
-LEVEL = {"grid": "网格", "community": "村/社区", "township": "乡镇/街道", "district": "区/县", "city": "市"}
-SEVERITY = {"general": "一般", "significant": "较大", "major": "重大", "critical": "特别重大"}
-SOURCE = {"grid_worker": "网格员上报", "public": "群众随手拍", "hotline": "12345热线", "referral": "上级交办"}
-OUTCOME = {
-    "mediated": "调解成功",
-    "agreement_signed": "签订调解协议",
-    "referred_to_court": "引导诉讼",
-    "referred_to_department": "移交职能部门",
-    "explained": "解释说明",
-    "other": "其他",
-}
-SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-PARTY_ROLE = {"applicant": "申请人", "respondent": "被申请人", "third_party": "第三人", "other": "其他"}
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 (and so XLSX) cannot hold.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
-
-
-def label(names: dict[str, str], value: str | None) -> str:
-    """The Chinese name of a domain value ("" for none; the value itself if unnamed)."""
-    return "" if value is None else names.get(value, value)
-
-
-def yes_no(value: bool | None) -> str:
-    return "" if value is None else ("是" if value else "否")
-
-
-def masked_parties(parties: list | None) -> str:
-    """Parties as masked text: 张*（申请人，110105********0123，138****8000）；李*（被申请人）."""
-    texts = []
-    for role, name, id_number, phone in parties or []:
-        details = "，".join(part for part in (label(PARTY_ROLE, role), id_number, phone) if part)
-        texts.append(f"{name}（{details}）")
-    return "；".join(texts)
 
 
 def _text_cell(value: str) -> str:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from gridcase.territory.models import RegionLevel
+from gridcase.territory.levels import RegionLevel
 
 PARENT_LEVELS = {
     RegionLevel.CITY: (),

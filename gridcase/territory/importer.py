@@ -23,7 +23,8 @@ from gridcase.errors import ImportRejected
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, to_wgs84
 from gridcase.territory.codes import PARENT_LEVELS, code_problem, implied_parent_code, normalise_code
-from gridcase.territory.models import GridKind, Region, RegionLevel
+from gridcase.territory.levels import GridKind, RegionLevel
+from gridcase.territory.models import Region
 
 # Slivers below this area come from floating-point noise along shared edges, not real gaps.
 DEFAULT_TOLERANCE_M2 = 1.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,40 +10,7 @@ from geoalchemy2 import Geometry, WKBElement
 
 from gridcase.extensions import db
 from gridcase.geo import SRID
-
-
-class RegionLevel(StrEnum):
-    """Levels of the territory tree, from the top down."""
-
-    CITY = "city"  # 市 (or a county-level city/district acting as the city)
-    DISTRICT = "district"  # 区/县, only where a prefecture city inserts it
-    TOWNSHIP = "township"  # 乡镇/街道
-    COMMUNITY = "community"  # 村/社区
-    GRID = "grid"  # 网格
-
-
-# Depth in the tree; a smaller number is higher up.
-LEVEL_DEPTH = {
-    RegionLevel.CITY: 0,
-    RegionLevel.DISTRICT: 1,
-    RegionLevel.TOWNSHIP: 2,
-    RegionLevel.COMMUNITY: 3,
-    RegionLevel.GRID: 4,
-}
-
-# Region columns that name a node's ancestor at each level (a case carries the same columns).
-ANCESTOR_COLUMNS = {
-    RegionLevel.CITY: "city_code",
-    RegionLevel.DISTRICT: "district_code",
-    RegionLevel.TOWNSHIP: "township_code",
-    RegionLevel.COMMUNITY: "community_code",
-    RegionLevel.GRID: "grid_code",
-}
-
-
-class GridKind(StrEnum):
-    COMPREHENSIVE = "comprehensive"  # 综合网格
-    DEDICATED = "dedicated"  # 专属网格 (a school, market, industrial park …)
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 
 
 class Region(db.Model):

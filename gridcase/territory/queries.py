@@ -10,7 +10,8 @@ import sqlalchemy.orm as so
 from gridcase.errors import NotFound
 from gridcase.extensions import db
 from gridcase.geo import SRID
-from gridcase.territory.models import ANCESTOR_COLUMNS, Region, RegionLevel
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
+from gridcase.territory.models import Region
 
 
 def get_region(code: str, with_boundary: bool = False) -> Region:

@@ -1,62 +1,37 @@
-"""What the phone page and the workbench share about one case: its view model, and the action
-forms, which post here, go through the same payload schemas and the same `perform_action` as
-the JSON API, and on failure come back with every typed value and an error next to its field."""
+"""What the phone page and the workbench share about one case: its page (`register_case_page` registers
+it, with its photo form, on each of their blueprints), its view model, and the action forms,
+which post to it, go through the same payload schemas and the same `perform_action` as the
+JSON API, and on failure come back with every typed value and an error next to its field."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from gridcase.api.actions import PAYLOADS
-from gridcase.api.case_body import case_body
-from gridcase.api.plain import plain
 from gridcase.cases.attachments import add_photo
 from gridcase.cases.lifecycle import Action, above, handles
 from gridcase.cases.models import Case
 from gridcase.cases.operations import actor_state, case_state, perform_action
+from gridcase.cases.schemas import PAYLOADS, dump_case
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
-from gridcase.notifications.inbox import HANDLER_ROLE_OF_LEVEL
 from gridcase.people.models import User, grid_assignments
-from gridcase.people.roles import Role
-from gridcase.people.scope import case_territory_column
+from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
+from gridcase.people.scope import territory_column
+from gridcase.people.sessions import current_user
 from gridcase.settings import ladder, local_tz, setting
 from gridcase.territory.queries import grids_feature_collection
-from gridcase.web import labels
+from gridcase.web.forms import FormOutcome
+from gridcase.web.login import page_login_required
 
-
-@dataclass
-class FormOutcome:
-    """The result of handling a posted action form (or of a plain GET)."""
-
-    redirect: object | None = None
-    status: int = 200
-    action: str | None = None  # the form that failed
-    message: str | None = None
-    errors: dict = field(default_factory=dict)
-    values: MultiDict = field(default_factory=MultiDict)
-
-    def error(self, name: str) -> str:
-        """The message for one field (dotted names for nested ones), for the template."""
-        node = self.errors
-        for part in name.split("."):
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                return ""
-        if isinstance(node, list):
-            return " ".join(str(m) for m in node)
-        return str(node) if not isinstance(node, dict) else ""
-
-    def value(self, action: str, name: str, default: str = "") -> str:
-        """What the user typed into a field of `action`'s form, when that form failed."""
-        return self.values.get(name, default) if self.action == action else default
+# render_page(user, ref, outcome) → the blueprint's case page with the outcome of a posted form
+CasePageRenderer = Callable[[User, str, FormOutcome], object]
 
 
 def form_to_payload(action: str, form: MultiDict) -> dict:
@@ -100,13 +75,8 @@ def handle_action_form(user: User, ref: str, endpoint: str) -> FormOutcome:
         return outcome
     try:
         payload = PAYLOADS[action]().load(form_to_payload(action, form))
-        case = perform_action(user, ref, action, version, plain(payload))
+        case = perform_action(user, ref, action, version, payload)
         db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        outcome.status, outcome.errors = 422, labels.say_all(exc.messages)
-        outcome.message = _("Please correct the fields marked below.")
-        return outcome
     except Conflict:
         db.session.rollback()
         outcome.status = 409
@@ -114,9 +84,9 @@ def handle_action_form(user: User, ref: str, endpoint: str) -> FormOutcome:
             "Someone else changed this case while you were working on it. Check the timeline, then try again."
         )
         return outcome
-    except GridcaseError as exc:
-        return _refused(outcome, exc)
-    flash(_("%(action)s: done.", action=labels.ACTION.get(action.value, action.value)), "success")
+    except (ValidationError, GridcaseError) as exc:
+        return outcome.refused(exc)
+    flash(_("%(action)s: done.", action=action.label), "success")
     return FormOutcome(redirect=redirect(url_for(endpoint, ref=case.public_number)))
 
 
@@ -134,27 +104,16 @@ def handle_photo_form(user: User, ref: str, endpoint: str) -> FormOutcome:
             add_photo(user, ref, file.read())
         db.session.commit()
     except GridcaseError as exc:
-        return _refused(outcome, exc)
+        return outcome.refused(exc)
     flash(_("Photos added: %(count)d.", count=len(files)), "success")
     return FormOutcome(redirect=redirect(url_for(endpoint, ref=ref)))
-
-
-def _refused(outcome: FormOutcome, exc: GridcaseError) -> FormOutcome:
-    """A refused form: nothing of it is kept, and the page says why (a case out of scope stays
-    a 404, as everywhere)."""
-    db.session.rollback()
-    if exc.status == 404:
-        raise exc
-    errors = labels.say_all(exc.errors) if isinstance(exc.errors, dict) else {}
-    outcome.status, outcome.message, outcome.errors = exc.status, labels.say(exc.message), errors
-    return outcome
 
 
 def assignable_users(case: Case) -> list[User]:
     """People a case can be assigned to: the grid's workers and the handlers of its level."""
     handler_role = HANDLER_ROLE_OF_LEVEL.get(case.level)
     workers = sa.select(grid_assignments.c.user_id).where(grid_assignments.c.grid_code == case.grid_code)
-    node = getattr(case, case_territory_column(case.level).key)
+    node = getattr(case, territory_column(Case, case.level).key)
     return list(
         db.session.scalars(
             sa.select(User)
@@ -172,10 +131,11 @@ def assignable_users(case: Case) -> list[User]:
     )
 
 
-def case_view_model(case: Case, user: User, events) -> dict:
-    """Everything a case page shows, computed once: the API's own body of the case (so the
-    pages show exactly what the API says), the map data and the people it can be assigned to."""
-    body = case_body(case, events=events, viewer=user)
+def case_view_model(case: Case, user: User) -> dict:
+    """Everything a case page shows, computed once: the case as the API's schema dumps it for
+    this user (so the pages show exactly what the API says), the map data and the people it can
+    be assigned to."""
+    body = dump_case(case, viewer=user, whole=True)
     allowed = body["allowed_actions"]
     actor, state = actor_state(user, case), case_state(case)
     return {
@@ -194,3 +154,27 @@ def case_view_model(case: Case, user: User, events) -> dict:
 def _lower_levels(case: Case) -> list[str]:
     levels = ladder()
     return levels[: levels.index(case.level)] if case.level in levels else []
+
+
+def register_case_page(bp: Blueprint, roles: tuple[Role, ...], render_page: CasePageRenderer) -> None:
+    """Add the case page to a blueprint (the phone's /m/ or the workbench's /desk/): the page
+    with a form for each action (GET, and POST of a form), and its photo form. `render_page`
+    draws the blueprint's own page with the outcome of a posted form."""
+
+    @bp.route("/cases/<ref>", methods=["GET", "POST"], endpoint="case")
+    @page_login_required(*roles)
+    def case(ref):
+        """One case: status, light, map, details, masked parties, photos, timeline, and a form
+        for each action the user may take now."""
+        user = current_user()
+        outcome = handle_action_form(user, ref, f"{bp.name}.case")
+        return outcome.redirect or render_page(user, ref, outcome)
+
+    @bp.post("/cases/<ref>/photos", endpoint="photos")
+    @page_login_required(*roles)
+    def photos(ref):
+        """The page's photo form (a phone without JavaScript, a signed agreement on the
+        workbench): each file checked as the JSON API checks it, all or none."""
+        user = current_user()
+        outcome = handle_photo_form(user, ref, f"{bp.name}.case")
+        return outcome.redirect or render_page(user, ref, outcome)

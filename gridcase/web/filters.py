@@ -1,4 +1,4 @@
-"""Jinja filters: local times and domain names in the page language."""
+"""Jinja filters: local times, and domain values by their labels in the page language."""
 
 from __future__ import annotations
 
@@ -6,8 +6,37 @@ from datetime import datetime
 
 from flask import Flask
 
+from gridcase.cases.domain import (
+    ON_SPOT_OUTCOMES,
+    CaseKind,
+    Outcome,
+    PartyRole,
+    Satisfaction,
+    Severity,
+    Source,
+    Status,
+)
+from gridcase.cases.lifecycle import event_action_label
+from gridcase.ladder.limits import Light
+from gridcase.notifications.inbox import Kind
+from gridcase.people.roles import Role
 from gridcase.settings import local_tz
-from gridcase.web import labels
+from gridcase.territory.levels import RegionLevel
+
+# filter name → the enum whose labels it shows: `{{ case.status|status }}`
+VOCABULARY_FILTERS = {
+    "status": Status,
+    "level": RegionLevel,
+    "severity": Severity,
+    "kind": CaseKind,
+    "light": Light,
+    "outcome": Outcome,
+    "satisfaction": Satisfaction,
+    "party_role": PartyRole,
+    "source": Source,
+    "role": Role,
+    "notification": Kind,
+}
 
 
 def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -20,19 +49,15 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
-    for name in (
-        "STATUS",
-        "LEVEL",
-        "SEVERITY",
-        "KIND",
-        "LIGHT",
-        "OUTCOME",
-        "SATISFACTION",
-        "PARTY_ROLE",
-        "SOURCE",
-        "ROLE",
-        "ACTION",
-        "NOTIFICATION",
-    ):
-        mapping = getattr(labels, name)
-        app.add_template_filter(lambda value, m=mapping: m.get(value, value or ""), name.lower())
+    app.add_template_filter(event_action_label, "action")
+    for name, vocabulary in VOCABULARY_FILTERS.items():
+        app.add_template_filter(vocabulary.label_of, name)
+    # The value lists of the forms (outcomes, satisfaction …), in their enums' order.
+    app.jinja_env.globals.update(
+        Outcome=Outcome,
+        ON_SPOT_OUTCOMES=ON_SPOT_OUTCOMES,
+        Satisfaction=Satisfaction,
+        Severity=Severity,
+        CaseKind=CaseKind,
+        PartyRole=PartyRole,
+    )

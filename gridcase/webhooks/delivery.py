@@ -1,5 +1,5 @@
 """The delivery job: sends due outbox rows to their subscribers. It runs in the scheduler
-process (`build_scheduler` adds it), never in a web request.
+process (gridcase.jobs), never in a web request.
 
 Each delivery is taken with FOR UPDATE SKIP LOCKED in its own short transaction, sent, its
 attempt logged, and committed at once: two scheduler processes never send the same delivery at
@@ -20,10 +20,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
-from flask import Flask
 
 from gridcase.extensions import db
-from gridcase.jobs import run_job
 from gridcase.settings import cipher, setting, utcnow
 from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.rules import backoff, body_bytes, headers
@@ -211,11 +209,3 @@ def prune_deliveries(now: datetime | None = None) -> int:
             WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at < before
         )
     ).rowcount
-
-
-def run_webhook_job(app: Flask) -> None:
-    """The scheduler's job: one delivery run; a failure is logged and the next run tries again."""
-    report = run_job(app, "webhook delivery", deliver_due)  # each delivery commits on its own
-    if report is not None and report.attempts:
-        for line in report.lines():
-            log.info(line)

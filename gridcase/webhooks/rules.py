@@ -15,7 +15,7 @@ import json
 from datetime import timedelta
 from enum import StrEnum
 
-from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
+from gridcase.cases.lifecycle import Action, LoggedAction
 
 SIGNATURE_HEADER = "X-Gridcase-Signature"
 TIMESTAMP_HEADER = "X-Gridcase-Timestamp"
@@ -33,7 +33,7 @@ class EventType(StrEnum):
     ANY = "case.event"  # every event of the log, notes and mediation sessions included
 
 
-ESCALATING_ACTIONS = frozenset({"escalate", SYSTEM_ESCALATE, "take_over"})
+ESCALATING_ACTIONS = frozenset({Action.ESCALATE, LoggedAction.AUTO_ESCALATE, Action.TAKE_OVER})
 
 
 def event_types(
@@ -41,7 +41,7 @@ def event_types(
 ) -> list[str]:
     """The types one case event has (a subscriber gets it when it asked for any of them)."""
     types = [EventType.ANY]
-    if action == "create":
+    if action == LoggedAction.CREATE:
         types.append(EventType.CREATED)
     if from_status is not None and from_status != to_status:
         types.append(EventType.STATUS_CHANGED)
@@ -49,7 +49,7 @@ def event_types(
         types.append(EventType.LEVEL_CHANGED)
     if action in ESCALATING_ACTIONS:
         types.append(EventType.ESCALATED)
-    if action == SYSTEM_OVERDUE:
+    if action == LoggedAction.MARK_OVERDUE:
         types.append(EventType.OVERDUE)
     return [t.value for t in types]
 

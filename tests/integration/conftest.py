@@ -86,11 +86,14 @@ class ApiClient:
 
 
 @pytest.fixture
-def api_as(client):
-    """`api_as(user)`: an API client signed in as `user`."""
+def api_as(client, request):
+    """`api_as(user)`: an API client signed in as `user`. In a module that sets
+    `COMMIT_SIGN_IN = True`, the token is committed (a refused request then keeps it)."""
 
     def sign_in(user: User) -> ApiClient:
         token, _ = issue_token(user)
+        if getattr(request.module, "COMMIT_SIGN_IN", False):
+            db.session.commit()
         return ApiClient(client, user, token)
 
     return sign_in

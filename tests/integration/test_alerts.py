@@ -2,7 +2,6 @@
 acknowledge (签收) and close (销号) flow through the API."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -16,22 +15,13 @@ from gridcase.people.privacy import _ID_CHECK, _ID_WEIGHTS
 from gridcase.stats.alerts import scan_alerts
 from gridcase.stats.models import Alert, alert_cases
 from gridcase.territory.models import Region
-from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, SHANGHAI, case_payload, grid_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
 
 
-@pytest.fixture
-def api_as(api_as):
-    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
-
-    def sign_in(user):
-        client = api_as(user)
-        db.session.commit()
-        return client
-
-    return sign_in
+# A refused request rolls back what it has not committed, the sign-in's token too: commit it.
+COMMIT_SIGN_IN = True
 
 
 def id_number(seventeen: str) -> str:

@@ -4,7 +4,6 @@ and the indicator table of a node and its children."""
 import csv
 import io
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -12,25 +11,17 @@ from openpyxl import load_workbook
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
+from gridcase.stats.exports import masked_parties
 from gridcase.stats.rollups import refresh_rollups
-from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, SHANGHAI, case_payload, grid_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
 ID_NUMBER = "110105194912310021"
 PHONE = "13812348000"
 
 
-@pytest.fixture
-def api_as(api_as):
-    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
-
-    def sign_in(user):
-        client = api_as(user)
-        db.session.commit()
-        return client
-
-    return sign_in
+# A refused request rolls back what it has not committed, the sign-in's token too: commit it.
+COMMIT_SIGN_IN = True
 
 
 @pytest.fixture
@@ -102,7 +93,7 @@ def test_the_csv_export_has_the_lists_cases_in_its_order(api_as, make_user, case
         "事件",
         "暴露垃圾",
         "已化解",
-        "村/社区",
+        "村社区",
     )
     assert garbage["乡镇/街道"] == "枫桥镇" and garbage["网格"] == grid_in(FENGQIAO).name
     assert (garbage["登记时间"], garbage["化解时间"]) == ("2026-03-02 09:00", "2026-03-02 14:00")
@@ -200,7 +191,7 @@ def test_the_indicator_table_exports_the_node_and_its_children(api_as, make_user
     rows = read_csv(city.get("/api/v1/stats/export?from=2026-03-01&to=2026-03-31"))
     assert [row["区域名称"] for row in rows][:1] == ["诸暨市"] and len(rows) == 5
     by_code = {row["区域代码"]: row for row in rows}
-    assert by_code[CITY]["层级"] == "市" and by_code[FENGQIAO]["层级"] == "乡镇/街道"
+    assert by_code[CITY]["层级"] == "市" and by_code[FENGQIAO]["层级"] == "镇街"
     assert by_code[CITY]["受理数（件）"] == "5" and by_code[FENGQIAO]["受理数（件）"] == "4"
     assert by_code[FENGQIAO]["化解率（%）"] == "25.0"
     assert by_code[FENGQIAO]["超期未办结（件）"] == "3"
@@ -210,5 +201,15 @@ def test_the_indicator_table_exports_the_node_and_its_children(api_as, make_user
     sheet_rows = read_xlsx(city.get(f"/api/v1/stats/export?format=xlsx&region={FENGQIAO}"))
     assert sheet_rows[0]["区域代码"] == FENGQIAO and sheet_rows[0]["受理数（件）"] == 4
     assert sheet_rows[0]["化解率（%）"] == 25.0
-    assert {row["层级"] for row in sheet_rows[1:]} == {"村/社区"}
+    assert {row["层级"] for row in sheet_rows[1:]} == {"村社区"}
     assert api_as(make_user("admin", CITY)).get("/api/v1/stats/export").status_code == 403
+
+
+def test_masked_parties_read_as_one_cell():
+    text = masked_parties(
+        [
+            {"role": "applicant", "name": "张*", "id_number": "110105********0123", "phone": "138****8000"},
+            {"role": "respondent", "name": "李*", "id_number": None, "phone": None},
+        ]
+    )
+    assert text == "张*（申请人，110105********0123，138****8000）；李*（被申请人）"

@@ -2,23 +2,22 @@
 and weekends, driven by `flask gridcase sweep --at`, and never climbs past the city."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from gridcase import locks
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import CaseEvent
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.ladder.limits import Light, light
-from gridcase.ladder.sweep import SWEEP_LOCK_KEY, sweep
+from gridcase.ladder.sweep import sweep
+from gridcase.locks import lock_key
 from gridcase.notifications.models import Notification
 from gridcase.stats.models import Alert
-from tests.helpers import CITY, FENGQIAO, case_payload, grid_in
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.helpers import CITY, FENGQIAO, SHANGHAI, case_payload, grid_in
 
 
 def local(*args) -> datetime:
@@ -154,7 +153,7 @@ def test_a_second_sweeper_at_the_same_moment_does_nothing(app, worker):
     with app.app_context(), Session(db.engine) as other:
         got = other.scalar(
             sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
-            {"k": SWEEP_LOCK_KEY},
+            {"k": lock_key(locks.SWEEP)},
         )
         assert got is False
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
+from gridcase.channels.clients import create_client, set_client_active
+from gridcase.channels.models import Open311Client, Open311Request
 from gridcase.demo import DEMO_PASSWORD
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.notifications.models import Notification
-from gridcase.open311.clients import create_client, set_client_active
-from gridcase.open311.models import Open311Client, Open311Request
 from gridcase.open311.spec import SPECIFICATION
 from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
@@ -272,7 +272,7 @@ def test_key_rotation_re_encrypts_the_reporters_details(app, client, api_key):
     import os
 
     from gridcase.people.privacy import PersonalDataCipher
-    from gridcase.people.protection import rotate_keys
+    from gridcase.people.retention import rotate_keys
 
     number = post_request(client, api_key).json[0]["service_request_id"]
     case = db.session.scalar(sa.select(Case).where(Case.public_number == number))

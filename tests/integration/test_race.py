@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from gridcase.cases.domain import CaseKind, Severity, Status
 from gridcase.cases.events import verify_chain
 from gridcase.cases.intake import create_case
-from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE, Action, CaseState, transition
+from gridcase.cases.lifecycle import Action, CaseState, LoggedAction, transition
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS
 from gridcase.extensions import db
@@ -170,7 +170,7 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
         for case_id, chain in by_case.items():
             _assert_replays(chain)
             for event in chain:
-                if event.action == SYSTEM_ESCALATE:
+                if event.action == LoggedAction.AUTO_ESCALATE:
                     sweeps[(case_id, event.payload["sweep"])] += 1
             case = cases[case_id]
             assert case.version == len(chain)
@@ -200,10 +200,10 @@ def _assert_replays(chain: list[CaseEvent]) -> None:
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     for previous, event in itertools.pairwise(chain):
         assert (event.from_status, event.from_level) == (previous.to_status, previous.to_level), event.action
-        if event.action == SYSTEM_ESCALATE:
+        if event.action == LoggedAction.AUTO_ESCALATE:
             assert event.to_level == level_above(LADDER, event.from_level)
             assert event.to_status == event.from_status
-        elif event.action == SYSTEM_OVERDUE:
+        elif event.action == LoggedAction.MARK_OVERDUE:
             assert event.from_level == LADDER[-1] and event.to_level == LADDER[-1]
         else:
             state = CaseState(

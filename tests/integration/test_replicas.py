@@ -31,12 +31,12 @@ from flask import session
 from config import TestingConfig
 from gridcase import create_app
 from gridcase.extensions import db
+from gridcase.jobs import STATS_REFRESH, run_job
 from gridcase.people.auth import issue_token
 from gridcase.people.models import User
+from gridcase.people.sessions import login_user
 from gridcase.replica import current_replica, reads_from_replica
-from gridcase.stats.jobs import run_refresh_job
 from gridcase.stats.models import Alert
-from gridcase.web.login import login_user
 from tests.helpers import FENGQIAO, JIYANG, case_payload, grid_in
 
 pytestmark = [pytest.mark.committing, pytest.mark.slow]
@@ -326,7 +326,7 @@ def test_dashboard_stats_alerts_and_exports_read_the_replica_and_writes_go_to_th
     assert pair.primary.sql(
         "SELECT count(*) FROM cases WHERE public_number = %s", (case["public_number"],)
     ) == [(1,)]
-    run_refresh_job(app)
+    run_job(app, STATS_REFRESH)
     pair.wait_for_replay()
 
     response, on_primary, on_standby = _delta(

@@ -18,7 +18,7 @@ from gridcase.audit.models import AuditEntry
 from gridcase.cases.models import CaseParty
 from gridcase.extensions import db
 from gridcase.people.privacy import PersonalDataCipher
-from gridcase.people.protection import anonymise_closed_parties, rotate_keys
+from gridcase.people.retention import anonymise_closed_parties, rotate_keys
 from gridcase.settings import cipher, utcnow
 from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, delete_committed_cases, grid_in
 

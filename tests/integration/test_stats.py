@@ -26,7 +26,6 @@ a dispute; gA and gB are grids of two communities of 枫桥镇, gJ a grid of 暨
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -36,29 +35,20 @@ from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
-from gridcase.ladder.scheduler import build_scheduler
+from gridcase.jobs import build_scheduler
 from gridcase.settings import utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, bucket_of, bucket_sql
 from gridcase.stats.indicators import COUNTS
 from gridcase.stats.models import StatsRollup, StatsWatermark
 from gridcase.stats.rollups import GRAINS, WATERMARK, refresh_rollups
 from gridcase.territory.models import Region
-from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, SHANGHAI, case_payload, grid_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD = "from=2026-03-02&to=2026-03-22"
 
 
-@pytest.fixture
-def api_as(api_as):
-    """Sign in, committed: a refused request rolls back what it has not committed, the token too."""
-
-    def sign_in(user):
-        client = api_as(user)
-        db.session.commit()
-        return client
-
-    return sign_in
+# A refused request rolls back what it has not committed, the sign-in's token too: commit it.
+COMMIT_SIGN_IN = True
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -247,16 +247,16 @@ def test_web_requests_only_queue_and_the_job_sends(app, admin_api, worker_api, m
 
 
 def test_the_scheduler_process_runs_the_delivery_job(app, admin_api, worker_api, receiver):
-    from gridcase.ladder.scheduler import build_scheduler
-    from gridcase.webhooks.delivery import run_webhook_job
+    from gridcase.jobs import WEBHOOKS, build_scheduler, run_job
+    from gridcase.webhooks.delivery import deliver_due
 
     job = build_scheduler(app, 60).get_job("webhooks")
-    assert job.func is run_webhook_job
+    assert (job.func, job.args[1], WEBHOOKS.work) == (run_job, WEBHOOKS, deliver_due)
     assert job.trigger.interval == timedelta(seconds=app.config["GRIDCASE_WEBHOOK_SECONDS"])
     hook = receiver()
     subscribe(admin_api, f"{hook.url}/job", ["case.created"])
     log_case(worker_api)
-    run_webhook_job(app)  # what the scheduler calls, with the real clock
+    run_job(app, WEBHOOKS)  # what the scheduler calls, with the real clock
     assert [r.json()["event"]["action"] for r in hook.received] == ["create"]
 
 

@@ -24,9 +24,9 @@ from PIL import Image
 from gridcase.cases.attachments import add_photo
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case
+from gridcase.channels.clients import create_client
 from gridcase.extensions import db
 from gridcase.notifications.inbox import Kind, notify_user
-from gridcase.open311.clients import create_client
 from gridcase.people.models import User
 from gridcase.settings import utcnow
 from gridcase.stats.models import Alert, alert_cases
@@ -343,14 +343,14 @@ TABLE = [
     ),
     Row(
         "GET",
-        "/api/v1/attachments/<int:attachment_id>",
+        "/api/v1/attachments/<id:attachment_id>",
         lambda w, role, scope: (f"/api/v1/attachments/{w.photos[w.case(role, scope).id]}", {}),
         (200, 200, 200, 200, 404, 404, 404),
         every(404),
     ),
     Row(
         "POST",
-        "/api/v1/cases/<ref>/parties/<int:party_id>/reveal",
+        "/api/v1/cases/<ref>/parties/<id:party_id>/reveal",
         _reveal,
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
@@ -358,7 +358,7 @@ TABLE = [
     Row("GET", "/api/v1/audit", _fixed("/api/v1/audit"), (403, 403, 403, 403, 403, 200, 403)),
     Row("GET", "/api/v1/audit/export", _fixed("/api/v1/audit/export"), (403, 403, 403, 403, 403, 200, 403)),
     Row("GET", "/api/v1/notifications", _fixed("/api/v1/notifications"), every(200)),
-    Row("POST", "/api/v1/notifications/<int:notification_id>/read", _notification, every(200), every(404)),
+    Row("POST", "/api/v1/notifications/<id:notification_id>/read", _notification, every(200), every(404)),
     Row("POST", "/api/v1/notifications/read-all", _fixed("/api/v1/notifications/read-all"), every(200)),
     Row(
         "GET",
@@ -377,21 +377,21 @@ TABLE = [
     Row("GET", "/api/v1/alerts", _fixed("/api/v1/alerts"), (200, 200, 200, 200, 403, 403, 403)),
     Row(
         "GET",
-        "/api/v1/alerts/<int:alert_id>",
+        "/api/v1/alerts/<id:alert_id>",
         _alert(),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
     ),
     Row(
         "POST",
-        "/api/v1/alerts/<int:alert_id>/acknowledge",
+        "/api/v1/alerts/<id:alert_id>/acknowledge",
         _alert("/acknowledge", {"note": "矩阵"}),
         (403, 200, 200, 200, 403, 403, 403),
         (403, 404, 404, 404, 403, 403, 403),
     ),
     Row(
         "POST",
-        "/api/v1/alerts/<int:alert_id>/close",
+        "/api/v1/alerts/<id:alert_id>/close",
         _alert("/close", {"note": "矩阵"}),
         (403, 200, 200, 200, 403, 403, 403),
         (403, 404, 404, 404, 403, 403, 403),
@@ -405,66 +405,66 @@ TABLE = [
     ),
     Row(
         "GET",
-        "/api/v1/webhooks/<int:webhook_id>",
+        "/api/v1/webhooks/<id:webhook_id>",
         _webhook(),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row(
         "PATCH",
-        "/api/v1/webhooks/<int:webhook_id>",
+        "/api/v1/webhooks/<id:webhook_id>",
         _webhook(body={"name": "改名"}),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row(
         "DELETE",
-        "/api/v1/webhooks/<int:webhook_id>",
+        "/api/v1/webhooks/<id:webhook_id>",
         _webhook(),
         (403, 403, 403, 403, 204, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row(
         "POST",
-        "/api/v1/webhooks/<int:webhook_id>/pause",
+        "/api/v1/webhooks/<id:webhook_id>/pause",
         _webhook("/pause"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row(
         "POST",
-        "/api/v1/webhooks/<int:webhook_id>/resume",
+        "/api/v1/webhooks/<id:webhook_id>/resume",
         _webhook("/resume"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row(
         "GET",
-        "/api/v1/webhooks/<int:webhook_id>/deliveries",
+        "/api/v1/webhooks/<id:webhook_id>/deliveries",
         _webhook("/deliveries"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
     ),
     Row("GET", "/api/v1/users", _fixed("/api/v1/users"), ADMIN_ONLY),
     Row("POST", "/api/v1/users", _new_user, ADMIN_ONLY_CREATED, (403, 403, 403, 403, 422, 403, 403)),
-    Row("GET", "/api/v1/users/<int:user_id>", _user(), ADMIN_ONLY, ADMIN_ONLY_OUT),
+    Row("GET", "/api/v1/users/<id:user_id>", _user(), ADMIN_ONLY, ADMIN_ONLY_OUT),
     Row(
         "PATCH",
-        "/api/v1/users/<int:user_id>",
+        "/api/v1/users/<id:user_id>",
         _user(body={"display_name": "改名"}),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
     ),
     Row(
         "POST",
-        "/api/v1/users/<int:user_id>/reset-password",
+        "/api/v1/users/<id:user_id>/reset-password",
         _user("/reset-password"),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
     ),
     Row(
         "POST",
-        "/api/v1/users/<int:user_id>/reset-two-factor",
+        "/api/v1/users/<id:user_id>/reset-two-factor",
         _user("/reset-two-factor"),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
@@ -486,7 +486,7 @@ TABLE = [
     ),
     Row(
         "POST",
-        "/api/v1/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/retry",
+        "/api/v1/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/retry",
         _webhook("/deliveries/<delivery>/retry"),
         (403, 403, 403, 403, 422, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from gridcase.cases.lifecycle import SYSTEM_ESCALATE, SYSTEM_OVERDUE
+from gridcase.cases.lifecycle import LoggedAction
 from gridcase.ladder.limits import level_above
 from tests.reliability.budget import BUDGET, REPORT
 from tests.reliability.cluster import ThrowawayCluster
@@ -176,7 +176,7 @@ def test_the_app_and_the_scheduler_survive_postgresql_stopping_hard(fault_cluste
                 "SELECT case_id, seq, action, from_level, to_level, at, payload->>'sweep' FROM case_events "
                 "WHERE action IN (:escalate, :overdue) ORDER BY case_id, seq"
             ),
-            {"escalate": SYSTEM_ESCALATE, "overdue": SYSTEM_OVERDUE},
+            {"escalate": LoggedAction.AUTO_ESCALATE, "overdue": LoggedAction.MARK_OVERDUE},
         ).all()
     assert {k: stored.get(k) for k in workload.acknowledged} == workload.acknowledged
     assert set(stored) == set(workload.bodies)
@@ -191,18 +191,18 @@ def test_the_app_and_the_scheduler_survive_postgresql_stopping_hard(fault_cluste
         by_case[event.case_id].append(event)
     assert any(e.at.timestamp() > last_back for e in events), "the scheduler did not resume"
     for case_id, chain in by_case.items():
-        escalations = [e for e in chain if e.action == SYSTEM_ESCALATE]
+        escalations = [e for e in chain if e.action == LoggedAction.AUTO_ESCALATE]
         sweeps = [e[6] for e in chain]
         assert len(set(sweeps)) == len(sweeps), f"case {case_id} was swept twice in one sweep"
         assert all(e.to_level == level_above(LADDER, e.from_level) for e in escalations), case_id
         for earlier, later in itertools.pairwise(escalations):
             assert later.from_level == earlier.to_level, case_id
-        assert sum(e.action == SYSTEM_OVERDUE for e in chain) <= 1, case_id
+        assert sum(e.action == LoggedAction.MARK_OVERDUE for e in chain) <= 1, case_id
     verified = flask_command(["gridcase", "verify-chain"], app_env(cluster.url))
     assert "every event chain is intact" in verified
     engine.dispose()
 
-    automatic = sum(e.action == SYSTEM_ESCALATE for e in events)
+    automatic = sum(e.action == LoggedAction.AUTO_ESCALATE for e in events)
     REPORT.add(
         "load held",
         workload.summary("mixed workload through database outages", BUDGET.fault_clients, load_seconds),

@@ -1,13 +1,11 @@
 """Working-day arithmetic: the clock runs on working days only, in the city's local time."""
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from gridcase.ladder.calendar import WorkCalendar
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.helpers import SHANGHAI
 
 
 def local(*args) -> datetime:

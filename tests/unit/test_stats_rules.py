@@ -19,7 +19,7 @@ from gridcase.stats.histogram import (
     histogram_median,
 )
 from gridcase.stats.indicators import INDICATOR_KEYS, indicators, ladder_groups, split_period, week_range
-from gridcase.stats.spreadsheets import BOM, csv_chunks, masked_parties, xlsx_file
+from gridcase.stats.spreadsheets import BOM, csv_chunks, xlsx_file
 
 
 def test_rates_are_null_when_nothing_to_divide_by():
@@ -131,13 +131,6 @@ def test_an_even_count_takes_the_mean_of_the_two_middle_values():
     counts = {bucket_of(h): 1 for h in (0.1, 0.5, 2, 10)}
     assert histogram_median(counts) == pytest.approx(1.25, rel=MEDIAN_RELATIVE_PRECISION)
     assert histogram_median({}) is None
-
-
-def test_masked_parties_read_as_one_cell():
-    text = masked_parties(
-        [["applicant", "张*", "110105********0123", "138****8000"], ["respondent", "李*", None, None]]
-    )
-    assert text == "张*（申请人，110105********0123，138****8000）；李*（被申请人）"
 
 
 def test_csv_has_a_bom_and_defuses_formulas():

@@ -14,16 +14,17 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from gridcase.api.users import ROLES, UserChangeSchema, UserCreateSchema, UserQuerySchema
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.messages import say_all
 from gridcase.people import admin as accounts
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import Role
+from gridcase.people.schemas import ROLES, UserChangeSchema, UserCreateSchema, UserQuerySchema
+from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
-from gridcase.web import labels
-from gridcase.web.case_page import FormOutcome
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.forms import FormOutcome
+from gridcase.web.login import page_login_required, protect_forms
 
 bp = Blueprint("admin_page", __name__, url_prefix="/admin")
 bp.before_request(protect_forms)
@@ -42,7 +43,7 @@ SHOWN_PASSWORD = "admin_shown_password"
 def users():
     """The city's users, filtered by role or name, and a form for a new user (a password left
     blank is generated and shown once, on the new user's page)."""
-    admin = session_user()
+    admin = current_user()
     outcome = FormOutcome()
     if request.method == "POST":
         outcome = FormOutcome(action="create", values=_typed(request.form))
@@ -51,7 +52,8 @@ def users():
             user, password = accounts.add_user(admin, data)
             db.session.commit()
         except (ValidationError, GridcaseError, IntegrityError) as exc:
-            _refused(outcome, exc)
+            # IntegrityError: the same username, created a moment ago by someone else
+            outcome.refused(exc, conflict=("username", _("This username is taken.")))
         else:
             if password:
                 session[SHOWN_PASSWORD] = {"user_id": user.id, "password": password}
@@ -60,19 +62,19 @@ def users():
     return _list_page(admin, outcome)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 @page_login_required(Role.ADMIN)
 def user(user_id):
     """One user of the city, with a form for each change an administrator may make."""
-    return _user_page(session_user(), user_id, FormOutcome())
+    return _user_page(current_user(), user_id, FormOutcome())
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @page_login_required(Role.ADMIN)
 def change(user_id):
     """Change the display name, role and scope, a grid worker's grids, or disable or enable the
     account (audited; disabling ends its sessions and API tokens)."""
-    admin = session_user()
+    admin = current_user()
     form = "active" if request.form.get("form") == "active" else "details"
     outcome = FormOutcome(action=form, values=_typed(request.form))
     try:
@@ -80,7 +82,7 @@ def change(user_id):
         accounts.change_user(admin, user_id, data)
         db.session.commit()
     except (ValidationError, GridcaseError) as exc:
-        return _user_page(admin, user_id, _refused(outcome, exc))
+        return _user_page(admin, user_id, outcome.refused(exc))
     if "active" in data:
         flash(
             _("Account enabled.")
@@ -93,11 +95,11 @@ def change(user_id):
     return redirect(url_for("admin_page.user", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>/reset-password")
+@bp.post("/users/<id:user_id>/reset-password")
 @page_login_required(Role.ADMIN)
 def reset_password(user_id):
     """Give the user a new temporary password, shown once; their sessions and tokens end."""
-    admin = session_user()
+    admin = current_user()
     if user_id == admin.id:  # this session would end before the new password was shown
         flash(_("Change your own password on your account page."), "info")
         return redirect(url_for("signin.account"))
@@ -108,11 +110,11 @@ def reset_password(user_id):
     return redirect(url_for("admin_page.user", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>/reset-two-factor")
+@bp.post("/users/<id:user_id>/reset-two-factor")
 @page_login_required(Role.ADMIN)
 def reset_two_factor(user_id):
     """Forget the user's authenticator (a lost phone); they set it up at their next sign-in."""
-    accounts.reset_two_factor(session_user(), user_id)
+    accounts.reset_two_factor(current_user(), user_id)
     db.session.commit()
     flash(_("Two-factor sign-in reset; the user sets it up again at the next sign-in."), "success")
     return redirect(url_for("admin_page.user", user_id=user_id))
@@ -124,7 +126,7 @@ def _list_page(admin: User, outcome: FormOutcome):
     try:
         query = UserQuerySchema().load(args)
     except ValidationError as exc:
-        errors, query = _said(exc.messages), UserQuerySchema().load({})
+        errors, query = say_all(exc.messages), UserQuerySchema().load({})
     found = accounts.list_users(admin, query["role"], query["q"])
     page = render_template(
         "admin/users.html",
@@ -182,38 +184,6 @@ def _payload(form: MultiDict, names: tuple[str, ...]) -> dict:
         else:
             data[name] = value if name == "password" else value.strip()
     return data
-
-
-def _refused(outcome: FormOutcome, exc: Exception) -> FormOutcome:
-    """A refused form: nothing of it is kept, and the page says why, next to each field (a user
-    of another city stays a 404, as everywhere)."""
-    db.session.rollback()
-    if isinstance(exc, GridcaseError) and exc.status == 404:
-        raise exc
-    if isinstance(exc, ValidationError):
-        outcome.status, outcome.errors = 422, _said(exc.messages)
-    elif isinstance(exc, IntegrityError):  # the same username, created a moment ago
-        outcome.status, outcome.errors = 409, {"username": [_("This username is taken.")]}
-    else:
-        outcome.status = int(exc.status)
-        outcome.errors = _said(exc.errors) if isinstance(exc.errors, dict) else {}
-        if not outcome.errors:
-            outcome.errors = {"form": [labels.say(exc.message)]}
-    outcome.message = _("Please correct the fields marked below.")
-    return outcome
-
-
-def _said(messages: dict) -> dict[str, list[str]]:
-    """Each field's messages as a flat list of sentences (a list field's, too)."""
-
-    def flat(node) -> list[str]:
-        if isinstance(node, dict):
-            return [text for child in node.values() for text in flat(child)]
-        if isinstance(node, list | tuple):
-            return [text for child in node for text in flat(child)]
-        return [_("Required.") if node == "Missing data for required field." else labels.say(node)]
-
-    return {str(field): flat(node) for field, node in messages.items()}
 
 
 def _grid_codes(users: list[User]) -> dict[int, list[str]]:

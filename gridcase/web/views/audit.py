@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from marshmallow import ValidationError
 
-from gridcase.api.audit import AuditQuerySchema, audit_filters
 from gridcase.audit.log import AuditAction, entries
+from gridcase.audit.schemas import AuditQuerySchema, audit_filters
 from gridcase.people.roles import Role
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.people.sessions import current_user
+from gridcase.web.login import page_login_required, protect_forms
 
 bp = Blueprint("audit_page", __name__, url_prefix="/audit")
 bp.before_request(protect_forms)
@@ -31,7 +32,7 @@ def index():
     export_args = {k: v for k, v in args.items() if k not in ("page", "page_size")}
     return render_template(
         "audit/index.html",
-        user=session_user(),
+        user=current_user(),
         items=items,
         total=total,
         page=query["page"],
@@ -39,6 +40,6 @@ def index():
         args=args,
         errors=errors,
         actions=[a.value for a in AuditAction],
-        export_url="/api/v1/audit/export?" + urlencode(export_args),
+        export_url=url_for("audit.AuditExport") + "?" + urlencode(export_args),
         page_url=lambda n: "?" + urlencode({**export_args, "page": n}),
     )

@@ -10,21 +10,16 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from gridcase.audit.log import AuditAction, record
-from gridcase.errors import GridcaseError, error_body
+from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.http_errors import json_error
 from gridcase.people import two_factor
 from gridcase.people.auth import change_password
 from gridcase.people.models import User
+from gridcase.people.sessions import login_user, logout_user, session_user
 from gridcase.people.signin import check_password, check_second_factor, second_factor_required
 from gridcase.settings import utcnow
-from gridcase.web.login import (
-    home_url_for,
-    login_user,
-    logout_user,
-    page_login_required,
-    protect_forms,
-    session_user,
-)
+from gridcase.web.login import home_url_for, page_login_required, protect_forms
 
 bp = Blueprint("signin", __name__)
 bp.before_request(protect_forms)
@@ -158,7 +153,7 @@ def csrf_token():
     """A fresh CSRF token for the signed-in page (the outbox sends with it, possibly hours
     after the page was cached)."""
     if session_user() is None:
-        return jsonify(error_body(401, "Sign in first.")), 401
+        return json_error(401, "Sign in first."), 401
     response = jsonify(csrf_token=generate_csrf())
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,10 +15,11 @@ from flask import Blueprint, render_template, request
 from gridcase.errors import NotFound
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.scope import covers_region
+from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.territory.queries import ancestors, get_region
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -32,7 +33,7 @@ REFRESH_SECONDS = 60
 @reads_from_replica
 def index():
     """The dashboard of a territory node in my scope (default: my scope)."""
-    user = session_user()
+    user = current_user()
     region = get_region(request.args.get("region") or user.scope_code)
     if not covers_region(user, region):
         raise NotFound(f"No territory node has the code {region.code}.")

@@ -11,22 +11,21 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from gridcase.api.case_body import case_body
-from gridcase.api.cases import CaseQueryArgsSchema
-from gridcase.api.plain import plain
 from gridcase.cases.catalogue import leaf_codes, list_categories
-from gridcase.cases.domain import Severity, Status
+from gridcase.cases.domain import OPEN_STATUSES, Severity, Status
 from gridcase.cases.parties import reveal_party
-from gridcase.cases.queries import case_events, find_case, list_cases
+from gridcase.cases.queries import find_case, list_cases
+from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES
+from gridcase.people.sessions import current_user
 from gridcase.settings import ladder, utcnow
 from gridcase.territory.models import Region
-from gridcase.web import labels
-from gridcase.web.case_page import FormOutcome, case_view_model, handle_action_form, handle_photo_form
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.case_page import case_view_model, register_case_page
+from gridcase.web.forms import FormOutcome
+from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -38,20 +37,18 @@ QUEUE_PAGE_SIZE = 25
 def _default_filters(user) -> dict:
     """The queue a coordinator starts from: open cases at their own level, most urgent first."""
     level = user.scope_level if user.scope_level in ladder() else ladder()[-1]
-    return {"status": [Status.PENDING.value, Status.IN_PROGRESS.value], "level": [level], "sort": "due_at"}
+    return {"status": list(OPEN_STATUSES), "level": [level], "sort": "due_at"}
 
 
 @bp.route("/")
 @page_login_required(*HANDLER_ROLES)
 def queue():
     """Cases in my scope, filtered and sorted (due, severity, category, community), with lights."""
-    user = session_user()
+    user = current_user()
     errors = {}
     if request.args.get("filtered"):
         try:
-            args = CaseQueryArgsSchema().load(_query_args())
-            args["from"] = args.pop("from_")
-            filters = plain(args)
+            filters = CaseQueryArgsSchema().load(_query_args())
         except ValidationError as exc:
             errors, filters = exc.messages, _default_filters(user)
     else:
@@ -69,7 +66,7 @@ def queue():
             )
             .order_by(Region.code)
         ).all()
-    items = [case_body(c) for c in result.items]
+    items = dump_cases(result.items)
     community_names = dict(
         db.session.execute(
             sa.select(Region.code, Region.name).where(Region.code.in_({c["community_code"] for c in items}))
@@ -114,47 +111,25 @@ def _query_args() -> dict:
     return args
 
 
-@bp.route("/cases/<ref>", methods=["GET", "POST"])
-@page_login_required(*HANDLER_ROLES)
-def case(ref):
-    """One case: map, details, masked parties, photos, timeline and a form for each action."""
-    user = session_user()
-    outcome = handle_action_form(user, ref, "desk.case")
-    return outcome.redirect or _case_page(user, ref, outcome)
-
-
-@bp.post("/cases/<ref>/photos")
-@page_login_required(*HANDLER_ROLES)
-def photos(ref):
-    """Add photos from the case page's form (a signed agreement, the site after the work)."""
-    user = session_user()
-    outcome = handle_photo_form(user, ref, "desk.case")
-    return outcome.redirect or _case_page(user, ref, outcome)
-
-
-@bp.post("/cases/<ref>/parties/<int:party_id>/reveal")
+@bp.post("/cases/<ref>/parties/<id:party_id>/reveal")
 @page_login_required(*HANDLER_ROLES)
 def reveal(ref, party_id):
     """Show one party in full on the case page, with a reason (audited, and in the timeline)."""
-    user = session_user()
+    user = current_user()
     outcome = FormOutcome(action="reveal", values=request.form.copy())
     revealed = {}
     try:
         revealed[party_id] = reveal_party(user, ref, party_id, request.form.get("reason", ""))
         db.session.commit()
     except GridcaseError as exc:
-        if exc.status == 404:
-            raise
-        db.session.rollback()
-        outcome.status, outcome.message = exc.status, labels.say(exc.message)
-        outcome.errors = labels.say_all(exc.errors or {})
+        outcome.refused(exc)
     return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
 
 
 def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, reveal_party_id=None):
-    """The case page, with the outcome of a posted form (its errors and typed values)."""
-    found = find_case(user, ref)
-    model = case_view_model(found, user, case_events(found))
+    """The workbench's case page: map, details, masked parties (one revealed, with its form's
+    outcome), photos, timeline and a form for each action, with the outcome of a posted form."""
+    model = case_view_model(find_case(user, ref), user)
     model["revealed"] = revealed or {}
     response = render_template(
         "desk/case.html",
@@ -168,11 +143,14 @@ def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, re
     return response, outcome.status
 
 
+register_case_page(bp, tuple(HANDLER_ROLES), _case_page)
+
+
 @bp.route("/notifications", methods=["GET", "POST"])
 @page_login_required(*HANDLER_ROLES)
 def notifications():
     """My notifications; posting marks them all read."""
-    user = session_user()
+    user = current_user()
     if request.method == "POST":
         mark_read(user, None, utcnow())
         db.session.commit()

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from gridcase.api.case_body import case_body
 from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, Severity
-from gridcase.cases.queries import case_events, find_case, list_cases
+from gridcase.cases.queries import find_case, list_cases
+from gridcase.cases.schemas import dump_cases
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
+from gridcase.people.sessions import current_user
 from gridcase.territory.queries import grids_feature_collection
-from gridcase.web.case_page import case_view_model, handle_action_form, handle_photo_form
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.case_page import case_view_model, register_case_page
+from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
@@ -27,11 +28,11 @@ bp.before_request(protect_forms)
 @page_login_required(Role.GRID_WORKER)
 def home():
     """My grids on a small map, my open cases by due time, unread notifications, the outbox."""
-    user = session_user()
-    cases = list_cases(user, {"status": [s.value for s in OPEN_STATUSES], "sort": "due_at"}, page_size=50)
+    user = current_user()
+    cases = list_cases(user, {"status": OPEN_STATUSES, "sort": "due_at"}, page_size=50)
     notes, unread = inbox(user, unread_only=True, limit=5)
     grids = grids_feature_collection([g.code for g in user.grids])
-    items = [case_body(c) for c in cases.items]
+    items = dump_cases(cases.items)
     points = [
         {"lon": c["location"]["lon"], "lat": c["location"]["lat"], "light": c["light"], "title": c["title"]}
         for c in items
@@ -54,7 +55,7 @@ def home():
 def new_case():
     """The new-case form. It works offline: the page is cached by the service worker and the
     case waits in the phone's outbox until it can be sent."""
-    user = session_user()
+    user = current_user()
     leaves = leaf_codes()
     categories = [
         {
@@ -77,26 +78,11 @@ def new_case():
     )
 
 
-@bp.route("/cases/<ref>", methods=["GET", "POST"])
-@page_login_required(Role.GRID_WORKER)
-def case(ref):
-    """A case: status, light, photos, masked parties, timeline, and what the worker may do."""
-    user = session_user()
-    outcome = handle_action_form(user, ref, "mobile.case")
-    return outcome.redirect or _case_page(user, ref, outcome)
-
-
-@bp.post("/cases/<ref>/photos")
-@page_login_required(Role.GRID_WORKER)
-def photos(ref):
-    """The photo form of the case page, for a phone without JavaScript (with it, photos.js
-    scales each photo down and sends it to the JSON API instead)."""
-    user = session_user()
-    outcome = handle_photo_form(user, ref, "mobile.case")
-    return outcome.redirect or _case_page(user, ref, outcome)
-
-
 def _case_page(user, ref, outcome):
-    found = find_case(user, ref)
-    model = case_view_model(found, user, case_events(found))
+    """The phone's case page (with JavaScript, photos.js scales each photo down and sends it to
+    the JSON API instead of the page's photo form)."""
+    model = case_view_model(find_case(user, ref), user)
     return render_template("mobile/case.html", user=user, **model, form=outcome), outcome.status
+
+
+register_case_page(bp, (Role.GRID_WORKER,), _case_page)

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from gridcase.errors import Unprocessable
 from gridcase.people.roles import HANDLER_ROLES
+from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.report import Month, monthly_report
-from gridcase.web.login import page_login_required, protect_forms, session_user
+from gridcase.web.login import page_login_required, protect_forms
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.before_request(protect_forms)
@@ -37,7 +38,7 @@ ROWS = [
 @reads_from_replica
 def monthly():
     """The month's indicators against the previous month, top categories, weakest communities."""
-    user = session_user()
+    user = current_user()
     default = utcnow().astimezone(local_tz()).strftime("%Y-%m")
     try:
         month = Month.parse(request.args.get("month") or default)

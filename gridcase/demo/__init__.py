@@ -20,7 +20,7 @@ from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
 from gridcase.territory.importer import import_geodata, load_feature_collection
 
-GEODATA = Path(__file__).resolve().parent.parent / "geodata"
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 DEMO_CITY = GEODATA / "zhuji"
 DEMO_PASSWORD = "gridcase-demo"
 

@@ -111,6 +111,7 @@ def anonymise_closed_parties(
     now = now or utcnow()
     cutoff = now - timedelta(days=int(setting("GRIDCASE_PARTY_RETENTION_DAYS")))
     box = cipher()
+    # (Raw SQL over the cases table: people lie below cases and do not import them.)
     old_cases = """
         SELECT id FROM cases
         WHERE (status = 'closed' AND closed_at < :cutoff) OR (status = 'rejected' AND updated_at < :cutoff)

@@ -1,4 +1,4 @@
-"""Open311 API clients and jurisdictions.
+"""Open311 clients: the other city systems allowed to post requests, and their jurisdictions.
 
 Who reports a public case? Each client (another city system: the 12345 hotline platform, a
 WeChat mini-program's back end, a district's 随手拍 app …) is linked to a dedicated system user
@@ -20,10 +20,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from gridcase.errors import Unprocessable
+from gridcase.channels.models import Open311Client
+from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
-from gridcase.open311.models import Open311Client
-from gridcase.open311.spec import Open311Error
 from gridcase.people.auth import create_user
 from gridcase.people.roles import Role
 from gridcase.settings import setting, utcnow
@@ -32,28 +31,6 @@ from gridcase.settings import setting, utcnow
 def jurisdictions() -> dict[str, str]:
     """Configured jurisdiction_id → the code of the city it covers."""
     return dict(setting("GRIDCASE_OPEN311_JURISDICTIONS"))
-
-
-def resolve_jurisdiction(given: str | None) -> tuple[str, str]:
-    """(jurisdiction_id, city code) of a request. The argument is optional while the endpoint
-    serves one jurisdiction, as the spec allows.
-
-    Raises:
-        Open311Error: 404 for an unknown jurisdiction_id, 400 when one is needed and missing.
-    """
-    known = jurisdictions()
-    given = (given or "").strip()
-    if given:
-        if given not in known:
-            raise Open311Error(
-                404, f"jurisdiction_id {given!r} was not found; this endpoint serves: {', '.join(known)}."
-            )
-        return given, known[given]
-    if len(known) != 1:
-        raise Open311Error(
-            400, f"jurisdiction_id was not provided; this endpoint serves several: {', '.join(known)}."
-        )
-    return next(iter(known.items()))
 
 
 def _key_digest(api_key: str) -> str:
@@ -113,16 +90,16 @@ def authenticate_client(
     """The active client with this key, allowed in this jurisdiction.
 
     Raises:
-        Open311Error: 403 for a missing, unknown or inactive key, or one of another jurisdiction.
+        Forbidden: a missing, unknown or inactive key, or one of another jurisdiction.
     """
     api_key = (api_key or "").strip()
     if not api_key:
-        raise Open311Error(403, "api_key was not provided -- can't proceed with create_request.")
+        raise Forbidden("api_key was not provided -- can't proceed with create_request.")
     client = db.session.scalar(sa.select(Open311Client).where(Open311Client.key_hash == _key_digest(api_key)))
     if client is None or not client.active or not client.user.active:
-        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+        raise Forbidden("Invalid api_key received -- can't proceed with create_request.")
     if client.jurisdiction_id != jurisdiction_id:
-        raise Open311Error(403, f"This api_key is not valid for jurisdiction_id {jurisdiction_id!r}.")
+        raise Forbidden(f"This api_key is not valid for jurisdiction_id {jurisdiction_id!r}.")
     client.last_used_at = now or utcnow()
     return client
 

@@ -1,0 +1,421 @@
+"""How a case looks to everyone who reads it, and what requests about cases carry.
+
+`CaseSchema` is the only serialiser of a case (BEMServer's rule): the JSON API answers with it,
+the phone pages and the workbench render what it dumps, the webhooks send a part of it
+(`WEBHOOK_CASE_FIELDS`) and the exports write a part of it (gridcase.stats.exports). A field
+added here appears everywhere at once; parties are always masked.
+
+A reader sees a case through `CaseView`: the actions they may take on it now, and, when a
+case is shown whole, its timeline and photos (at intake, its possible duplicates too). A plain
+`Case` dumps without them.
+
+The request schemas (intake, the list's filters, the payload of each action) are shared the
+same way: the pages load their forms through them, so a rule is written once for both doors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates
+
+from gridcase.cases.attachments import case_photos
+from gridcase.cases.domain import (
+    OPEN_STATUSES,
+    CaseKind,
+    Outcome,
+    PartyRole,
+    Satisfaction,
+    Severity,
+    Source,
+    Status,
+)
+from gridcase.cases.lifecycle import Action, allowed_actions
+from gridcase.cases.models import Case
+from gridcase.cases.operations import actor_state, case_state
+from gridcase.geo import Crs, point_lonlat
+from gridcase.ladder.limits import light
+from gridcase.people.models import User
+from gridcase.people.privacy import id_number_problem, phone_problem
+from gridcase.people.schemas import PersonSchema
+from gridcase.schemas import (
+    CodeNameSchema,
+    ComputedBoolean,
+    ComputedFloat,
+    ComputedNested,
+    ComputedString,
+    PageArgsSchema,
+    PeriodArgsSchema,
+    page_schema,
+)
+from gridcase.settings import BIGINT_MAX, utcnow
+
+MAX_PARTIES = 20
+
+# --- a case as it is read ----------------------------------------------------------------------
+
+
+@dataclass
+class CaseView:
+    """A case as one reader sees it now. Every attribute of the case reads through; the view
+    adds what depends on the reader and on how much of the case is shown."""
+
+    case: Case
+    viewer: User | None = None
+    whole: bool = False  # with its timeline and photos
+    duplicates: list[dict] | None = field(default=None)  # at intake: possible duplicates
+
+    def __getattr__(self, name):
+        return getattr(self.case, name)
+
+    @property
+    def events(self):
+        return self.case.events if self.whole else missing
+
+    @property
+    def attachments(self):
+        return case_photos(self.case) if self.whole else missing
+
+    @property
+    def possible_duplicates(self):
+        return missing if self.duplicates is None else self.duplicates
+
+    @property
+    def allowed_actions(self):
+        if self.viewer is None:
+            return missing
+        return [a.value for a in allowed_actions(case_state(self.case), actor_state(self.viewer, self.case))]
+
+
+def _coordinate(index: int):
+    return lambda case: round(point_lonlat(case.location)[index], 7)
+
+
+def _is_open(case) -> bool:
+    return Status(case.status) in OPEN_STATUSES
+
+
+class LocationOutSchema(Schema):
+    lon = ComputedFloat(_coordinate(0), metadata={"description": "WGS84"})
+    lat = ComputedFloat(_coordinate(1), metadata={"description": "WGS84"})
+    crs = fields.String(
+        attribute="location_crs", metadata={"description": "The system the client sent the point in."}
+    )
+    accuracy_m = fields.Float(attribute="location_accuracy_m", allow_none=True)
+
+
+class PartyOutSchema(Schema):
+    """A party as everyone sees it: masked (the clear values only through an audited reveal)."""
+
+    id = fields.Integer()
+    role = fields.String(attribute="party_role")
+    name = fields.String(attribute="name_masked", metadata={"example": "张*"})
+    id_number = fields.String(
+        attribute="id_number_masked", allow_none=True, metadata={"example": "110105********0123"}
+    )
+    phone = fields.String(attribute="phone_masked", allow_none=True, metadata={"example": "138****8000"})
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    at = fields.DateTime()
+    action = fields.String()
+    actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "null: the system"})
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    from_level = fields.String(allow_none=True)
+    to_level = fields.String()
+    payload = fields.Dict()
+
+
+class DuplicateSchema(Schema):
+    id = fields.Integer()
+    public_number = fields.String()
+    title = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    distance_m = fields.Float()
+
+
+class ResolutionSchema(Schema):
+    outcome = fields.String(attribute="resolution_outcome", allow_none=True)
+    summary = fields.String(attribute="resolution_summary", allow_none=True)
+    level = fields.String(attribute="resolved_level", allow_none=True)
+    on_time = fields.Boolean(attribute="resolved_on_time", allow_none=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    size_bytes = fields.Integer()
+    created_at = fields.DateTime()
+    url = ComputedString(lambda photo: url_for("attachments.Photo", attachment_id=photo.id))
+    thumbnail_url = ComputedString(
+        lambda photo: url_for("attachments.Photo", attachment_id=photo.id, size="thumb")
+    )
+
+
+class CaseSchema(Schema):
+    id = fields.Integer()
+    public_number = fields.String(metadata={"example": "330681-20261125-000001"})
+    kind = fields.String()
+    category = fields.Nested(CodeNameSchema)
+    title = fields.String()
+    description = fields.String()
+    severity = fields.String()
+    people_involved = fields.Integer()
+    may_intensify = fields.Boolean()
+    source = fields.String()
+    location = ComputedNested(LocationOutSchema)
+    address = fields.String()
+    grid = fields.Nested(CodeNameSchema)
+    grid_code = fields.String()
+    community_code = fields.String()
+    township_code = fields.String()
+    district_code = fields.String(allow_none=True)
+    city_code = fields.String()
+    status = fields.String()
+    level = fields.String()
+    initial_level = fields.String()
+    level_started_at = fields.DateTime()
+    warn_at = fields.DateTime(metadata={"description": "The yellow light comes on here."})
+    due_at = fields.DateTime(metadata={"description": "Due at this level; red light after it."})
+    light = ComputedString(
+        lambda case: light(utcnow(), case.status, case.warn_at, case.due_at),
+        allow_none=True,
+        metadata={"description": "green, yellow, red; null once resolved."},
+    )
+    overdue = ComputedBoolean(lambda case: _is_open(case) and utcnow() >= case.due_at)
+    supervised = ComputedBoolean(
+        lambda case: case.supervised_at is not None, metadata={"description": "Under 督办 by the city."}
+    )
+    extension_days = fields.Integer(metadata={"description": "Approved extra working days at this level."})
+    extension_requested_days = fields.Integer(
+        allow_none=True, metadata={"description": "Waiting for a decision."}
+    )
+    escalation_count = fields.Integer()
+    reopen_count = fields.Integer()
+    reporter = fields.Nested(PersonSchema)
+    assignee = fields.Nested(PersonSchema, allow_none=True)
+    resolution = ComputedNested(
+        ResolutionSchema, lambda case: case if case.resolved_at else None, allow_none=True
+    )
+    satisfaction = fields.String(allow_none=True)
+    duplicate_of = fields.Integer(attribute="duplicate_of_id", allow_none=True)
+    created_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
+    version = fields.Integer(metadata={"description": "Send it back with every action."})
+    parties = fields.List(fields.Nested(PartyOutSchema))
+    events = fields.List(fields.Nested(EventSchema), metadata={"description": "The timeline."})
+    attachments = fields.List(fields.Nested(AttachmentSchema), metadata={"description": "Photos."})
+    possible_duplicates = fields.List(fields.Nested(DuplicateSchema))
+    allowed_actions = fields.List(fields.String(), metadata={"description": "What you may do now."})
+
+
+class CaseListItemSchema(CaseSchema):
+    class Meta:
+        exclude = ("events", "attachments", "possible_duplicates", "allowed_actions")
+
+
+CaseListSchema = page_schema(CaseListItemSchema, "CaseListSchema")
+
+# What a webhook subscriber is told of the case after an event: no free text that may name
+# people (description, timeline), no parties, no people.
+WEBHOOK_CASE_FIELDS = (
+    "id",
+    "public_number",
+    "kind",
+    "category",
+    "title",
+    "severity",
+    "source",
+    "status",
+    "level",
+    "location",
+    "grid_code",
+    "community_code",
+    "township_code",
+    "district_code",
+    "city_code",
+    "due_at",
+    "version",
+)
+
+
+def dump_case(case: Case, viewer: User | None = None, whole: bool = False, **extra) -> dict:
+    """The case as `viewer` sees it (the pages render this; the API answers the same)."""
+    return CaseSchema().dump(CaseView(case, viewer=viewer, whole=whole, **extra))
+
+
+def dump_cases(cases: list[Case]) -> list[dict]:
+    """Cases as a list shows them (no timeline, photos or actions)."""
+    return CaseListItemSchema(many=True).dump(cases)
+
+
+# --- what requests about cases carry -----------------------------------------------------------
+
+CASE_SORTS = [
+    "created_at",
+    "-created_at",
+    "due_at",
+    "-due_at",
+    "severity",
+    "-severity",
+    "updated_at",
+    "-updated_at",
+]
+
+
+class LocationSchema(Schema):
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180), metadata={"example": 120.4052})
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90), metadata={"example": 29.6337})
+    crs = fields.Enum(Crs, by_value=True, load_default=Crs.WGS84)
+    accuracy_m = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "The GPS accuracy radius in metres."},
+    )
+
+
+class PartyInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 50))
+    id_number = fields.String(load_default=None, allow_none=True, metadata={"description": "居民身份证号码"})
+    phone = fields.String(load_default=None, allow_none=True)
+    role = fields.Enum(PartyRole, by_value=True, load_default=PartyRole.APPLICANT)
+
+    @validates("id_number")
+    def _id_number(self, value, **_):
+        if value and (problem := id_number_problem(value)):
+            raise ValidationError(f"Not a valid ID number: {problem}.")
+
+    @validates("phone")
+    def _phone(self, value, **_):
+        if value and phone_problem(value):
+            raise ValidationError("Not a valid phone number.")
+
+
+class OnSpotSchema(Schema):
+    outcome = fields.Enum(Outcome, by_value=True, load_default=Outcome.MEDIATED)
+    summary = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CaseCreateSchema(Schema):
+    kind = fields.Enum(CaseKind, by_value=True, required=True)
+    category = fields.String(required=True, validate=validate.Length(1, 16), metadata={"example": "D02"})
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    location = fields.Nested(LocationSchema, required=True)
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    severity = fields.Enum(
+        Severity, by_value=True, load_default=None, metadata={"description": "Defaults to the category's."}
+    )
+    people_involved = fields.Integer(load_default=1, validate=validate.Range(0, 100_000))
+    may_intensify = fields.Boolean(load_default=False)
+    parties = fields.List(
+        fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=MAX_PARTIES)
+    )
+    source = fields.Enum(Source, by_value=True, load_default=None)
+    resolved_on_spot = fields.Nested(
+        OnSpotSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "就地化解: a grid worker settled it on the spot."},
+    )
+
+
+class CaseQueryArgsSchema(PeriodArgsSchema, PageArgsSchema):
+    """The filters of the case list (DESIGN §4), its exports and the workbench's queue."""
+
+    status = fields.List(fields.Enum(Status, by_value=True), load_default=None)
+    level = fields.List(fields.String(), load_default=None)
+    kind = fields.Enum(CaseKind, by_value=True, load_default=None)
+    severity = fields.List(fields.Enum(Severity, by_value=True), load_default=None)
+    source = fields.Enum(Source, by_value=True, load_default=None)
+    category = fields.String(load_default=None)
+    region = fields.String(load_default=None, metadata={"description": "A territory code in your scope."})
+    overdue = fields.Boolean(load_default=None)
+    assignee = fields.String(load_default=None, validate=validate.OneOf(["me"]))
+    reported_by = fields.String(load_default=None, validate=validate.OneOf(["me"]))
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(CASE_SORTS))
+
+
+class DuplicateQuerySchema(Schema):
+    category = fields.String(required=True)
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    crs = fields.Enum(Crs, by_value=True, load_default=Crs.WGS84)
+
+
+# --- the payload of each action ----------------------------------------------------------------
+
+NOTE = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _text(max_length: int = 2000, **kwargs):
+    return fields.String(required=True, validate=validate.Length(1, max_length), **kwargs)
+
+
+class MediationSessionSchema(Schema):
+    held_at = fields.AwareDateTime(required=True, metadata={"description": "When the session took place."})
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    mediators = fields.List(fields.String(validate=validate.Length(1, 50)), load_default=list)
+    participants = fields.String(load_default="", validate=validate.Length(max=500))
+    summary = _text()
+
+
+class AgreementSchema(Schema):
+    """调解协议书: the terms the parties signed and when they must be performed."""
+
+    terms = _text(5000)
+    performance_deadline = fields.Date(required=True)
+    signed_at = fields.Date(load_default=None)
+
+
+# The payload of each action, validated strictly (unknown fields refused).
+PAYLOADS: dict[Action, type[Schema]] = {
+    Action.ACCEPT: Schema.from_dict({"note": NOTE}),
+    Action.ASSIGN: Schema.from_dict(
+        {"assignee_id": fields.Integer(required=True, validate=validate.Range(1, BIGINT_MAX)), "note": NOTE}
+    ),
+    Action.NOTE: Schema.from_dict({"text": _text()}),
+    Action.MEDIATE: Schema.from_dict(
+        {
+            "session": fields.Nested(MediationSessionSchema, required=True),
+            "agreement": fields.Nested(AgreementSchema, load_default=None, allow_none=True),
+        }
+    ),
+    Action.RESOLVE: Schema.from_dict(
+        {"outcome": fields.Enum(Outcome, by_value=True, required=True), "summary": NOTE}
+    ),
+    Action.VERIFY: Schema.from_dict({"passed": fields.Boolean(required=True), "note": NOTE}),
+    Action.REVISIT: Schema.from_dict(
+        {"satisfaction": fields.Enum(Satisfaction, by_value=True, required=True), "note": NOTE}
+    ),
+    Action.REOPEN: Schema.from_dict({"reason": _text()}),
+    Action.ESCALATE: Schema.from_dict({"reason": _text()}),
+    Action.TAKE_OVER: Schema.from_dict({"reason": NOTE}),
+    Action.HAND_DOWN: Schema.from_dict(
+        {
+            "instruction": _text(),
+            "to_level": fields.String(load_default=None),
+            "due_days": fields.Integer(load_default=None, validate=validate.Range(1, 60)),
+        }
+    ),
+    Action.REJECT: Schema.from_dict({"reason": _text()}),
+    Action.SUPERVISE: Schema.from_dict({"note": _text()}),
+    Action.REQUEST_EXTENSION: Schema.from_dict(
+        {"days": fields.Integer(required=True, validate=validate.Range(1, 30)), "reason": _text()}
+    ),
+    Action.DECIDE_EXTENSION: Schema.from_dict({"approved": fields.Boolean(required=True), "note": NOTE}),
+    Action.MARK_DUPLICATE: Schema.from_dict(
+        {"original": fields.String(required=True, metadata={"description": "id or public number"})}
+    ),
+}
