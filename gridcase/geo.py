@@ -16,13 +16,12 @@ millimetre (the one-step inverse often quoted online is off by metres).
 
 from __future__ import annotations
 
-import json
 import math
 from enum import StrEnum
 
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point, mapping
+from shapely.geometry import Point
 
 SRID = 4326
 
@@ -140,12 +139,3 @@ def point_element(lon: float, lat: float) -> WKBElement:
 def point_lonlat(element: WKBElement) -> tuple[float, float]:
     point = to_shape(element)
     return point.x, point.y
-
-
-def geojson_of(element: WKBElement | str | None) -> dict | None:
-    """GeoJSON geometry of a stored geometry (or of PostGIS's ST_AsGeoJSON text)."""
-    if element is None:
-        return None
-    if isinstance(element, str):
-        return json.loads(element)
-    return mapping(to_shape(element))

@@ -162,3 +162,34 @@ def test_sweep_rejects_a_malformed_time(app):
     result = CliRunner().invoke(app.cli, ["gridcase", "sweep", "--at", "next tuesday"])
     assert result.exit_code == 1
     assert "is not an ISO 8601 time" in result.output
+
+
+@pytest.mark.slow
+def test_a_sweep_of_five_thousand_due_cases_reads_the_calendar_once(app, worker):
+    """The sweep loads the working-day calendar once and hands it to every case it escalates
+    (each new level's clock needs it): not one calendar read per case."""
+    created = local(2026, 3, 2, 10)
+    template = create_case(worker, case_payload(grid_in(FENGQIAO).code), now=created).case
+    copied = [c.name for c in template.__table__.columns if c.name not in ("id", "public_number")]
+    db.session.execute(
+        sa.text(
+            f"""
+            INSERT INTO cases ({", ".join(copied)}, public_number)
+            SELECT {", ".join(copied)}, '330681-20260302-' || lpad((100000 + n)::text, 6, '0')
+            FROM cases, generate_series(1, 4999) AS n WHERE id = :id
+            """
+        ),
+        {"id": template.id},
+    )
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        report = sweep(local(2026, 3, 6, 12))  # past the community's 3 working days
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(report.escalated) == 5000
+    assert sum("FROM calendar_days" in statement for statement in statements) == 1
