@@ -77,11 +77,15 @@ def perform_action(
         )
     action = Action(action)
     actor = actor_state(user, case)
-    reason = decide(action, case_state(case), actor)
+    before = case_state(case)
+    reason = decide(action, before, actor)
     if reason:
         raise Unprocessable(reason, {"action": [reason]})
     from_status, from_level = case.status, case.level
     event_payload = _APPLY[action](case, user, actor, payload, now)
+    # The status that follows is the lifecycle's word (gridcase.cases.lifecycle.transition);
+    # the functions below change everything else.
+    case.status = transition(action, before, event_payload).status.value
     case.version += 1
     case.updated_at = now
     append_event(
@@ -138,7 +142,6 @@ def restart_clock(
 
 
 def _accept(case, user, actor, payload, now):
-    case.status = Status.IN_PROGRESS.value
     case.accepted_at = case.accepted_at or now
     case.assignee = case.assignee or user
     return {"note": payload.get("note", "")}
@@ -174,7 +177,6 @@ def _mediate(case, user, actor, payload, now):
 
 
 def _resolve(case, user, actor, payload, now):
-    case.status = Status.RESOLVED.value
     case.accepted_at = case.accepted_at or now
     case.assignee = case.assignee or user
     case.resolved_at = now
@@ -190,7 +192,6 @@ def _resolve(case, user, actor, payload, now):
 
 
 def _reopen_to_handling(case: Case, now: datetime) -> None:
-    case.status = Status.IN_PROGRESS.value
     case.reopen_count += 1
     case.resolved_at = case.closed_at = None
     case.resolved_level = case.resolution_outcome = case.resolution_summary = None
@@ -200,7 +201,6 @@ def _reopen_to_handling(case: Case, now: datetime) -> None:
 
 def _verify(case, user, actor, payload, now):
     if payload["passed"]:
-        case.status = Status.CLOSED.value
         case.closed_at = now
     else:
         _reopen_to_handling(case, now)
@@ -261,7 +261,6 @@ def _hand_down(case, user, actor, payload, now):
 
 
 def _reject(case, user, actor, payload, now):
-    case.status = Status.REJECTED.value
     return {"reason": payload["reason"]}
 
 
@@ -314,7 +313,6 @@ def _mark_duplicate(case, user, actor, payload, now):
             "The original must be another case that is not itself a duplicate.",
             {"original": ["Choose the first case of this matter."]},
         )
-    case.status = Status.CLOSED.value
     case.closed_at = now
     case.duplicate_of_id = original.id
     return {"original_id": original.id, "original": original.public_number}
