@@ -33,4 +33,5 @@ def register_api(app: Flask) -> None:
 
     for module in (exports, stats, alerts):
         api.register_blueprint(module.blp)
+    actions.document_action_bodies(api.spec)
     answer_errors(app, json_error, prefix="/api/")

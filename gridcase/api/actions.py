@@ -17,14 +17,7 @@ from gridcase.people.sessions import current_user
 
 
 class CaseActionSchema(Schema):
-    """`action` and the case `version` you read, plus the fields that action takes:
-
-    accept {note} · assign {assignee_id, note} · note {text} · mediate {session, agreement} ·
-    resolve {outcome, summary} · verify {passed, note} · revisit {satisfaction, note} ·
-    reopen {reason} · escalate {reason} · take_over {reason} · hand_down {instruction, to_level,
-    due_days} · reject {reason} · supervise {note} · request_extension {days, reason} ·
-    decide_extension {approved, note} · mark_duplicate {original}
-    """
+    """`action` and the case `version` you read, plus the fields that action takes."""
 
     class Meta:
         unknown = INCLUDE
@@ -33,10 +26,45 @@ class CaseActionSchema(Schema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+def _action_body_schema(action: Action) -> type[Schema]:
+    """The whole body of one action: its name, the version, and its payload's fields."""
+    head = Schema.from_dict(
+        {
+            "action": fields.String(required=True, validate=validate.OneOf([action.value])),
+            "version": fields.Integer(required=True, validate=validate.Range(min=1)),
+        }
+    )
+    name = "".join(part.title() for part in action.value.split("_")) + "ActionSchema"
+    return type(name, (head, PAYLOADS[action]), {"__doc__": f"The body of the '{action.value}' action."})
+
+
+def document_action_bodies(spec) -> None:
+    """Describe the body of POST …/actions as what it is, one of 16 bodies told apart by
+    `action` (an OpenAPI discriminated union), each with its payload's fields; the view still
+    reads `action` first and then that action's payload schema."""
+    refs = {}
+    for action in Action:
+        schema = _action_body_schema(action)
+        name = schema.__name__.removesuffix("Schema")
+        spec.components.schema(name, schema=schema)
+        refs[action.value] = f"#/components/schemas/{name}"
+    spec.components.schemas["CaseActionBody"] = {
+        "description": "One of the actions' bodies, by `action`.",
+        "oneOf": [{"$ref": ref} for ref in refs.values()],
+        "discriminator": {"propertyName": "action", "mapping": refs},
+    }
+    spec.components.schema("CaseAction", schema=CaseActionSchema)  # what every body starts with
+
+
+class CaseActionBodySchema(CaseActionSchema):
+    """What the view reads first; the OpenAPI document shows it as the union of the actions'
+    bodies (`document_action_bodies`)."""
+
+
 @blp.route("/<ref>/actions")
 class CaseActions(MethodView):
     @auth_required
-    @blp.arguments(CaseActionSchema, example={"action": "accept", "version": 1})
+    @blp.arguments(CaseActionBodySchema, example={"action": "accept", "version": 1})
     @blp.response(200, CaseSchema)
     @blp.alt_response(409, description="The case changed since you read `version`; reload it.")
     def post(self, body, ref):

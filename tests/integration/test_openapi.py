@@ -5,6 +5,9 @@ import re
 
 import pytest
 
+from gridcase.cases.lifecycle import Action
+from gridcase.cases.schemas import PAYLOADS
+
 # Routes under /api/v1/ that are not JSON endpoints of the API itself.
 NOT_IN_THE_DOCUMENT = {"/api/v1/openapi.json", "/api/v1/docs"}
 
@@ -46,3 +49,17 @@ def test_the_api_page_serves_swagger_ui_from_the_app(client):
     assert assets and all(a.startswith("/") for a in assets)  # nothing from a CDN
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
+
+
+def test_every_action_body_is_documented_with_its_fields(document):
+    schemas = document["components"]["schemas"]
+    body = document["paths"]["/api/v1/cases/{ref}/actions"]["post"]["requestBody"]
+    union = schemas[body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    mapping = union["discriminator"]["mapping"]
+    assert set(mapping) == {action.value for action in Action}
+    for action, schema in PAYLOADS.items():
+        documented = schemas[mapping[action.value].rsplit("/", 1)[1]]
+        assert documented["properties"]["action"]["enum"] == [action.value]
+        assert set(documented["properties"]) == {"action", "version", *schema().fields}
+        required = {name for name, field in schema().fields.items() if field.required}
+        assert set(documented["required"]) == {"action", "version"} | required
