@@ -206,15 +206,24 @@ def create_case(
 def _category(data: dict, errors: dict) -> Category | None:
     category = db.session.get(Category, data["category"])
     if category is None or not category.active:
-        errors["category"] = [f"No category has the code {data['category']!r}."]
+        errors["category"] = [Message("No category has the code '%(code)s'.", code=data["category"])]
         return None
     if category.children:
         errors["category"] = [
-            f"{category.name} is a group; choose one of its categories: "
-            + ", ".join(f"{c.code} {c.name}" for c in category.children)
+            Message(
+                "%(category)s is a group; choose one of its categories: %(choices)s",
+                category=category.name,
+                choices=", ".join(f"{c.code} {c.name}" for c in category.children),
+            )
         ]
     if category.kind != data["kind"]:
-        errors["kind"] = [f"The category {category.name} is for {category.kind} cases."]
+        errors["kind"] = [
+            Message(
+                "The category %(category)s is for %(kind)s cases.",
+                category=category.name,
+                kind=CaseKind(category.kind),
+            )
+        ]
     return category
 
 
@@ -223,7 +232,9 @@ def _source(role: Role, requested: str | None, errors: dict) -> Source:
     if requested is None:
         return allowed[0]
     if Source(requested) not in allowed:
-        errors["source"] = [f"You may record a case from: {', '.join(s.value for s in allowed)}."]
+        errors["source"] = [
+            Message("You may record a case from: %(sources)s.", sources=", ".join(s.value for s in allowed))
+        ]
         return allowed[0]
     return Source(requested)
 

@@ -295,7 +295,11 @@ def transition(action: Action | str, case: CaseState, payload: dict | None = Non
 def hand_down_problem(case: CaseState, to_level: str) -> str | None:
     """Why a case cannot be handed down to `to_level`, or None."""
     if to_level not in case.ladder:
-        return f"{to_level!r} is not a level of the ladder ({', '.join(case.ladder)})."
+        return Message(
+            "'%(level)s' is not a level of the ladder (%(levels)s).",
+            level=to_level,
+            levels=", ".join(case.ladder),
+        )
     if case.ladder.index(to_level) >= case.rank:
         return Message("Hand-down goes to a lower level than %(level)s.", level=RegionLevel(case.level))
     return None
