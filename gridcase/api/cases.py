@@ -26,6 +26,8 @@ from gridcase.geo import to_wgs84
 from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 
+# Routes of this blueprint written in other modules: POST /<ref>/actions (gridcase.api.actions),
+# POST /<ref>/parties/<party_id>/reveal (gridcase.api.parties); /export is gridcase.api.exports.
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Cases: intake, lists and timelines."
 )

@@ -73,6 +73,10 @@ class Satisfaction(LabelledEnum):
     DISSATISFIED = "dissatisfied", _l("Dissatisfied")  # 不满意
 
 
+# The answers a satisfaction rate (满意率) counts as satisfied.
+SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
+
+
 class PartyRole(LabelledEnum):
     APPLICANT = "applicant", _l("Applicant")  # 申请人
     RESPONDENT = "respondent", _l("Respondent")  # 被申请人

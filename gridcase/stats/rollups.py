@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from gridcase import locks
+from gridcase.cases.domain import SATISFIED, Satisfaction
 from gridcase.cases.models import accepted_sql, done_sql
 from gridcase.extensions import db
 from gridcase.locks import try_job_lock
@@ -283,11 +284,15 @@ _CASE_COUNTS = {
     "escalated": f"{_ACCEPTED} AND c.escalation_count > 0",
     "reopened": f"{_RESOLVED} AND c.reopen_count > 0",
     "revisited": f"{_ACCEPTED} AND c.satisfaction IS NOT NULL",
-    "satisfied": f"{_ACCEPTED} AND c.satisfaction IN ('satisfied', 'basically_satisfied')",
+    "satisfied": f"{_ACCEPTED} AND c.satisfaction IN {Satisfaction.sql_values(SATISFIED)}",
 }
 assert tuple(_CASE_COUNTS) == COUNTS
 
-_CASE_SOURCE = f"""
+
+def _case_source(cases: str) -> str:
+    """The rollup row of each case read from `cases` (a FROM item naming the cases `c`), as if
+    each case were a rollup row counting one case."""
+    return f"""
     SELECT (c.created_at AT TIME ZONE :tz)::date AS period_start, c.grid_code COLLATE "C" AS region_code,
            c.community_code COLLATE "C" AS parent_code, c.category_code COLLATE "C" AS category_code,
            c.kind COLLATE "C" AS kind, c.city_code COLLATE "C" AS city_code,
@@ -296,16 +301,18 @@ _CASE_SOURCE = f"""
            {", ".join(f"(({sql}) IS TRUE)::int AS {name}" for name, sql in _CASE_COUNTS.items())},
            CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL
                 THEN ARRAY[{bucket_sql(_HOURS.format("accepted_at"))}]::smallint[]
-                ELSE '{{{{}}}}' END AS accept_buckets,
-           CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL THEN '{{{{1}}}}'::int[]
-                ELSE '{{{{}}}}' END AS accept_counts,
+                ELSE ARRAY[]::smallint[] END AS accept_buckets,
+           CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL THEN ARRAY[1]
+                ELSE ARRAY[]::int[] END AS accept_counts,
            CASE WHEN {_RESOLVED} AND c.resolved_at IS NOT NULL
                 THEN ARRAY[{bucket_sql(_HOURS.format("resolved_at"))}]::smallint[]
-                ELSE '{{{{}}}}' END AS resolve_buckets,
-           CASE WHEN {_RESOLVED} AND c.resolved_at IS NOT NULL THEN '{{{{1}}}}'::int[]
-                ELSE '{{{{}}}}' END AS resolve_counts
-    FROM {{cases}}
+                ELSE ARRAY[]::smallint[] END AS resolve_buckets,
+           CASE WHEN {_RESOLVED} AND c.resolved_at IS NOT NULL THEN ARRAY[1]
+                ELSE ARRAY[]::int[] END AS resolve_counts
+    FROM {cases}
 """
+
+
 _ALL_CASES = "cases c"
 # The cases of the dirty pairs: one index range scan (grid, creation time) per pair. OFFSET 0
 # keeps the planner from flattening it into a join, which it would estimate badly and answer
@@ -387,7 +394,7 @@ def _delete_dirty(grain: Grain, params: dict) -> None:
 def _insert(grain: Grain, params: dict, keyed: bool) -> int:
     """Insert the rows of `grain` (all of them, or those of the dirty keys); returns how many."""
     if grain.source is None:
-        source = _CASE_SOURCE.format(cases=_DIRTY_CASES if keyed else _ALL_CASES)
+        source = _case_source(_DIRTY_CASES if keyed else _ALL_CASES)
     else:
         source = _rollup_source(grain, keyed)
     sums = ", ".join(f"sum({name})::int AS {name}" for name in COUNTS)
