@@ -11,7 +11,7 @@ from gridcase.api.security import auth_required
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.people.sessions import current_user
-from gridcase.settings import MAX_PAGE
+from gridcase.schemas import PageArgsSchema, page_schema
 from gridcase.webhooks.rules import EventType
 from gridcase.webhooks.subscriptions import (
     create_subscription,
@@ -120,17 +120,11 @@ class DeliverySchema(Schema):
     attempt_log = fields.List(fields.Nested(AttemptSchema), metadata={"description": "Every attempt."})
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(PageArgsSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "delivered", "failed"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
-class DeliveryListSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+DeliveryListSchema = page_schema(DeliverySchema, "DeliveryListSchema")
 
 
 @blp.route("")
