@@ -47,7 +47,7 @@ CHECK_SECONDS = 1.0
 # What each routed endpoint runs, as pg_stat_statements records it.
 STATS_SQL = "%GROUPING(child, week)%"
 ALERT_LIST_SQL = "%FROM alerts LEFT OUTER JOIN regions%"
-CASE_EXPORT_SQL = "%CURSOR FOR SELECT cases.public_number%"  # the export reads through a cursor
+CASE_EXPORT_SQL = "%CURSOR FOR SELECT cases.id, cases.public_number%"  # the export reads through a cursor
 POINTS_SQL = "%ST_AsGeoJSON(cases.location%"
 REGION_SQL = "%FROM regions%WHERE regions.code%"
 
