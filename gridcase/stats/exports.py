@@ -32,7 +32,7 @@ from gridcase.settings import local_tz, setting
 from gridcase.stats.indicators import INDICATORS, RATES
 from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
-from gridcase.vocabulary import STORED_TEXT_LOCALE
+from gridcase.vocabulary import STORED_TEXT_LOCALE, LabelledEnum
 
 # The fields of the case schema an export writes.
 EXPORTED_CASE_FIELDS = (
@@ -68,12 +68,16 @@ def yes_no(value: bool | None) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def masked_parties(parties: list[dict] | None) -> str:
+def _label(vocabulary: type[LabelledEnum], value: str | None) -> str:
+    return vocabulary.label_of(value)
+
+
+def masked_parties(parties: list[dict] | None, name: Callable = _label) -> str:
     """Parties (as the case schema dumps them: masked) in one cell:
     张*（申请人，110105********0123，138****8000）；李*（被申请人）."""
     texts = []
     for party in parties or []:
-        role = PartyRole.label_of(party["role"])
+        role = name(PartyRole, party["role"])
         details = "，".join(part for part in (role, party["id_number"], party["phone"]) if part)
         texts.append(f"{party['name']}（{details}）")
     return "；".join(texts)
@@ -87,37 +91,37 @@ def _resolution(key: str) -> Callable[[dict], object]:
     return lambda case: (case["resolution"] or {}).get(key)
 
 
-# (header, the cell from the dumped case and the row) in the sheet's order.
-CASE_COLUMNS: list[tuple[str, Callable[[dict, object], object]]] = [
-    ("编号", lambda case, row: case["public_number"]),
-    ("类型", lambda case, row: CaseKind.label_of(case["kind"])),
-    ("类别", lambda case, row: case["category"]["name"]),
-    ("标题", lambda case, row: case["title"]),
-    ("描述", lambda case, row: case["description"]),
-    ("严重程度", lambda case, row: Severity.label_of(case["severity"])),
-    ("状态", lambda case, row: Status.label_of(case["status"])),
-    ("当前层级", lambda case, row: RegionLevel.label_of(case["level"])),
-    ("初始层级", lambda case, row: RegionLevel.label_of(case["initial_level"])),
-    ("乡镇/街道", lambda case, row: row.township),
-    ("村/社区", lambda case, row: row.community),
-    ("网格", lambda case, row: case["grid"]["name"]),
-    ("地址", lambda case, row: case["address"]),
-    ("涉及人数", lambda case, row: case["people_involved"]),
-    ("可能激化", lambda case, row: yes_no(case["may_intensify"])),
-    ("来源", lambda case, row: Source.label_of(case["source"])),
-    ("登记时间", lambda case, row: _local(case["created_at"])),
-    ("受理时间", lambda case, row: _local(case["accepted_at"])),
-    ("化解时间", lambda case, row: _local(case["resolved_at"])),
-    ("办结时间", lambda case, row: _local(case["closed_at"])),
-    ("办理期限", lambda case, row: _local(case["due_at"])),
-    ("超期未办结", lambda case, row: yes_no(case["overdue"])),
-    ("上交次数", lambda case, row: case["escalation_count"]),
-    ("返工次数", lambda case, row: case["reopen_count"]),
-    ("化解方式", lambda case, row: Outcome.label_of(_resolution("outcome")(case))),
-    ("按期化解", lambda case, row: yes_no(_resolution("on_time")(case))),
-    ("回访满意度", lambda case, row: Satisfaction.label_of(case["satisfaction"])),
-    ("重复件原件编号", lambda case, row: row.original),
-    ("当事人（已脱敏）", lambda case, row: masked_parties(case["parties"])),
+# (header, the cell from the dumped case, the row and `name(vocabulary, value)`) in the sheet's order.
+CASE_COLUMNS: list[tuple[str, Callable[[dict, object, Callable], object]]] = [
+    ("编号", lambda case, row, name: case["public_number"]),
+    ("类型", lambda case, row, name: name(CaseKind, case["kind"])),
+    ("类别", lambda case, row, name: case["category"]["name"]),
+    ("标题", lambda case, row, name: case["title"]),
+    ("描述", lambda case, row, name: case["description"]),
+    ("严重程度", lambda case, row, name: name(Severity, case["severity"])),
+    ("状态", lambda case, row, name: name(Status, case["status"])),
+    ("当前层级", lambda case, row, name: name(RegionLevel, case["level"])),
+    ("初始层级", lambda case, row, name: name(RegionLevel, case["initial_level"])),
+    ("乡镇/街道", lambda case, row, name: row.township),
+    ("村/社区", lambda case, row, name: row.community),
+    ("网格", lambda case, row, name: case["grid"]["name"]),
+    ("地址", lambda case, row, name: case["address"]),
+    ("涉及人数", lambda case, row, name: case["people_involved"]),
+    ("可能激化", lambda case, row, name: yes_no(case["may_intensify"])),
+    ("来源", lambda case, row, name: name(Source, case["source"])),
+    ("登记时间", lambda case, row, name: _local(case["created_at"])),
+    ("受理时间", lambda case, row, name: _local(case["accepted_at"])),
+    ("化解时间", lambda case, row, name: _local(case["resolved_at"])),
+    ("办结时间", lambda case, row, name: _local(case["closed_at"])),
+    ("办理期限", lambda case, row, name: _local(case["due_at"])),
+    ("超期未办结", lambda case, row, name: yes_no(case["overdue"])),
+    ("上交次数", lambda case, row, name: case["escalation_count"]),
+    ("返工次数", lambda case, row, name: case["reopen_count"]),
+    ("化解方式", lambda case, row, name: name(Outcome, _resolution("outcome")(case))),
+    ("按期化解", lambda case, row, name: yes_no(_resolution("on_time")(case))),
+    ("回访满意度", lambda case, row, name: name(Satisfaction, case["satisfaction"])),
+    ("重复件原件编号", lambda case, row, name: row.original),
+    ("当事人（已脱敏）", lambda case, row, name: masked_parties(case["parties"], name)),
 ]
 CASE_HEADER = [header for header, _ in CASE_COLUMNS]
 
@@ -191,9 +195,21 @@ def case_rows(viewer: User, filters: dict) -> Iterator[list]:
     )
     schema = CaseSchema(only=EXPORTED_CASE_FIELDS)
     with force_locale(STORED_TEXT_LOCALE):
+        name = _names_of(CaseKind, Severity, Status, RegionLevel, Source, Outcome, Satisfaction, PartyRole)
         for row in db.session.execute(query):
             case = schema.dump(row)
-            yield [cell(case, row) for _, cell in CASE_COLUMNS]
+            yield [cell(case, row, name) for _, cell in CASE_COLUMNS]
+
+
+def _names_of(*vocabularies: type[LabelledEnum]) -> Callable[[type[LabelledEnum], str | None], str]:
+    """`name(vocabulary, value)`: the value's label, looked up once per export rather than once
+    per cell (a catalogue look-up costs more than the rest of a row)."""
+    labels = {vocabulary: {m.value: m.label for m in vocabulary} for vocabulary in vocabularies}
+
+    def name(vocabulary: type[LabelledEnum], value: str | None) -> str:
+        return "" if value is None else labels[vocabulary].get(value, value)
+
+    return name
 
 
 def stats_header() -> list[str]:
