@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import Action, LoggedAction, decide
 from gridcase.cases.models import Case, CaseAttachment
-from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.photos import PhotoRejected, process_photo
 from gridcase.cases.queries import find_case, visible_cases
+from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.messages import Message
@@ -85,14 +85,6 @@ def add_photo(
     )
     case.updated_at = now
     return attachment, True
-
-
-def case_photos(case: Case) -> list[CaseAttachment]:
-    return list(
-        db.session.scalars(
-            sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id)
-        )
-    )
 
 
 def photo_bytes(user: User, attachment_id: int, thumbnail: bool = False) -> tuple[bytes, str]:

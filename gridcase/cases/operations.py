@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from gridcase.cases.domain import CaseKind, Outcome, Severity, Status
+from gridcase.cases.domain import Outcome, Status
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import (
     Action,
     ActorState,
-    CaseState,
     decide,
     hand_down_problem,
     take_over_level,
@@ -24,6 +23,7 @@ from gridcase.cases.lifecycle import (
 )
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
+from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Conflict, Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
@@ -34,27 +34,6 @@ from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import covers
 from gridcase.settings import ladder, setting, utcnow
-
-
-def case_state(case: Case) -> CaseState:
-    return CaseState(
-        status=Status(case.status),
-        level=case.level,
-        ladder=tuple(ladder()),
-        kind=CaseKind(case.kind),
-        severity=Severity(case.severity),
-        resolved_level=case.resolved_level,
-        extension_pending=case.extension_requested_days is not None,
-    )
-
-
-def actor_state(user: User, case: Case) -> ActorState:
-    return ActorState(
-        role=Role(user.role),
-        level=user.scope_level,
-        covers_case=covers(user, case),
-        is_reporter=case.reporter_id == user.id,
-    )
 
 
 def perform_action(

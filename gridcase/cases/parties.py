@@ -7,8 +7,8 @@ from gridcase.cases.domain import PartyRole
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import CaseParty
-from gridcase.cases.operations import actor_state, case_state
 from gridcase.cases.queries import find_case
+from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.messages import Message
 from gridcase.people.privacy import mask_id_number, mask_name, mask_phone

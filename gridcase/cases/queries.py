@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.cases.domain import SEVERITY_RANK
-from gridcase.cases.models import Case, CaseEvent, Category, is_open
+from gridcase.cases.models import Case, CaseAttachment, CaseEvent, Category, is_open
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
@@ -233,3 +233,12 @@ def open_case_points(viewer: User, region_code: str | None = None, limit: int = 
         )
     )
     return db.session.scalar(collection)
+
+
+def case_photos(case: Case) -> list[CaseAttachment]:
+    """The photos of a case, oldest first (their bytes stay deferred)."""
+    return list(
+        db.session.scalars(
+            sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id).order_by(CaseAttachment.id)
+        )
+    )

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates
 
-from gridcase.cases.attachments import case_photos
 from gridcase.cases.domain import (
     OPEN_STATUSES,
     CaseKind,
@@ -33,7 +32,8 @@ from gridcase.cases.domain import (
 )
 from gridcase.cases.lifecycle import Action, allowed_actions
 from gridcase.cases.models import Case
-from gridcase.cases.operations import actor_state, case_state
+from gridcase.cases.queries import case_photos
+from gridcase.cases.states import actor_state, case_state
 from gridcase.geo import Crs, point_lonlat
 from gridcase.ladder.limits import light
 from gridcase.people.models import User

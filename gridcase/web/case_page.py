@@ -17,8 +17,9 @@ from werkzeug.datastructures import MultiDict
 from gridcase.cases.attachments import add_photo
 from gridcase.cases.lifecycle import Action, above, handles
 from gridcase.cases.models import Case
-from gridcase.cases.operations import actor_state, case_state, perform_action
+from gridcase.cases.operations import perform_action
 from gridcase.cases.schemas import PAYLOADS, dump_case
+from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
 from gridcase.people.models import User, grid_assignments

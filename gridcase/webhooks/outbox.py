@@ -12,19 +12,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.models import Case, CaseEvent
+from gridcase.cases.schemas import WEBHOOK_CASE_FIELDS, CaseSchema
 from gridcase.extensions import db
-from gridcase.geo import point_lonlat
 from gridcase.webhooks.models import WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.rules import event_types
 
+_WEBHOOK_CASE = CaseSchema(only=WEBHOOK_CASE_FIELDS)
+
 
 def event_document(case: Case, event: CaseEvent) -> dict:
-    """What a subscriber is told: the event and the case's state after it.
+    """What a subscriber is told: the event and the case's state after it (the case schema's
+    webhook fields).
 
     No free text of the log (notes, mediation records, reasons) and no parties: those may name
     people, and a subscriber with the right to read them reads them through the API.
     """
-    lon, lat = point_lonlat(case.location)
     at = event.at.isoformat()
     return {
         "types": event_types(
@@ -43,25 +45,7 @@ def event_document(case: Case, event: CaseEvent) -> dict:
             "to_level": event.to_level,
             "hash": event.hash,
         },
-        "case": {
-            "id": case.id,
-            "public_number": case.public_number,
-            "kind": case.kind,
-            "category": {"code": case.category_code, "name": case.category.name},
-            "title": case.title,
-            "severity": case.severity,
-            "source": case.source,
-            "status": case.status,
-            "level": case.level,
-            "location": {"lon": round(lon, 7), "lat": round(lat, 7)},
-            "grid_code": case.grid_code,
-            "community_code": case.community_code,
-            "township_code": case.township_code,
-            "district_code": case.district_code,
-            "city_code": case.city_code,
-            "due_at": case.due_at.isoformat(),
-            "version": case.version,
-        },
+        "case": _WEBHOOK_CASE.dump(case),
     }
 
 

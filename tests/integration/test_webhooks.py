@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from gridcase.cases.events import verify_chain
 from gridcase.cases.intake import create_case
+from gridcase.cases.schemas import WEBHOOK_CASE_FIELDS
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.people.models import User
@@ -149,6 +150,9 @@ def test_each_delivery_is_signed_with_the_subscribers_secret(admin_api, worker_a
     assert body["event"]["action"] == "create" and body["event"]["seq"] == 1
     assert body["case"]["public_number"] == case["public_number"]
     assert (body["case"]["status"], body["case"]["level"]) == ("pending", "community")
+    # The case as the API shows it, in part: one schema serialises both.
+    assert body["case"] == {name: case[name] for name in WEBHOOK_CASE_FIELDS}
+    assert "description" not in body["case"] and "parties" not in body["case"]
     assert "欧阳" not in got.body.decode() and "13812348000" not in got.body.decode()  # parties never leave
 
 

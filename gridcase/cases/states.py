@@ -1,0 +1,34 @@
+"""What the lifecycle rules (gridcase.cases.lifecycle, pure) need to know of a case and of the
+person acting on it, read from the records: the case's state, and the actor's role, level and
+whether the case lies in their scope."""
+
+from __future__ import annotations
+
+from gridcase.cases.domain import CaseKind, Severity, Status
+from gridcase.cases.lifecycle import ActorState, CaseState
+from gridcase.cases.models import Case
+from gridcase.people.models import User
+from gridcase.people.roles import Role
+from gridcase.people.scope import covers
+from gridcase.settings import ladder
+
+
+def case_state(case: Case) -> CaseState:
+    return CaseState(
+        status=Status(case.status),
+        level=case.level,
+        ladder=tuple(ladder()),
+        kind=CaseKind(case.kind),
+        severity=Severity(case.severity),
+        resolved_level=case.resolved_level,
+        extension_pending=case.extension_requested_days is not None,
+    )
+
+
+def actor_state(user: User, case: Case) -> ActorState:
+    return ActorState(
+        role=Role(user.role),
+        level=user.scope_level,
+        covers_case=covers(user, case),
+        is_reporter=case.reporter_id == user.id,
+    )
