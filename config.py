@@ -1,8 +1,9 @@
 """Settings for gridcase, read from the environment.
 
-Three configurations: DevelopmentConfig (the default; safe local defaults that reach the
-project-local cluster started by `make run`), TestingConfig (its own database) and
-ProductionConfig (refuses to start while any secret still has its development default).
+Three configurations: DevelopmentConfig (the default; local defaults that reach the
+project-local cluster started by `make run`, and this installation's own random secrets),
+TestingConfig (its own database) and ProductionConfig (refuses to start unless the environment
+gives every secret).
 `GRIDCASE_ENV` picks one: development | testing | production.
 """
 
@@ -14,10 +15,9 @@ import os
 # The project-local cluster of scripts/localdb.sh; dev-only credentials, loopback only.
 LOCAL_DATABASE_URL = "postgresql+psycopg://gridcase:gridcase@127.0.0.1:{port}/{name}"
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
-# 32 bytes, base64: AES-256-GCM key for personal data, and the HMAC key for look-ups.
-DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
-DEV_LOOKUP_KEY = "dev-only-lookup-key-change-me"
+# The secrets every installation has: set in the environment, or (outside production) made
+# at the first start and kept in the instance folder (gridcase/instance.py).
+SECRETS = ("SECRET_KEY", "GRIDCASE_DATA_KEY", "GRIDCASE_LOOKUP_KEY", "GRIDCASE_CHAIN_KEY")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -69,7 +69,11 @@ class Config:
     DEBUG = False
     TESTING = False
 
-    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    SECRET_KEY = _env("SECRET_KEY")
+    # Outside production, secrets the environment does not set are this installation's own,
+    # made at its first start in GRIDCASE_INSTANCE_PATH (default: instance/ in the checkout).
+    GRIDCASE_INSTANCE_SECRETS = True
+    GRIDCASE_INSTANCE_PATH = _env("GRIDCASE_INSTANCE_PATH")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", local_database_url()))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # A PostgreSQL streaming standby for the dashboard, statistics, alert list and exports
@@ -84,8 +88,10 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("GRIDCASE_MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
 
     # Personal data protection (个人信息保护法): encryption at rest and keyed look-up hashes.
-    GRIDCASE_DATA_KEY = _env("GRIDCASE_DATA_KEY", DEV_DATA_KEY)
-    GRIDCASE_LOOKUP_KEY = _env("GRIDCASE_LOOKUP_KEY", DEV_LOOKUP_KEY)
+    GRIDCASE_DATA_KEY = _env("GRIDCASE_DATA_KEY")
+    GRIDCASE_LOOKUP_KEY = _env("GRIDCASE_LOOKUP_KEY")
+    # The key of the event log's chain links (HMAC), kept outside the database.
+    GRIDCASE_CHAIN_KEY = _env("GRIDCASE_CHAIN_KEY")
 
     # Local time of the city: working days, public numbers and reports follow it.
     GRIDCASE_TIMEZONE = _env("GRIDCASE_TIMEZONE", "Asia/Shanghai")
@@ -138,6 +144,11 @@ class Config:
     GRIDCASE_TOKEN_TTL_SECONDS = _env_int("GRIDCASE_TOKEN_TTL_SECONDS", 8 * 3600)
 
     # Open311 GeoReport v2 (/open311/v2/): jurisdiction_id → the city code it covers.
+    # The address clients reach the app at (Open311 discovery names it), never taken from the
+    # Host header of whoever asks; by default where `make run` serves (HOST, PORT).
+    GRIDCASE_PUBLIC_URL = _env(
+        "GRIDCASE_PUBLIC_URL", f"http://{_env('HOST', '127.0.0.1')}:{_env('PORT', '8000')}"
+    )
     GRIDCASE_OPEN311_JURISDICTIONS = _env_json(
         "GRIDCASE_OPEN311_JURISDICTIONS", {"zhuji.gov.cn": "330681000000"}
     )
@@ -162,6 +173,10 @@ class Config:
     # Finished deliveries (delivered or given up) and their attempt logs are kept this long, then
     # pruned by the hourly housekeeping; pending ones are never pruned.
     GRIDCASE_WEBHOOK_RETENTION_DAYS = _env_int("GRIDCASE_WEBHOOK_RETENTION_DAYS", 90)
+    # Networks webhooks may be sent into besides the public internet (CIDR, JSON list): a
+    # city's own 12345 platform on its intranet, say. Loopback, private and link-local
+    # addresses are refused unless named here (gridcase/webhooks/destinations.py).
+    GRIDCASE_WEBHOOK_ALLOWED_NETWORKS = _env_json("GRIDCASE_WEBHOOK_ALLOWED_NETWORKS", [])
 
     # Web pages: session cookie, idle timeout, CSRF, languages.
     SESSION_COOKIE_HTTPONLY = True
@@ -225,24 +240,24 @@ class TestingConfig(Config):
     REPLICA_DATABASE_URL = None
     # Cheap hashing keeps the suite fast; production keeps werkzeug's default scrypt.
     GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    # The tests' webhook receivers listen on loopback.
+    GRIDCASE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    # Production's secrets come from the environment (a secrets manager), never from a file
+    # the application wrote itself.
+    GRIDCASE_INSTANCE_SECRETS = False
 
     @classmethod
     def check(cls) -> None:
-        defaults = {
-            "SECRET_KEY": DEV_SECRET_KEY,
-            "GRIDCASE_DATA_KEY": DEV_DATA_KEY,
-            "GRIDCASE_LOOKUP_KEY": DEV_LOOKUP_KEY,
-        }
-        unsafe = [name for name, dev in defaults.items() if getattr(cls, name) in (None, "", dev)]
-        if unsafe:
+        missing = [name for name in SECRETS if not getattr(cls, name)]
+        if missing:
             raise RuntimeError(
-                "Refusing to start in production with development secrets: set "
-                + ", ".join(unsafe)
+                "Refusing to start in production without its secrets: set "
+                + ", ".join(missing)
                 + " in the environment."
             )
         if not _env("DATABASE_URL"):

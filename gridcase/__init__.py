@@ -27,8 +27,17 @@ def create_app(config: object | str | None = None) -> Flask:
     if hasattr(config, "check"):
         config.check()
 
-    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app = Flask(
+        __name__,
+        template_folder="web/templates",
+        static_folder="web/static",
+        instance_path=_instance_path(config),
+    )
     app.config.from_object(config)
+    if app.config.get("GRIDCASE_INSTANCE_SECRETS"):
+        from gridcase.instance import fill_missing_secrets
+
+        fill_missing_secrets(app.config, app.instance_path)
     if app.config.get("GRIDCASE_PROXY_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -70,6 +79,14 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def _instance_path(config) -> str | None:
+    """GRIDCASE_INSTANCE_PATH, else Flask's default (instance/ beside the package)."""
+    import os
+
+    path = getattr(config, "GRIDCASE_INSTANCE_PATH", None)
+    return os.path.abspath(path) if path else None
 
 
 def _migrations_dir():

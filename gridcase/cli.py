@@ -123,6 +123,23 @@ def create_user_command(username, role, scope_code, display_name, grid_codes, pa
     click.echo(f"Created {user.username} ({user.role} of {user.scope_code}).")
 
 
+@gridcase_cli.command("set-role")
+@click.argument("username")
+@click.option("--role", required=True, help="The new role (see create-user).")
+@click.option("--scope", "scope_code", required=True, help="Code of the territory node the role covers.")
+def set_role_command(username: str, role: str, scope_code: str) -> None:
+    """Change a user's role and scope, administrators' too (the admin pages do not change an
+    administrator's role); every session and token of the user ends. Audited."""
+    from gridcase.people.admin import set_role
+
+    try:
+        user = set_role(username, role, scope_code)
+    except GridcaseError as exc:
+        _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
+    db.session.commit()
+    click.echo(f"{user.username} is now {user.role} of {user.scope_code}; their sessions and tokens ended.")
+
+
 @gridcase_cli.command("load-demo")
 @click.option("--cases/--no-cases", default=True, show_default=True, help="Add half a year of example cases.")
 def load_demo_command(cases: bool) -> None:
@@ -153,10 +170,9 @@ def verify_chain_command(case_ref: str | None) -> None:
 
     case_id = None
     if case_ref:
-        column = Case.id if case_ref.isdigit() else Case.public_number
-        case_id = db.session.scalar(
-            sa.select(Case.id).where(column == (int(case_ref) if case_ref.isdigit() else case_ref))
-        )
+        from gridcase.cases.queries import case_reference
+
+        case_id = db.session.scalar(sa.select(Case.id).where(case_reference(case_ref)))
         if case_id is None:
             _fail(f"No case {case_ref}.")
     checked, broken = verify_chain(case_id)

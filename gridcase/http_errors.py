@@ -111,6 +111,7 @@ def _audit_failure(status: int, message: str) -> None:
 UNSTORABLE_TEXT = (
     "Text in the request must be valid Unicode without the NUL character (U+0000) or lone surrogates."
 )
+TOO_DEEP = "The JSON document is nested too deeply."
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -136,13 +137,21 @@ def refuse_unstorable_text() -> None:
     """Such text would end in a database error deep inside a view (a 500); refuse it at the door
     instead, whatever the endpoint.
 
+    Also a JSON body nested so deeply that decoding it would exhaust Python's recursion limit.
+
     Raises:
-        BadRequest: in the path, the query, a form field or a JSON string.
+        BadRequest: in the path, the query, a form field or a JSON string; a JSON body too deep.
     """
     texts = [request.path, *(text for pair in request.args.items(multi=True) for text in pair)]
     if request.mimetype in _FORM_TYPES:
         texts += [text for pair in request.form.items(multi=True) for text in pair]
-    if _unstorable(texts) or (request.is_json and _unstorable(request.get_json(silent=True))):
+    document = None
+    if request.is_json:
+        try:
+            document = request.get_json(silent=True)
+        except RecursionError:
+            raise BadRequest(TOO_DEEP) from None
+    if _unstorable(texts) or _unstorable(document):
         raise BadRequest(UNSTORABLE_TEXT)
 
 

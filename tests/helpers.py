@@ -3,6 +3,7 @@
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from geoalchemy2 import WKTElement
 
 from gridcase.extensions import db
 from gridcase.territory.models import Region
@@ -11,6 +12,8 @@ FENGQIAO = "330681109000"  # 枫桥镇
 JIYANG = "330681001000"  # 暨阳街道
 CITY = "330681000000"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone
+OTHER_CITY = "330682000000"  # a second city, made by add_other_city
+OTHER_GRID = "330682001001001"
 
 
 def grid_in(township_code: str, index: int = 0) -> Region:
@@ -84,3 +87,28 @@ def delete_committed_cases(app, ids) -> None:
             sa.text("UPDATE cases SET duplicate_of_id = NULL WHERE duplicate_of_id = ANY(:ids)"), {"ids": ids}
         )
         connection.execute(sa.text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": ids})
+
+
+def add_other_city() -> None:
+    """A small second city (a square far from 诸暨) with one township, community and grid;
+    flushed, never committed."""
+    square = "MULTIPOLYGON(((121 30,121.01 30,121.01 30.01,121 30.01,121 30)))"
+    codes = {"city": OTHER_CITY, "township": "330682001000", "community": "330682001001", "grid": OTHER_GRID}
+    parent = None
+    for level, code in codes.items():
+        db.session.add(
+            Region(
+                code=code,
+                name=f"邻市{level}",
+                level=level,
+                parent_code=parent,
+                city_code=None if level == "city" else OTHER_CITY,
+                township_code=codes["township"] if level in ("community", "grid") else None,
+                community_code=codes["community"] if level == "grid" else None,
+                boundary=WKTElement(square, srid=4326),
+                area_m2=1_000_000,
+                grid_kind="comprehensive" if level == "grid" else None,
+            )
+        )
+        parent = code
+        db.session.flush()

@@ -52,6 +52,8 @@ class Photo(MethodView):
         """A photo, or with `?size=thumb` its small JPEG version."""
         data, content_type = photo_bytes(current_user(), attachment_id, thumbnail=args["size"] == "thumb")
         response = Response(data, mimetype=content_type)
-        response.headers["Cache-Control"] = "private, max-age=86400"
+        # A photo may show people and their homes: never kept in a browser's cache, where a
+        # shared phone or office PC would still hold it after its user signed out.
+        response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -62,8 +62,10 @@ def _entry_values(
     actor=None,
     username: str | None = None,
     at: datetime | None = None,
+    city: str | None = None,
 ) -> dict:
     return {
+        "city_code": city or _city_of(actor),
         "at": at or utcnow(),
         "actor_id": actor.id if actor is not None else None,
         "actor_username": username or (actor.username if actor is not None else None),
@@ -75,9 +77,18 @@ def _entry_values(
     }
 
 
+def _city_of(actor) -> str | None:
+    """The city an entry concerns by default: its actor's (an auditor reads their city's)."""
+    if actor is None or actor.scope is None:
+        return None
+    return actor.scope.city_code or actor.scope.code
+
+
 def record(action: AuditAction | str, **kwargs) -> AuditEntry:
     """Add an audit entry to the current transaction (see the module docstring). Keyword
-    arguments: result ("ok", "failed", "denied"), target, details, actor, username, at."""
+    arguments: result ("ok", "failed", "denied"), target, details, actor, username, at, and
+    city (default: the actor's; none for what concerns no city, such as a sign-in attempt
+    under a username nobody has)."""
     values = _entry_values(action, **kwargs)
     entry = AuditEntry(**values)
     db.session.add(entry)
@@ -113,9 +124,12 @@ def _forget_committed(session) -> None:
         g.pop("audit_entries", None)
 
 
-def entries(filters: dict, page: int = 1, page_size: int = 50) -> tuple[list[AuditEntry], int]:
-    """Entries newest first, filtered by action, actor name, result and period."""
-    conditions = []
+def entries(
+    city: str | None, filters: dict, page: int = 1, page_size: int = 50
+) -> tuple[list[AuditEntry], int]:
+    """The entries an auditor of `city` reads, newest first, filtered by action, actor name,
+    result and period: their city's, and those that concern no city."""
+    conditions = [sa.or_(AuditEntry.city_code == city, AuditEntry.city_code.is_(None))]
     if filters.get("action"):
         conditions.append(AuditEntry.action == filters["action"])
     if filters.get("actor"):

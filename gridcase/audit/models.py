@@ -20,7 +20,10 @@ class AuditEntry(db.Model):
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), index=True)
     actor_id: so.Mapped[int | None] = so.mapped_column(index=True)  # no FK: the log outlives accounts
-    actor_username: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    actor_username: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    # The city the entry concerns (its actor's, or the user's it is about); NULL: no city's,
+    # shown to every auditor (a sign-in attempt under an unknown username, an import).
+    city_code: so.Mapped[str | None] = so.mapped_column(sa.String(15), index=True)
     ip: so.Mapped[str | None] = so.mapped_column(sa.String(45), index=True)
     action: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")

@@ -11,7 +11,7 @@ from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.messages import Message
-from gridcase.people.privacy import mask_id_number, mask_name, mask_phone
+from gridcase.people.privacy import mask_id_number, mask_name, mask_phone, normalised_id_number
 from gridcase.settings import cipher, utcnow
 
 
@@ -19,7 +19,7 @@ def build_party(data: dict) -> CaseParty:
     """A new party row from validated input: encrypted fields, display masks, look-up hash."""
     box = cipher()
     name = data["name"].strip()
-    id_number = (data.get("id_number") or "").strip().upper() or None
+    id_number = normalised_id_number(data.get("id_number") or "") or None
     phone = (data.get("phone") or "").strip() or None
     return CaseParty(
         party_role=PartyRole(data.get("role", PartyRole.APPLICANT)).value,

@@ -18,6 +18,7 @@ from gridcase.people.roles import CASE_READER_ROLES
 from gridcase.people.scope import in_scope, territory_column
 from gridcase.settings import BIGINT_MAX, local_tz, utcnow
 from gridcase.territory.models import Region
+from gridcase.text import ascii_digits
 
 PUBLIC_NUMBER = re.compile(r"^\d{6}-\d{8}-\d{6}$")
 
@@ -38,6 +39,21 @@ def visible_cases(user: User) -> sa.ColumnElement[bool]:
     return sa.or_(in_scope(user, Case), Case.reporter_id == user.id)
 
 
+def case_reference(ref: str | int) -> sa.ColumnElement[bool]:
+    """The case a reference names: its id, or its public number (a condition that matches
+    nothing when the reference is neither).
+
+    Raises:
+        NotFound: the reference is neither an id nor a public number.
+    """
+    ref = str(ref).strip()
+    if ascii_digits(ref) and int(ref) <= BIGINT_MAX:
+        return Case.id == int(ref)
+    if PUBLIC_NUMBER.match(ref):
+        return Case.public_number == ref
+    raise NotFound(f"No case {ref} in your scope.")
+
+
 def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
     """The case with this id or public number, if the viewer may see it.
 
@@ -46,14 +62,7 @@ def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
     Raises:
         NotFound: no such case, or outside the viewer's scope (the answer is the same).
     """
-    ref = str(ref).strip()
-    if ref.isdigit() and int(ref) <= BIGINT_MAX:
-        match = Case.id == int(ref)
-    elif PUBLIC_NUMBER.match(ref):
-        match = Case.public_number == ref
-    else:
-        raise NotFound(f"No case {ref} in your scope.")
-    query = sa.select(Case).where(match, visible_cases(viewer))
+    query = sa.select(Case).where(case_reference(ref), visible_cases(viewer))
     if lock:
         # Lock only the case row: the joined category/users are read, not changed.
         query = query.with_for_update(of=Case).execution_options(populate_existing=True)

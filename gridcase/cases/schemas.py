@@ -225,19 +225,15 @@ class CaseListItemSchema(CaseSchema):
 
 CaseListSchema = page_schema(CaseListItemSchema, "CaseListSchema")
 
-# What a webhook subscriber is told of the case after an event: no free text that may name
-# people (description, timeline), no parties, no people.
+# What a webhook subscriber is told of the case after an event: which case, where in the
+# territory, where on the ladder and by when. Subscribers are set up by administrators, who read
+# no case content (DESIGN §1), so no title, category, place, description, parties or people: a
+# subscribing system reads those through the API with an account of its own that may.
 WEBHOOK_CASE_FIELDS = (
     "id",
     "public_number",
-    "kind",
-    "category",
-    "title",
-    "severity",
-    "source",
     "status",
     "level",
-    "location",
     "grid_code",
     "community_code",
     "township_code",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from gridcase.cases.domain import OPEN_STATUSES, Status
+from gridcase.text import ascii_digits
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The discovery document's changeset: bump it when the services or their definitions change
@@ -217,7 +218,7 @@ def attribute_values(raw: dict[str, list[str]]) -> dict:
     people = [v for v in raw.get("people_involved", []) if v.strip()]
     if people:
         text = people[-1].strip()
-        if not text.isdigit() or int(text) > 100_000:
+        if not ascii_digits(text) or int(text) > 100_000:
             raise Open311Error(400, "attribute[people_involved] must be a whole number from 0 to 100000.")
         values["people_involved"] = int(text)
     intensify = [v for v in raw.get("may_intensify", []) if v.strip()]

@@ -69,6 +69,18 @@ def resolve_jurisdiction(given: str | None) -> tuple[str, str]:
     return next(iter(known.items()))
 
 
+def _api_key() -> str | None:
+    """The client's key, from the form body (the spec's place) or an X-Api-Key header; never
+    from the query string, which proxies and access logs keep in clear."""
+    return request.form.get("api_key") or request.headers.get("X-Api-Key")
+
+
+def _endpoint_url() -> str:
+    """The endpoint's address as configured (GRIDCASE_PUBLIC_URL), never the request's Host
+    header, which anyone can set to send clients elsewhere."""
+    return current_app.config["GRIDCASE_PUBLIC_URL"].rstrip("/") + bp.url_prefix
+
+
 def _jurisdiction() -> tuple[str, str]:
     return resolve_jurisdiction(request.values.get("jurisdiction_id"))
 
@@ -84,7 +96,7 @@ def discovery(fmt):
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": request.url_root.rstrip("/") + bp.url_prefix,
+                "url": _endpoint_url(),
                 "changeset": CHANGESET,
                 "type": "production" if production else "test",
                 "formats": MIME_TYPES,
@@ -121,7 +133,7 @@ def requests_create(fmt):
     """POST Service Request (form-encoded, with api_key): the case is registered at once and its
     public number is the service_request_id. An Idempotency-Key header makes retries safe."""
     jurisdiction_id, _ = _jurisdiction()
-    client = authenticate_client(request.values.get("api_key"), jurisdiction_id)
+    client = authenticate_client(_api_key(), jurisdiction_id)
     created = submit_request(client, request.form, idempotency_key=_idempotency_key())
     db.session.commit()
     return respond(fmt, "service_requests", [created], 201)

@@ -90,7 +90,14 @@ def add_user(admin: User, data: dict) -> tuple[User, str | None]:
 
 def change_user(admin: User, user_id: int, data: dict) -> User:
     """Change display name, role and scope (together, as the scope level follows the role),
-    grids of a grid worker, or whether the account is active. Disabling ends its tokens."""
+    grids of a grid worker, or whether the account is active.
+
+    A new role or scope, and a disable, end every session and token of the user: what they may
+    read changes now, and a role that signs in with two factors asks for them at the next
+    sign-in. An administrator's own role, and another administrator's, are not changed here
+    (one administrator could otherwise turn another, or itself through another, into a city
+    commander who reads every case): the server's operator does that on the command line.
+    """
     user = get_user(admin, user_id)
     before = {"role": user.role, "scope": user.scope_code, "active": user.active}
     role = data.get("role", user.role)
@@ -107,6 +114,13 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
             raise Unprocessable(
                 "You cannot take away your own administrator role.", {"role": ["Not yourself."]}
             )
+        if user.role == Role.ADMIN and role != Role.ADMIN:
+            raise Forbidden(
+                "An administrator's role is changed by the server's operator (create-user, "
+                "set-role on the command line), not by another administrator."
+            )
+        if (role.value, scope) != (user.role, user.scope_code):
+            end_sessions(user, "role_changed")
         user.role, user.scope_code = role.value, scope
     if "display_name" in data:
         user.display_name = data["display_name"].strip()[:100] or user.display_name
@@ -117,7 +131,7 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
             raise Unprocessable("You cannot disable your own account.", {"active": ["Not yourself."]})
         user.active = bool(data["active"])
         if not user.active:
-            end_sessions(user)
+            end_sessions(user, "disabled")
     db.session.flush()
     after = {"role": user.role, "scope": user.scope_code, "active": user.active}
     record(
@@ -129,13 +143,44 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
     return user
 
 
+def set_role(username: str, role: str, scope_code: str) -> User:
+    """The server operator's change of a user's role and scope (any user, administrators
+    included); every session and token of the user ends.
+
+    Raises:
+        Unprocessable: an unknown user, role or node, or a scope that does not fit the role.
+    """
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    if user is None:
+        raise Unprocessable("No such user.", {"username": [f"No user {username!r}."]})
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise Unprocessable("Unknown role.", {"role": [f"Unknown role {role!r}."]}) from None
+    region = db.session.get(Region, scope_code)
+    if region is None:
+        raise Unprocessable("Unknown scope.", {"scope": [f"No territory node has the code {scope_code}."]})
+    if problem := scope_level_problem(role_enum, scope_code, region.level):
+        raise Unprocessable("The scope does not fit the role.", {"scope": [problem]})
+    before = {"role": user.role, "scope": user.scope_code}
+    end_sessions(user, "role_changed")
+    user.role, user.scope_code = role_enum.value, scope_code
+    record(
+        AuditAction.USER_CHANGED,
+        target=user.username,
+        details={"before": before, "after": {"role": user.role, "scope": user.scope_code}, "by": "operator"},
+        city=region.city_code or region.code,
+    )
+    return user
+
+
 def reset_password(admin: User, user_id: int) -> str:
     """A new temporary password (shown once); the user's sessions and tokens end."""
     user = get_user(admin, user_id)
     password = _temporary_password()
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    end_sessions(user)
+    end_sessions(user, "password_reset")
     record(AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "password reset"})
     return password
 
@@ -145,7 +190,8 @@ def reset_two_factor(admin: User, user_id: int) -> User:
     user = get_user(admin, user_id)
     user.totp_secret_encrypted = user.totp_confirmed_at = user.totp_last_step = None
     user.recovery_code_hashes = []
-    end_sessions(user)
+    user.totp_enrolment_encrypted = None
+    end_sessions(user, "two_factor_reset")
     record(
         AuditAction.USER_CHANGED, actor=admin, target=user.username, details={"change": "two-factor reset"}
     )

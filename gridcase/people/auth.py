@@ -14,8 +14,10 @@ from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import ApiToken, User
 from gridcase.people.roles import Role, scope_level_problem
+from gridcase.people.sessions import end_all_sessions
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
+from gridcase.text import normalised, username_problem
 
 MIN_PASSWORD_LENGTH = 10
 # Passwords people pick first; refused whatever their length.
@@ -99,11 +101,12 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     return row.user
 
 
-def end_sessions(user: User, now: datetime | None = None) -> None:
-    """End every page session and API token of `user`: sessions opened before
-    `credentials_changed_at` are void (gridcase.people.sessions), and the tokens are revoked."""
+def end_sessions(user: User, reason: str, now: datetime | None = None) -> None:
+    """End every page session and API token of `user` (a password change, a role change, a
+    reset, a disable); `reason` is kept with each ended session."""
     now = now or utcnow()
     user.credentials_changed_at = now
+    end_all_sessions(user, reason, now)
     db.session.execute(
         sa.update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -124,14 +127,16 @@ def create_user(
     named in the audit log (none from the command line or the demo loader).
 
     Raises:
-        Unprocessable: a taken username, a short password, an unknown role or scope, or a
-            scope at the wrong level for the role.
+        Unprocessable: a taken username (in any case), one with other characters than ASCII
+            letters, digits, '.', '_' and '-' (no look-alikes, no invisible marks), a short
+            password, an unknown role or scope, or a scope at the wrong level for the role.
     """
     errors: dict[str, list[str]] = {}
-    username = username.strip()
-    if not username or len(username) > 64:
-        errors["username"] = ["A username has 1 to 64 characters."]
-    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
+    username = normalised(username)  # full-width letters and the like folded to plain ones
+    if problem := username_problem(username):
+        errors["username"] = [problem]
+    elif db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+        # Unique whatever the case: DEMO-WORKER would pass for demo-worker in a timeline.
         errors["username"] = [f"The username {username!r} is taken."]
     if problem := password_problem(password, username):
         errors["password"] = [problem]
@@ -171,6 +176,7 @@ def create_user(
         actor=created_by,
         target=user.username,
         details={"role": user.role, "scope": user.scope_code, "grids": [g.code for g in grids]},
+        city=scope.city_code or scope.code,
     )
     return user
 
@@ -194,5 +200,5 @@ def change_password(user: User, current: str, new: str, now: datetime | None = N
     if problem := password_problem(new, user.username):
         raise Unprocessable(problem, {"new": [problem]})
     user.password_hash = hash_password(new)
-    end_sessions(user, now)
+    end_sessions(user, "password_changed", now)
     record(AuditAction.PASSWORD_CHANGED, actor=user, target=user.username)

@@ -1,4 +1,4 @@
-"""Users, their grid assignments and API tokens."""
+"""Users, their grid assignments, their signed-in sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ class User(db.Model):
     totp_secret_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
     totp_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)  # no code is used twice
-    # SHA-256 hashes of the unused one-time recovery codes.
+    # An authenticator being set up: its secret waits here (encrypted), never in the browser.
+    totp_enrolment_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    # Salted slow hashes of the unused one-time recovery codes.
     recovery_code_hashes: so.Mapped[list] = so.mapped_column(JSONB, default=list, server_default="[]")
 
     scope: so.Mapped[Region] = so.relationship(lazy="joined")
@@ -88,3 +90,19 @@ class ApiToken(db.Model):
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
 
     user: so.Mapped[User] = so.relationship(lazy="joined")
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Its cookie carries only a random token (only the token's SHA-256 is
+    stored); ending the row ends the session, wherever its cookie has gone."""
+
+    __tablename__ = "user_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    last_seen_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    # signed_out, idle, password_changed, role_changed, disabled, password_reset, two_factor_reset
+    end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(32))

@@ -14,6 +14,8 @@ import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gridcase.text import ascii_digits, normalised
+
 _LEGACY_FORMAT = b"\x01"
 _FORMAT_VERSION = b"\x02"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -44,12 +46,19 @@ def mask_phone(phone: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
+def normalised_id_number(id_number: str) -> str:
+    """An ID number as stored and hashed: NFKC (full-width digits become 0-9), upper case."""
+    return normalised(id_number).upper()
+
+
 def id_number_problem(id_number: str) -> str | None:
-    """Why a resident ID number (居民身份证号码, GB 11643) is not valid, or None when it is."""
-    value = id_number.strip().upper()
+    """Why a resident ID number (居民身份证号码, GB 11643) is not valid, or None when it is.
+    Only the digits 0-9 count: another script's digits would hash differently and let the same
+    person pass for another (the repeat-party alert)."""
+    value = normalised_id_number(id_number)
     if len(value) == 15:
-        return None if value.isdigit() else "a 15-digit ID number has digits only"
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+        return None if ascii_digits(value) else "a 15-digit ID number has digits only"
+    if len(value) != 18 or not ascii_digits(value[:17]) or value[17] not in "0123456789X":
         return "an ID number has 18 characters: 17 digits and a final digit or X"
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
@@ -73,7 +82,7 @@ def parse_data_keys(spec: str, fallback_key_b64: str) -> list[tuple[int, str]]:
     keys = []
     for item in spec.split(","):
         key_id, _, key = item.strip().partition(":")
-        if not key_id.isdigit() or not 1 <= int(key_id) <= 255 or not key:
+        if not ascii_digits(key_id) or not 1 <= int(key_id) <= 255 or not key:
             raise ValueError("GRIDCASE_DATA_KEYS is a list like 2:<base64 key>,1:<base64 key>")
         keys.append((int(key_id), key))
     return keys

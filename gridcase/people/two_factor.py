@@ -1,6 +1,6 @@
 """Two-factor sign-in with TOTP (RFC 6238: the codes of any authenticator app) and one-time
-recovery codes. The TOTP secret is stored encrypted like personal data; recovery codes only as
-hashes, shown once when they are made."""
+recovery codes. The TOTP secret is stored encrypted like personal data (the one being set up
+too, on the server); recovery codes only as salted slow hashes, shown once when they are made."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from datetime import datetime
 
 import pyotp
 import segno
+from werkzeug.security import check_password_hash
 
+from gridcase.people.auth import hash_password
 from gridcase.people.models import User
 from gridcase.settings import cipher
+from gridcase.text import ascii_digits, normalised
 
 ISSUER = "gridcase"
 RECOVERY_CODES = 10
@@ -32,12 +35,41 @@ def qr_code_data_uri(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 
-def _recovery_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().replace(" ", "").encode()).hexdigest()
+# Recovery codes: 20 characters of base32 (100 bits), shown as five groups of four. Each is kept
+# as "selector|salted slow hash": the selector (its first four characters) picks the one stored
+# hash worth checking, and the 80 bits left make a stolen table useless to brute force.
+RECOVERY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+RECOVERY_LENGTH = 20
+SELECTOR_LENGTH = 4
+
+
+def _new_recovery_code() -> str:
+    code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    return "-".join(code[i : i + 4] for i in range(0, RECOVERY_LENGTH, 4))
+
+
+def _plain_recovery_code(code: str) -> str:
+    return normalised(code).upper().replace(" ", "").replace("-", "")
+
+
+def _stored_recovery_code(code: str) -> str:
+    plain = _plain_recovery_code(code)
+    return f"{plain[:SELECTOR_LENGTH]}|{hash_password(plain)}"
+
+
+def _recovery_code_matches(stored: str, code: str) -> bool:
+    plain = _plain_recovery_code(code)
+    if "|" not in stored:  # a code made before codes were salted: unsalted SHA-256
+        legacy = hashlib.sha256(normalised(code).upper().replace(" ", "").encode()).hexdigest()
+        return secrets.compare_digest(stored, legacy)
+    selector, digest = stored.split("|", 1)
+    return secrets.compare_digest(selector, plain[:SELECTOR_LENGTH]) and check_password_hash(digest, plain)
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step (±1 for clock drift) whose code this is, or None."""
+    if not (ascii_digits(code) and len(code) == 6):
+        return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
     for step in (current, current - 1, current + 1):
@@ -55,8 +87,9 @@ def confirm_enrolment(user: User, secret: str, code: str, now: datetime) -> list
     user.totp_secret_encrypted = cipher().encrypt(secret, "totp")
     user.totp_confirmed_at = now
     user.totp_last_step = step
-    codes = [f"{secrets.token_hex(2)}-{secrets.token_hex(2)}".upper() for _ in range(RECOVERY_CODES)]
-    user.recovery_code_hashes = [_recovery_hash(c) for c in codes]
+    user.totp_enrolment_encrypted = None
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    user.recovery_code_hashes = [_stored_recovery_code(c) for c in codes]
     return codes
 
 
@@ -70,14 +103,22 @@ def verify(user: User, code: str, now: datetime) -> str | None:
     code = (code or "").strip().replace(" ", "")
     if not code or not enrolled(user):
         return None
-    if code.isdigit() and len(code) == 6:
+    if ascii_digits(code) and len(code) == 6:
         step = _matching_step(cipher().decrypt(user.totp_secret_encrypted, "totp"), code, now)
         if step is not None and step > (user.totp_last_step or 0):
             user.totp_last_step = step
             return "totp"
         return None
-    digest = _recovery_hash(code)
-    if digest in (user.recovery_code_hashes or []):
-        user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != digest]
-        return "recovery"
+    for stored in user.recovery_code_hashes or []:
+        if _recovery_code_matches(stored, code):
+            user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != stored]
+            return "recovery"
     return None
+
+
+def enrolment_secret(user: User) -> str:
+    """The secret of the authenticator `user` is setting up: kept on the server, encrypted,
+    until a code proves it (never in the browser's cookie)."""
+    if user.totp_enrolment_encrypted is None:
+        user.totp_enrolment_encrypted = cipher().encrypt(new_secret(), "totp")
+    return cipher().decrypt(user.totp_enrolment_encrypted, "totp")

@@ -21,6 +21,11 @@ from gridcase.stats.indicators import COUNTS, indicators, split_period, week_ran
 from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
 from gridcase.territory.models import Region
 
+# The longest period a question may cover, and the longest weekly series an answer carries
+# (an open-ended period is cut to its latest weeks): both bound what one request costs.
+MAX_PERIOD_DAYS = 3653
+MAX_SERIES_WEEKS = 522
+
 # GROUPING(child, week) of each grouping set.
 _NODE, _CHILD, _WEEK = 3, 1, 2
 
@@ -49,6 +54,10 @@ def stats_query(viewer: User, filters: dict) -> StatsQuery:
     first, last = filters.get("from"), filters.get("to")
     if first and last and first > last:
         raise Unprocessable("The period ends before it starts.", {"to": ["Must be on or after from."]})
+    if first and last and (last - first).days >= MAX_PERIOD_DAYS:
+        raise Unprocessable(
+            "A period is at most ten years.", {"from": [f"At most {MAX_PERIOD_DAYS} days before to."]}
+        )
     categories = None
     if filters.get("category"):
         categories = tuple(category_and_children(filters["category"]))
@@ -115,6 +124,8 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     data_weeks = [week for group, _, week in counts if group == _WEEK]
     series_first = query.first or (min(data_weeks) if data_weeks else None)
     series_last = query.last or max([today, *data_weeks])
+    if series_first:
+        series_first = max(series_first, series_last - timedelta(weeks=MAX_SERIES_WEEKS - 1))
     weeks = week_range(series_first, series_last) if series_first else []
     return {
         "region": {"code": region.code, "name": region.name, "level": region.level},

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from gridcase.territory.levels import RegionLevel
+from gridcase.text import ascii_digits
 
 PARENT_LEVELS = {
     RegionLevel.CITY: (),
@@ -31,7 +32,7 @@ def code_problem(code: str, level: RegionLevel | str) -> str | None:
     """Why `code` is not a valid code for a node at `level`, or None when it is."""
     level = RegionLevel(level)
     expected = 15 if level is RegionLevel.GRID else 12
-    if not code.isdigit() or len(code) != expected:
+    if not ascii_digits(code) or len(code) != expected:
         return f"a {level.value} code has {expected} digits, not {code!r}"
     if level in (RegionLevel.CITY, RegionLevel.DISTRICT):
         if code[6:] != "000000" or code[2:6] == "0000":

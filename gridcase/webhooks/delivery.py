@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import http.client
 import logging
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 
 from gridcase.extensions import db
 from gridcase.settings import cipher, setting, utcnow
+from gridcase.webhooks.destinations import SCHEMES, Destination, DestinationRefused, resolve
 from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.rules import backoff, body_bytes, headers
 
 log = logging.getLogger(__name__)
 
-RESPONSE_SNIPPET_BYTES = 200
+# Read of an answer's body, so the connection closes cleanly; the bytes are thrown away.
+RESPONSE_DRAIN_BYTES = 64 * 1024
 
 
 @dataclass
@@ -62,24 +64,47 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the one address resolved, with the URL's host as the TLS server name (the
+    certificate is checked against the host, not the address)."""
+
+    def __init__(self, destination: Destination, timeout: float):
+        super().__init__(destination.host, destination.port, timeout=timeout)
+        self._address = destination.address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _connection(destination: Destination, timeout: float) -> http.client.HTTPConnection:
+    if destination.scheme == "https":
+        return _PinnedHTTPSConnection(destination, timeout)
+    return http.client.HTTPConnection(destination.address, destination.port, timeout=timeout)
+
+
 def post(url: str, body: bytes, request_headers: dict[str, str], timeout: float) -> Outcome:
-    """POST the body once. No redirects are followed and no proxy is used: a subscriber's URL
-    is where its events go, and a 3xx counts as a failure the admin can see."""
+    """POST the body once, to the address the URL's host resolves to now if the destination
+    policy allows it (gridcase.webhooks.destinations). No redirects are followed and no proxy
+    is used: a subscriber's URL is where its events go, and a 3xx counts as a failure the admin
+    can see. The outcome keeps the status code and never the body of the answer."""
     started = time.monotonic()
     connection = None
     try:
-        parts = urlsplit(url)
-        connection_class = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection = connection_class(parts.hostname, parts.port, timeout=timeout)
-        connection.request("POST", target, body=body, headers=request_headers)
+        destination = resolve(url)
+        connection = _connection(destination, timeout)
+        default_port = destination.port == SCHEMES[destination.scheme]
+        host = destination.host if default_port else f"{destination.host}:{destination.port}"
+        if ":" in destination.host:  # an IPv6 literal
+            host = f"[{destination.host}]" if default_port else f"[{destination.host}]:{destination.port}"
+        connection.request("POST", destination.target, body=body, headers={**request_headers, "Host": host})
         response = connection.getresponse()
-        snippet = response.read(RESPONSE_SNIPPET_BYTES).decode("utf-8", "replace").strip()
+        response.read(RESPONSE_DRAIN_BYTES)  # the body is not kept: it may carry another host's data
         status, error = response.status, None
         if not 200 <= status < 300:
-            error = f"HTTP {status} {response.reason}" + (f": {snippet}" if snippet else "")
+            error = f"HTTP {status} {response.reason}"
+    except DestinationRefused as exc:
+        status, error = None, f"Destination refused: {exc}"
     except Exception as exc:
         # Whatever goes wrong with one subscriber (refused, timed out, a bad port, TLS) is that
         # attempt's failure, logged for the admin; it must never stop the queue behind it.

@@ -25,6 +25,7 @@ from gridcase.people.roles import Role
 from gridcase.people.scope import covers_region, user_city_code
 from gridcase.settings import cipher, utcnow
 from gridcase.territory.models import Region
+from gridcase.webhooks.destinations import DestinationRefused, check_url
 from gridcase.webhooks.models import WebhookDelivery, WebhookSubscription
 
 MIN_SECRET_LENGTH = 16
@@ -89,17 +90,27 @@ def get_subscription(admin: User, subscription_id: int, *, lock: bool = False) -
     return subscription
 
 
+def _destination(url: str, errors: dict) -> None:
+    """A URL the policy of gridcase.webhooks.destinations refuses is a field error."""
+    try:
+        check_url(url)
+    except DestinationRefused as exc:
+        errors["url"] = [str(exc)]
+
+
 def create_subscription(
     admin: User, data: dict, now: datetime | None = None
 ) -> tuple[WebhookSubscription, str]:
     """A new subscriber and its signing secret (generated when not given).
 
     Raises:
-        Unprocessable: a scope outside the admin's city, or a short secret.
+        Unprocessable: a scope outside the admin's city, a short secret, or a URL the
+            destination policy refuses (an address inside the network, user:password …).
     """
     now = now or utcnow()
     errors: dict[str, list[str]] = {}
     secret = _secret(data, errors) or secrets.token_urlsafe(32)
+    _destination(data["url"], errors)
     if errors:
         raise Unprocessable("The webhook subscriber cannot be saved; see errors.", errors)
     region = _scope(admin, data.get("scope") or admin.scope_code)
@@ -136,6 +147,8 @@ def update_subscription(
     subscription = get_subscription(admin, subscription_id, lock=True)
     errors: dict[str, list[str]] = {}
     secret = _secret(data, errors)
+    if data.get("url") is not None:
+        _destination(data["url"], errors)
     if errors:
         raise Unprocessable("The webhook subscriber cannot be saved; see errors.", errors)
     if data.get("name") is not None:

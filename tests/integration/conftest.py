@@ -12,6 +12,7 @@ from gridcase.extensions import db
 from gridcase.people.auth import create_user, issue_token
 from gridcase.people.models import User
 from tests.helpers import FENGQIAO, grid_in
+from tests.loopback import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +104,17 @@ def api_as(client, request):
 def worker(make_user):
     """A grid worker of the first grid of 枫桥镇."""
     return make_user("grid_worker", grid_in(FENGQIAO).code)
+
+
+@pytest.fixture
+def receiver():
+    """`receiver(script={path: [statuses]})`: a real HTTP receiver of webhooks on loopback."""
+    made = []
+
+    def make(**kwargs) -> Receiver:
+        made.append(Receiver(**kwargs))
+        return made[-1]
+
+    yield make
+    for hook in made:
+        hook.stop()

@@ -8,17 +8,13 @@ import re
 import pyotp
 import pytest
 import sqlalchemy as sa
-from geoalchemy2 import WKTElement
 
 from gridcase.audit.models import AuditEntry
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
-from gridcase.territory.models import Region
-from tests.helpers import CITY, FENGQIAO, JIYANG, grid_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, OTHER_CITY, add_other_city, grid_in
 from tests.integration.test_attachments_and_pages import csrf_from, sign_in
-
-OTHER_CITY = "330682000000"
 
 
 @pytest.fixture
@@ -72,22 +68,6 @@ def audit_of(username: str) -> list[AuditEntry]:
     )
 
 
-def other_city() -> None:
-    """A second city beside the demo city (its node alone is enough for a city-wide user)."""
-    db.session.add(
-        Region(
-            code=OTHER_CITY,
-            name="邻市",
-            level="city",
-            boundary=WKTElement(
-                "MULTIPOLYGON(((121 30,121.01 30,121.01 30.01,121 30.01,121 30)))", srid=4326
-            ),
-            area_m2=1_000_000,
-        )
-    )
-    db.session.flush()
-
-
 def new_user_form(**fields) -> dict:
     form = {"username": "new-worker", "display_name": "新网格员", "role": "grid_worker", "password": ""}
     form.setdefault("scope", grid_in(FENGQIAO).code)
@@ -96,7 +76,7 @@ def new_user_form(**fields) -> dict:
 
 def test_an_admin_lands_on_the_users_of_their_city_and_no_other(admin, make_user):
     client, me = admin
-    other_city()
+    add_other_city()
     outsider = make_user("auditor", OTHER_CITY, "outsider-auditor")
     worker = make_user("grid_worker", grid_in(FENGQIAO).code, "fq-worker", display_name="枫桥网格员")
     mediator = make_user("community_mediator", grid_in(FENGQIAO).community_code, "fq-mediator")
@@ -156,7 +136,7 @@ def test_a_new_user_gets_a_generated_password_shown_once_that_signs_in(app, admi
 )
 def test_a_refused_new_user_says_why_next_to_the_field_and_keeps_what_was_typed(admin, fields, field, says):
     client, _ = admin
-    other_city()
+    add_other_city()
     typed = new_user_form(**fields)
     refused = post_form(client, "/admin/users", typed)
     page = refused.get_data(as_text=True)

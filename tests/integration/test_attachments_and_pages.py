@@ -2,12 +2,15 @@
 
 import io
 import re
-import time
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from gridcase.extensions import db
+from gridcase.people.models import UserSession
+from gridcase.settings import utcnow
 from tests.helpers import FENGQIAO, JIYANG, case_payload, grid_in
 
 
@@ -124,8 +127,8 @@ class TestPages:
         client = app.test_client()
         sign_in(client, worker.username)
         assert client.get("/m/").status_code == 200
-        with client.session_transaction() as session:
-            session["seen"] = int(time.time()) - (app.config["GRIDCASE_IDLE_MINUTES"] * 60 + 5)
+        idle = timedelta(minutes=app.config["GRIDCASE_IDLE_MINUTES"], seconds=5)
+        db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - idle))
         response = client.get("/m/")
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 

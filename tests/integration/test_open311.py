@@ -551,7 +551,8 @@ def _queue(base: str, token: str) -> list[dict]:
 
 
 @pytest.mark.committing
-def test_another_city_system_reports_and_follows_a_request_over_http(app, live, committed_key):
+def test_another_city_system_reports_and_follows_a_request_over_http(app, live, committed_key, monkeypatch):
+    monkeypatch.setitem(app.config, "GRIDCASE_PUBLIC_URL", live)  # where clients reach this city
     base = f"{live}/open311/v2"
     discovery = ET.fromstring(http("GET", f"{base}/discovery.xml").body)
     assert discovery.findtext("endpoints/endpoint/url") == base

@@ -285,6 +285,7 @@ def _signed_in_page_client(app, username: str):
     client = app.test_client()
     with app.test_request_context():
         login_user(db.session.scalar(sa.select(User).where(User.username == username)))
+        db.session.commit()  # the session lives on the server
         cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
     return client

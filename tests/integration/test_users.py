@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from gridcase.audit.models import AuditEntry
 from gridcase.extensions import db
 from gridcase.people.models import User
-from tests.helpers import CITY, FENGQIAO, JIYANG, grid_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, OTHER_GRID, add_other_city, grid_in
 
 
 def test_an_admin_creates_changes_and_disables_users(api_as, make_user, client):
@@ -81,33 +81,9 @@ def test_an_admin_cannot_lock_themselves_out(api_as, make_user):
 
 
 def test_an_admin_cannot_give_a_new_user_grids_of_another_city(api_as, make_user):
-    from geoalchemy2 import WKTElement
-
-    from gridcase.territory.models import Region
-
-    square = WKTElement("MULTIPOLYGON(((121 30,121.01 30,121.01 30.01,121 30.01,121 30)))", srid=4326)
-    codes = {"city": "330682000000", "township": "330682001000", "community": "330682001001"}
-    codes["grid"] = "330682001001001"
-    parent = None
-    for level, code in codes.items():
-        db.session.add(
-            Region(
-                code=code,
-                name=f"邻市{level}",
-                level=level,
-                parent_code=parent,
-                city_code=None if level == "city" else codes["city"],
-                township_code=codes["township"] if level in ("community", "grid") else None,
-                community_code=codes["community"] if level == "grid" else None,
-                boundary=square,
-                area_m2=1_000_000,
-                grid_kind="comprehensive" if level == "grid" else None,
-            )
-        )
-        parent = code
-        db.session.flush()
+    add_other_city()
     admin = api_as(make_user("admin", CITY))
     body = {"username": "two-cities", "role": "grid_worker", "scope": grid_in(FENGQIAO).code}
-    refused = admin.post("/api/v1/users", json={**body, "grids": [codes["grid"]]})
+    refused = admin.post("/api/v1/users", json={**body, "grids": [OTHER_GRID]})
     assert refused.status_code == 422 and "grids" in refused.json["errors"]
     assert db.session.scalar(sa.select(User).where(User.username == "two-cities")) is None

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
-from geoalchemy2 import WKTElement
 from PIL import Image
 
 from gridcase.cases.attachments import add_photo
@@ -30,10 +29,19 @@ from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
 from gridcase.settings import utcnow
 from gridcase.stats.models import Alert, alert_cases
-from gridcase.territory.models import Region
 from gridcase.webhooks.models import WebhookDelivery
 from gridcase.webhooks.subscriptions import create_subscription
-from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, grid_in, point_in
+from tests.helpers import (
+    CITY,
+    FENGQIAO,
+    JIYANG,
+    OTHER_CITY,
+    OTHER_GRID,
+    add_other_city,
+    case_payload,
+    grid_in,
+    point_in,
+)
 from tests.reliability.budget import REPORT
 from tests.reliability.signin import bearer, enrol_second_factor, system_user_token, token_from_client
 
@@ -48,8 +56,6 @@ ROLES = (
 )
 PASSWORD = "correct-horse-battery"
 # Another city beside the demo city, so that city-wide roles have something outside their scope.
-OTHER_CITY = "330682000000"
-OTHER_GRID = "330682001001001"
 
 
 # --- the world every cell runs against ----------------------------------------------------------
@@ -81,37 +87,13 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-def _other_city() -> None:
-    """A small second city (a square far from 诸暨) with one township, community and grid."""
-    square = "MULTIPOLYGON(((121 30,121.01 30,121.01 30.01,121 30.01,121 30)))"
-    codes = {"city": OTHER_CITY, "township": "330682001000", "community": "330682001001", "grid": OTHER_GRID}
-    parent = None
-    for level, code in codes.items():
-        db.session.add(
-            Region(
-                code=code,
-                name=f"邻市{level}",
-                level=level,
-                parent_code=parent,
-                city_code=None if level == "city" else OTHER_CITY,
-                township_code=codes["township"] if level in ("community", "grid") else None,
-                community_code=codes["community"] if level == "grid" else None,
-                boundary=WKTElement(square, srid=4326),
-                area_m2=1_000_000,
-                grid_kind="comprehensive" if level == "grid" else None,
-            )
-        )
-        parent = code
-        db.session.flush()
-
-
 def _reporter(make_user, grid_code: str) -> User:
     return make_user("grid_worker", grid_code)
 
 
 @pytest.fixture
 def world(app, make_user, client) -> World:
-    _other_city()
+    add_other_city()
     grid = grid_in(FENGQIAO)
     other_grid = next(
         g for i in range(1, 20) if (g := grid_in(FENGQIAO, i)).code != grid.code and g.community_code

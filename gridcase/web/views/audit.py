@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from gridcase.audit.log import AuditAction, entries
 from gridcase.audit.schemas import AuditQuerySchema, audit_filters
 from gridcase.people.roles import Role
+from gridcase.people.scope import user_city_code
 from gridcase.people.sessions import current_user
 from gridcase.web.login import page_login_required, protect_forms
 
@@ -28,7 +29,9 @@ def index():
         query = AuditQuerySchema().load(args)
     except ValidationError as exc:
         errors, query = exc.messages, AuditQuerySchema().load({})
-    items, total = entries(audit_filters(query), query["page"], query["page_size"])
+    items, total = entries(
+        user_city_code(current_user()), audit_filters(query), query["page"], query["page_size"]
+    )
     export_args = {k: v for k, v in args.items() if k not in ("page", "page_size")}
     return render_template(
         "audit/index.html",

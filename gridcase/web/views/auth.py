@@ -17,7 +17,12 @@ from gridcase.people import two_factor
 from gridcase.people.auth import change_password
 from gridcase.people.models import User
 from gridcase.people.sessions import login_user, logout_user, session_user
-from gridcase.people.signin import check_password, check_second_factor, second_factor_required
+from gridcase.people.signin import (
+    check_password,
+    check_second_factor,
+    refuse_second_factor,
+    second_factor_required,
+)
 from gridcase.settings import utcnow
 from gridcase.web.login import home_url_for, page_login_required, protect_forms
 
@@ -72,6 +77,7 @@ def login():
             return redirect(url_for("signin.second_factor"))
         else:
             login_user(attempt.user)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or home_url_for(attempt.user))
     return render_template("auth/login.html", error=error, username=username), status
 
@@ -99,6 +105,7 @@ def second_factor():
         if attempt.ok:
             target = _safe_next(session["pending"].get("next"))
             login_user(user)
+            db.session.commit()
             return redirect(target or home_url_for(user))
         error = (
             _("That code is not right (or was already used).")
@@ -110,14 +117,19 @@ def second_factor():
 
 
 def _enrol(user: User):
-    """Set up the authenticator: scan the QR code, type its code, keep the recovery codes."""
-    secret = session.get("enrol_secret") or two_factor.new_secret()
-    session["enrol_secret"] = secret
+    """Set up the authenticator: scan the QR code, type its code, keep the recovery codes. The
+    secret waits on the server (two_factor.enrolment_secret), never in the cookie."""
+    secret = two_factor.enrolment_secret(user)
+    db.session.commit()
     error, status = None, 200
     if request.method == "POST":
         codes = two_factor.confirm_enrolment(user, secret, request.form.get("code", ""), utcnow())
         if codes is None:
+            refusal = refuse_second_factor(user)
+            db.session.commit()
             error, status = _("That code is not right; check the time on your phone and try again."), 401
+            if refusal.status != 401:
+                error, status = REFUSALS[int(refusal.status)](), int(refusal.status)
         else:
             record(AuditAction.TWO_FACTOR_ENROLLED, actor=user, target=user.username)
             user.last_login_at = utcnow()
@@ -127,6 +139,7 @@ def _enrol(user: User):
             db.session.commit()
             target = _safe_next(session["pending"].get("next"))
             login_user(user)
+            db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes, next=target or home_url_for(user))
     uri = two_factor.provisioning_uri(user, secret)
     return (
@@ -143,8 +156,8 @@ def logout():
     user = session_user()
     if user is not None:
         record(AuditAction.LOGOUT, actor=user, target=user.username)
-        db.session.commit()
-    logout_user()
+    logout_user()  # the session ends on the server: a copy of its cookie is worth nothing now
+    db.session.commit()
     return redirect(url_for("signin.login"))
 
 
@@ -173,8 +186,8 @@ def account():
             db.session.commit()  # a wrong current password is audited
             errors, status = exc.errors or {"current": [exc.message]}, 422
         else:
+            login_user(user)  # this browser gets a new session; every other one has ended
             db.session.commit()
-            login_user(user)  # this session stays; the others end
             return render_template(
                 "auth/account.html", user=user, changed=True, errors={}, two_factor=two_factor
             )

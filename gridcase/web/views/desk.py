@@ -21,8 +21,9 @@ from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.sessions import current_user
-from gridcase.settings import ladder, utcnow
+from gridcase.settings import MAX_PAGE, ladder, utcnow
 from gridcase.territory.models import Region
+from gridcase.text import ascii_digits
 from gridcase.web.case_page import case_view_model, register_case_page
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
@@ -54,7 +55,7 @@ def queue():
     else:
         filters = _default_filters(user)
     requested_page = request.args.get("page", "1")
-    page = int(requested_page) if requested_page.isdigit() and int(requested_page) > 0 else 1
+    page = int(requested_page) if ascii_digits(requested_page) and 0 < int(requested_page) <= MAX_PAGE else 1
     result = list_cases(user, filters, page=page, page_size=QUEUE_PAGE_SIZE)
     leaves = leaf_codes()
     communities = []
