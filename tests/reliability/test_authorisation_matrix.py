@@ -531,3 +531,54 @@ def test_each_role_gets_exactly_the_status_the_table_says(app, client, transacti
         f"authorisation matrix: {len(ROLES)} roles × {len(TABLE)} endpoints × in and out of scope, "
         f"{requests} requests, each answered exactly as the table says",
     )
+
+
+# Endpoints that take no bearer token: the document, its page, health, Open311 and sign-in.
+NO_TOKEN = ("/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/open311/", "/api/v1/auth/token")
+
+
+def test_after_a_role_change_the_old_token_opens_no_endpoint(app, client, transaction, world):
+    """A user moved to another role and scope signs in again: every endpoint of the table that
+    takes a bearer token answers 401 to the token they held."""
+    admin, worker = world.tokens["admin"], world.users["grid_worker"]
+    moved = client.patch(
+        f"/api/v1/users/{worker.id}",
+        json={"role": "community_mediator", "scope": world.case_in.community_code},
+        headers=bearer(admin),
+    )
+    assert moved.status_code == 200, moved.json
+    db.session.commit()
+    old, opened, checked = world.tokens["grid_worker"], [], 0
+    for row in TABLE:
+        path, kwargs = row.request(world, "grid_worker", "in")
+        if path.startswith(NO_TOKEN):
+            continue
+        db.session.commit()
+        savepoint = transaction.begin_nested()
+        try:
+            status = client.open(path, method=row.method, headers=bearer(old), **kwargs).status_code
+        finally:
+            db.session.rollback()
+            savepoint.rollback()
+            db.session.expire_all()
+        checked += 1
+        if status != 401:
+            opened.append(f"{row.method} {row.rule}: {status}")
+    assert opened == []
+    REPORT.add(
+        "inputs tried", f"role change: the old token refused by all {len(TABLE)} table rows that take one"
+    )
+
+
+def test_an_auditor_of_another_city_reads_none_of_this_citys_entries(client, world, make_user):
+    outsider = make_user("auditor", OTHER_CITY)
+    db.session.commit()
+    token = token_from_client(client, outsider.username, PASSWORD)
+    ours = world.tokens["auditor"]
+    theirs_sees = client.get("/api/v1/audit?page_size=500", headers=bearer(token)).json["items"]
+    ours_sees = client.get("/api/v1/audit?page_size=500", headers=bearer(ours)).json["items"]
+    city_users = {user.username for user in world.users.values()}
+    assert any(entry["actor_username"] in city_users for entry in ours_sees)
+    assert not any(entry["actor_username"] in city_users for entry in theirs_sees)
+    export = client.get("/api/v1/audit/export", headers=bearer(token)).get_data(as_text=True)
+    assert not any(username in export for username in city_users)
