@@ -23,10 +23,12 @@ test: setup ## Run the whole test suite against real PostGIS (and Chromium).
 # of load on gunicorn, PostgreSQL stopped hard under load (in a throwaway cluster of its own),
 # generated and hand-written bad input, the authorisation matrix; a summary at the end.
 RELIABILITY_DATABASE_URL ?= postgresql+psycopg://gridcase:gridcase@127.0.0.1:$${GRIDCASE_PGPORT:-54329}/gridcase_reliability
+RELIABILITY_OWNER_URL ?= postgresql+psycopg://gridcase_owner:gridcase_owner@127.0.0.1:$${GRIDCASE_PGPORT:-54329}/gridcase_reliability
 
 reliability: setup ## The long reliability suite: load, database outages, bad input, authorisation matrix.
 	@bash scripts/localdb.sh createdb gridcase_reliability
 	GRIDCASE_ENV=testing GRIDCASE_RELIABILITY=long TEST_DATABASE_URL=$(RELIABILITY_DATABASE_URL) \
+		TEST_MIGRATION_DATABASE_URL=$(RELIABILITY_OWNER_URL) \
 		$(VENV)/bin/pytest tests/reliability -m reliability $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint and formatting) and import-linter (the layers of docs/architecture.md).
@@ -45,7 +47,7 @@ ASSETS := gridcase/web/static/vendor/.installed
 TRANSLATIONS := gridcase/translations/zh/LC_MESSAGES/messages.mo
 
 setup: $(VENV)/.installed $(ASSETS) $(TRANSLATIONS)
-	@bash scripts/system-deps.sh server browser assets
+	@bash scripts/system-deps.sh server browser assets web
 
 # Front-end libraries from the npm registry, served by the app (no CDN).
 $(ASSETS): package-lock.json scripts/assets.sh
@@ -61,7 +63,7 @@ translations: ## Re-extract page texts and rebuild the Chinese catalogue from sc
 	$(VENV)/bin/pybabel compile -d gridcase/translations
 
 $(VENV)/.installed: requirements.lock
-	@bash scripts/system-deps.sh server browser assets
+	@bash scripts/system-deps.sh server browser assets web
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.lock

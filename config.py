@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import os
 
-# The project-local cluster of scripts/localdb.sh; dev-only credentials, loopback only.
+# The project-local cluster of scripts/localdb.sh; dev-only credentials, loopback only. The app
+# connects as `gridcase`, which may only read and append to the event log and the audit log;
+# migrations run as `gridcase_owner`, which owns the tables.
 LOCAL_DATABASE_URL = "postgresql+psycopg://gridcase:gridcase@127.0.0.1:{port}/{name}"
+LOCAL_OWNER_DATABASE_URL = "postgresql+psycopg://gridcase_owner:gridcase_owner@127.0.0.1:{port}/{name}"
 
 # The secrets every installation has: set in the environment, or (outside production) made
 # at the first start and kept in the instance folder (gridcase/instance.py).
@@ -50,6 +53,31 @@ def local_database_url(name: str = "gridcase") -> str:
     return LOCAL_DATABASE_URL.format(port=_env("GRIDCASE_PGPORT", "54329"), name=name)
 
 
+def local_owner_database_url(name: str = "gridcase") -> str:
+    return LOCAL_OWNER_DATABASE_URL.format(port=_env("GRIDCASE_PGPORT", "54329"), name=name)
+
+
+def migration_database_url() -> str | None:
+    """Who migrates: MIGRATION_DATABASE_URL (the tables' owner), else the local cluster's owner
+    when the app uses the local cluster; None: the app's own role migrates (one role, no
+    separation)."""
+    explicit = _env("MIGRATION_DATABASE_URL")
+    if explicit:
+        return normalise_database_url(explicit)
+    return None if _env("DATABASE_URL") else local_owner_database_url()
+
+
+def test_migration_database_url() -> str | None:
+    """Who migrates the test database: TEST_MIGRATION_DATABASE_URL, else the local cluster's
+    owner when the tests use the local cluster."""
+    explicit = _env("TEST_MIGRATION_DATABASE_URL")
+    if explicit:
+        return normalise_database_url(explicit)
+    if _env("TEST_DATABASE_URL") or _env("DATABASE_URL"):
+        return None
+    return local_owner_database_url("gridcase_test")
+
+
 def test_database_url() -> str:
     """The test database: TEST_DATABASE_URL, else DATABASE_URL's database with `_test` appended."""
     explicit = _env("TEST_DATABASE_URL")
@@ -76,6 +104,9 @@ class Config:
     GRIDCASE_INSTANCE_PATH = _env("GRIDCASE_INSTANCE_PATH")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", local_database_url()))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # The role migrations run as (it owns the tables; the app's role gets only what it needs,
+    # and no UPDATE or DELETE on the event and audit logs): migrations/env.py.
+    MIGRATION_DATABASE_URL = migration_database_url()
     # A PostgreSQL streaming standby for the dashboard, statistics, alert list and exports
     # (gridcase/replica.py): used while it answers within the connect timeout and lags at most
     # MAX_LAG seconds, its health re-checked at most every CHECK seconds. Unset: the primary only.
@@ -130,6 +161,11 @@ class Config:
     GRIDCASE_TWO_FACTOR_ROLES = _env_json("GRIDCASE_TWO_FACTOR_ROLES", ["city_commander", "admin"])
     # Security audit log kept this long (never less than 180 days: the database refuses).
     GRIDCASE_AUDIT_RETENTION_DAYS = _env_int("GRIDCASE_AUDIT_RETENTION_DAYS", 365)
+    # Signed checkpoints of the event and audit logs (gridcase/cases/integrity.py): where they
+    # are written (default: checkpoints/ in the instance folder; copy them off the database's
+    # machine) and how often the scheduler writes one.
+    GRIDCASE_CHECKPOINT_DIR = _env("GRIDCASE_CHECKPOINT_DIR")
+    GRIDCASE_CHECKPOINT_MINUTES = _env_int("GRIDCASE_CHECKPOINT_MINUTES", 60)
     # Parties of cases closed this long ago are anonymised (个人信息保护法: keep no longer than needed).
     GRIDCASE_PARTY_RETENTION_DAYS = _env_int("GRIDCASE_PARTY_RETENTION_DAYS", 3 * 365)
     # Key rotation: "2:<base64 key>,1:<base64 key>" — the first encrypts, all decrypt. When
@@ -236,6 +272,7 @@ class TestingConfig(Config):
     # As in production: browsers keep Secure cookies for http://127.0.0.1 and localhost too.
     SESSION_COOKIE_SECURE = True
     SQLALCHEMY_DATABASE_URI = test_database_url()
+    MIGRATION_DATABASE_URL = test_migration_database_url()
     # A replica of the development database is no replica of the test database.
     REPLICA_DATABASE_URL = None
     # Cheap hashing keeps the suite fast; production keeps werkzeug's default scrypt.

@@ -105,13 +105,14 @@ def _options(argv: list[str]) -> argparse.Namespace:
 
 
 def _database_url() -> str:
-    from config import local_database_url, normalise_database_url
+    from config import local_owner_database_url, normalise_database_url
 
     explicit = os.environ.get("BENCH_DATABASE_URL")
     if explicit:
         return normalise_database_url(explicit)
     subprocess.run(["bash", str(ROOT / "scripts" / "localdb.sh"), "createdb", "gridcase_bench"], check=True)
-    return local_database_url("gridcase_bench")
+    # The bench's throw-away database is used as its owner: it empties the event log between sizes.
+    return local_owner_database_url("gridcase_bench")
 
 
 def _app(url: str):
@@ -120,6 +121,7 @@ def _app(url: str):
 
     class BenchConfig(DevelopmentConfig):
         SQLALCHEMY_DATABASE_URI = url
+        MIGRATION_DATABASE_URL = None  # the bench runs as the owner of its own database
         REPLICA_DATABASE_URL = None
         # Demo logins are hashed once; the default scrypt would only slow the set-up.
         GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -162,10 +162,13 @@ def load_demo_command(cases: bool) -> None:
 @gridcase_cli.command("verify-chain")
 @click.argument("case_ref", required=False)
 def verify_chain_command(case_ref: str | None) -> None:
-    """Verify the hash chain of one case's event log (by id or public number), or of all."""
+    """Verify one case's event chain (by id or public number); without one, every case's, the
+    audit log's chain and the signed checkpoints (gridcase.cases.integrity)."""
     import sqlalchemy as sa
 
+    from gridcase.audit.chain import verify_audit_chain
     from gridcase.cases.events import verify_chain
+    from gridcase.cases.integrity import verify_checkpoints
     from gridcase.cases.models import Case
 
     case_id = None
@@ -176,12 +179,46 @@ def verify_chain_command(case_ref: str | None) -> None:
         if case_id is None:
             _fail(f"No case {case_ref}.")
     checked, broken = verify_chain(case_id)
-    if broken:
-        _fail(
-            f"Checked {checked} case(s): {len(broken)} broken chain(s). The first broken link of each:",
-            [str(link) for link in broken],
+    problems = [str(link) for link in broken]
+    lines = [
+        f"Checked {checked} case(s): {len(broken)} broken chain(s)."
+        if broken
+        else f"Checked {checked} case(s): every event chain is intact."
+    ]
+    if case_id is None:
+        entries, audit_breaks = verify_audit_chain(db.session.connection())
+        problems += [str(link) for link in audit_breaks]
+        lines.append(
+            f"Checked {entries} audit entries: {len(audit_breaks)} broken link(s)."
+            if audit_breaks
+            else f"Checked {entries} audit entries: the audit chain is intact."
         )
-    click.echo(f"Checked {checked} case(s): every event chain is intact.")
+        checkpoints = verify_checkpoints()
+        problems += checkpoints.problems
+        lines.append(
+            f"Checked {checkpoints.files} checkpoint(s) with {checkpoints.heads} case head(s): "
+            + (f"{len(checkpoints.problems)} problem(s)." if checkpoints.problems else "nothing is missing.")
+        )
+    if problems:
+        _fail("\n".join(lines), problems)
+    for line in lines:
+        click.echo(line)
+
+
+@gridcase_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Write a signed checkpoint of the event log and the audit log now (the scheduler writes
+    one every GRIDCASE_CHECKPOINT_MINUTES)."""
+    from gridcase.cases.integrity import CheckpointRefused, take_checkpoint
+
+    try:
+        report = take_checkpoint()
+    except CheckpointRefused as refused:
+        _fail(f"No checkpoint written: the newest one on file does not verify ({refused}).")
+    db.session.commit()
+    if not report.ran:
+        _fail("Another process is writing a checkpoint; try again in a moment.")
+    click.echo(report.line())
 
 
 @gridcase_cli.command("sweep")

@@ -7,6 +7,7 @@
 | stats-refresh | GRIDCASE_STATS_SECONDS (60) | bring the indicator rollups up to date |
 | alert-scan | GRIDCASE_STATS_SECONDS (60) | raise hotspot and repeat-party alerts |
 | housekeeping | an hour | prune the audit log and finished deliveries, anonymise old parties |
+| checkpoint | GRIDCASE_CHECKPOINT_MINUTES (60) | a signed checkpoint of both logs (cases.integrity) |
 
 The scheduler is its own process, never inside web workers (DESIGN §6). Every host may run one:
 each job takes its advisory lock (gridcase.locks) or rows FOR UPDATE SKIP LOCKED, so one of
@@ -30,6 +31,7 @@ from flask import Flask
 
 from gridcase import locks
 from gridcase.audit.log import prune
+from gridcase.cases.integrity import take_checkpoint
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.locks import try_job_lock
@@ -110,8 +112,15 @@ ALERT_SCAN = Job(
     lambda report: [report.line()] if report.ran and (any(report.raised.values()) or report.linked) else [],
 )
 HOUSEKEEPING = Job("housekeeping", "housekeeping", housekeeping, lambda app: 3600.0, HousekeepingReport.lines)
+CHECKPOINT = Job(
+    "checkpoint",
+    "checkpoint",
+    take_checkpoint,  # a refusal (the newest checkpoint does not verify) is logged as a failure
+    lambda app: 60.0 * float(app.config["GRIDCASE_CHECKPOINT_MINUTES"]),
+    lambda report: [report.line()] if report.ran else [],
+)
 
-JOBS = (SWEEP, WEBHOOKS, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING)
+JOBS = (SWEEP, WEBHOOKS, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING, CHECKPOINT)
 
 
 def run_job(app: Flask, job: Job):

@@ -16,6 +16,9 @@ SWEEP = "gridcase"
 ALERT_SCAN = "gcalerts"
 STATS_REFRESH = "gcstats1"
 HOUSEKEEPING = "gchouse1"
+CHECKPOINT = "gcchkpt1"
+# Not a job's: appending to the audit log's chain, one entry at a time (a blocking lock).
+AUDIT_CHAIN = "gcaudit1"
 
 
 def lock_key(name: str) -> int:

@@ -35,6 +35,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def chain_key() -> bytes:
+    """The key of the event log's and the audit log's chain links (kept outside the database)."""
+    return current_app.config["GRIDCASE_CHAIN_KEY"].encode()
+
+
 def cipher():
     """The app's personal-data cipher (built once per app in create_app)."""
     return current_app.extensions["gridcase.cipher"]

@@ -1,9 +1,15 @@
 """Alembic environment for gridcase (Flask-Migrate), with geoalchemy2's helpers so that
-autogenerate handles Geometry columns and their spatial indexes correctly."""
+autogenerate handles Geometry columns and their spatial indexes correctly.
+
+Migrations run as MIGRATION_DATABASE_URL's role, the owner of the tables, when it is set; then
+the app's role (DATABASE_URL's) is granted what the app needs and no more: it may read and
+append to the event log and the audit log, never change or delete a row of them, nor alter the
+tables or their triggers (only an owner may)."""
 
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
@@ -19,7 +25,35 @@ MANUAL_INDEXES = {"ix_cases_search_trgm"}
 
 
 def get_engine():
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if owner_url:
+        return sa.create_engine(owner_url)
     return current_app.extensions["migrate"].db.engine
+
+
+# What the app's role may do once the owner has migrated (at whichever revision: a downgrade
+# may have removed the logs or the prune function).
+APP_PRIVILEGES = """
+GRANT USAGE ON SCHEMA public TO {app};
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO {app};
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {app};
+"""
+APPEND_ONLY_TABLES = ("case_events", "audit_log")
+OWNER_FUNCTIONS = ("prune_audit_log(timestamptz)",)
+
+
+def grant_app_privileges(connection) -> None:
+    app_role = current_app.extensions["migrate"].db.engine.url.username
+    if not app_role or app_role == connection.engine.url.username:
+        return
+    quoted = connection.dialect.identifier_preparer.quote(app_role)
+    connection.execute(sa.text(APP_PRIVILEGES.format(app=quoted)))
+    for table in APPEND_ONLY_TABLES:
+        if connection.scalar(sa.text("SELECT to_regclass(:name)"), {"name": table}):
+            connection.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}"))
+    for function in OWNER_FUNCTIONS:
+        if connection.scalar(sa.text("SELECT to_regprocedure(:name)"), {"name": function}):
+            connection.execute(sa.text(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}"))
 
 
 config.set_main_option(
@@ -70,6 +104,7 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            grant_app_privileges(connection)
 
 
 if context.is_offline_mode():

@@ -15,8 +15,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${GRIDCASE_PGPORT:-54329}
+# Two roles: the app's, and the owner of the tables, which migrations run as. The app's role may
+# only read and append to the event log and the audit log (migrations/env.py grants it), so
+# not even the app's own credentials can rewrite them.
 APP_ROLE=gridcase
 APP_PASSWORD=gridcase
+OWNER_ROLE=gridcase_owner
+OWNER_PASSWORD=gridcase_owner
 
 if [ -n "${DATABASE_URL:-}" ]; then
   echo "DATABASE_URL is set: using that database, not the local cluster."
@@ -84,7 +89,10 @@ start_cluster() {
       || { echo "PostgreSQL did not start; see $DATA/server.log" >&2; tail -n 20 "$DATA/server.log" >&2; exit 1; }
   fi
   if [ "$(psql_super postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE'")" != 1 ]; then
-    psql_super postgres -c "CREATE ROLE $APP_ROLE LOGIN CREATEDB PASSWORD '$APP_PASSWORD'"
+    psql_super postgres -c "CREATE ROLE $APP_ROLE LOGIN PASSWORD '$APP_PASSWORD'"
+  fi
+  if [ "$(psql_super postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$OWNER_ROLE'")" != 1 ]; then
+    psql_super postgres -c "CREATE ROLE $OWNER_ROLE LOGIN PASSWORD '$OWNER_PASSWORD'"
   fi
   create_db gridcase
   echo "Local PostgreSQL is up on 127.0.0.1:$PORT (data in $DATA)."
@@ -93,7 +101,14 @@ start_cluster() {
 create_db() {
   local name=$1
   if [ "$(psql_super postgres -c "SELECT 1 FROM pg_database WHERE datname = '$name'")" != 1 ]; then
-    psql_super postgres -c "CREATE DATABASE $name OWNER $APP_ROLE"
+    psql_super postgres -c "CREATE DATABASE $name OWNER $OWNER_ROLE"
+  fi
+  # A database made before the two roles: the owner role takes over what the app's owned.
+  if [ "$(psql_super postgres -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$name'")" != "$OWNER_ROLE" ]; then
+    psql_super postgres -c "ALTER DATABASE $name OWNER TO $OWNER_ROLE"
+  fi
+  if [ -n "$(psql_super "$name" -c "SELECT 1 FROM pg_class WHERE relowner = '$APP_ROLE'::regrole LIMIT 1")" ]; then
+    psql_super "$name" -c "REASSIGN OWNED BY $APP_ROLE TO $OWNER_ROLE"
   fi
   # Extensions that need a superuser are created here once; migrations only check for them.
   psql_super "$name" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"

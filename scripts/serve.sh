@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Runs the web app (gunicorn) in the foreground, and the scheduler as its own process beside it
-# (DESIGN §6: never inside web workers). Ctrl-C stops both.
+# Runs the web app (nginx in front of gunicorn: scripts/web.sh) in the foreground, and the
+# scheduler as its own process beside it (DESIGN §6: never inside web workers). Ctrl-C stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
 HOST=${HOST:-127.0.0.1}
-WORKERS=${WEB_WORKERS:-3}
 
 .venv/bin/flask --app wsgi gridcase scheduler &
 scheduler=$!
@@ -26,4 +25,4 @@ cat <<EOT
   Stop with Ctrl-C.
 
 EOT
-.venv/bin/gunicorn --bind "$HOST:$PORT" --workers "$WORKERS" --access-logfile - wsgi:app
+bash scripts/web.sh

@@ -6,6 +6,7 @@
 #   server   PostgreSQL + PostGIS for the project-local cluster (skipped when DATABASE_URL is set)
 #   browser  Chromium for the browser tests
 #   assets   Node.js and npm, to install the front-end libraries from the npm registry
+#   web      nginx, the buffering proxy `make run` puts in front of gunicorn (scripts/web.sh)
 #
 # As root it runs apt-get itself; otherwise it names the one command to run and fails.
 set -euo pipefail
@@ -39,6 +40,9 @@ for part in "$@"; do
       ;;
     assets)
       command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+      ;;
+    web)
+      command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
       ;;
     *) echo "system-deps: unknown part '$part'" >&2; exit 2 ;;
   esac

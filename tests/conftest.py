@@ -19,17 +19,18 @@ os.environ.setdefault("GRIDCASE_ENV", "testing")
 
 from gridcase import create_app
 from gridcase.extensions import db
+from tests.helpers import owner_engine
 
 # Tables PostGIS owns; everything else in the test database is ours to drop.
 EXTENSION_TABLES = {"spatial_ref_sys"}
 
 
-def _reset_schema() -> None:
+def _reset_schema(engine: sa.Engine) -> None:
     """Drop every table and function of ours, so the migrations run from scratch. (Ours: in
-    the public schema and not part of an extension such as PostGIS.)"""
-    inspector = sa.inspect(db.engine)
+    the public schema and not part of an extension such as PostGIS.) As the tables' owner."""
+    inspector = sa.inspect(engine)
     tables = [t for t in inspector.get_table_names() if t not in EXTENSION_TABLES]
-    with db.engine.begin() as connection:
+    with engine.begin() as connection:
         for table in tables:
             connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
         routines = connection.execute(
@@ -68,8 +69,10 @@ class RequestScopedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app():
+def app(tmp_path_factory):
     app = create_app("testing")
+    # Checkpoints signed under the tests' chain key, never the development instance's folder.
+    app.config["GRIDCASE_CHECKPOINT_DIR"] = str(tmp_path_factory.mktemp("checkpoints"))
     app.test_client_class = RequestScopedClient
     with app.app_context():
         try:
@@ -81,7 +84,7 @@ def app():
                 returncode=2,
             )
         db.session.rollback()
-        _reset_schema()
+        _reset_schema(owner_engine(app))
         from flask_migrate import upgrade
 
         upgrade()

@@ -55,14 +55,27 @@ def case_payload(grid_code: str, **overrides) -> dict:
     return body
 
 
+_OWNER_ENGINES: dict[str, sa.Engine] = {}
+
+
+def owner_engine(app) -> sa.Engine:
+    """An engine of the role that owns the tables (MIGRATION_DATABASE_URL), for what the app's
+    own role may not do: clean-ups of the event log, tampering as an attacker with the owner's
+    rights would."""
+    url = app.config.get("MIGRATION_DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in _OWNER_ENGINES:
+        _OWNER_ENGINES[url] = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    return _OWNER_ENGINES[url]
+
+
 def delete_committed_cases(app, ids) -> None:
     """Remove cases a concurrency or browser test had to commit, with every row that points at
     them (found from the foreign keys, so new tables are covered). The event log refuses
-    DELETE, so its trigger is bypassed for this clean-up only."""
+    DELETE, so its trigger is bypassed for this clean-up only, as the tables' owner."""
     ids = [i for i in ids if i is not None]
     if not ids:
         return
-    with app.app_context(), db.engine.begin() as connection:
+    with owner_engine(app).begin() as connection:
         referencing = connection.execute(
             sa.text(
                 """

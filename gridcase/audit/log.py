@@ -4,10 +4,14 @@
 A request that fails afterwards (a refused login, a denied permission) rolls its transaction
 back, and its audit entries with it; the error handlers then call `keep_after_failure()`,
 which writes them again in a transaction of their own. Nothing worth auditing is lost.
+
+Every entry is chained to the one before it when it is written (gridcase.audit.chain): a
+session's new entries when it flushes, the others as they are inserted.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g, has_request_context, request
 
+from gridcase.audit.chain import chain, take_the_pen
 from gridcase.audit.models import AuditEntry
 from gridcase.extensions import db
 from gridcase.settings import setting, utcnow
@@ -84,6 +89,9 @@ def _city_of(actor) -> str | None:
     return actor.scope.city_code or actor.scope.code
 
 
+_written = itertools.count()  # the order a session's new entries were recorded in
+
+
 def record(action: AuditAction | str, **kwargs) -> AuditEntry:
     """Add an audit entry to the current transaction (see the module docstring). Keyword
     arguments: result ("ok", "failed", "denied"), target, details, actor, username, at, and
@@ -91,6 +99,7 @@ def record(action: AuditAction | str, **kwargs) -> AuditEntry:
     under a username nobody has)."""
     values = _entry_values(action, **kwargs)
     entry = AuditEntry(**values)
+    entry.written = next(_written)
     db.session.add(entry)
     if has_request_context():
         g.setdefault("audit_entries", []).append((entry, values))
@@ -100,8 +109,23 @@ def record(action: AuditAction | str, **kwargs) -> AuditEntry:
 def record_now(action: AuditAction | str, **kwargs) -> None:
     """Write an audit entry at once on a connection of its own, for read-only requests (an
     export may read from a replica and stream its answer after the request's session ends)."""
+    _insert_chained([_entry_values(action, **kwargs)])
+
+
+def _insert_chained(values: list[dict]) -> None:
+    """Insert entries in a transaction of their own, chained (gridcase.audit.chain): on a fresh
+    connection of the primary; or, when the session is bound to one connection (a test runs in
+    one transaction it rolls back), in a savepoint of it, since another connection would wait
+    for the chain's lock that transaction holds."""
+    bound = db.session.bind
+    if isinstance(bound, sa.Connection):
+        with bound.begin_nested():
+            chain(take_the_pen(bound.execute), values)
+            bound.execute(sa.insert(AuditEntry), values)
+        return
     with db.engine.begin() as connection:
-        connection.execute(sa.insert(AuditEntry), [_entry_values(action, **kwargs)])
+        chain(take_the_pen(connection.execute), values)
+        connection.execute(sa.insert(AuditEntry), values)
 
 
 def keep_after_failure() -> None:
@@ -110,11 +134,29 @@ def keep_after_failure() -> None:
     recorded = g.pop("audit_entries", None) if has_request_context() else None
     if not recorded:
         return
-    for entry, _values in recorded:
-        if entry in db.session and sa.inspect(entry).pending:
-            db.session.expunge(entry)  # not twice, should the session be committed after all
-    with db.engine.begin() as connection:
-        connection.execute(sa.insert(AuditEntry), [values for _entry, values in recorded])
+    if isinstance(db.session.bind, sa.Connection):
+        # A test's one transaction (see _insert_chained): it stays; the entries it has not yet
+        # written leave the session, so that they are not written twice.
+        for entry, _values in recorded:
+            if entry in db.session and sa.inspect(entry).pending:
+                db.session.expunge(entry)
+    else:
+        # The failed request's transaction goes now (its teardown would roll it back anyway):
+        # it may hold the chain's lock, which the connection below must take.
+        db.session.rollback()
+    _insert_chained([dict(values) for _entry, values in recorded])
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _chain_new_entries(session, flush_context, instances) -> None:
+    """Chain the session's new entries as they are written. (During a flush the session reads
+    from the primary, whatever routes the request's other reads.)"""
+    new = sorted(
+        (o for o in session.new if isinstance(o, AuditEntry) and o.hash is None),
+        key=lambda entry: getattr(entry, "written", 0),
+    )
+    if new:
+        chain(take_the_pen(session.execute), new)
 
 
 @sa.event.listens_for(so.Session, "after_commit")
@@ -155,9 +197,14 @@ def prune(now: datetime | None = None) -> int:
     """Delete entries older than the retention period (never less than 180 days)."""
     now = now or utcnow()
     days = max(int(setting("GRIDCASE_AUDIT_RETENTION_DAYS")), MINIMUM_RETENTION_DAYS)
-    removed = db.session.execute(
-        sa.delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=days))
-    ).rowcount
+    # Through the owner's function (migration 0009): the app's role may not delete entries.
+    removed = db.session.scalar(
+        sa.text("SELECT prune_audit_log(:before)"), {"before": now - timedelta(days=days)}
+    )
     if removed:
-        record(AuditAction.AUDIT_PRUNED, details={"removed": removed, "retention_days": days})
+        first_kept = db.session.scalar(sa.text("SELECT prev_hash FROM audit_log ORDER BY id LIMIT 1"))
+        record(
+            AuditAction.AUDIT_PRUNED,
+            details={"removed": removed, "retention_days": days, "first_kept_prev_hash": first_kept},
+        )
     return removed

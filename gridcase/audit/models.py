@@ -13,7 +13,9 @@ from gridcase.extensions import db
 
 class AuditEntry(db.Model):
     """One security-relevant event. A database trigger refuses every UPDATE, and every DELETE
-    of a row younger than 180 days (the minimum retention of 等保 2.0 level 3)."""
+    of a row younger than 180 days (the minimum retention of 等保 2.0 level 3); the app's role
+    may not even ask. Entries are chained in one line, each keyed to the one before
+    (gridcase.audit.chain), so a missing or changed row shows."""
 
     __tablename__ = "audit_log"
 
@@ -29,5 +31,7 @@ class AuditEntry(db.Model):
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     result: so.Mapped[str] = so.mapped_column(sa.String(16), default="ok")
     details: so.Mapped[dict] = so.mapped_column(JSONB, default=dict)
+    prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64))
 
     __table_args__ = (sa.CheckConstraint("result IN ('ok', 'failed', 'denied')", name="result"),)

@@ -1,13 +1,16 @@
 """The case event log: append-only, hash-chained per case, and its verification.
 
-Each event's hash is sha256(previous hash + canonical JSON of the event), the first event
-chaining from 64 zeros. Changing, inserting or removing any event behind the application's
-back breaks every later link, and `verify_chain` names the first broken one.
+Each event's hash is HMAC-SHA256(previous hash + canonical JSON of the event) under
+GRIDCASE_CHAIN_KEY, which the database never holds; the first event chains from 64 zeros.
+Changing, inserting or removing any event behind the application's back breaks every later
+link, and `verify_chain` names the first broken one; cutting a chain's last events is found
+against the signed checkpoints of gridcase.cases.integrity.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +19,23 @@ import sqlalchemy as sa
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
+from gridcase.settings import chain_key
 from gridcase.webhooks.outbox import enqueue_case_event
 
 GENESIS_HASH = "0" * 64
+# The columns an event's hash covers (the arguments of canonical_event).
+CHAINED_EVENT_FIELDS = (
+    "case_id",
+    "seq",
+    "at",
+    "actor_id",
+    "action",
+    "from_status",
+    "to_status",
+    "from_level",
+    "to_level",
+    "payload",
+)
 
 
 def _json_value(value):
@@ -64,7 +81,9 @@ def canonical_event(
 
 
 def link_hash(prev_hash: str, canonical: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+    """HMAC-SHA256, under a key the database never holds, of the previous hash and the event:
+    whoever can write the table but lacks the key cannot make a rewritten chain verify."""
+    return hmac.new(chain_key(), prev_hash.encode("ascii") + canonical, hashlib.sha256).hexdigest()
 
 
 def append_event(

@@ -217,7 +217,8 @@ class CaseParty(db.Model):
 
 class CaseEvent(db.Model):
     """One entry of a case's event log: append-only (a trigger refuses UPDATE and DELETE) and
-    hash-chained per case: `hash = sha256(prev_hash + canonical JSON of this event)`."""
+    hash-chained per case: `hash = HMAC-SHA256(prev_hash + canonical JSON of this event)`
+    under the chain key (gridcase.cases.events)."""
 
     __tablename__ = "case_events"
 

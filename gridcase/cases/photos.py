@@ -21,7 +21,12 @@ MAX_SIDE = 2048
 THUMB_SIDE = 320
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Refuse decompression bombs well before Pillow's own limit: 50 megapixels is a big camera.
+# A JPEG (what phone cameras write) is decoded straight at a fraction of its size (draft mode),
+# so even that costs little; PNG and WebP decode every pixel, and a phone's PNG is a screenshot,
+# so they stop at 16 megapixels (security review 2026-12-04, finding 21: a 49-megapixel PNG
+# cost 2.8 s of a worker).
 MAX_PIXELS = 50_000_000
+MAX_PIXELS_FULLY_DECODED = 16_000_000
 
 
 class PhotoRejected(ValueError):
@@ -55,8 +60,11 @@ def process_photo(raw: bytes, max_bytes: int) -> Photo:
             kind = probe.format
             if kind not in ACCEPTED_FORMATS:
                 raise PhotoRejected(Message("Only JPEG, PNG and WebP photos are accepted."))
-            if probe.width * probe.height > MAX_PIXELS:
+            pixels = probe.width * probe.height
+            if pixels > MAX_PIXELS or (kind != "JPEG" and pixels > MAX_PIXELS_FULLY_DECODED):
                 raise PhotoRejected(Message("The photo has too many pixels."))
+            if kind == "JPEG":
+                probe.draft("RGB", (MAX_SIDE, MAX_SIDE))  # never smaller than MAX_SIDE
             probe.load()
             image = ImageOps.exif_transpose(probe)
     except PhotoRejected:

@@ -161,8 +161,9 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
         db.session.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
         db.session.execute(sa.text("TRUNCATE stats_rollups"))
         # A bulk load: the secondary indexes are built once at the end rather than row by row
-        # (the primary key stays: each grain is read by it while the next is summed).
-        secondary = list(StatsRollup.__table__.indexes)
+        # (the primary key stays: each grain is read by it while the next is summed). Only the
+        # tables' owner may drop an index: the app's own role loads with them in place.
+        secondary = list(StatsRollup.__table__.indexes) if _owns("stats_rollups") else []
         for index in secondary:
             db.session.execute(sa.schema.DropIndex(index))
         for grain in GRAINS:
@@ -183,6 +184,15 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
     db.session.flush()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _owns(table: str) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.text("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(:table)"),
+            {"table": table},
+        )
+    )
 
 
 def rollups_refreshed_until() -> datetime | None:

@@ -202,7 +202,13 @@ synchronous_commit = off
         "primary": url.format(password=app_password, port=primary.port),
         "standby": url.format(password=app_password, port=standby.port),
     }
-    setup = create_app(type("SetupConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": app_url["primary"]}))
+    setup = create_app(
+        type(
+            "SetupConfig",
+            (TestingConfig,),
+            {"SQLALCHEMY_DATABASE_URI": app_url["primary"], "MIGRATION_DATABASE_URL": None},
+        )
+    )
     with setup.app_context():
         from flask_migrate import upgrade
 

@@ -332,17 +332,36 @@ class TestAuditLog:
             "UPDATE audit_log SET result = 'ok' WHERE id = :id",
             "DELETE FROM audit_log WHERE id = :id",
         ):
-            with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+            # The app's role has no UPDATE or DELETE on the table; the owner's meets the trigger.
+            with pytest.raises(DBAPIError, match="permission denied"), db.session.begin_nested():
                 db.session.execute(sa.text(statement), {"id": entry_id})
-        db.session.execute(
-            sa.text(
-                "INSERT INTO audit_log (at, action, target, result, details) "
-                "VALUES (now() - interval '400 days', 'login', '', 'ok', '{}')"
-            )
-        )
+        # An entry from before the retention period, at the head of the log (the app's role may
+        # append; an id below the first keeps it the oldest), chained from the beginning.
+        from gridcase.audit.chain import GENESIS_HASH, link_hash
         from gridcase.audit.log import prune
 
+        old = {
+            "at": utcnow() - timedelta(days=400),
+            "actor_id": None,
+            "actor_username": None,
+            "city_code": None,
+            "ip": None,
+            "action": "login",
+            "target": "",
+            "result": "ok",
+            "details": {},
+        }
+        db.session.execute(
+            sa.text(
+                "INSERT INTO audit_log (id, at, action, target, result, details, prev_hash, hash) "
+                "VALUES (-1, :at, 'login', '', 'ok', '{}', :prev, :hash)"
+            ),
+            {"at": old["at"], "prev": GENESIS_HASH, "hash": link_hash(GENESIS_HASH, old)},
+        )
         assert prune() == 1  # only the old row goes
+        from gridcase.audit.chain import verify_audit_chain
+
+        assert verify_audit_chain(db.session.connection())[1] == []  # the kept chain still holds
 
     def test_only_auditors_read_it(self, api_as, make_user, worker):
         auditor = api_as(make_user("auditor", CITY))

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,14 @@ def free_port() -> int:
 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a gridcase process using `database_url` in the testing configuration."""
+    """The environment of a gridcase process using `database_url` in the testing configuration
+    (with a checkpoint folder of its own: the instance folder's belong to another database)."""
     return {
         **os.environ,
         "GRIDCASE_ENV": "testing",
         "DATABASE_URL": database_url,
         "TEST_DATABASE_URL": database_url,
+        "GRIDCASE_CHECKPOINT_DIR": tempfile.mkdtemp(prefix="gridcase-checkpoints-"),
         **extra,
     }
 

@@ -85,3 +85,19 @@ def test_the_name_does_not_matter_the_content_does():
 def test_oversized_uploads_are_refused():
     with pytest.raises(PhotoRejected, match="larger than"):
         process_photo(b"x" * 2048, max_bytes=1024)
+
+
+def test_a_large_camera_jpeg_is_decoded_at_a_fraction_and_still_fills_the_largest_side():
+    """Security review finding 21: JPEGs decode in draft mode, never below 2048 px."""
+    raw = encode(Image.new("RGB", (6400, 4800), "blue"), "JPEG", exif=exif_with_gps(orientation=6))
+    photo = process_photo(raw, LIMIT)
+    assert (photo.width, photo.height) == (1536, 2048)
+
+
+@pytest.mark.parametrize("kind", ["PNG", "WEBP"])
+def test_a_png_or_webp_over_16_megapixels_is_refused_undecoded(kind):
+    """Security review finding 21: formats decoded pixel by pixel stop at 16 megapixels."""
+    raw = encode(Image.new("L", (4100, 4000)), kind)
+    with pytest.raises(PhotoRejected, match="too many pixels"):
+        process_photo(raw, LIMIT)
+    assert process_photo(encode(Image.new("L", (4000, 4000)), kind), LIMIT).width == 2048
