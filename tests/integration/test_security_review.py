@@ -382,3 +382,15 @@ def test_every_sign_in_failure_names_its_city_in_the_audit_log_when_the_user_is_
         ).all()
     )
     assert cities[user.username] == CITY and cities["nobody-at-all"] is None
+
+
+def test_finding_20_outside_development_the_cookie_is_secure_and_hsts_is_sent(client):
+    """Development serves plain HTTP to the developer's own machine and phones on the same
+    network, so it alone sends neither; testing (here) and production both do."""
+    import config
+
+    page = client.get("/login")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookie = page.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert config.ProductionConfig.SESSION_COOKIE_SECURE and config.TestingConfig.SESSION_COOKIE_SECURE

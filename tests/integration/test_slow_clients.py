@@ -58,7 +58,7 @@ def web(app, tmp_path):
     process.wait(timeout=20)
 
 
-def test_half_sent_requests_leave_the_app_answering(web):
+def test_finding_7_half_sent_requests_leave_the_app_answering(web):
     base, _output = web
     port = int(base.rsplit(":", 1)[1])
     slow = []
@@ -86,7 +86,7 @@ def test_half_sent_requests_leave_the_app_answering(web):
             sock.close()
 
 
-def test_the_access_log_leaves_out_query_strings(web):
+def test_finding_16_the_access_log_of_make_run_leaves_out_query_strings(web):
     base, output = web
     requests.get(f"{base}/healthz?q=%E5%BC%A0%E4%B8%89-13800000000", timeout=10)
     deadline = time.monotonic() + 10

@@ -84,7 +84,7 @@ def _verify_all(app):
         "TRUNCATE audit_log",
     ],
 )
-def test_the_apps_role_can_neither_change_the_logs_nor_switch_their_triggers_off(app, statement):
+def test_finding_8_the_apps_role_can_neither_change_the_logs_nor_switch_their_triggers_off(app, statement):
     with (
         app.app_context(),
         db.engine.connect() as connection,
@@ -98,7 +98,7 @@ def test_the_owner_still_meets_the_append_only_triggers(app, case):
         connection.execute(sa.text("DELETE FROM case_events WHERE case_id = :id"), {"id": case["id"]})
 
 
-def test_a_history_rewritten_with_the_public_hash_is_found(app, case):
+def test_finding_8_a_history_rewritten_with_the_public_hash_is_found(app, case):
     """The review's rechain.py: drop an event and re-hash the rest without the chain key."""
     with app.app_context():
         rows = (
@@ -188,7 +188,7 @@ def test_one_event_re_hashed_with_the_key_still_breaks_the_next_link(app, case):
     assert (broken[0].seq, broken[0].reason) == (3, "its previous-hash does not match the event before it")
 
 
-def test_a_cut_tail_is_found_against_the_checkpoint(app, case, checkpoints):
+def test_finding_8_a_cut_tail_is_found_against_the_checkpoint(app, case, checkpoints):
     with app.app_context():
         report = take_checkpoint()
         db.session.commit()
@@ -239,7 +239,7 @@ def audit_entries(app):
         assert verify_audit_chain(db.session.connection())[1] == []
 
 
-def test_an_audit_entry_deleted_from_the_middle_breaks_the_chain(app, audit_entries):
+def test_finding_8_an_audit_entry_deleted_from_the_middle_breaks_the_chain(app, audit_entries):
     _as_owner(app, ("DELETE FROM audit_log WHERE id = :id", {"id": audit_entries[1]["id"]}))
     with app.app_context():
         _checked, breaks = verify_audit_chain(db.session.connection())

@@ -95,7 +95,7 @@ def test_a_large_camera_jpeg_is_decoded_at_a_fraction_and_still_fills_the_larges
 
 
 @pytest.mark.parametrize("kind", ["PNG", "WEBP"])
-def test_a_png_or_webp_over_16_megapixels_is_refused_undecoded(kind):
+def test_finding_21_a_png_or_webp_over_16_megapixels_is_refused_undecoded(kind):
     """Security review finding 21: formats decoded pixel by pixel stop at 16 megapixels."""
     raw = encode(Image.new("L", (4100, 4000)), kind)
     with pytest.raises(PhotoRejected, match="too many pixels"):
