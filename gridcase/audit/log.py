@@ -108,7 +108,9 @@ def record(action: AuditAction | str, **kwargs) -> AuditEntry:
 
 def record_now(action: AuditAction | str, **kwargs) -> None:
     """Write an audit entry at once on a connection of its own, for read-only requests (an
-    export may read from a replica and stream its answer after the request's session ends)."""
+    export may read from a replica and stream its answer after the request's session ends).
+    Not for a request whose session has written audit entries already: that transaction holds
+    the chain's lock, which this connection would wait for."""
     _insert_chained([_entry_values(action, **kwargs)])
 
 
