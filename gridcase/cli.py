@@ -193,12 +193,13 @@ def verify_chain_command(case_ref: str | None) -> None:
             if audit_breaks
             else f"Checked {entries} audit entries: the audit chain is intact."
         )
-        checkpoints = verify_checkpoints()
-        problems += checkpoints.problems
-        lines.append(
-            f"Checked {checkpoints.files} checkpoint(s) with {checkpoints.heads} case head(s): "
-            + (f"{len(checkpoints.problems)} problem(s)." if checkpoints.problems else "nothing is missing.")
-        )
+    # A chain cannot show its own cut tail: the checkpoints can, for one case too.
+    checkpoints = verify_checkpoints(case_id)
+    problems += checkpoints.problems
+    lines.append(
+        f"Checked {checkpoints.files} checkpoint(s) with {checkpoints.heads} case head(s): "
+        + (f"{len(checkpoints.problems)} problem(s)." if checkpoints.problems else "nothing is missing.")
+    )
     if problems:
         _fail("\n".join(lines), problems)
     for line in lines:

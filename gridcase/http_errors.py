@@ -29,7 +29,7 @@ from gridcase.audit.log import AuditAction, keep_after_failure, record
 from gridcase.errors import RETRY_AFTER_SECONDS, GridcaseError, database_unavailable_message
 from gridcase.extensions import db
 from gridcase.messages import say, say_all
-from gridcase.people.sessions import current_user
+from gridcase.people.sessions import current_user, session_user
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +95,16 @@ def _audit_failure(status: int, message: str) -> None:
     """Denials go to the security audit log; entries the failed request had recorded (a refused
     sign-in, say) are written again after its transaction is rolled back."""
     try:
-        if status == HTTPStatus.FORBIDDEN or (status == HTTPStatus.BAD_REQUEST and "CSRF" in message):
+        refused_csrf = status == HTTPStatus.BAD_REQUEST and "CSRF" in message
+        if status == HTTPStatus.FORBIDDEN or refused_csrf:
+            # A form refused for its CSRF token is refused before any door reads the session:
+            # read it now, so the entry names the user and their city (an auditor of another
+            # city must not read it).
+            actor = current_user() or (session_user() if refused_csrf else None)
             record(
                 AuditAction.PERMISSION_DENIED,
                 result="denied",
-                actor=current_user(),
+                actor=actor,
                 target=f"{request.method} {request.path}"[:200],
                 details={"reason": message[:300]},
             )

@@ -160,8 +160,9 @@ class CheckpointVerification:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_checkpoints() -> CheckpointVerification:
-    """Check every checkpoint file against the database (see the module docstring)."""
+def verify_checkpoints(case_id: int | None = None) -> CheckpointVerification:
+    """Check every checkpoint file against the database (see the module docstring); with
+    `case_id`, only what the files recorded of that case (and the files themselves)."""
     result = CheckpointVerification()
     files = checkpoint_files()
     pruned_below = _first_audit_id_kept_after_a_prune()
@@ -179,8 +180,9 @@ def verify_checkpoints() -> CheckpointVerification:
                 f"checkpoint {file.name}: the checkpoint before it is missing or was replaced"
             )
         previous_raw = file.raw
-        result.problems.extend(_audit_problems(file.name, document["audit"], pruned_below))
-        heads = document["events"]["heads"]
+        if case_id is None:
+            result.problems.extend(_audit_problems(file.name, document["audit"], pruned_below))
+        heads = [head for head in document["events"]["heads"] if case_id in (None, head[0])]
         result.heads += len(heads)
         result.problems.extend(_head_problems(file.name, heads))
     return result

@@ -177,6 +177,12 @@ def set_role(username: str, role: str, scope_code: str) -> User:
 def reset_password(admin: User, user_id: int) -> str:
     """A new temporary password (shown once); the user's sessions and tokens end."""
     user = get_user(admin, user_id)
+    if user.role == Role.OPEN311_CLIENT:
+        raise Unprocessable(
+            "Another system's user never signs in with a password; its API key is managed with "
+            "set-open311-client and create-open311-client.",
+            {"user": ["A system user has no password."]},
+        )
     password = _temporary_password()
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None

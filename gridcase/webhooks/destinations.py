@@ -46,9 +46,9 @@ def _address_problem(address: str) -> str | None:
     if any(ip in network for network in _allowed_networks()):
         return None
     if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast:
-        return f"{ip} is an address inside this network"
+        return "an address inside this network"
     if ip.is_reserved or ip.is_unspecified or not ip.is_global:
-        return f"{ip} is not a public address"
+        return "not a public address"
     return None
 
 
@@ -88,7 +88,9 @@ def resolve(url: str) -> Destination:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         if problem := _address_problem(address):
-            raise DestinationRefused(f"The host {host} resolves to {problem}; webhooks go to public hosts.")
+            raise DestinationRefused(
+                f"The host {host} resolves to {address}, {problem}; webhooks go to public hosts."
+            )
     return Destination(scheme, host, port, addresses[0], target)
 
 

