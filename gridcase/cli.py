@@ -75,6 +75,21 @@ def import_geodata_command(file: str, level: str, parent_code: str | None, crs: 
     click.echo(report.summary())
 
 
+@gridcase_cli.command("import-units")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_units_command(file: str) -> None:
+    """Import units (站所, 职能部门, 专业调委会) from a JSON file (all or nothing)."""
+    from gridcase.units.importer import import_units, load_units_file
+
+    report = _import(
+        file,
+        lambda: import_units(load_units_file(file)),
+        AuditAction.UNITS_IMPORTED,
+        lambda report: {"created": len(report.created), "updated": len(report.updated)},
+    )
+    click.echo(report.summary())
+
+
 @gridcase_cli.command("import-calendar")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_calendar_command(file: str) -> None:

@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     CATALOGUE_CHANGED = "catalogue_changed"
     CALENDAR_CHANGED = "calendar_changed"
     GEODATA_IMPORTED = "geodata_imported"
+    UNITS_IMPORTED = "units_imported"
     CONFIGURATION_CHANGED = "configuration_changed"
     KEYS_ROTATED = "keys_rotated"
     PARTIES_ANONYMISED = "parties_anonymised"

@@ -19,6 +19,7 @@ from gridcase.people.auth import create_user
 from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
 from gridcase.territory.importer import import_geodata, load_feature_collection
+from gridcase.units.importer import import_units, load_units_file
 
 GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 DEMO_CITY = GEODATA / "zhuji"
@@ -82,6 +83,7 @@ def load_demo() -> list[str]:
     for level, filename in DEMO_FILES:
         report = import_geodata(load_feature_collection(str(DEMO_CITY / filename)), level)
         lines.append(report.summary())
+    lines.append(import_units(load_units_file(str(DEMO_CITY / "units.json"))).summary())
     for username, display_name, role, scope in demo_users():
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
