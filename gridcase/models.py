@@ -15,5 +15,5 @@ from gridcase.notifications.models import Notification  # noqa: F401
 from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
 from gridcase.stats.models import Alert, alert_cases  # noqa: F401
 from gridcase.territory.models import Region  # noqa: F401
-from gridcase.units.models import Unit, UnitCategory  # noqa: F401
+from gridcase.units.models import CaseAssignment, Unit, UnitCategory  # noqa: F401
 from gridcase.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401

@@ -9,6 +9,9 @@ import sqlalchemy.orm as so
 
 from gridcase.extensions import db
 from gridcase.units.domain import UNIT_LEVELS, UnitKind
+from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, ReturnReason
+
+OPEN_SQL = tuple(s.value for s in OPEN_ASSIGNMENT_STATUSES)
 
 
 class Unit(db.Model):
@@ -89,3 +92,74 @@ class UnitCategory(db.Model):
     def limits(self) -> tuple[int, int]:
         """(signing, finishing) working days for this category at this unit."""
         return (self.sign_days or self.unit.sign_days, self.finish_days or self.unit.finish_days)
+
+
+class CaseAssignment(db.Model):
+    """A case dispatched to a unit, as lead (主办) or assisting (协办) unit, with its own clocks
+    (gridcase.units.lifecycle). Every change of it is also an event of the case's log."""
+
+    __tablename__ = "case_assignments"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    unit_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("units.code", ondelete="RESTRICT"))
+    role: so.Mapped[str] = so.mapped_column(sa.String(8))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    requirement: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Who dispatched it, from which ladder level, when; the clocks run from `started_at` (the
+    # dispatch, or the rework that sent it back).
+    dispatched_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    dispatched_level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    dispatched_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    started_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    sign_days: so.Mapped[int] = so.mapped_column()
+    finish_days: so.Mapped[int] = so.mapped_column()
+    sign_warn_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    sign_due_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    finish_warn_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    finish_due_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    signed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    signed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    returned_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    return_reason: so.Mapped[str | None] = so.mapped_column(sa.String(24))
+    return_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    done_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    done_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    rework_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # When the sweep found it late (once per clock; it tells the unit's head and the centre).
+    sign_overdue_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    finish_overdue_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {tuple(r.value for r in AssignmentRole)}", name="role"),
+        sa.CheckConstraint(f"status IN {tuple(s.value for s in AssignmentStatus)}", name="status"),
+        sa.CheckConstraint(
+            f"return_reason IS NULL OR return_reason IN {tuple(r.value for r in ReturnReason)}",
+            name="return_reason",
+        ),
+        sa.CheckConstraint("rework_count >= 0", name="rework_count"),
+        # One open lead per case, and one open assignment per case and unit.
+        sa.Index(
+            "uq_case_assignments_open_lead",
+            "case_id",
+            unique=True,
+            postgresql_where=sa.text(f"role = 'lead' AND status IN {OPEN_SQL}"),
+        ),
+        sa.Index(
+            "uq_case_assignments_open_unit",
+            "case_id",
+            "unit_code",
+            unique=True,
+            postgresql_where=sa.text(f"status IN {OPEN_SQL}"),
+        ),
+        # A unit's queue, and the sweep's due assignments.
+        sa.Index("ix_case_assignments_unit_status", "unit_code", "status"),
+        sa.Index(
+            "ix_case_assignments_open_due",
+            "finish_due_at",
+            postgresql_where=sa.text(f"status IN {OPEN_SQL}"),
+        ),
+    )
