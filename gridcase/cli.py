@@ -119,40 +119,47 @@ def load_catalogue_command(file: str) -> None:
 @click.option(
     "--role",
     required=True,
-    help="grid_worker, community_mediator, township_coordinator, "
-    "district_coordinator, city_commander, admin or auditor.",
+    help="grid_worker, community_mediator, township_coordinator, district_coordinator, "
+    "city_commander, admin, auditor, unit_handler or unit_head.",
 )
-@click.option("--scope", "scope_code", required=True, help="Code of the territory node the user covers.")
+@click.option("--scope", "scope_code", help="Code of the territory node the user covers.")
+@click.option("--unit", "unit_code", help="The unit of a unit_handler or unit_head (instead of --scope).")
 @click.option("--name", "display_name", help="The name shown to others.")
 @click.option("--grid", "grid_codes", multiple=True, help="Extra grids of a grid worker (repeatable).")
 @click.password_option(help="At least 10 characters; asked for when not given.")
-def create_user_command(username, role, scope_code, display_name, grid_codes, password) -> None:
-    """Create a user with one role and one territory scope."""
+def create_user_command(username, role, scope_code, unit_code, display_name, grid_codes, password) -> None:
+    """Create a user with one role and one territory scope (or, for a unit's people, a unit)."""
     from gridcase.people.auth import create_user
 
     try:
-        user = create_user(username, password, role, scope_code, display_name, list(grid_codes))
+        user = create_user(
+            username, password, role, scope_code, display_name, list(grid_codes), unit_code=unit_code
+        )
     except GridcaseError as exc:
         _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
     db.session.commit()
-    click.echo(f"Created {user.username} ({user.role} of {user.scope_code}).")
+    click.echo(f"Created {user.username} ({user.role} of {user.unit_code or user.scope_code}).")
 
 
 @gridcase_cli.command("set-role")
 @click.argument("username")
 @click.option("--role", required=True, help="The new role (see create-user).")
-@click.option("--scope", "scope_code", required=True, help="Code of the territory node the role covers.")
-def set_role_command(username: str, role: str, scope_code: str) -> None:
+@click.option("--scope", "scope_code", help="Code of the territory node the role covers.")
+@click.option("--unit", "unit_code", help="The unit of a unit_handler or unit_head (instead of --scope).")
+def set_role_command(username: str, role: str, scope_code: str | None, unit_code: str | None) -> None:
     """Change a user's role and scope, administrators' too (the admin pages do not change an
     administrator's role); every session and token of the user ends. Audited."""
     from gridcase.people.admin import set_role
 
     try:
-        user = set_role(username, role, scope_code)
+        user = set_role(username, role, scope_code, unit_code)
     except GridcaseError as exc:
         _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
     db.session.commit()
-    click.echo(f"{user.username} is now {user.role} of {user.scope_code}; their sessions and tokens ended.")
+    click.echo(
+        f"{user.username} is now {user.role} of {user.unit_code or user.scope_code}; "
+        "their sessions and tokens ended."
+    )
 
 
 @gridcase_cli.command("load-demo")

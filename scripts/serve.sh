@@ -19,6 +19,7 @@ cat <<EOT
     demo-worker     网格员 (a grid of 枫桥镇)      demo-community  村社调解员
     demo-township   枫桥镇综治中心                demo-city       市指挥中心 *
     demo-admin      系统管理员 *                  demo-auditor    审计员
+    demo-unit       枫桥镇人力社保所 承办人        demo-unit-head  负责人
   * signs in with a second factor: add the secret printed by load-demo to an
     authenticator app, or print the current code with
     .venv/bin/flask --app wsgi gridcase demo-otp demo-city

@@ -14,11 +14,13 @@ from gridcase.cases.models import Case, CaseAttachment, CaseEvent, Category, is_
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
-from gridcase.people.roles import CASE_READER_ROLES
+from gridcase.people.roles import CASE_READER_ROLES, UNIT_ROLES
 from gridcase.people.scope import in_scope, territory_column
 from gridcase.settings import BIGINT_MAX, local_tz, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import ascii_digits
+from gridcase.units.lifecycle import VISIBLE_ASSIGNMENT_STATUSES
+from gridcase.units.models import CaseAssignment
 
 PUBLIC_NUMBER = re.compile(r"^\d{6}-\d{8}-\d{6}$")
 
@@ -33,7 +35,16 @@ SORTS = {
 
 def visible_cases(user: User) -> sa.ColumnElement[bool]:
     """Condition on `cases` selecting what `user` may see: the cases inside their scope, and
-    always the ones they reported. Admins and auditors read no case content."""
+    always the ones they reported. Admins and auditors read no case content. A unit's people
+    see the cases their unit holds an assignment of (not one it returned or that was withdrawn
+    from it), nothing else."""
+    if user.role in UNIT_ROLES:
+        return Case.id.in_(
+            sa.select(CaseAssignment.case_id).where(
+                CaseAssignment.unit_code == user.unit_code,
+                CaseAssignment.status.in_(VISIBLE_ASSIGNMENT_STATUSES),
+            )
+        )
     if user.role not in CASE_READER_ROLES:
         return sa.false()
     return sa.or_(in_scope(user, Case), Case.reporter_id == user.id)

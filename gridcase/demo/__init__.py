@@ -17,6 +17,7 @@ from gridcase.extensions import db
 from gridcase.ladder.clock import import_calendar_file
 from gridcase.people.auth import create_user
 from gridcase.people.models import User
+from gridcase.people.roles import UNIT_ROLES
 from gridcase.settings import cipher, utcnow
 from gridcase.territory.importer import import_geodata, load_feature_collection
 from gridcase.units.importer import import_units, load_units_file
@@ -52,8 +53,13 @@ def load_reference() -> list[str]:
     return lines
 
 
+# The unit of the demo's unit logins: 枫桥镇's 人力社保所 (labour disputes, 拖欠劳动报酬 first).
+DEMO_UNIT_CODE = f"{DEMO_TOWNSHIP_CODE}-rlsbs"
+
+
 def demo_users() -> list[tuple[str, str, str, str]]:
-    """(username, display name, role, scope code) of the demo logins."""
+    """(username, display name, role, scope: a territory code, or a unit's for a unit role) of
+    the demo logins."""
     community, grid = _first_community_and_grid(DEMO_TOWNSHIP_CODE)
     return [
         ("demo-worker", "网格员 王小明", "grid_worker", grid),
@@ -62,6 +68,8 @@ def demo_users() -> list[tuple[str, str, str, str]]:
         ("demo-city", "市指挥中心 赵敏", "city_commander", DEMO_CITY_CODE),
         ("demo-admin", "系统管理员", "admin", DEMO_CITY_CODE),
         ("demo-auditor", "审计员", "auditor", DEMO_CITY_CODE),
+        ("demo-unit", "枫桥镇人力社保所 周海燕", "unit_handler", DEMO_UNIT_CODE),
+        ("demo-unit-head", "枫桥镇人力社保所所长 吴国强", "unit_head", DEMO_UNIT_CODE),
     ]
 
 
@@ -87,7 +95,10 @@ def load_demo() -> list[str]:
     for username, display_name, role, scope in demo_users():
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
-            user = create_user(username, DEMO_PASSWORD, role, scope, display_name)
+            if role in UNIT_ROLES:
+                user = create_user(username, DEMO_PASSWORD, role, None, display_name, unit_code=scope)
+            else:
+                user = create_user(username, DEMO_PASSWORD, role, scope, display_name)
             lines.append(f"Demo login {username} ({role} of {scope}).")
         if username in DEMO_TOTP_SECRETS and user.totp_confirmed_at is None:
             user.totp_secret_encrypted = cipher().encrypt(DEMO_TOTP_SECRETS[username], "totp")

@@ -11,9 +11,9 @@ import sqlalchemy.orm as so
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.people.auth import create_user, end_sessions, hash_password
+from gridcase.people.auth import create_user, end_sessions, hash_password, unit_region_code
 from gridcase.people.models import User
-from gridcase.people.roles import Role, scope_level_problem
+from gridcase.people.roles import UNIT_ROLES, Role, scope_level_problem
 from gridcase.people.scope import covers_region, user_city_code
 from gridcase.territory.models import Region
 
@@ -73,19 +73,30 @@ def _grids_in_city(admin: User, codes: list[str]) -> list[Region]:
 def add_user(admin: User, data: dict) -> tuple[User, str | None]:
     """Create a user; returns it and the generated password when none was given."""
     require_admin(admin)
-    _scope_in_city(admin, data["scope"])
+    scope = data.get("scope")
+    if data["role"] in UNIT_ROLES:
+        scope = unit_region_code(data.get("unit")) or scope  # a unit's people: its region
+    if scope:
+        _scope_in_city(admin, scope)
     _grids_in_city(admin, data.get("grids") or [])
     password = data.get("password") or _temporary_password()
     user = create_user(
         data["username"],
         password,
         data["role"],
-        data["scope"],
+        scope,
         data.get("display_name"),
         data.get("grids") or [],
         created_by=admin,
+        unit_code=data.get("unit"),
     )
     return user, None if data.get("password") else password
+
+
+def _account_facts(user: User) -> dict:
+    """What the audit log records of an account before and after a change."""
+    facts = {"role": user.role, "scope": user.scope_code, "active": user.active}
+    return {**facts, "unit": user.unit_code} if user.unit_code else facts
 
 
 def change_user(admin: User, user_id: int, data: dict) -> User:
@@ -99,15 +110,23 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
     commander who reads every case): the server's operator does that on the command line.
     """
     user = get_user(admin, user_id)
-    before = {"role": user.role, "scope": user.scope_code, "active": user.active}
+    before = _account_facts(user)
     role = data.get("role", user.role)
     scope = data.get("scope", user.scope_code)
-    if "role" in data or "scope" in data:
-        region = _scope_in_city(admin, scope)
+    unit = None
+    if "role" in data or "scope" in data or "unit" in data:
         try:
             role = Role(role)
         except ValueError:
             raise Unprocessable("Unknown role.", {"role": [f"Unknown role {role!r}."]}) from None
+        if role in UNIT_ROLES:
+            unit = data.get("unit", user.unit_code)
+            scope = unit_region_code(unit)
+            if scope is None:
+                raise Unprocessable(
+                    "A unit's people belong to an active unit.", {"unit": [f"No active unit {unit!r}."]}
+                )
+        region = _scope_in_city(admin, scope)
         if problem := scope_level_problem(role, scope, region.level):
             raise Unprocessable("The scope does not fit the role.", {"scope": [problem]})
         if user.id == admin.id and role != Role.ADMIN:
@@ -119,9 +138,9 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
                 "An administrator's role is changed by the server's operator (create-user, "
                 "set-role on the command line), not by another administrator."
             )
-        if (role.value, scope) != (user.role, user.scope_code):
+        if (role.value, scope, unit) != (user.role, user.scope_code, user.unit_code):
             end_sessions(user, "role_changed")
-        user.role, user.scope_code = role.value, scope
+        user.role, user.scope_code, user.unit_code = role.value, scope, unit
     if "display_name" in data:
         user.display_name = data["display_name"].strip()[:100] or user.display_name
     if "grids" in data and user.role == Role.GRID_WORKER:
@@ -133,7 +152,7 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
         if not user.active:
             end_sessions(user, "disabled")
     db.session.flush()
-    after = {"role": user.role, "scope": user.scope_code, "active": user.active}
+    after = _account_facts(user)
     record(
         AuditAction.USER_CHANGED,
         actor=admin,
@@ -143,12 +162,13 @@ def change_user(admin: User, user_id: int, data: dict) -> User:
     return user
 
 
-def set_role(username: str, role: str, scope_code: str) -> User:
+def set_role(username: str, role: str, scope_code: str | None, unit_code: str | None = None) -> User:
     """The server operator's change of a user's role and scope (any user, administrators
-    included); every session and token of the user ends.
+    included); every session and token of the user ends. A unit role names its unit instead
+    of a scope.
 
     Raises:
-        Unprocessable: an unknown user, role or node, or a scope that does not fit the role.
+        Unprocessable: an unknown user, role, node or unit, or a scope that does not fit the role.
     """
     user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     if user is None:
@@ -157,18 +177,25 @@ def set_role(username: str, role: str, scope_code: str) -> User:
         role_enum = Role(role)
     except ValueError:
         raise Unprocessable("Unknown role.", {"role": [f"Unknown role {role!r}."]}) from None
-    region = db.session.get(Region, scope_code)
+    if role_enum in UNIT_ROLES:
+        scope_code = unit_region_code(unit_code)
+        if scope_code is None:
+            raise Unprocessable("Unknown unit.", {"unit": [f"No active unit {unit_code!r}."]})
+    else:
+        unit_code = None
+    region = db.session.get(Region, scope_code) if scope_code else None
     if region is None:
         raise Unprocessable("Unknown scope.", {"scope": [f"No territory node has the code {scope_code}."]})
     if problem := scope_level_problem(role_enum, scope_code, region.level):
         raise Unprocessable("The scope does not fit the role.", {"scope": [problem]})
-    before = {"role": user.role, "scope": user.scope_code}
+    before = {"role": user.role, "scope": user.scope_code, "unit": user.unit_code}
     end_sessions(user, "role_changed")
-    user.role, user.scope_code = role_enum.value, scope_code
+    user.role, user.scope_code, user.unit_code = role_enum.value, scope_code, unit_code
+    after = {"role": user.role, "scope": user.scope_code, "unit": user.unit_code}
     record(
         AuditAction.USER_CHANGED,
         target=user.username,
-        details={"before": before, "after": {"role": user.role, "scope": user.scope_code}, "by": "operator"},
+        details={"before": before, "after": after, "by": "operator"},
         city=region.city_code or region.code,
     )
     return user

@@ -13,7 +13,7 @@ from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import ApiToken, User
-from gridcase.people.roles import Role, scope_level_problem
+from gridcase.people.roles import UNIT_ROLES, Role, scope_level_problem
 from gridcase.people.sessions import end_all_sessions
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
@@ -114,6 +114,20 @@ def end_sessions(user: User, reason: str, now: datetime | None = None) -> None:
     )
 
 
+# The units table belongs to gridcase.units, a layer above; people read only a unit's region
+# and whether it is active, to place the people of a unit.
+_UNITS = sa.table("units", sa.column("code"), sa.column("region_code"), sa.column("active"))
+
+
+def unit_region_code(unit_code: str | None) -> str | None:
+    """The region an active unit serves, or None (no such unit, or inactive)."""
+    if not unit_code:
+        return None
+    return db.session.scalar(
+        sa.select(_UNITS.c.region_code).where(_UNITS.c.code == unit_code, _UNITS.c.active)
+    )
+
+
 def create_user(
     username: str,
     password: str,
@@ -122,9 +136,11 @@ def create_user(
     display_name: str | None = None,
     grid_codes: list[str] | None = None,
     created_by: User | None = None,
+    unit_code: str | None = None,
 ) -> User:
     """Create a user whose scope node has the level the role requires; `created_by` is the admin
-    named in the audit log (none from the command line or the demo loader).
+    named in the audit log (none from the command line or the demo loader). A unit role
+    (承办人, 负责人) names its unit; its scope is the unit's region (`scope_code` may be left out).
 
     Raises:
         Unprocessable: a taken username (in any case), one with other characters than ASCII
@@ -145,9 +161,19 @@ def create_user(
     except ValueError:
         errors["role"] = [f"Unknown role {role!r}; one of: {', '.join(r.value for r in Role)}."]
         role_enum = None
-    scope = db.session.get(Region, scope_code)
+    if role_enum in UNIT_ROLES:
+        region_code = unit_region_code(unit_code)
+        if region_code is None:
+            errors["unit"] = [f"A {role_enum.value} belongs to a unit: {unit_code!r} is no active unit."]
+        elif scope_code and scope_code != region_code:
+            errors["scope"] = [f"The unit {unit_code} serves {region_code}, not {scope_code}."]
+        scope_code = region_code or scope_code
+    elif unit_code:
+        errors["unit"] = ["Only the people of a unit (unit_handler, unit_head) belong to one."]
+    scope = db.session.get(Region, scope_code) if scope_code else None
     if scope is None:
-        errors["scope"] = [f"No territory node has the code {scope_code}."]
+        if "unit" not in errors:
+            errors["scope"] = [f"No territory node has the code {scope_code}."]
     elif role_enum is not None and (problem := scope_level_problem(role_enum, scope_code, scope.level)):
         errors["scope"] = [problem]
     grids = []
@@ -167,6 +193,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role_enum.value,
         scope_code=scope_code,
+        unit_code=unit_code if role_enum in UNIT_ROLES else None,
     )
     user.grids = grids
     db.session.add(user)
@@ -175,7 +202,12 @@ def create_user(
         AuditAction.USER_CREATED,
         actor=created_by,
         target=user.username,
-        details={"role": user.role, "scope": user.scope_code, "grids": [g.code for g in grids]},
+        details={
+            "role": user.role,
+            "scope": user.scope_code,
+            "grids": [g.code for g in grids],
+            **({"unit": user.unit_code} if user.unit_code else {}),
+        },
         city=scope.city_code or scope.code,
     )
     return user

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gridcase.extensions import db
-from gridcase.people.roles import SCOPE_LEVEL, Role
+from gridcase.people.roles import SCOPE_LEVEL, UNIT_ROLES, Role
 from gridcase.territory.models import Region
 
 # A grid may have several workers and a worker several grids (DESIGN §1: "the worker(s)").
@@ -32,6 +32,9 @@ class User(db.Model):
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(32))
     scope_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+    # The unit of a unit role (承办人, 负责人): its scope is the unit's region. (The units table
+    # is gridcase.units', a layer above; people only point at it.)
+    unit_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("units.code"), index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
@@ -60,8 +63,12 @@ class User(db.Model):
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('grid_worker', 'community_mediator', 'township_coordinator', "
-            "'district_coordinator', 'city_commander', 'admin', 'auditor', 'open311_client')",
+            "'district_coordinator', 'city_commander', 'admin', 'auditor', 'open311_client', "
+            "'unit_handler', 'unit_head')",
             name="role",
+        ),
+        sa.CheckConstraint(
+            "(role IN ('unit_handler', 'unit_head')) = (unit_code IS NOT NULL)", name="unit_code"
         ),
     )
 
@@ -71,6 +78,8 @@ class User(db.Model):
 
     @property
     def scope_level(self) -> str:
+        if Role(self.role) in UNIT_ROLES:
+            return self.scope.level  # the unit's region: a township, district or city
         return SCOPE_LEVEL[Role(self.role)]
 
     def __repr__(self) -> str:

@@ -20,9 +20,20 @@ class Role(LabelledEnum):
     # 外部系统接入: the system user an Open311 client reports as (gridcase.channels.clients);
     # it logs public cases only, reads nothing, and never signs in.
     OPEN311_CLIENT = "open311_client", _l("Open311 client system")
+    # The people of a unit cases are dispatched to (站所, 职能部门, 调委会: gridcase.units): they
+    # see only the cases their unit holds an assignment of, and act on that assignment.
+    UNIT_HANDLER = "unit_handler", _l("Unit case officer")  # 承办人
+    UNIT_HEAD = "unit_head", _l("Unit head")  # 负责人
 
 
-# The territory level of each role's scope node.
+UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_HEAD})
+# The territory levels a unit may serve (a township's stations, a district's or a city's
+# departments); a unit role's scope is its unit's region.
+UNIT_LEVELS = ("township", "district", "city")
+
+
+# The territory level of each role's scope node (unit roles: their unit's region, at one of
+# UNIT_LEVELS).
 SCOPE_LEVEL = {
     Role.GRID_WORKER: "grid",
     Role.COMMUNITY_MEDIATOR: "community",
@@ -54,6 +65,13 @@ CASE_READER_ROLES = frozenset({Role.GRID_WORKER, *HANDLER_ROLES})
 
 def scope_level_problem(role: Role, scope_code: str, scope_level: str) -> str | None:
     """Why the territory node `scope_code` (of `scope_level`) cannot be the scope of `role`, or None."""
+    if role in UNIT_ROLES:
+        if scope_level in UNIT_LEVELS:
+            return None
+        return (
+            f"A {role.value} belongs to a unit of a township, district or city; "
+            f"{scope_code} is a {scope_level}."
+        )
     needed = SCOPE_LEVEL[role]
     if scope_level == needed:
         return None

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gridcase.people.roles import Role
+from gridcase.people.roles import UNIT_ROLES, Role
 
 ROLES = [r.value for r in Role]
 
@@ -24,6 +24,7 @@ class UserSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     scope_code = fields.String()
+    unit_code = fields.String(allow_none=True, metadata={"description": "The unit of a unit's people."})
     grids = fields.Function(lambda u: [g.code for g in u.grids])
     active = fields.Boolean()
     two_factor = fields.Function(lambda u: u.totp_confirmed_at is not None)
@@ -49,16 +50,34 @@ class UserCreateSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     display_name = fields.String(load_default=None, validate=validate.Length(max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope = fields.String(required=True, validate=validate.Length(1, 15))
+    scope = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 15),
+        metadata={"description": "The territory node covered; for a unit's people, their unit's region."},
+    )
+    unit = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 40),
+        metadata={"description": "The unit of a unit_handler or unit_head."},
+    )
     grids = fields.List(fields.String(), load_default=list)
     password = fields.String(
         load_default=None, load_only=True, metadata={"description": "Omit to generate one."}
     )
+
+    @validates_schema
+    def _scope_or_unit(self, data, **kwargs):
+        if data.get("role") in UNIT_ROLES:
+            if not data.get("unit"):
+                raise ValidationError("A unit's people name their unit.", "unit")
+        elif not data.get("scope"):
+            raise ValidationError("Missing data for required field.", "scope")
 
 
 class UserChangeSchema(Schema):
     display_name = fields.String(validate=validate.Length(1, 100))
     role = fields.String(validate=validate.OneOf(ROLES))
     scope = fields.String(validate=validate.Length(1, 15))
+    unit = fields.String(validate=validate.Length(1, 40))
     grids = fields.List(fields.String())
     active = fields.Boolean()

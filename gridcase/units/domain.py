@@ -15,10 +15,6 @@ class UnitKind(LabelledEnum):
     MEDIATION_COMMITTEE = "mediation_committee", _l("Mediation committee")  # 专业性、行业性调委会
 
 
-# The territory levels a unit may serve: a township's stations, a district's and a city's
-# departments and committees.
-UNIT_LEVELS = ("township", "district", "city")
-
 # The installation's own identifiers of units (its 统一社会信用代码, where known, is kept
 # beside it): ASCII letters, digits, ".", "_" and "-".
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")

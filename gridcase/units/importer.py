@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from gridcase.cases.models import Category
 from gridcase.errors import ImportRejected
 from gridcase.extensions import db
+from gridcase.people.roles import UNIT_LEVELS
 from gridcase.territory.models import Region
-from gridcase.units.domain import UNIT_LEVELS, UnitKind, code_problem, credit_code_problem, limits_problem
+from gridcase.units.domain import UnitKind, code_problem, credit_code_problem, limits_problem
 from gridcase.units.models import Unit, UnitCategory
 
 

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
-from gridcase.units.domain import UNIT_LEVELS, UnitKind
+from gridcase.people.roles import UNIT_LEVELS
+from gridcase.units.domain import UnitKind
 from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, ReturnReason
 
 OPEN_SQL = tuple(s.value for s in OPEN_ASSIGNMENT_STATUSES)

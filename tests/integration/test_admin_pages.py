@@ -272,3 +272,22 @@ def test_a_form_without_the_csrf_token_is_refused(admin, make_user):
     assert client.post(f"/admin/users/{worker.id}/reset-password").status_code == 400
     assert db.session.get(User, worker.id).active
     assert sign_in(client.application.test_client(), worker.username).status_code == 302  # password unchanged
+
+
+def test_an_admin_makes_a_unit_case_officer_by_choosing_the_unit(admin):
+    client, _ = admin
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f'<option value="{FENGQIAO}-rlsbs"' in page and "枫桥镇人力社保所" in page
+    made = post_form(
+        client,
+        "/admin/users",
+        new_user_form(username="rlsbs-officer", role="unit_handler", scope="", unit=f"{FENGQIAO}-rlsbs"),
+    )
+    assert made.status_code == 302
+    officer = db.session.scalar(sa.select(User).where(User.username == "rlsbs-officer"))
+    assert (officer.unit_code, officer.scope_code) == (f"{FENGQIAO}-rlsbs", FENGQIAO)
+    shown = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "枫桥镇人力社保所" in shown
+    refused = post_form(client, "/admin/users", new_user_form(username="no-unit", role="unit_head", scope=""))
+    assert refused.status_code == 422
+    assert 'id="create-unit-error"' in refused.get_data(as_text=True)  # next to the unit field

@@ -21,8 +21,10 @@ from gridcase.people import admin as accounts
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import Role
 from gridcase.people.schemas import ROLES, UserChangeSchema, UserCreateSchema, UserQuerySchema
+from gridcase.people.scope import user_city_code
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
+from gridcase.units.queries import city_units
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
 
@@ -31,8 +33,8 @@ bp.before_request(protect_forms)
 
 # Open311 client systems are made with their API key on the command line, not here.
 NEW_USER_ROLES = [r for r in ROLES if r != Role.OPEN311_CLIENT]
-CREATE_FIELDS = ("username", "display_name", "role", "scope", "grids", "password")
-CHANGE_FIELDS = ("display_name", "role", "scope", "grids", "active")
+CREATE_FIELDS = ("username", "display_name", "role", "scope", "unit", "grids", "password")
+CHANGE_FIELDS = ("display_name", "role", "scope", "unit", "grids", "active")
 # A password to show once, on the next page of the user it belongs to. The session cookie
 # carries it for one redirect: never a URL, never a log line.
 SHOWN_PASSWORD = "admin_shown_password"
@@ -138,6 +140,7 @@ def _list_page(admin: User, outcome: FormOutcome):
         form=outcome,
         roles=ROLES,
         new_roles=NEW_USER_ROLES,
+        units=city_units(user_city_code(admin)),
         now=utcnow(),
     )
     return page, outcome.status
@@ -156,6 +159,8 @@ def _user_page(admin: User, user_id: int, outcome: FormOutcome):
             password=password,
             form=outcome,
             roles=NEW_USER_ROLES if account.role != Role.OPEN311_CLIENT else ROLES,
+            units=(units := city_units(user_city_code(admin))),
+            unit_names={u.code: u.name for u in units},
             now=utcnow(),
         ),
         outcome.status,
