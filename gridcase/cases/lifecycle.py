@@ -30,8 +30,9 @@ from flask_babel import lazy_gettext as _l
 
 from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, CaseKind, Satisfaction, Severity, Status
 from gridcase.messages import Message
-from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES, Role
 from gridcase.territory.levels import RegionLevel
+from gridcase.units.lifecycle import AssignmentState, UnitStep, unit_step_problem
 from gridcase.vocabulary import LabelledEnum
 
 
@@ -54,6 +55,13 @@ class Action(LabelledEnum):
     REQUEST_EXTENSION = "request_extension", _l("Request extension")  # 延期申请
     DECIDE_EXTENSION = "decide_extension", _l("Decide extension")  # 延期审批
     MARK_DUPLICATE = "mark_duplicate", _l("Mark duplicate")  # 重复件
+    # 条块联动 (DESIGN §2, "Assignments"): the coordinating level dispatches to units; a unit's
+    # people take the steps of their unit's assignment (gridcase.units.lifecycle).
+    DISPATCH = "dispatch", _l("Dispatch")  # 派遣
+    SIGN = "sign", _l("Sign for")  # 签收
+    RETURN = "return", _l("Return")  # 退回
+    OPINION = "opinion", _l("Give opinion")  # 协办意见
+    PROGRESS = "progress", _l("Report progress")  # 进展反馈
 
 
 class LoggedAction(LabelledEnum):
@@ -96,7 +104,15 @@ FROM_STATUSES: dict[Action, frozenset[Status]] = {
     Action.REQUEST_EXTENSION: OPEN,
     Action.DECIDE_EXTENSION: OPEN,
     Action.MARK_DUPLICATE: OPEN,
+    Action.DISPATCH: OPEN,
+    Action.SIGN: frozenset({Status.IN_PROGRESS}),
+    Action.RETURN: frozenset({Status.IN_PROGRESS}),
+    Action.OPINION: frozenset({Status.IN_PROGRESS}),
+    Action.PROGRESS: frozenset({Status.IN_PROGRESS}),
 }
+
+# The actions a unit's people take, each a step of their unit's assignment.
+UNIT_ACTIONS = frozenset({Action.SIGN, Action.RETURN, Action.OPINION, Action.PROGRESS, Action.RESOLVE})
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,8 @@ class CaseState:
     severity: Severity = Severity.GENERAL
     resolved_level: str | None = None
     extension_pending: bool = False
+    # Resolved by the lead unit of a dispatch: the centre that dispatched it verifies.
+    resolved_by_unit: bool = False
 
     @property
     def rank(self) -> int:
@@ -132,6 +150,8 @@ class ActorState:
     level: str  # the level of their scope node: grid, community, township, district, city
     covers_case: bool  # the case's grid lies inside their scope
     is_reporter: bool = False
+    # A unit's people: their unit's assignment of the case (open or done), if it holds one.
+    assignment: AssignmentState | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +200,10 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
             status=case.status,
             action=action,
         )
+    if actor.role in UNIT_ROLES:
+        return _unit_decision(action, actor)
+    if action in UNIT_ACTIONS - {Action.RESOLVE}:
+        return _no_role(action)
     if not actor.covers_case and not (actor.is_reporter and action is Action.NOTE):
         return Message("The case lies outside your scope.")
 
@@ -213,6 +237,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         return None if handles(actor, case) else _not_your_level(action, case)
 
     if action is Action.VERIFY:
+        if case.resolved_by_unit and handles(actor, case):
+            return None  # the centre that dispatched it checks the unit's work
         if above(actor, case, case.resolved_level or case.level):
             return None
         return Message(
@@ -247,8 +273,16 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     if action is Action.MEDIATE and case.kind is not CaseKind.DISPUTE:
         return Message("Mediation is recorded for disputes only.")
 
-    # accept, assign, mediate, reject, mark_duplicate: the handling level's own work.
+    # accept, assign, mediate, reject, mark_duplicate, dispatch: the handling level's own work.
     return None if handles(actor, case) else _not_your_level(action, case)
+
+
+def _unit_decision(action: Action, actor: ActorState) -> str | None:
+    if action not in UNIT_ACTIONS:
+        return _no_role(action)
+    if actor.assignment is None:
+        return Message("Your unit holds no assignment of this case.")
+    return unit_step_problem(UnitStep(action.value), actor.assignment)
 
 
 def _not_your_level(action: Action, case: CaseState) -> str:
@@ -268,7 +302,7 @@ def transition(action: Action | str, case: CaseState, payload: dict | None = Non
     action = Action(action)
     payload = payload or {}
     status, level = case.status, case.level
-    if action is Action.ACCEPT:
+    if action in (Action.ACCEPT, Action.DISPATCH):
         status = Status.IN_PROGRESS
     elif action is Action.RESOLVE:
         status = Status.RESOLVED

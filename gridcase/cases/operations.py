@@ -34,6 +34,8 @@ from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import covers
 from gridcase.settings import ladder, setting, utcnow
+from gridcase.units.assignments import dispatch, send_back_for_rework, take_step, withdraw_open
+from gridcase.units.lifecycle import UnitStep
 
 
 def perform_action(
@@ -156,6 +158,11 @@ def _mediate(case, user, actor, payload, now):
 
 
 def _resolve(case, user, actor, payload, now):
+    unit_event = None
+    if actor.assignment is not None:  # the lead unit resolves (办结)
+        unit_event = take_step(case, user, UnitStep.RESOLVE, payload, now)
+    else:  # the centre settles it itself: the units still at it are withdrawn
+        withdraw_open(case.id, now)
     case.accepted_at = case.accepted_at or now
     case.assignee = case.assignee or user
     case.resolved_at = now
@@ -163,11 +170,12 @@ def _resolve(case, user, actor, payload, now):
     case.resolved_on_time = now <= case.due_at
     case.resolution_outcome = Outcome(payload["outcome"]).value
     case.resolution_summary = payload.get("summary", "")
-    return {
+    event = {
         "outcome": case.resolution_outcome,
         "summary": case.resolution_summary,
         "on_time": case.resolved_on_time,
     }
+    return {**event, **({"by_unit": unit_event} if unit_event else {})}
 
 
 def _reopen_to_handling(case: Case, now: datetime) -> None:
@@ -179,9 +187,12 @@ def _reopen_to_handling(case: Case, now: datetime) -> None:
 
 
 def _verify(case, user, actor, payload, now):
+    rework_unit = None
     if payload["passed"]:
         case.closed_at = now
+        withdraw_open(case.id, now)  # assisting units that never answered
     else:
+        rework_unit = send_back_for_rework(case, payload.get("note", ""), now)
         _reopen_to_handling(case, now)
         notify_level(
             case,
@@ -190,7 +201,8 @@ def _verify(case, user, actor, payload, now):
             f"{case.public_number} 核查未通过，请重新办理：{payload.get('note', '')}",
             now,
         )
-    return {"passed": payload["passed"], "note": payload.get("note", "")}
+    event = {"passed": payload["passed"], "note": payload.get("note", "")}
+    return {**event, "rework_unit": rework_unit} if rework_unit else event
 
 
 def _revisit(case, user, actor, payload, now):
@@ -297,6 +309,17 @@ def _mark_duplicate(case, user, actor, payload, now):
     return {"original_id": original.id, "original": original.public_number}
 
 
+def _dispatch(case, user, actor, payload, now):
+    return dispatch(case, user, case.level, payload, now)
+
+
+def _unit_step(step: UnitStep):
+    def apply(case, user, actor, payload, now):
+        return take_step(case, user, step, payload, now)
+
+    return apply
+
+
 _APPLY: dict[Action, Callable[[Case, User, ActorState, dict, datetime], dict]] = {
     Action.ACCEPT: _accept,
     Action.ASSIGN: _assign,
@@ -314,4 +337,9 @@ _APPLY: dict[Action, Callable[[Case, User, ActorState, dict, datetime], dict]] =
     Action.REQUEST_EXTENSION: _request_extension,
     Action.DECIDE_EXTENSION: _decide_extension,
     Action.MARK_DUPLICATE: _mark_duplicate,
+    Action.DISPATCH: _dispatch,
+    Action.SIGN: _unit_step(UnitStep.SIGN),
+    Action.RETURN: _unit_step(UnitStep.RETURN),
+    Action.OPINION: _unit_step(UnitStep.OPINION),
+    Action.PROGRESS: _unit_step(UnitStep.PROGRESS),
 }

@@ -50,6 +50,9 @@ from gridcase.schemas import (
     page_schema,
 )
 from gridcase.settings import BIGINT_MAX, utcnow
+from gridcase.units.assignments import case_assignments
+from gridcase.units.lifecycle import ReturnReason, assignment_light
+from gridcase.units.queries import proposed_unit
 
 MAX_PARTIES = 20
 
@@ -76,6 +79,17 @@ class CaseView:
     @property
     def attachments(self):
         return case_photos(self.case) if self.whole else missing
+
+    @property
+    def assignments(self):
+        return case_assignments(self.case.id) if self.whole else missing
+
+    @property
+    def proposed_unit(self):
+        """The unit a dispatch would propose, for those who may dispatch the case now."""
+        if not self.whole or self.viewer is None or "dispatch" not in (self.allowed_actions or []):
+            return missing
+        return proposed_unit(self.case)
 
     @property
     def possible_duplicates(self):
@@ -158,6 +172,31 @@ class AttachmentSchema(Schema):
     )
 
 
+class AssignmentSchema(Schema):
+    """A case's dispatch to a unit (DESIGN §2, "Assignments")."""
+
+    id = fields.Integer()
+    unit = fields.Nested(CodeNameSchema)
+    role = fields.String(metadata={"description": "lead (主办) or assist (协办)"})
+    status = fields.String(metadata={"description": "pending, signed, done, returned, withdrawn"})
+    requirement = fields.String()
+    dispatched_at = fields.DateTime()
+    dispatched_level = fields.String()
+    sign_due_at = fields.DateTime()
+    finish_due_at = fields.DateTime()
+    light = ComputedString(
+        lambda a: assignment_light(utcnow(), a.status, a),
+        allow_none=True,
+        metadata={"description": "green, yellow, red while open; null once done, returned or withdrawn."},
+    )
+    signed_at = fields.DateTime(allow_none=True)
+    returned_at = fields.DateTime(allow_none=True)
+    return_reason = fields.String(allow_none=True)
+    return_note = fields.String(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    rework_count = fields.Integer()
+
+
 class CaseSchema(Schema):
     id = fields.Integer()
     public_number = fields.String(metadata={"example": "330681-20261125-000001"})
@@ -216,11 +255,26 @@ class CaseSchema(Schema):
     attachments = fields.List(fields.Nested(AttachmentSchema), metadata={"description": "Photos."})
     possible_duplicates = fields.List(fields.Nested(DuplicateSchema))
     allowed_actions = fields.List(fields.String(), metadata={"description": "What you may do now."})
+    assignments = fields.List(
+        fields.Nested(AssignmentSchema), metadata={"description": "Its dispatches to units (条块联动)."}
+    )
+    proposed_unit = fields.Nested(
+        CodeNameSchema,
+        allow_none=True,
+        metadata={"description": "For those who may dispatch it: the category's default unit for its place."},
+    )
 
 
 class CaseListItemSchema(CaseSchema):
     class Meta:
-        exclude = ("events", "attachments", "possible_duplicates", "allowed_actions")
+        exclude = (
+            "events",
+            "attachments",
+            "possible_duplicates",
+            "allowed_actions",
+            "assignments",
+            "proposed_unit",
+        )
 
 
 CaseListSchema = page_schema(CaseListItemSchema, "CaseListSchema")
@@ -414,4 +468,26 @@ PAYLOADS: dict[Action, type[Schema]] = {
     Action.MARK_DUPLICATE: Schema.from_dict(
         {"original": fields.String(required=True, metadata={"description": "id or public number"})}
     ),
+    Action.DISPATCH: Schema.from_dict(
+        {
+            "lead_unit": fields.String(
+                required=True,
+                validate=validate.Length(1, 40),
+                metadata={"description": "主办单位: a unit's code"},
+            ),
+            "assist_units": fields.List(
+                fields.String(validate=validate.Length(1, 40)),
+                load_default=list,
+                validate=validate.Length(max=10),
+                metadata={"description": "协办单位: units' codes"},
+            ),
+            "requirement": _text(1000, metadata={"description": "要求: what the units are to do"}),
+        }
+    ),
+    Action.SIGN: Schema.from_dict({"note": NOTE}),
+    Action.RETURN: Schema.from_dict(
+        {"reason": fields.Enum(ReturnReason, by_value=True, required=True), "note": _text(1000)}
+    ),
+    Action.OPINION: Schema.from_dict({"text": _text()}),
+    Action.PROGRESS: Schema.from_dict({"text": _text()}),
 }

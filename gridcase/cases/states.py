@@ -1,6 +1,6 @@
 """What the lifecycle rules (gridcase.cases.lifecycle, pure) need to know of a case and of the
 person acting on it, read from the records: the case's state, and the actor's role, level and
-whether the case lies in their scope."""
+whether the case lies in their scope, or their unit's assignment of it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import covers
 from gridcase.settings import ladder
+from gridcase.units.assignments import assignment_state, resolved_by_unit, unit_assignment
 
 
 def case_state(case: Case) -> CaseState:
@@ -22,6 +23,7 @@ def case_state(case: Case) -> CaseState:
         severity=Severity(case.severity),
         resolved_level=case.resolved_level,
         extension_pending=case.extension_requested_days is not None,
+        resolved_by_unit=case.status == Status.RESOLVED and resolved_by_unit(case.id),
     )
 
 
@@ -31,4 +33,5 @@ def actor_state(user: User, case: Case) -> ActorState:
         level=user.scope_level,
         covers_case=covers(user, case),
         is_reporter=case.reporter_id == user.id,
+        assignment=assignment_state(unit_assignment(case.id, user.unit_code)) if user.unit_code else None,
     )

@@ -12,7 +12,7 @@ from gridcase.errors import NotFound
 from gridcase.extensions import db
 from gridcase.notifications.models import Notification
 from gridcase.people.models import User
-from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL
+from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.vocabulary import LabelledEnum
 
@@ -29,6 +29,12 @@ class Kind(LabelledEnum):
     OVERDUE = "overdue", _l("Overdue")  # overdue at the top of the ladder
     ASSIGNED = "assigned", _l("Assigned to you")
     REOPENED = "reopened", _l("Reopened")
+    # 条块联动: to a unit's people, and back to the centre that dispatched.
+    DISPATCHED = "dispatched", _l("Dispatched to your unit")  # 派遣
+    RETURNED = "returned", _l("Returned by a unit")  # 退回
+    UNIT_RESOLVED = "unit_resolved", _l("Resolved by the lead unit")  # 主办单位办结, to verify
+    REWORK = "rework", _l("Sent back for rework")  # 返工
+    ASSIGNMENT_OVERDUE = "assignment_overdue", _l("Unit assignment overdue")
 
 
 def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime) -> None:
@@ -40,6 +46,21 @@ def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime)
     recipients = sa.select(
         User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
     ).where(User.role == role.value, User.scope_code == node_code, User.active)
+    db.session.execute(
+        sa.insert(Notification).from_select(
+            ["user_id", "case_id", "kind", "message", "created_at"], recipients
+        )
+    )
+
+
+def notify_unit(
+    unit_code: str, case: Case, kind: Kind, message: str, at: datetime, heads_only: bool = False
+) -> None:
+    """Tell every active person of a unit (or its heads only)."""
+    roles = [Role.UNIT_HEAD.value] if heads_only else [Role.UNIT_HANDLER.value, Role.UNIT_HEAD.value]
+    recipients = sa.select(
+        User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
+    ).where(User.unit_code == unit_code, User.role.in_(roles), User.active)
     db.session.execute(
         sa.insert(Notification).from_select(
             ["user_id", "case_id", "kind", "message", "created_at"], recipients

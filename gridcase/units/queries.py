@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gridcase.extensions import db
-from gridcase.units.models import Unit
+from gridcase.units.models import Unit, UnitCategory
 
 
 def city_units(city_code: str, active_only: bool = True) -> list[Unit]:
@@ -15,3 +15,46 @@ def city_units(city_code: str, active_only: bool = True) -> list[Unit]:
     if active_only:
         query = query.where(Unit.active)
     return list(db.session.scalars(query.order_by((Unit.level == "city").desc(), Unit.code)))
+
+
+def _places_of(case) -> list[str]:
+    """The regions whose units serve the place of a case, nearest first (its township, its
+    district where there is one, its city)."""
+    return [code for code in (case.township_code, case.district_code, case.city_code) if code]
+
+
+def dispatchable_units(case) -> list[Unit]:
+    """The active units a case may be dispatched to: those serving its township, district or
+    city (块抓条保: a township centre also dispatches to the city's departments)."""
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .where(Unit.active, Unit.region_code.in_(_places_of(case)))
+            .order_by((Unit.level == "city"), Unit.code)
+        )
+    )
+
+
+def proposed_unit(case) -> Unit | None:
+    """The default unit for the case's category nearest to its place: its township's, else its
+    district's, else its city's (DESIGN §2, "Units")."""
+    places = _places_of(case)
+    rows = db.session.execute(
+        sa.select(Unit, UnitCategory.region_code)
+        .join(UnitCategory, UnitCategory.unit_code == Unit.code)
+        .where(
+            UnitCategory.category_code == case.category_code,
+            UnitCategory.is_default,
+            UnitCategory.region_code.in_(places),
+            Unit.active,
+        )
+    ).all()
+    nearest = sorted(rows, key=lambda row: places.index(row.region_code))
+    return nearest[0][0] if nearest else None
+
+
+def unit_limits(unit: Unit, category_code: str) -> tuple[int, int]:
+    """(signing, finishing) working days of `unit` for a category: its own for the category
+    where it has them, else the unit's."""
+    handled = db.session.get(UnitCategory, (unit.code, category_code))
+    return handled.limits() if handled else (unit.sign_days, unit.finish_days)

@@ -40,22 +40,35 @@ PAYLOADS = {
     Action.REQUEST_EXTENSION: {"days": 3, "reason": "需鉴定"},
     Action.DECIDE_EXTENSION: {"approved": True},
     Action.MARK_DUPLICATE: None,  # filled with another case
+    Action.DISPATCH: None,  # filled with the kind's unit
+    Action.SIGN: {},
+    Action.RETURN: {"reason": "not_our_duty", "note": "非本所职责"},
+    Action.OPINION: {"text": "协办意见"},
+    Action.PROGRESS: {"text": "进展"},
 }
 step = st.one_of(
-    st.tuples(st.just("act"), st.sampled_from(list(Action)), st.integers(0, 3), st.booleans()),
+    st.tuples(st.just("act"), st.sampled_from(list(Action)), st.integers(0, 4), st.booleans()),
     st.tuples(st.just("sweep"), st.integers(1, 40), st.just(0), st.just(False)),
 )
 
 
+# The unit a case of each kind is dispatched to (its township's default for the category).
+UNITS = {"dispute": f"{FENGQIAO}-sfs", "incident": f"{FENGQIAO}-slz"}
+
+
 @pytest.fixture
 def cast(make_user, worker):
+    """The people who act: worker, mediator, township, city, and (index 4) the case's unit's
+    handler."""
     grid = grid_in(FENGQIAO)
-    return [
+    people = [
         worker,
         make_user("community_mediator", grid.community_code),
         make_user("township_coordinator", FENGQIAO),
         make_user("city_commander", CITY),
     ]
+    units = {kind: make_user("unit_handler", None, unit_code=code) for kind, code in UNITS.items()}
+    return people, units
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -69,6 +82,8 @@ def test_random_action_sequences_keep_every_invariant(cast, kind, steps):
 
 
 def _run(cast, kind, steps):
+    people, units = cast
+    cast = [*people, units[kind]]
     worker = cast[0]
     category = "D02" if kind == "dispute" else "E0105"
     clock = utcnow() - timedelta(days=60)
@@ -93,6 +108,8 @@ def _run(cast, kind, steps):
             payload = {"original": str(other.id)}
         elif action is Action.VERIFY:
             payload = {"passed": variant}
+        elif action is Action.DISPATCH:
+            payload = {"lead_unit": UNITS[kind], "requirement": "请核实处置"}
         try:
             perform_action(cast[who], case.id, action, case.version, payload, now=clock)
         except GridcaseError:
