@@ -88,7 +88,11 @@ SWEEP = Job(
     "sweep",
     sweep,
     _config_seconds("GRIDCASE_SWEEP_SECONDS"),
-    lambda report: report.lines() if report.ran and (report.escalated or report.marked_overdue) else [],
+    lambda report: (
+        report.lines()
+        if report.ran and (report.escalated or report.marked_overdue or report.assignments_late)
+        else []
+    ),
 )
 WEBHOOKS = Job(
     "webhooks",

@@ -9,6 +9,10 @@ Safe with many processes and hosts:
   case resolved meanwhile is left alone too;
 - the new level's clock starts at the sweep's moment, so no case can climb twice in one sweep,
   and after downtime the next sweeps catch up one level each.
+
+In the same pass, the assignments of cases to units (DESIGN §2, "Assignments") that ran past
+their signing or finishing time are marked late, once per clock, and the unit's head and the
+centre that dispatched them are told. Each runs on its own clock; the ladder does not wait.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
-from gridcase.notifications.inbox import Kind, notify_level
+from gridcase.notifications.inbox import Kind, notify_level, notify_unit
 from gridcase.settings import ladder, utcnow
 from gridcase.stats.alerts import raise_case_alert
 from gridcase.stats.models import AlertKind
 from gridcase.territory.levels import RegionLevel
+from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
+from gridcase.units.models import CaseAssignment
 
 # Cases handled per sweep; the rest wait for the next sweep a minute later.
 SWEEP_BATCH = 5000
@@ -48,16 +54,20 @@ class SweepReport:
     ran: bool = True  # False: another sweeper held the lock
     escalated: list[tuple[str, str, str]] = field(default_factory=list)  # (number, from, to)
     marked_overdue: list[str] = field(default_factory=list)
+    # (case number, unit code, "sign" or "finish") of assignments found late this time
+    assignments_late: list[tuple[str, str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         if not self.ran:
             return [f"Sweep at {self.at.isoformat()}: another sweeper is running; nothing done."]
         lines = [
             f"Sweep at {self.at.isoformat()}: {len(self.escalated)} escalated, "
-            f"{len(self.marked_overdue)} marked overdue at the top level."
+            f"{len(self.marked_overdue)} marked overdue at the top level, "
+            f"{len(self.assignments_late)} unit assignment(s) late."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
+        lines += [f"  late to {clock}: {number} at {unit}" for number, unit, clock in self.assignments_late]
         return lines
 
 
@@ -92,7 +102,48 @@ def sweep(at: datetime | None = None) -> SweepReport:
         case.version += 1
         case.updated_at = at
     db.session.flush()
+    _mark_late_assignments(at, report)
     return report
+
+
+# What a late assignment is late for: its status while the clock runs, the due-time column and
+# the column that records when the sweep found it late.
+LATE_CLOCKS = (
+    ("sign", (AssignmentStatus.PENDING.value,), CaseAssignment.sign_due_at, "sign_overdue_at"),
+    (
+        "finish",
+        tuple(s.value for s in OPEN_ASSIGNMENT_STATUSES),
+        CaseAssignment.finish_due_at,
+        "finish_overdue_at",
+    ),
+)
+
+
+def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
+    """Set-based: one UPDATE per clock marks what ran late and has not been marked yet (a
+    signature or a return racing the sweep leaves the row out: PostgreSQL re-checks the status),
+    then the unit's heads and the dispatching centre are told."""
+    for clock, statuses, due_at, marked in LATE_CLOCKS:
+        marked_column = getattr(CaseAssignment, marked)
+        late = db.session.execute(
+            sa.update(CaseAssignment)
+            .where(CaseAssignment.status.in_(statuses), due_at <= at, marked_column.is_(None))
+            .values({marked: at})
+            .returning(CaseAssignment.case_id, CaseAssignment.unit_code, CaseAssignment.dispatched_level)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not late:
+            continue
+        cases = {
+            c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({r.case_id for r in late})))
+        }
+        what = "签收" if clock == "sign" else "办结"
+        for case_id, unit_code, dispatched_level in late:
+            case = cases[case_id]
+            message = f"{case.public_number} 单位超期未{what}：{case.title}"
+            notify_unit(unit_code, case, Kind.ASSIGNMENT_OVERDUE, message, at, heads_only=True)
+            notify_level(case, dispatched_level, Kind.ASSIGNMENT_OVERDUE, message, at)
+            report.assignments_late.append((case.public_number, unit_code, clock))
 
 
 def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calendar: WorkCalendar) -> None:

@@ -243,3 +243,25 @@ def test_the_api_proposes_the_default_unit_and_shows_each_assignment_with_its_li
         json={"action": "return", "version": unit_view["version"], "reason": "busy", "note": "x"},
     )
     assert bad_reason.status_code == 422 and "reason" in bad_reason.json["errors"]
+
+
+def test_a_late_assignment_turns_red_and_tells_the_units_head_and_the_centre_once(people):
+    from gridcase.ladder.sweep import sweep
+
+    case = wage_arrears(people["worker"])
+    act(people["centre"], case, "dispatch", at(7), lead_unit=RLSBS, requirement="核实")
+    (lead,) = case_assignments(case.id)
+    assert sweep(at(8, 9)).assignments_late == []  # due at 10:00
+    report = sweep(at(8, 11))
+    assert report.assignments_late == [(case.public_number, RLSBS, "sign")]
+    assert assignment_light(at(8, 11), lead.status, lead) is Light.RED
+    assert inbox_kinds(people["rlsbs_head"]).count("assignment_overdue") == 1
+    assert "assignment_overdue" not in inbox_kinds(people["rlsbs"])  # the head is told, not every officer
+    assert inbox_kinds(people["centre"]).count("assignment_overdue") == 1
+    assert sweep(at(8, 12)).assignments_late == []  # once per clock
+    act(people["rlsbs"], case, "sign", at(8, 13))
+    db.session.refresh(lead)
+    assert lead.sign_overdue_at == at(8, 11) and lead.status == "signed"
+    assert assignment_light(at(8, 13), lead.status, lead) is Light.GREEN  # the finishing clock runs on
+    assert sweep(at(29)).assignments_late == [(case.public_number, RLSBS, "finish")]
+    assert inbox_kinds(people["rlsbs_head"]).count("assignment_overdue") == 2

@@ -32,6 +32,7 @@ from gridcase.ladder.limits import level_above
 from gridcase.ladder.models import CalendarDay
 from gridcase.people.models import User
 from gridcase.settings import local_tz, utcnow
+from gridcase.units.models import CaseAssignment
 from tests.helpers import case_payload, delete_committed_cases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,12 @@ HUMAN_ACTIONS = {
     "take_over": {"reason": "竞争测试"},
     "note": {"text": "竞争测试"},
     "hand_down": {"instruction": "竞争测试"},
+    # 条块联动: the centre dispatches to 枫桥镇人力社保所, whose officer (demo-unit) signs, returns,
+    # reports and resolves while the schedulers sweep the same cases.
+    "dispatch": {"lead_unit": "330681109000-rlsbs", "requirement": "竞争测试"},
+    "sign": {},
+    "return": {"reason": "not_our_duty", "note": "竞争测试"},
+    "progress": {"text": "竞争测试"},
 }
 
 
@@ -110,18 +117,38 @@ def _token(client, username: str) -> str:
 def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tmp_path):
     client = app.test_client()
     tokens = [
-        _token(client, name) for name in ("demo-worker", "demo-community", "demo-township", "demo-city")
+        _token(client, name)
+        for name in ("demo-worker", "demo-community", "demo-township", "demo-city", "demo-unit")
     ]
     statuses: Counter = Counter()
     stop = threading.Event()
 
+    failures: list[BaseException] = []
+
     def person(seed: int) -> None:
+        try:
+            act_at_random(seed)
+        except BaseException as exc:  # a thread's failure fails the test, not only a warning
+            failures.append(exc)
+            raise
+
+    def act_at_random(seed: int) -> None:
         rng = random.Random(seed)
         http = app.test_client()
         while not stop.is_set():
-            headers = {"Authorization": f"Bearer {rng.choice(tokens)}"}
-            case_id = rng.choice(overdue_cases)
-            case = http.get(f"/api/v1/cases/{case_id}", headers=headers).json
+            token = rng.choice(tokens)
+            headers = {"Authorization": f"Bearer {token}"}
+            if token == tokens[-1]:  # the unit's officer works on what was dispatched to it
+                listed = http.get("/api/v1/cases?page_size=100", headers=headers).json["items"]
+                if not listed:
+                    continue
+                case_id = rng.choice(listed)["id"]
+            else:
+                case_id = rng.choice(overdue_cases)
+            answer = http.get(f"/api/v1/cases/{case_id}", headers=headers)
+            if answer.status_code == 404:  # returned or withdrawn meanwhile
+                continue
+            case = answer.json
             choices = [a for a in case["allowed_actions"] if a in HUMAN_ACTIONS]
             if not choices:
                 continue
@@ -131,7 +158,10 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
                 json={"action": action, "version": case["version"], **HUMAN_ACTIONS[action]},
                 headers=headers,
             )
-            statuses[response.status_code] += 1
+            if response.status_code == 404 and token == tokens[-1]:
+                statuses["gone"] += 1  # dispatched elsewhere or returned meanwhile: no longer the unit's
+            else:
+                statuses[response.status_code] += 1
 
     logs = [tmp_path / f"scheduler-{n}.log" for n in (1, 2)]
     schedulers = [_start_scheduler(log) for log in logs]
@@ -150,9 +180,11 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
         for process in schedulers:
             process.wait(timeout=30)
 
+    assert failures == [], failures
     logs = "\n".join(p.read_text() for p in tmp_path.glob("scheduler-*.log"))
     assert "Traceback" not in logs, logs
-    assert set(statuses) <= {200, 409}, statuses  # never a 500, never a refused stale state
+    # Never a 500, never a refused stale state; a unit may lose the case to a 改派 meanwhile.
+    assert set(statuses) <= {200, 409, "gone"}, statuses
     assert statuses[200] > 0
 
     with app.app_context():
@@ -179,9 +211,20 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
         assert max(sweeps.values()) == 1, "a case climbed twice in one sweep"
         checked, broken = verify_chain()
         assert broken == [] and checked >= CASES
+        assignments = db.session.scalars(
+            sa.select(CaseAssignment).where(CaseAssignment.case_id.in_(overdue_cases))
+        ).all()
+        dispatches = sum(1 for e in events if e.action == Action.DISPATCH)
+        leads = [a for a in assignments if a.role == "lead"]
+        assert len(leads) == dispatches  # one lead assignment per dispatch, no more, no fewer
+        open_leads = Counter(a.case_id for a in leads if a.status in ("pending", "signed"))
+        assert all(n == 1 for n in open_leads.values())
+        returns = sum(1 for e in events if e.action == Action.RETURN)
+        assert returns == sum(1 for a in leads if a.status == "returned")
     print(
         f"\nrace: responses {dict(statuses)}, automatic escalations {len(sweeps)}, "
-        f"sweeping processes {len({s.split('-')[0] for _, s in sweeps})}"
+        f"sweeping processes {len({s.split('-')[0] for _, s in sweeps})}, "
+        f"dispatches {dispatches}, returns {returns}"
     )
 
 
