@@ -16,6 +16,7 @@ from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.messages import Message
 from gridcase.people.models import User
+from gridcase.people.roles import UNIT_ROLES
 from gridcase.settings import setting, utcnow
 
 
@@ -23,7 +24,8 @@ def add_photo(
     user: User, ref: str | int, raw: bytes, idempotency_key: str | None = None, now: datetime | None = None
 ) -> tuple[CaseAttachment, bool]:
     """Attach a photo to a case; returns (attachment, created). Whoever may add a note to the
-    case may add a photo. The same idempotency key returns the photo stored before.
+    case may add a photo, and so may the people of a unit that has signed for it (evidence).
+    The same idempotency key returns the photo stored before.
 
     Raises:
         NotFound: no such case in the user's scope.
@@ -31,7 +33,8 @@ def add_photo(
     """
     now = now or utcnow()
     case = find_case(user, ref, lock=True)
-    reason = decide(Action.NOTE, case_state(case), actor_state(user, case))
+    actor = actor_state(user, case)
+    reason = decide(Action.PROGRESS if actor.role in UNIT_ROLES else Action.NOTE, case_state(case), actor)
     if reason:
         raise Unprocessable(reason, {"file": [reason]})
     if idempotency_key:

@@ -32,7 +32,7 @@ from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, CaseKind, Satisf
 from gridcase.messages import Message
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES, Role
 from gridcase.territory.levels import RegionLevel
-from gridcase.units.lifecycle import AssignmentState, UnitStep, unit_step_problem
+from gridcase.units.lifecycle import AssignmentState, AssignmentStatus, UnitStep, unit_step_problem
 from gridcase.vocabulary import LabelledEnum
 
 
@@ -185,6 +185,16 @@ def above(actor: ActorState, case: CaseState, level: str | None = None) -> bool:
         return False
     target = case.ladder.index(level) if level else case.rank
     return rank > target or (actor.role is Role.CITY_COMMANDER and target == len(case.ladder) - 1)
+
+
+def works_on(actor: ActorState) -> bool:
+    """A unit's person whose unit has signed for the case: they work on it (adding photos,
+    seeing its parties with a reason) until their unit's part is done."""
+    return (
+        actor.role in UNIT_ROLES
+        and actor.assignment is not None
+        and actor.assignment.status is AssignmentStatus.SIGNED
+    )
 
 
 def _worker_of_the_grid(actor: ActorState) -> bool:

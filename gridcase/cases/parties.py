@@ -5,7 +5,7 @@ from __future__ import annotations
 from gridcase.audit.log import AuditAction, record
 from gridcase.cases.domain import PartyRole
 from gridcase.cases.events import append_event
-from gridcase.cases.lifecycle import LoggedAction, above, handles
+from gridcase.cases.lifecycle import LoggedAction, above, handles, works_on
 from gridcase.cases.models import CaseParty
 from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
@@ -61,7 +61,8 @@ MIN_REVEAL_REASON = 4
 
 
 def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
-    """A party in clear, for a handler of the case who gives a reason. The reveal is written to
+    """A party in clear, for a handler of the case (or a unit's person working on it) who gives
+    a reason. The reveal is written to
     the security audit log and to the case's own timeline (who looked, and why).
 
     Raises:
@@ -76,7 +77,7 @@ def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
     if party is None:
         raise NotFound(f"No party {party_id} in case {case.public_number}.")
     actor, state = actor_state(user, case), case_state(case)
-    if not (handles(actor, state) or above(actor, state)):
+    if not (handles(actor, state) or above(actor, state) or works_on(actor)):
         raise Forbidden(Message("Only a handler of this case may see its parties in full."))
     if len(reason) < MIN_REVEAL_REASON:
         raise Unprocessable(

@@ -23,6 +23,7 @@ from PIL import Image
 from gridcase.cases.attachments import add_photo
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case
+from gridcase.cases.operations import perform_action
 from gridcase.channels.clients import create_client
 from gridcase.extensions import db
 from gridcase.notifications.inbox import Kind, notify_user
@@ -54,6 +55,11 @@ ROLES = (
     "auditor",
     "open311_client",
 )
+# The people of a unit (条块联动): each row says what they get in `Row.units`, the same for a
+# unit's handler and its head. "In" is a case dispatched to their unit and signed for; "out" a
+# case of the same grid that their unit holds no assignment of.
+UNIT_ROLES = ("unit_handler", "unit_head")
+UNIT = f"{FENGQIAO}-rlsbs"  # 枫桥镇人力社保所
 PASSWORD = "correct-horse-battery"
 # Another city beside the demo city, so that city-wide roles have something outside their scope.
 
@@ -109,6 +115,7 @@ def world(app, make_user, client) -> World:
         "city_commander": make_user("city_commander", CITY),
         "admin": make_user("admin", CITY),
         "auditor": make_user("auditor", CITY),
+        **{role: make_user(role, None, unit_code=UNIT) for role in UNIT_ROLES},
     }
     other_admin = make_user("admin", OTHER_CITY)
     client_row, _ = create_client("矩阵测试系统")
@@ -131,23 +138,27 @@ def world(app, make_user, client) -> World:
         g: new_case(g) for g in (other_grid.code, other_community_grid.code, jiyang_grid.code, OTHER_GRID)
     }
     city_out = by_grid[OTHER_GRID]
+    same_grid = new_case(grid.code)
+    _dispatch_and_sign(users["community_mediator"], users["unit_handler"], case_in)
     cases_out = {
         "grid_worker": by_grid[other_grid.code],
         "community_mediator": by_grid[other_community_grid.code],
         "township_coordinator": by_grid[jiyang_grid.code],
         **{role: city_out for role in ("city_commander", "admin", "auditor", "open311_client")},
+        **{role: same_grid for role in UNIT_ROLES},
     }
     regions_out = {
         "grid_worker": other_grid.code,
         "community_mediator": other_community_grid.community_code,
         "township_coordinator": JIYANG,
         **{role: OTHER_CITY for role in ("city_commander", "admin", "auditor", "open311_client")},
+        **{role: JIYANG for role in UNIT_ROLES},
     }
     w = World(users, {}, case_in, cases_out, regions_out)
     w.points["in"] = point_in(grid.code)
     for role, code in regions_out.items():
         w.points[role] = point_in(code)
-    for case in (case_in, *by_grid.values()):
+    for case in (case_in, same_grid, *by_grid.values()):
         w.photos[case.id] = add_photo(case.reporter, case.id, _jpeg())[0].id
         w.alerts[case.id] = db.session.scalar(
             sa.select(Alert.id)
@@ -181,6 +192,16 @@ def world(app, make_user, client) -> World:
     return w
 
 
+def _dispatch_and_sign(mediator: User, handler: User, case: Case) -> None:
+    """The community dispatches its case to the unit (its own small matter), which signs for it."""
+    for user, action, payload in (
+        (mediator, "dispatch", {"lead_unit": UNIT, "requirement": "核实欠薪情况"}),
+        (handler, "sign", {}),
+    ):
+        version = db.session.scalar(sa.select(Case.version).where(Case.id == case.id))
+        perform_action(user, case.id, action, version, payload)
+
+
 # --- the table ------------------------------------------------------------------------------------
 
 # A request for a role and scope: (path, keyword arguments of the test client's open()).
@@ -194,6 +215,18 @@ class Row:
     request: Request
     inside: tuple[int, ...]  # one status per role, in ROLES order
     outside: tuple[int, ...] | None = None  # None: the same as inside (nothing is scoped)
+    # (inside, outside) for a unit's handler and head; None: what every role above gets, where
+    # they all get the same.
+    units: tuple[int, int] | None = None
+
+    def expected(self, role: str, scope: str) -> int:
+        statuses = self.inside if scope == "in" else (self.outside or self.inside)
+        if role in ROLES:
+            return statuses[ROLES.index(role)]
+        if self.units is not None:
+            return self.units[0 if scope == "in" else 1]
+        assert len(set(statuses)) == 1, f"{self.method} {self.rule}: say what a unit's people get"
+        return statuses[0]
 
 
 def every(status: int) -> tuple[int, ...]:
@@ -288,10 +321,12 @@ WEBHOOK = {"name": "新", "url": "http://127.0.0.1:9/new", "event_types": ["case
 ADMIN_ONLY = (403, 403, 403, 403, 200, 403, 403)
 ADMIN_ONLY_CREATED = (403, 403, 403, 403, 201, 403, 403)
 ADMIN_ONLY_OUT = (403, 403, 403, 403, 404, 403, 403)
+NEVER_FOR_UNITS = (403, 403)  # a unit's people log no cases, read no statistics, manage nothing
+ON_THE_ASSIGNMENT = (200, 404)  # their unit's case, or any other (404, even in the same grid)
 #                                         worker mediator township city admin auditor open311
 TABLE = [
     # A password alone: city commanders and admins also need their second factor.
-    Row("POST", "/api/v1/auth/token", _token, (200, 200, 200, 401, 401, 200, 401)),
+    Row("POST", "/api/v1/auth/token", _token, (200, 200, 200, 401, 401, 200, 401), units=(200, 200)),
     Row("GET", "/api/v1/openapi.json", _fixed("/api/v1/openapi.json"), every(200)),
     Row("GET", "/api/v1/docs", _fixed("/api/v1/docs"), every(200)),
     Row("GET", "/api/v1/regions/<code>", _region("/api/v1/regions/{code}"), every(200)),
@@ -305,6 +340,7 @@ TABLE = [
         _intake,
         (201, 201, 201, 201, 403, 403, 201),
         (201, 201, 201, 422, 403, 403, 422),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "GET",
@@ -314,14 +350,29 @@ TABLE = [
     ),
     Row("GET", "/api/v1/cases/points", _region("/api/v1/cases/points?region={code}"), every(200)),
     Row("GET", "/api/v1/cases/export", _region("/api/v1/cases/export?region={code}"), every(200)),
-    Row("GET", "/api/v1/cases/<ref>", _case_path(), (200, 200, 200, 200, 404, 404, 404), every(404)),
-    Row("POST", "/api/v1/cases/<ref>/actions", _note, (200, 200, 200, 200, 404, 404, 404), every(404)),
+    Row(
+        "GET",
+        "/api/v1/cases/<ref>",
+        _case_path(),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
+    ),
+    Row(  # a unit's people report progress (the unit's own steps), not the centre's notes
+        "POST",
+        "/api/v1/cases/<ref>/actions",
+        _note,
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(422, 404),
+    ),
     Row(
         "POST",
         "/api/v1/cases/<ref>/attachments",
         _photo_upload,
         (201, 201, 201, 201, 404, 404, 404),
         every(404),
+        units=(201, 404),  # evidence, once their unit has signed for the case
     ),
     Row(
         "GET",
@@ -329,6 +380,7 @@ TABLE = [
         lambda w, role, scope: (f"/api/v1/attachments/{w.photos[w.case(role, scope).id]}", {}),
         (200, 200, 200, 200, 404, 404, 404),
         every(404),
+        units=ON_THE_ASSIGNMENT,
     ),
     Row(
         "POST",
@@ -336,9 +388,22 @@ TABLE = [
         _reveal,
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
+        units=ON_THE_ASSIGNMENT,  # with a reason, once their unit has signed for it
     ),
-    Row("GET", "/api/v1/audit", _fixed("/api/v1/audit"), (403, 403, 403, 403, 403, 200, 403)),
-    Row("GET", "/api/v1/audit/export", _fixed("/api/v1/audit/export"), (403, 403, 403, 403, 403, 200, 403)),
+    Row(
+        "GET",
+        "/api/v1/audit",
+        _fixed("/api/v1/audit"),
+        (403, 403, 403, 403, 403, 200, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/export",
+        _fixed("/api/v1/audit/export"),
+        (403, 403, 403, 403, 403, 200, 403),
+        units=NEVER_FOR_UNITS,
+    ),
     Row("GET", "/api/v1/notifications", _fixed("/api/v1/notifications"), every(200)),
     Row("POST", "/api/v1/notifications/<id:notification_id>/read", _notification, every(200), every(404)),
     Row("POST", "/api/v1/notifications/read-all", _fixed("/api/v1/notifications/read-all"), every(200)),
@@ -348,6 +413,7 @@ TABLE = [
         _region("/api/v1/stats?region={code}"),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "GET",
@@ -355,14 +421,22 @@ TABLE = [
         _region("/api/v1/stats/export?region={code}"),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
-    Row("GET", "/api/v1/alerts", _fixed("/api/v1/alerts"), (200, 200, 200, 200, 403, 403, 403)),
+    Row(
+        "GET",
+        "/api/v1/alerts",
+        _fixed("/api/v1/alerts"),
+        (200, 200, 200, 200, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
     Row(
         "GET",
         "/api/v1/alerts/<id:alert_id>",
         _alert(),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -370,6 +444,7 @@ TABLE = [
         _alert("/acknowledge", {"note": "矩阵"}),
         (403, 200, 200, 200, 403, 403, 403),
         (403, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -377,13 +452,21 @@ TABLE = [
         _alert("/close", {"note": "矩阵"}),
         (403, 200, 200, 200, 403, 403, 403),
         (403, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
-    Row("GET", "/api/v1/webhooks", _fixed("/api/v1/webhooks"), (403, 403, 403, 403, 200, 403, 403)),
+    Row(
+        "GET",
+        "/api/v1/webhooks",
+        _fixed("/api/v1/webhooks"),
+        (403, 403, 403, 403, 200, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
     Row(
         "POST",
         "/api/v1/webhooks",
         _fixed("/api/v1/webhooks", json=WEBHOOK),
         (403, 403, 403, 403, 201, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "GET",
@@ -391,6 +474,7 @@ TABLE = [
         _webhook(),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "PATCH",
@@ -398,6 +482,7 @@ TABLE = [
         _webhook(body={"name": "改名"}),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "DELETE",
@@ -405,6 +490,7 @@ TABLE = [
         _webhook(),
         (403, 403, 403, 403, 204, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -412,6 +498,7 @@ TABLE = [
         _webhook("/pause"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -419,6 +506,7 @@ TABLE = [
         _webhook("/resume"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "GET",
@@ -426,16 +514,25 @@ TABLE = [
         _webhook("/deliveries"),
         (403, 403, 403, 403, 200, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
-    Row("GET", "/api/v1/users", _fixed("/api/v1/users"), ADMIN_ONLY),
-    Row("POST", "/api/v1/users", _new_user, ADMIN_ONLY_CREATED, (403, 403, 403, 403, 422, 403, 403)),
-    Row("GET", "/api/v1/users/<id:user_id>", _user(), ADMIN_ONLY, ADMIN_ONLY_OUT),
+    Row("GET", "/api/v1/users", _fixed("/api/v1/users"), ADMIN_ONLY, units=NEVER_FOR_UNITS),
+    Row(
+        "POST",
+        "/api/v1/users",
+        _new_user,
+        ADMIN_ONLY_CREATED,
+        (403, 403, 403, 403, 422, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row("GET", "/api/v1/users/<id:user_id>", _user(), ADMIN_ONLY, ADMIN_ONLY_OUT, units=NEVER_FOR_UNITS),
     Row(
         "PATCH",
         "/api/v1/users/<id:user_id>",
         _user(body={"display_name": "改名"}),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -443,6 +540,7 @@ TABLE = [
         _user("/reset-password"),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -450,6 +548,7 @@ TABLE = [
         _user("/reset-two-factor"),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
+        units=NEVER_FOR_UNITS,
     ),
     # The other JSON endpoints: health, and Open311 (its own api_key, never a bearer token).
     Row("GET", "/healthz", _fixed("/healthz"), every(200)),
@@ -465,6 +564,7 @@ TABLE = [
         "/open311/v2/requests.<any(json, xml):fmt>",
         _fixed("/open311/v2/requests.json", data={"service_code": "E0102", "lat": "29.6", "long": "120.3"}),
         every(403),
+        units=NEVER_FOR_UNITS,
     ),
     Row(
         "POST",
@@ -472,6 +572,7 @@ TABLE = [
         _webhook("/deliveries/<delivery>/retry"),
         (403, 403, 403, 403, 422, 403, 403),
         (403, 403, 403, 403, 404, 403, 403),
+        units=NEVER_FOR_UNITS,
     ),
 ]
 
@@ -498,9 +599,9 @@ def test_the_table_lists_every_api_route_and_method(app):
 
 def test_each_role_gets_exactly_the_status_the_table_says(app, client, transaction, world):
     mismatches, requests = [], 0
-    for role in ROLES:
+    for role in (*ROLES, *UNIT_ROLES):
         for row in TABLE:
-            for scope, expected in (("in", row.inside), ("out", row.outside or row.inside)):
+            for scope in ("in", "out"):
                 db.session.commit()  # the session's own savepoint must not enclose ours
                 savepoint = transaction.begin_nested()
                 try:
@@ -515,7 +616,7 @@ def test_each_role_gets_exactly_the_status_the_table_says(app, client, transacti
                     savepoint.rollback()
                     db.session.expire_all()
                 requests += 1
-                want = expected[ROLES.index(role)]
+                want = row.expected(role, scope)
                 if status != want:
                     detail = text[:200] if status >= 300 else ""
                     mismatches.append(
@@ -528,8 +629,8 @@ def test_each_role_gets_exactly_the_status_the_table_says(app, client, transacti
     assert mismatches == [], "\n".join(mismatches)
     REPORT.add(
         "inputs tried",
-        f"authorisation matrix: {len(ROLES)} roles × {len(TABLE)} endpoints × in and out of scope, "
-        f"{requests} requests, each answered exactly as the table says",
+        f"authorisation matrix: {len(ROLES) + len(UNIT_ROLES)} roles × {len(TABLE)} endpoints × "
+        f"in and out of scope, {requests} requests, each answered exactly as the table says",
     )
 
 
