@@ -235,6 +235,10 @@ class Config:
     GRIDCASE_TILE_URL = _env("GRIDCASE_TILE_URL", "")
     GRIDCASE_TILE_ATTRIBUTION = _env("GRIDCASE_TILE_ATTRIBUTION", "")
     GRIDCASE_TILE_CRS = _env("GRIDCASE_TILE_CRS", "wgs84")
+    # A dispute with this many people involved is a group dispute (群体性纠纷): it starts at the
+    # township at least (大事不出镇). Five: the representatives a group visit may send
+    # (《信访条例》第十八条), the usual line between a private and a group matter.
+    GRIDCASE_GROUP_DISPUTE_PEOPLE = _env_int("GRIDCASE_GROUP_DISPUTE_PEOPLE", 5)
     # Photos: at most this many per case, each at most this many bytes before processing.
     GRIDCASE_MAX_ATTACHMENTS = 9
     GRIDCASE_MAX_PHOTO_BYTES = _env_int("GRIDCASE_MAX_PHOTO_BYTES", 12 * 1024 * 1024)

@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
         notifications,
         parties,
         territory,
+        units,
         users,
         webhooks,
     )
@@ -29,6 +30,7 @@ def register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
     for module in (auth, territory, catalogue, cases, attachments, notifications, webhooks, audit, users):
         api.register_blueprint(module.blp)
+    api.register_blueprint(units.blp)
     from gridcase.api import alerts, exports, stats
 
     for module in (exports, stats, alerts):

@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     CALENDAR_CHANGED = "calendar_changed"
     GEODATA_IMPORTED = "geodata_imported"
     UNITS_IMPORTED = "units_imported"
+    UNIT_CREATED = "unit_created"  # by an administrator (gridcase.units.admin)
+    UNIT_CHANGED = "unit_changed"  # its fields, active or not, its categories and defaults
     CONFIGURATION_CHANGED = "configuration_changed"
     KEYS_ROTATED = "keys_rotated"
     PARTIES_ANONYMISED = "parties_anonymised"

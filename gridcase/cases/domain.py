@@ -84,13 +84,16 @@ class PartyRole(LabelledEnum):
     OTHER = "other", _l("Other")
 
 
-def initial_level(severity: Severity | str, ladder: list[str]) -> str:
+def initial_level(severity: Severity | str, ladder: list[str], group_dispute: bool = False) -> str:
     """The ladder level a new case starts at (DESIGN §3).
 
     general → the lowest level (小事不出村); significant → township (大事不出镇);
-    major and critical → the top level.
+    major and critical → the top level. A group dispute (群体性纠纷: a dispute with at least
+    GRIDCASE_GROUP_DISPUTE_PEOPLE people involved) starts no lower than a significant matter.
     """
     severity = Severity(severity)
+    if group_dispute and severity is Severity.GENERAL:
+        severity = Severity.SIGNIFICANT
     if severity is Severity.GENERAL:
         return ladder[0]
     if severity is Severity.SIGNIFICANT:

@@ -116,7 +116,10 @@ def create_case(
         errors["parties"] = [Message("Parties are recorded for disputes only.")]
     severity = Severity(data.get("severity") or (category.default_severity if category else "general"))
     levels = ladder()
-    level = initial_level(severity, levels)
+    group_dispute = data["kind"] == CaseKind.DISPUTE and data.get("people_involved", 0) >= int(
+        setting("GRIDCASE_GROUP_DISPUTE_PEOPLE")
+    )
+    level = initial_level(severity, levels, group_dispute)
     on_spot = data.get("resolved_on_spot")
     if on_spot and (role is not Role.GRID_WORKER or level != levels[0]):
         errors["resolved_on_spot"] = [

@@ -84,8 +84,7 @@ def import_units(entries: list[dict]) -> UnitImportReport:
             )
         )
     }
-    categories = {c.code: c for c in db.session.scalars(sa.select(Category).where(Category.active))}
-    leaves_of = _leaves(categories)
+    leaves_of = category_leaves()
     problems: list[str] = []
     seen: set[str] = set()
     checked: list[tuple[dict, Region, list[_Handled]]] = []
@@ -130,6 +129,29 @@ def import_units(entries: list[dict]) -> UnitImportReport:
     return report
 
 
+def category_leaves() -> dict[str | None, list[str]]:
+    """The active catalogue as a unit handles it: the leaf codes under each category code (a
+    parent stands for all of its leaves; a leaf is its own only leaf), None: every leaf. Shared
+    with the administrator's changes (gridcase.units.admin)."""
+    return _leaves({c.code: c for c in db.session.scalars(sa.select(Category).where(Category.active))})
+
+
+def name_problem(name: object) -> str | None:
+    """Why `name` cannot be a unit's name, or None."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        return "a name of 1–100 characters is required"
+    return None
+
+
+def region_problem(region: Region | None, code: object) -> str | None:
+    """Why the region (looked up by `code`) cannot be served by a unit, or None."""
+    if region is None:
+        return f"the region {code!r} does not exist"
+    if region.level not in UNIT_LEVELS:
+        return f"a unit serves a township, district or city, not a {region.level}"
+    return None
+
+
 def _leaves(categories: dict[str, Category]) -> dict[str | None, list[str]]:
     """Leaf codes under each category code (a leaf is its own only leaf); None: every leaf."""
     children = defaultdict(list)
@@ -159,15 +181,12 @@ def _entry_problems(
         problems.append(f"{label}: the code is listed twice")
     else:
         seen.add(entry["code"])
-    if not isinstance(entry.get("name"), str) or not entry["name"].strip() or len(entry["name"]) > 100:
-        problems.append(f"{label}: a name of 1–100 characters is required")
+    if problem := name_problem(entry.get("name")):
+        problems.append(f"{label}: {problem}")
     if entry.get("kind") not in {k.value for k in UnitKind}:
         problems.append(f"{label}: kind is one of {', '.join(k.value for k in UnitKind)}")
-    region = regions.get(entry.get("region"))
-    if region is None:
-        problems.append(f"{label}: the region {entry.get('region')!r} does not exist")
-    elif region.level not in UNIT_LEVELS:
-        problems.append(f"{label}: a unit serves a township, district or city, not a {region.level}")
+    if problem := region_problem(regions.get(entry.get("region")), entry.get("region")):
+        problems.append(f"{label}: {problem}")
     if entry.get("credit_code") and (problem := credit_code_problem(str(entry["credit_code"]))):
         problems.append(f"{label}: {problem}")
     if problem := limits_problem(entry.get("sign_days"), entry.get("finish_days")):

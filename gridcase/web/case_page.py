@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from gridcase.cases.attachments import add_photo
-from gridcase.cases.lifecycle import Action, above, handles
+from gridcase.cases.lifecycle import Action, above, handles, works_on
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.cases.schemas import PAYLOADS, dump_case
@@ -28,6 +28,7 @@ from gridcase.people.scope import territory_column
 from gridcase.people.sessions import current_user
 from gridcase.settings import ladder, local_tz, setting
 from gridcase.territory.queries import grids_feature_collection
+from gridcase.units.queries import dispatchable_units
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required
 
@@ -46,6 +47,8 @@ def form_to_payload(action: str, form: MultiDict) -> dict:
             value = value + ":00" + _local_offset()
         if name == "session.mediators":
             value = [m.strip() for m in value.replace("，", ",").split(",") if m.strip()]
+        if name == "assist_units":  # checkboxes: every one ticked
+            value = [code for code in form.getlist(name) if code.strip()]
         target = payload
         *parents, leaf = name.split(".")
         for parent in parents:
@@ -137,14 +140,19 @@ def case_view_model(case: Case, user: User) -> dict:
     this user (so the pages show exactly what the API says), the map data and the people it can
     be assigned to."""
     body = dump_case(case, viewer=user, whole=True)
+    # The viewer's own unit's assignment, for a unit's person (their forms and clocks).
+    body["my_assignment"] = next(
+        (a for a in body["assignments"] if user.unit_code and a["unit"]["code"] == user.unit_code), None
+    )
     allowed = body["allowed_actions"]
     actor, state = actor_state(user, case), case_state(case)
     return {
-        "may_reveal": handles(actor, state) or above(actor, state),
+        "may_reveal": handles(actor, state) or above(actor, state) or works_on(actor),
         "revealed": {},
         "case": body,
         "allowed": allowed,
         "assignees": assignable_users(case) if Action.ASSIGN.value in allowed else [],
+        "dispatch_units": dispatchable_units(case) if Action.DISPATCH.value in allowed else [],
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

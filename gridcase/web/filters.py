@@ -22,6 +22,8 @@ from gridcase.notifications.inbox import Kind
 from gridcase.people.roles import Role
 from gridcase.settings import local_tz
 from gridcase.territory.levels import RegionLevel
+from gridcase.units.lifecycle import AssignmentRole, AssignmentStatus, ReturnReason
+from gridcase.units.queue import unit_name
 
 # filter name → the enum whose labels it shows: `{{ case.status|status }}`
 VOCABULARY_FILTERS = {
@@ -36,6 +38,9 @@ VOCABULARY_FILTERS = {
     "source": Source,
     "role": Role,
     "notification": Kind,
+    "return_reason": ReturnReason,
+    "assignment_role": AssignmentRole,
+    "assignment_status": AssignmentStatus,
 }
 
 
@@ -60,4 +65,6 @@ def register_filters(app: Flask) -> None:
         Severity=Severity,
         CaseKind=CaseKind,
         PartyRole=PartyRole,
+        ReturnReason=ReturnReason,
+        unit_name_of=unit_name,  # the deskbar names a unit's person's unit
     )

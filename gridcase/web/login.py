@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from gridcase.extensions import csrf
 from gridcase.people.models import User
-from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES, Role
 from gridcase.people.sessions import session_expired, session_user, set_current_user
 
 
@@ -27,6 +27,8 @@ def home_url_for(user: User) -> str:
         return url_for("admin_page.users")
     if user.role in HANDLER_ROLES:
         return url_for("desk.queue")
+    if user.role in UNIT_ROLES:
+        return url_for("desk.unit_queue_page")
     return url_for("signin.account")
 
 

@@ -49,7 +49,6 @@ def wage_arrears(worker):
         category="D1001",
         title="某工地拖欠12名农民工工资",
         people_involved=12,
-        severity="significant",
     )
     return create_case(worker, body, now=at(7, 9)).case
 

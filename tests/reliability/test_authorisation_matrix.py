@@ -30,6 +30,7 @@ from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
 from gridcase.settings import utcnow
 from gridcase.stats.models import Alert, alert_cases
+from gridcase.units.models import Unit
 from gridcase.webhooks.models import WebhookDelivery
 from gridcase.webhooks.subscriptions import create_subscription
 from tests.helpers import (
@@ -60,6 +61,8 @@ ROLES = (
 # case of the same grid that their unit holds no assignment of.
 UNIT_ROLES = ("unit_handler", "unit_head")
 UNIT = f"{FENGQIAO}-rlsbs"  # 枫桥镇人力社保所
+OTHER_TOWNSHIP = "330682001000"  # of the other city (tests.helpers.add_other_city)
+UNIT_OUT = f"{OTHER_TOWNSHIP}-sfs"  # a unit of the other city, out of every admin's scope here
 PASSWORD = "correct-horse-battery"
 # Another city beside the demo city, so that city-wide roles have something outside their scope.
 
@@ -100,6 +103,18 @@ def _reporter(make_user, grid_code: str) -> User:
 @pytest.fixture
 def world(app, make_user, client) -> World:
     add_other_city()
+    db.session.add(
+        Unit(
+            code=UNIT_OUT,
+            name="邻市司法所",
+            kind="station",
+            level="township",
+            region_code=OTHER_TOWNSHIP,
+            city_code=OTHER_CITY,
+            sign_days=1,
+            finish_days=10,
+        )
+    )
     grid = grid_in(FENGQIAO)
     other_grid = next(
         g for i in range(1, 20) if (g := grid_in(FENGQIAO, i)).code != grid.code and g.community_code
@@ -315,6 +330,22 @@ def _user(suffix: str = "", body: dict | None = None) -> Request:
 def _new_user(w: World, role: str, scope: str):
     grid = w.case_in.grid_code if scope == "in" else OTHER_GRID
     return "/api/v1/users", {"json": {"username": f"new-{role}", "role": "grid_worker", "scope": grid}}
+
+
+def _unit(suffix: str = "", body: dict | None = None) -> Request:
+    """枫桥镇人力社保所 (of the demo city), or a unit of the other city."""
+
+    def build(w: World, role: str, scope: str):
+        code = UNIT if scope == "in" else UNIT_OUT
+        return f"/api/v1/units/{code}{suffix}", {"json": body} if body is not None else {}
+
+    return build
+
+
+def _new_unit(w: World, role: str, scope: str):
+    region = FENGQIAO if scope == "in" else OTHER_TOWNSHIP
+    body = {"code": f"new-{role}", "name": "新单位", "kind": "station", "region": region}
+    return "/api/v1/units", {"json": {**body, "sign_days": 1, "finish_days": 10}}
 
 
 WEBHOOK = {"name": "新", "url": "http://127.0.0.1:9/new", "event_types": ["case.created"]}
@@ -546,6 +577,32 @@ TABLE = [
         "POST",
         "/api/v1/users/<id:user_id>/reset-two-factor",
         _user("/reset-two-factor"),
+        ADMIN_ONLY,
+        ADMIN_ONLY_OUT,
+        units=NEVER_FOR_UNITS,
+    ),
+    Row("GET", "/api/v1/units", _fixed("/api/v1/units"), ADMIN_ONLY, units=NEVER_FOR_UNITS),
+    Row(
+        "POST",
+        "/api/v1/units",
+        _new_unit,
+        ADMIN_ONLY_CREATED,
+        (403, 403, 403, 403, 422, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row("GET", "/api/v1/units/<string:code>", _unit(), ADMIN_ONLY, ADMIN_ONLY_OUT, units=NEVER_FOR_UNITS),
+    Row(
+        "PATCH",
+        "/api/v1/units/<string:code>",
+        _unit(body={"name": "改名"}),
+        ADMIN_ONLY,
+        ADMIN_ONLY_OUT,
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "PUT",
+        "/api/v1/units/<string:code>/categories",
+        _unit("/categories", body={"categories": [{"category": "D1001"}]}),
         ADMIN_ONLY,
         ADMIN_ONLY_OUT,
         units=NEVER_FOR_UNITS,

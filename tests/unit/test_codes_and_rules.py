@@ -56,6 +56,11 @@ def test_initial_level_follows_severity():
     assert initial_level("significant", ["community", "township", "district", "city"]) == "township"
 
 
+def test_a_group_dispute_starts_at_the_township_at_least():
+    assert initial_level("general", LADDER, group_dispute=True) == "township"
+    assert initial_level("major", LADDER, group_dispute=True) == "city"
+
+
 def test_lights():
     due = datetime(2026, 12, 1, tzinfo=UTC)
     warn = due - timedelta(days=1)

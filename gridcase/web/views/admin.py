@@ -1,7 +1,9 @@
-"""User accounts for the city's administrator (/admin/users): the list with a new-user form, and
-one user's page to change, disable or enable the account and reset its password or two-factor
-sign-in. The forms go through the JSON API's schemas and the same audited operations
-(gridcase.people.admin); a refused form comes back with every reason next to its field."""
+"""The city's administrator's pages. User accounts (/admin/users): the list with a new-user
+form, and one user's page to change, disable or enable the account and reset its password or
+two-factor sign-in. Units (/admin/units): the list, a new unit, and one unit's page to change
+it, deactivate or activate it, and set the categories it handles. The forms go through the JSON
+API's schemas and the same audited operations (gridcase.people.admin, gridcase.units.admin); a
+refused form comes back with every reason next to its field."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
+from gridcase.cases.catalogue import list_categories
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.messages import say_all
@@ -24,7 +27,11 @@ from gridcase.people.schemas import ROLES, UserChangeSchema, UserCreateSchema, U
 from gridcase.people.scope import user_city_code
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
+from gridcase.units import admin as unit_admin
+from gridcase.units.domain import UnitKind
+from gridcase.units.importer import category_leaves
 from gridcase.units.queries import city_units
+from gridcase.units.schemas import UnitCategoriesSchema, UnitChangeSchema, UnitCreateSchema, UnitQuerySchema
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
 
@@ -205,3 +212,178 @@ def _grid_codes(users: list[User]) -> dict[int, list[str]]:
     for user_id, code in rows:
         codes.setdefault(user_id, []).append(code)
     return codes
+
+
+# --- units (职能部门, 站所, 专业调委会) -----------------------------------------------------------
+
+UNIT_CREATE_FIELDS = ("code", "name", "name_en", "kind", "region", "credit_code", "sign_days", "finish_days")
+UNIT_CHANGE_FIELDS = ("name", "name_en", "kind", "credit_code", "sign_days", "finish_days")
+# Cleared when left blank on the change form (the others are required: blank is "may not be null").
+UNIT_OPTIONAL_FIELDS = ("name_en", "credit_code")
+
+
+@bp.get("/units")
+@page_login_required(Role.ADMIN)
+def units():
+    """The city's units, filtered by level, region served, a category handled or active."""
+    admin = current_user()
+    names = ("level", "region", "category", "active", "q")
+    args = {k: v.strip() for k, v in request.args.items() if k in names and v.strip()}
+    errors = {}
+    try:
+        query = UnitQuerySchema().load(args)
+    except ValidationError as exc:
+        errors, query = say_all(exc.messages), UnitQuerySchema().load({})
+    return render_template(
+        "admin/units.html",
+        user=admin,
+        units=unit_admin.list_units(admin, **query),
+        regions=unit_admin.unit_regions(admin),
+        args=args,
+        errors=errors,
+        kinds=UnitKind,
+    )
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@page_login_required(Role.ADMIN)
+def new_unit():
+    """A form for a new unit of the city; its categories are set on its page next."""
+    admin = current_user()
+    outcome = FormOutcome()
+    if request.method == "POST":
+        outcome = FormOutcome(action="create", values=request.form.copy())
+        try:
+            data = UnitCreateSchema().load(_payload(request.form, UNIT_CREATE_FIELDS))
+            unit = unit_admin.create_unit(admin, data)
+            db.session.commit()
+        except (ValidationError, GridcaseError, IntegrityError) as exc:
+            # IntegrityError: the same code, created a moment ago by someone else
+            outcome.refused(exc, conflict=("code", _("This unit code is taken.")))
+        else:
+            flash(
+                _("Unit %(code)s created; now choose the categories it handles.", code=unit.code), "success"
+            )
+            return redirect(url_for("admin_page.unit", code=unit.code))
+    page = render_template(
+        "admin/unit_new.html",
+        user=admin,
+        form=outcome,
+        regions=unit_admin.unit_regions(admin),
+        kinds=UnitKind,
+    )
+    return page, outcome.status
+
+
+@bp.get("/units/<string:code>")
+@page_login_required(Role.ADMIN)
+def unit(code):
+    """One unit of the city, with a form for its details, one to deactivate or activate it, and
+    one for the categories it handles (a unit of another city is a 404)."""
+    return _unit_page(current_user(), code, FormOutcome())
+
+
+@bp.post("/units/<string:code>")
+@page_login_required(Role.ADMIN)
+def change_unit(code):
+    """Change the unit's details and limits, or deactivate or activate it (audited; a unit
+    still holding open assignments is not deactivated)."""
+    admin = current_user()
+    form = "active" if request.form.get("form") == "active" else "details"
+    outcome = FormOutcome(action=form, values=request.form.copy())
+    try:
+        if form == "active":
+            data = UnitChangeSchema().load({"active": request.form.get("active", "")})
+        else:
+            data = UnitChangeSchema().load(_unit_change_payload(request.form))
+        unit_admin.change_unit(admin, code, data)
+        db.session.commit()
+    except (ValidationError, GridcaseError) as exc:
+        return _unit_page(admin, code, outcome.refused(exc))
+    if "active" in data:
+        flash(_("Unit activated.") if data["active"] else _("Unit deactivated."), "success")
+    else:
+        flash(_("Changes saved."), "success")
+    return redirect(url_for("admin_page.unit", code=code))
+
+
+@bp.post("/units/<string:code>/categories")
+@page_login_required(Role.ADMIN)
+def unit_categories(code):
+    """Set the categories the unit handles, with its own limits for each where they differ and
+    whether it is the region's default unit for it (the flag moves here from the unit that held
+    it; audited on both)."""
+    admin = current_user()
+    outcome = FormOutcome(action="categories", values=request.form.copy())
+    items = _categories_payload(request.form)
+    try:
+        data = UnitCategoriesSchema().load({"categories": items})
+        unit_admin.set_categories(admin, code, data["categories"])
+        db.session.commit()
+    except ValidationError as exc:
+        # The schema names a category's row by its place in the list; the page by its code.
+        rows = exc.messages.get("categories", {})
+        by_code = {items[i]["category"]: m for i, m in rows.items()} if isinstance(rows, dict) else {}
+        exc = ValidationError({"categories": by_code or rows})
+        return _unit_page(admin, code, outcome.refused(exc))
+    except (GridcaseError, IntegrityError) as exc:
+        # IntegrityError: another unit made the default for one of them a moment ago
+        return _unit_page(admin, code, outcome.refused(exc))
+    flash(_("Categories saved."), "success")
+    return redirect(url_for("admin_page.unit", code=code))
+
+
+def _unit_page(admin: User, code: str, outcome: FormOutcome):
+    """The unit's page (a unit of another city is a 404), its categories form listing the whole
+    catalogue by group."""
+    unit = unit_admin.get_unit(admin, code)
+    leaves = category_leaves()
+    categories = {c.code: c for c in list_categories()}
+    # The catalogue's groups, each with its leaves: the rows of the categories form.
+    groups = [
+        (categories[parent], [categories[leaf] for leaf in leaves[parent]])
+        for parent in categories
+        if parent in leaves and leaves[parent] != [parent]
+    ]
+    grouped = {leaf.code for _parent, group in groups for leaf in group}
+    loose = [categories[c] for c in leaves[None] if c not in grouped]
+    if loose:
+        groups.append((None, loose))
+    return (
+        render_template(
+            "admin/unit.html",
+            user=admin,
+            unit=unit,
+            handled={h.category_code: h for h in unit.handles},
+            groups=groups,
+            row_codes={c.code for _parent, group in groups for c in group},
+            form=outcome,
+            kinds=UnitKind,
+        ),
+        outcome.status,
+    )
+
+
+def _unit_change_payload(form: MultiDict) -> dict:
+    """The details form as the API's schema takes it: every field is on the form, so a blank
+    optional one is cleared and a blank required one is refused ("may not be null")."""
+    data = {}
+    for name in UNIT_CHANGE_FIELDS:
+        if name not in form:
+            continue
+        value = form.get(name, "").strip()
+        data[name] = value or None
+    return data
+
+
+def _categories_payload(form: MultiDict) -> list[dict]:
+    """The categories form: a row for every category, ticked when handled (a default is handled
+    too), with its own limits left blank for the unit's."""
+    defaults = set(form.getlist("default"))
+    items = []
+    for code in dict.fromkeys([*form.getlist("handles"), *form.getlist("default")]):
+        item = {"category": code, "default": code in defaults}
+        for name in ("sign_days", "finish_days"):
+            item[name] = form.get(f"{name}-{code}", "").strip() or None
+        items.append(item)
+    return items

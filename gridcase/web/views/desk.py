@@ -1,5 +1,6 @@
-"""The coordinators' workbench (/desk/): the queue of cases at my level, one case with every
-action my role may take, and my notifications."""
+"""The workbench (/desk/): for coordinators the queue of cases at my level, for a unit's people
+the cases dispatched to their unit (/desk/unit); one case with every action my role may take;
+my notifications."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
-from gridcase.people.roles import HANDLER_ROLES
+from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
 from gridcase.settings import MAX_PAGE, ladder, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import ascii_digits
+from gridcase.units.queue import unit_name, unit_queue
 from gridcase.web.case_page import case_view_model, register_case_page
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
@@ -33,6 +35,8 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 bp.before_request(protect_forms)
 
 QUEUE_PAGE_SIZE = 25
+# Who works at the desk: the coordinating levels, and the units cases are dispatched to.
+DESK_ROLES = (*HANDLER_ROLES, *UNIT_ROLES)
 
 
 def _default_filters(user) -> dict:
@@ -93,6 +97,23 @@ def queue():
     )
 
 
+@bp.route("/unit")
+@page_login_required(*UNIT_ROLES)
+def unit_queue_page():
+    """My unit's cases: awaiting our signature (on the signing clock), then those we work on
+    (on the finishing clock), each with its light; or, with ?show=done, our finished ones."""
+    user = current_user()
+    finished = request.args.get("show") == "done"
+    return render_template(
+        "desk/unit_queue.html",
+        user=user,
+        unit_name=unit_name(user.unit_code),
+        items=unit_queue(user.unit_code, utcnow(), open_only=not finished),
+        finished=finished,
+        unread=inbox(user, unread_only=True, limit=1)[1],
+    )
+
+
 def _query_with_page(page: int) -> str:
     args = request.args.to_dict(flat=False)
     args["page"] = [str(page)]
@@ -113,7 +134,7 @@ def _query_args() -> dict:
 
 
 @bp.post("/cases/<ref>/parties/<id:party_id>/reveal")
-@page_login_required(*HANDLER_ROLES)
+@page_login_required(*DESK_ROLES)
 def reveal(ref, party_id):
     """Show one party in full on the case page, with a reason (audited, and in the timeline)."""
     user = current_user()
@@ -144,11 +165,11 @@ def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, re
     return response, outcome.status
 
 
-register_case_page(bp, tuple(HANDLER_ROLES), _case_page)
+register_case_page(bp, DESK_ROLES, _case_page)
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
-@page_login_required(*HANDLER_ROLES)
+@page_login_required(*DESK_ROLES)
 def notifications():
     """My notifications; posting marks them all read."""
     user = current_user()
