@@ -140,7 +140,9 @@ class Config:
     GRIDCASE_DUPLICATE_RADIUS_M = _env_float("GRIDCASE_DUPLICATE_RADIUS_M", 100.0)
     GRIDCASE_DUPLICATE_DAYS = _env_int("GRIDCASE_DUPLICATE_DAYS", 7)
 
-    # Risk alert thresholds (DESIGN §5).
+    # Risk alert thresholds (DESIGN §5). People involved at or above the first make a group
+    # matter (群体性): a risk alert, and a dispute starts at the township at least (DESIGN §3).
+    # Five: the representatives a group visit may send (《信访条例》第十八条).
     GRIDCASE_MASS_INCIDENT_THRESHOLD = _env_int("GRIDCASE_MASS_INCIDENT_THRESHOLD", 5)
     GRIDCASE_HOTSPOT_COUNT = _env_int("GRIDCASE_HOTSPOT_COUNT", 3)
     GRIDCASE_HOTSPOT_DAYS = _env_int("GRIDCASE_HOTSPOT_DAYS", 7)
@@ -235,10 +237,6 @@ class Config:
     GRIDCASE_TILE_URL = _env("GRIDCASE_TILE_URL", "")
     GRIDCASE_TILE_ATTRIBUTION = _env("GRIDCASE_TILE_ATTRIBUTION", "")
     GRIDCASE_TILE_CRS = _env("GRIDCASE_TILE_CRS", "wgs84")
-    # A dispute with this many people involved is a group dispute (群体性纠纷): it starts at the
-    # township at least (大事不出镇). Five: the representatives a group visit may send
-    # (《信访条例》第十八条), the usual line between a private and a group matter.
-    GRIDCASE_GROUP_DISPUTE_PEOPLE = _env_int("GRIDCASE_GROUP_DISPUTE_PEOPLE", 5)
     # Photos: at most this many per case, each at most this many bytes before processing.
     GRIDCASE_MAX_ATTACHMENTS = 9
     GRIDCASE_MAX_PHOTO_BYTES = _env_int("GRIDCASE_MAX_PHOTO_BYTES", 12 * 1024 * 1024)

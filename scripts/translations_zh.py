@@ -528,6 +528,32 @@ ZH = {
     "%(unit)s still holds open assignments and cannot be deactivated.": "%(unit)s尚有未办结的派遣，不能停用。",
     "The category %(code)s is listed twice.": "类别 %(code)s 重复列出。",
     "An inactive unit is nobody's default; activate it first.": "已停用的单位不能作为默认承办单位，请先启用。",
+    # Indicators by unit, and the risk alerts' kinds
+    # gridcase/web/templates/dashboard/index.html
+    "By unit": "按单位",
+    # gridcase/web/templates/dashboard/units.html
+    "Indicators by unit": "单位考核指标",
+    "Back to the command centre": "返回指挥中心",
+    "Units that cases of %(name)s were dispatched to, by dispatch date from %(first)s to %(last)s.": "%(name)s案件派遣至的单位，按派遣日期统计，%(first)s至%(last)s。",
+    "Dispatched": "派遣数",
+    "Signed on time": "签收及时率",
+    "Finished on time": "按期办结率",
+    "Return rate": "退回率",
+    "Rework rate": "返工率",
+    "Median hours to sign": "签收时长中位数（小时）",
+    "Median hours to finish": "办结时长中位数（小时）",
+    "nothing to count": "无可统计",
+    "No case of this area was dispatched to a unit in this period.": "本期内本区域没有派遣至单位的案件。",
+    "Signed on time: signed within the limit, of those due for signing. Finished on time: the lead unit finished within the limit, of those due; one still open past its limit counts as late. Return rate: returns of dispatches. Rework rate: sent back after verification, of the lead unit’s resolutions. Satisfaction: over the revisited cases the unit leads. In brackets: how many, of how many.": "签收及时率：按时签收数÷应签收数。按期办结率：主办单位按期办结数÷应办结数，超过期限仍未办结的计为超期。退回率：退回数÷派遣数。返工率：核查未通过返工数÷主办单位办结数。满意度：按该单位主办并已回访的案件计。括号内为分子/分母。",
+    # gridcase/web/views/dashboard.py
+    "A date is written like 2026-12-07.": "日期格式如 2026-12-07。",
+    # gridcase/stats/models.py: AlertKind
+    "Major case": "重大案件",
+    "Overdue at the top level": "超期督办",
+    "Mass incident risk": "群体性事件风险",
+    "Hotspot": "同类高发",
+    "Repeat party": "重复当事人",
+    "Returned twice by units": "多次退回",
 }
 
 

@@ -22,7 +22,10 @@ blp = Blueprint(
     "alerts",
     __name__,
     url_prefix="/api/v1/alerts",
-    description="Risk alerts (风险预警): 督办, mass incidents, hotspots, repeat parties, may intensify.",
+    description=(
+        "Risk alerts (风险预警): 督办, mass incidents, hotspots, repeat parties, may intensify, "
+        "cases returned twice by units."
+    ),
 )
 
 
@@ -70,11 +73,8 @@ class AlertCaseSchema(CaseSchema):
 
 class AlertSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(
-        metadata={
-            "description": "major_case, top_overdue, mass_incident, hotspot, repeat_party, may_intensify"
-        }
-    )
+    kind = fields.String(metadata={"description": ", ".join(kind.value for kind in AlertKind)})
+    kind_label = fields.String(metadata={"description": "The kind's name in the page's language."})
     severity = fields.String(metadata={"description": "red or yellow"})
     title = fields.String()
     status = fields.String(metadata={"description": "open, acknowledged or closed"})
@@ -106,6 +106,7 @@ def alert_body(alert, region=None, case_count: int = 0, cases=None) -> dict:
     body = {
         "id": alert.id,
         "kind": alert.kind,
+        "kind_label": AlertKind.label_of(alert.kind),
         "severity": alert.severity,
         "title": alert.title,
         "status": alert.status,

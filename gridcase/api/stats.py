@@ -13,10 +13,12 @@ from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.schemas import CodeNameSchema, PeriodArgsSchema
 from gridcase.settings import local_tz, utcnow
-from gridcase.stats.exports import stats_header, stats_rows
-from gridcase.stats.indicators import INDICATORS, RATES
+from gridcase.stats.exports import stats_header, stats_rows, unit_stats_header, unit_stats_rows
+from gridcase.stats.indicators import INDICATORS, RATES, UNIT_COUNTS, UNIT_INDICATORS, UNIT_RATES
 from gridcase.stats.queries import indicator_table, stats_query
-from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_file
+from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_workbook
+from gridcase.stats.unit_indicators import unit_indicator_table
+from gridcase.units.domain import UnitKind
 
 blp = Blueprint(
     "stats",
@@ -41,7 +43,7 @@ class StatsExportArgsSchema(StatsQueryArgsSchema):
 
 
 def _indicator_field(key: str, name: str, unit: str):
-    if key in RATES:
+    if key in RATES or key in UNIT_RATES:
         return fields.Float(
             allow_none=True, metadata={"description": f"{name}: 0 to 1; null when nothing to divide by."}
         )
@@ -57,6 +59,13 @@ IndicatorsSchema = Schema.from_dict(
 )
 
 
+UnitIndicatorsSchema = Schema.from_dict(
+    {key: _indicator_field(key, name, unit) for key, name, unit in UNIT_INDICATORS},
+    name="UnitStatsIndicators",
+)
+UnitCountsSchema = Schema.from_dict({name: fields.Integer() for name in UNIT_COUNTS}, name="UnitStatsCounts")
+
+
 class StatsNodeSchema(CodeNameSchema):
     level = fields.String()
 
@@ -70,12 +79,17 @@ class StatsWeekSchema(Schema):
     indicators = fields.Nested(IndicatorsSchema)
 
 
-class StatsSchema(Schema):
+class StatsPeriodSchema(Schema):
+    """What a table of figures is about: a node, a period, a kind and a category."""
+
     region = fields.Nested(StatsNodeSchema)
     from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
     to = fields.Date(allow_none=True)
     kind = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
+
+
+class StatsSchema(StatsPeriodSchema):
     indicators = fields.Nested(IndicatorsSchema)
     children = fields.List(
         fields.Nested(StatsChildSchema), metadata={"description": "One row per child node."}
@@ -89,6 +103,27 @@ class StatsSchema(Schema):
     )
     median_relative_precision = fields.Float(
         metadata={"description": "Medians come from histograms and are within this share of the exact value."}
+    )
+
+
+class UnitStatsRowSchema(CodeNameSchema):
+    name_en = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": ", ".join(k.value for k in UnitKind)})
+    level = fields.String(metadata={"description": "The level of the region the unit serves."})
+    counts = fields.Nested(
+        UnitCountsSchema, metadata={"description": "What each rate divides: numerators and denominators."}
+    )
+    indicators = fields.Nested(UnitIndicatorsSchema)
+
+
+class UnitStatsSchema(StatsPeriodSchema):
+    units = fields.List(
+        fields.Nested(UnitStatsRowSchema),
+        metadata={
+            "description": (
+                "Each unit the node's cases were dispatched to in the period, most dispatches first."
+            )
+        },
     )
 
 
@@ -106,6 +141,23 @@ class Stats(MethodView):
         return indicator_table(stats_query(current_user(), args))
 
 
+@blp.route("/units")
+class UnitStats(MethodView):
+    @auth_required
+    @reads_from_replica
+    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.response(200, UnitStatsSchema)
+    def get(self, args):
+        """Indicators per unit (条块联动): 派遣数, 签收及时率, 按期办结率, 退回率, 返工率, 满意率 and the
+        median hours to sign and to finish, for each unit the node's cases were dispatched to.
+
+        The period is on the dispatch time (派遣) in local days; kind and category filter the
+        cases. Counted live: an assignment still unsigned or unfinished past its due time counts
+        as late now. Signing is judged on every assignment, finishing, rework and satisfaction on
+        the lead unit's (主办)."""
+        return unit_indicator_table(stats_query(current_user(), args))
+
+
 @blp.route("/export")
 class StatsExport(MethodView):
     @auth_required
@@ -113,14 +165,22 @@ class StatsExport(MethodView):
     @blp.arguments(StatsExportArgsSchema, location="query")
     @blp.response(200, description="The node and its children, as CSV (UTF-8 with BOM) or XLSX.")
     def get(self, args):
-        """The indicator table (the node and its children) as CSV or XLSX.
+        """The indicator table (the node and its children) as CSV or XLSX; the XLSX workbook
+        also has a sheet by unit (按单位, as GET /api/v1/stats/units).
 
         The same filters as GET /api/v1/stats; Chinese headers, rates in percent."""
         fmt = args.pop("format")
-        table = indicator_table(stats_query(current_user(), args))
+        query = stats_query(current_user(), args)
+        table = indicator_table(query)
         name = f"gridcase-stats-{table['region']['code']}-{utcnow().astimezone(local_tz()):%Y%m%d}.{fmt}"
         if fmt == "xlsx":
-            workbook = xlsx_file("统计指标", stats_header(), stats_rows(table))
+            units = unit_indicator_table(query)
+            workbook = xlsx_workbook(
+                [
+                    ("统计指标", stats_header(), stats_rows(table)),
+                    ("按单位", unit_stats_header(), unit_stats_rows(units)),
+                ]
+            )
             return send_file(workbook, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
         return Response(
             stream_with_context(csv_chunks(stats_header(), stats_rows(table))),

@@ -89,7 +89,7 @@ def initial_level(severity: Severity | str, ladder: list[str], group_dispute: bo
 
     general → the lowest level (小事不出村); significant → township (大事不出镇);
     major and critical → the top level. A group dispute (群体性纠纷: a dispute with at least
-    GRIDCASE_GROUP_DISPUTE_PEOPLE people involved) starts no lower than a significant matter.
+    GRIDCASE_MASS_INCIDENT_THRESHOLD people involved) starts no lower than a significant matter.
     """
     severity = Severity(severity)
     if group_dispute and severity is Severity.GENERAL:

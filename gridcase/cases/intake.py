@@ -117,7 +117,7 @@ def create_case(
     severity = Severity(data.get("severity") or (category.default_severity if category else "general"))
     levels = ladder()
     group_dispute = data["kind"] == CaseKind.DISPUTE and data.get("people_involved", 0) >= int(
-        setting("GRIDCASE_GROUP_DISPUTE_PEOPLE")
+        setting("GRIDCASE_MASS_INCIDENT_THRESHOLD")
     )
     level = initial_level(severity, levels, group_dispute)
     on_spot = data.get("resolved_on_spot")

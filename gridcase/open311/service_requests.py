@@ -45,6 +45,7 @@ from gridcase.open311.spec import (
 from gridcase.settings import local_tz, utcnow
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
+from gridcase.units.queries import lead_unit_names
 
 TITLE_CHARS = 60
 
@@ -185,7 +186,9 @@ def published(city_code: str) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _request_document(case: Case, media_url: str | None, agencies: dict[str, str]) -> dict:
+def _request_document(
+    case: Case, media_url: str | None, agencies: dict[str, str], lead_units: dict[int, str]
+) -> dict:
     tz = local_tz()
     lon, lat = point_lonlat(case.location)
     status = open311_status(case.status)
@@ -197,7 +200,8 @@ def _request_document(case: Case, media_url: str | None, agencies: dict[str, str
         "service_name": case.category.name,
         "service_code": case.category_code,
         "description": case.description or None,
-        "agency_responsible": agencies.get(handling_code(case)),
+        # The unit doing the work (主办单位) once the case is dispatched, else the level's centre.
+        "agency_responsible": lead_units.get(case.id) or agencies.get(handling_code(case)),
         "service_notice": None,
         "requested_datetime": w3c(case.created_at, tz),
         "updated_datetime": w3c(finished if status == "closed" else case.updated_at, tz),
@@ -217,8 +221,9 @@ def _documents(query: sa.Select) -> list[dict]:
             so.lazyload(Case.reporter), so.lazyload(Case.assignee), so.lazyload(Case.grid)
         )
     ).all()
-    agencies = agency_names([case for case, _ in rows])
-    return [_request_document(case, media_url, agencies) for case, media_url in rows]
+    cases = [case for case, _ in rows]
+    agencies, lead_units = agency_names(cases), lead_unit_names([case.id for case in cases])
+    return [_request_document(case, media_url, agencies, lead_units) for case, media_url in rows]
 
 
 def list_requests(city_code: str, args: Mapping, now: datetime | None = None) -> list[dict]:

@@ -29,9 +29,10 @@ from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.settings import local_tz, setting
-from gridcase.stats.indicators import INDICATORS, RATES
+from gridcase.stats.indicators import INDICATORS, RATES, UNIT_INDICATORS, UNIT_RATES
 from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
+from gridcase.units.domain import UnitKind
 from gridcase.vocabulary import STORED_TEXT_LOCALE, LabelledEnum
 
 # The fields of the case schema an export writes.
@@ -244,3 +245,39 @@ def stats_rows(table: dict) -> list[list]:
     return [row(table["region"], table["indicators"])] + [
         row(child, child["indicators"]) for child in table["children"]
     ]
+
+
+def unit_stats_header() -> list[str]:
+    """Headers of the by-unit sheet: the unit, then each indicator with its unit of measure."""
+    return [
+        "单位代码",
+        "单位名称",
+        "单位类型",
+        "层级",
+        *(f"{name}（{unit}）" for _, name, unit in UNIT_INDICATORS),
+        "起始日期",
+        "截止日期",
+    ]
+
+
+def unit_stats_rows(table: dict) -> list[list]:
+    """Each unit of gridcase.stats.unit_indicators' table as a row; rates in percent."""
+    rows = []
+    for unit in table["units"]:
+        figures = unit["indicators"]
+        values = []
+        for key, _, _ in UNIT_INDICATORS:
+            value = figures[key]
+            values.append(round(value * 100, 2) if key in UNIT_RATES and value is not None else value)
+        rows.append(
+            [
+                unit["code"],
+                unit["name"],
+                UnitKind(unit["kind"]).zh,
+                RegionLevel(unit["level"]).zh,
+                *values,
+                table["from"],
+                table["to"],
+            ]
+        )
+    return rows

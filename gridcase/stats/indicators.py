@@ -157,3 +157,80 @@ def week_range(first: date, last: date) -> list[date]:
         weeks.append(monday)
         monday += timedelta(days=7)
     return weeks
+
+
+# --- indicators per unit (条块联动: how the units a case is dispatched to perform) ---------------
+#
+# Each count is over the assignments (派遣) dispatched in the period, of cases in the node; the
+# SQL that counts them lives in gridcase.stats.unit_indicators and follows these words exactly:
+#
+# - dispatched (派遣数): assignments the unit received, lead and assisting, returned and withdrawn
+#   ones included.
+# - sign_on_time_rate (签收及时率) = signed_on_time (signed by the signing due time) / sign_due
+#   (signed, or left unsigned past the signing due time: still awaiting a signature now or when
+#   the sweep found it late, or returned or withdrawn after it). A return within the limit is an
+#   answer in time, not a signature owed; a withdrawal (改派) within it owed nothing.
+# - finish_on_time_rate (按期办结率) = finished_on_time (lead assignments done by the finishing
+#   due time) / finish_due (lead assignments done, or not done past the finishing due time:
+#   still open now or when the sweep found it late, or withdrawn after it). A rework (返工)
+#   starts a new finishing clock, and the latest one is the one judged.
+# - return_rate (退回率) = returned / dispatched.
+# - rework_rate (返工率) = reworked (lead assignments done that were sent back at least once,
+#   `rework_count` > 0) / lead_done (lead assignments done); as the case reopen_rate, one sent
+#   back and not yet done again counts once it is done again.
+# - satisfaction_rate (满意率) = satisfied / revisited over the cases whose lead unit is the unit
+#   (the latest lead assignment of the case that is neither returned nor withdrawn), counted as
+#   the node's satisfaction_rate counts them (accepted cases; last revisit satisfied or basically
+#   satisfied / revisited).
+# - median_hours_to_sign (签收时长中位数): median of signed_at − dispatched_at over signed
+#   assignments; median_hours_to_finish (办结时长中位数): median of done_at − dispatched_at over
+#   lead assignments done (the clock runs from the dispatch, so rework time counts).
+
+UNIT_COUNTS = (
+    "dispatched",
+    "sign_due",
+    "signed_on_time",
+    "finish_due",
+    "finished_on_time",
+    "returned",
+    "lead_done",
+    "reworked",
+    "revisited",
+    "satisfied",
+)
+
+# key, Chinese name, unit: the order of the by-unit table and its sheet.
+UNIT_INDICATORS = (
+    ("dispatched", "派遣数", "件"),
+    ("sign_on_time_rate", "签收及时率", "%"),
+    ("finish_on_time_rate", "按期办结率", "%"),
+    ("return_rate", "退回率", "%"),
+    ("rework_rate", "返工率", "%"),
+    ("satisfaction_rate", "满意率", "%"),
+    ("median_hours_to_sign", "签收时长中位数", "小时"),
+    ("median_hours_to_finish", "办结时长中位数", "小时"),
+)
+UNIT_INDICATOR_KEYS = tuple(key for key, _, _ in UNIT_INDICATORS)
+
+UNIT_RATES = {
+    "sign_on_time_rate": ("signed_on_time", "sign_due"),
+    "finish_on_time_rate": ("finished_on_time", "finish_due"),
+    "return_rate": ("returned", "dispatched"),
+    "rework_rate": ("reworked", "lead_done"),
+    "satisfaction_rate": ("satisfied", "revisited"),
+}
+
+
+def unit_indicators(
+    counts: Mapping[str, int],
+    median_hours_to_sign: float | None = None,
+    median_hours_to_finish: float | None = None,
+) -> dict:
+    """The indicators of one unit from its counts and medians."""
+    count = {name: int(counts.get(name) or 0) for name in UNIT_COUNTS}
+    result: dict = {"dispatched": count["dispatched"]}
+    for name, (numerator, denominator) in UNIT_RATES.items():
+        result[name] = rate(count[numerator], count[denominator])
+    result["median_hours_to_sign"] = _hours(median_hours_to_sign)
+    result["median_hours_to_finish"] = _hours(median_hours_to_finish)
+    return {key: result[key] for key in UNIT_INDICATOR_KEYS}

@@ -8,11 +8,14 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from gridcase.cases.models import Case
 from gridcase.extensions import db
 from gridcase.people.models import User
+from gridcase.units.models import CaseAssignment
+from gridcase.vocabulary import LabelledEnum
 
 TZ = sa.DateTime(timezone=True)
 
@@ -22,13 +25,22 @@ def _ascii(length: int) -> sa.String:
     return sa.String(length, collation="C")
 
 
-class AlertKind(StrEnum):
-    MAJOR_CASE = "major_case"  # a major or critical case was logged (immediate red alert)
-    TOP_OVERDUE = "top_overdue"  # overdue at the top of the ladder: 督办
-    MASS_INCIDENT = "mass_incident"  # people involved at or above the threshold
-    HOTSPOT = "hotspot"  # several cases of one category in one grid within days
-    REPEAT_PARTY = "repeat_party"  # one person in several open disputes
-    MAY_INTENSIFY = "may_intensify"  # 可能激化
+class AlertKind(LabelledEnum):
+    # a major or critical case was logged (immediate red alert): 重大案件
+    MAJOR_CASE = "major_case", _l("Major case")
+    # overdue at the top of the ladder: 超期督办
+    TOP_OVERDUE = "top_overdue", _l("Overdue at the top level")
+    # people involved at or above the threshold: 群体性事件风险
+    MASS_INCIDENT = "mass_incident", _l("Mass incident risk")
+    # several cases of one category in one grid within days: 同类高发
+    HOTSPOT = "hotspot", _l("Hotspot")
+    # one person in several open disputes: 重复当事人
+    REPEAT_PARTY = "repeat_party", _l("Repeat party")
+    # 可能激化
+    MAY_INTENSIFY = "may_intensify", _l("May intensify")
+    # the lead unit returned the case for the second time: 多次退回, the centre settles who handles
+    # it (会商、指定)
+    RETURNED_TWICE = "returned_twice", _l("Returned twice by units")
 
 
 class AlertStatus(StrEnum):
@@ -153,3 +165,7 @@ class StatsWatermark(db.Model):
 # each changed (day, grid) pair by grid and creation time.
 sa.Index("ix_cases_updated_at", Case.__table__.c.updated_at)
 sa.Index("ix_cases_grid_created", Case.__table__.c.grid_code, Case.__table__.c.created_at)
+
+# The by-unit indicators (gridcase.stats.unit_indicators) read the assignments dispatched in a
+# period; made by migration 0013_unit_stats.
+sa.Index("ix_case_assignments_dispatched_at", CaseAssignment.__table__.c.dispatched_at)

@@ -62,15 +62,22 @@ def xlsx_file(title: str, header: list[str], rows: Iterable[list]) -> IO[bytes]:
 
     Written in openpyxl's write-only mode, which keeps memory flat however many rows there are;
     times are local times (naive, as Excel has no time zones) shown as yyyy-mm-dd hh:mm."""
+    return xlsx_workbook([(title, header, rows)])
+
+
+def xlsx_workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> IO[bytes]:
+    """Several tables, (title, header, rows) each, as the sheets of one XLSX workbook in that
+    order; written as `xlsx_file` writes one."""
     # Imported here: openpyxl takes half a second to import, which the web workers and the
     # scheduler need not pay until someone asks for a workbook.
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     # Handed to the response, which closes it once sent.
     output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
     workbook.save(output)

@@ -18,6 +18,8 @@ from gridcase.ladder.clock import load_calendar
 from gridcase.notifications.inbox import Kind, notify_level, notify_unit
 from gridcase.people.models import User
 from gridcase.settings import setting
+from gridcase.stats.alerts import raise_case_alert
+from gridcase.stats.models import AlertKind
 from gridcase.units.lifecycle import (
     OPEN_ASSIGNMENT_STATUSES,
     RETURNS_BEFORE_ALERT,
@@ -124,6 +126,10 @@ def dispatch(case, user: User, level: str, payload: dict, now: datetime) -> dict
             "A unit is named once: the lead unit is not also an assisting unit.",
             {"assist_units": ["Each unit once."]},
         )
+    # The units named are held (FOR SHARE) until the dispatch commits: an admin deactivating
+    # one meanwhile waits and then finds its open assignment (gridcase.units.admin); one who
+    # deactivated it first is seen by the query below, which runs after the lock is granted.
+    db.session.execute(sa.select(Unit.code).where(Unit.code.in_(codes)).with_for_update(read=True))
     eligible = {unit.code: unit for unit in dispatchable_units(case)}
     unknown = [code for code in codes if code not in eligible]
     if unknown:
@@ -201,6 +207,8 @@ def take_step(case, user: User, step: UnitStep, payload: dict, now: datetime) ->
                 ),
                 now,
             )
+            if event["returns"] >= RETURNS_BEFORE_ALERT:
+                _raise_returned_alert(case, event["returns"], now)
     elif step in (UnitStep.OPINION, UnitStep.RESOLVE):
         assignment.done_at, assignment.done_by_id = now, user.id
         event.update(on_time=now <= assignment.finish_due_at)
@@ -220,6 +228,18 @@ def take_step(case, user: User, step: UnitStep, payload: dict, now: datetime) ->
         assignment.status = after.value
     db.session.flush()
     return event
+
+
+def _raise_returned_alert(case, returns: int, now: datetime) -> None:
+    """The lead unit's second return (and any later one while the alert is open: one alert per
+    case until it is closed) asks the centre to settle who handles the case (会商、指定)."""
+    raise_case_alert(
+        case,
+        AlertKind.RETURNED_TWICE,
+        f"{case.public_number} 已被承办单位退回{returns}次，请会商指定承办单位：{case.title}",
+        now,
+        severity="yellow",
+    )
 
 
 def _lead_returns(case_id: int) -> int:

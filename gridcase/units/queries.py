@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gridcase.extensions import db
-from gridcase.units.models import Unit, UnitCategory
+from gridcase.units.lifecycle import VISIBLE_ASSIGNMENT_STATUSES, AssignmentRole
+from gridcase.units.models import CaseAssignment, Unit, UnitCategory
 
 
 def city_units(city_code: str, active_only: bool = True) -> list[Unit]:
@@ -58,3 +59,25 @@ def unit_limits(unit: Unit, category_code: str) -> tuple[int, int]:
     where it has them, else the unit's."""
     handled = db.session.get(UnitCategory, (unit.code, category_code))
     return handled.limits() if handled else (unit.sign_days, unit.finish_days)
+
+
+def lead_unit_names(case_ids: list[int]) -> dict[int, str]:
+    """{case id: name of its lead unit} for the cases with an open or done lead assignment (the
+    latest one; returned and withdrawn ones lead nothing), in one query."""
+    if not case_ids:
+        return {}
+    latest = (
+        sa.select(sa.func.max(CaseAssignment.id))
+        .where(
+            CaseAssignment.case_id.in_(case_ids),
+            CaseAssignment.role == AssignmentRole.LEAD.value,
+            CaseAssignment.status.in_(VISIBLE_ASSIGNMENT_STATUSES),
+        )
+        .group_by(CaseAssignment.case_id)
+    )
+    rows = db.session.execute(
+        sa.select(CaseAssignment.case_id, Unit.name)
+        .join(Unit, Unit.code == CaseAssignment.unit_code)
+        .where(CaseAssignment.id.in_(latest))
+    ).all()
+    return dict(rows)

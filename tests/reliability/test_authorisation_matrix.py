@@ -456,6 +456,14 @@ TABLE = [
     ),
     Row(
         "GET",
+        "/api/v1/stats/units",
+        _region("/api/v1/stats/units?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
         "/api/v1/alerts",
         _fixed("/api/v1/alerts"),
         (200, 200, 200, 200, 403, 403, 403),

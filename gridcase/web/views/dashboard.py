@@ -8,17 +8,22 @@ the signed-in session, so the dashboard shows exactly what the API says.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 
-from gridcase.errors import NotFound
+from gridcase.errors import NotFound, Unprocessable
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.scope import covers_region
 from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
+from gridcase.stats.indicators import UNIT_RATES
+from gridcase.stats.queries import stats_query
+from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.territory.queries import ancestors, get_region
+from gridcase.units.domain import UnitKind
 from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
@@ -54,3 +59,41 @@ def index():
         path=path,
         config_json=config,
     )
+
+
+@bp.route("/units")
+@page_login_required(*HANDLER_ROLES)
+@reads_from_replica
+def units():
+    """Indicators per unit (条块联动) for a node in my scope and a period of dispatch days
+    (default: the last 30 days): one row per unit its cases were dispatched to."""
+    user = current_user()
+    today = utcnow().astimezone(local_tz()).date()
+    first = _day(request.args.get("from"), "from") or today - timedelta(days=29)
+    last = _day(request.args.get("to"), "to") or today
+    query = stats_query(user, {"region": request.args.get("region"), "from": first, "to": last})
+    table = unit_indicator_table(query)
+    path = [r for r in ancestors(query.region) if covers_region(user, r)] + [query.region]
+    return render_template(
+        "dashboard/units.html",
+        user=user,
+        region=query.region,
+        path=path,
+        table=table,
+        rates=UNIT_RATES,
+        unit_kinds=UnitKind,
+    )
+
+
+def _day(text: str | None, field: str) -> date | None:
+    """A local date from the query string (yyyy-mm-dd), None when not given.
+
+    Raises:
+        Unprocessable: not a date.
+    """
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Unprocessable(_("A date is written like 2026-12-07."), {field: [text]}) from None
