@@ -27,9 +27,16 @@ from gridcase.ladder.sweep import sweep
 from gridcase.people.models import User
 from gridcase.settings import local_tz, utcnow
 from gridcase.territory.models import Region
+from gridcase.units.models import Unit
+from gridcase.units.queries import proposed_unit
 
 SEED = 20261125
 DAYS = 180
+# The share of cases at a township or the city that its centre dispatches to a unit (条块联动),
+# and of those the share the unit returns (退回) or the centre sends back for rework (返工).
+DISPATCH_SHARE = 0.6
+RETURN_SHARE = 0.08
+REWORK_SHARE = 0.08
 
 INCIDENT_TITLES = {
     "E0102": ["路边垃圾堆放", "垃圾桶满溢未清运", "河岸垃圾堆积"],
@@ -95,7 +102,9 @@ def _worker_for(grid: Region, workers: dict[str, User]) -> User:
     return workers[grid.code]
 
 
-def _not_a_login(username: str, role: str, scope: str, display_name: str) -> User:
+def _not_a_login(
+    username: str, role: str, scope: str, display_name: str, unit_code: str | None = None
+) -> User:
     """A handler of the demo history. Its password is random and never shown, so nobody signs
     in as it; a quick hash is enough for a secret nobody knows."""
     user = User(
@@ -104,6 +113,7 @@ def _not_a_login(username: str, role: str, scope: str, display_name: str) -> Use
         password_hash=generate_password_hash(secrets.token_urlsafe(24), method="pbkdf2:sha256:1"),
         role=role,
         scope_code=scope,
+        unit_code=unit_code,
     )
     if role == "grid_worker":
         user.grids = [db.session.get(Region, scope)]
@@ -123,6 +133,7 @@ def load_demo_cases(count: int = 300) -> str:
     grids = db.session.scalars(sa.select(Region).where(Region.level == "grid").order_by(Region.code)).all()
     city = db.session.scalar(sa.select(User).where(User.username == "demo-city"))
     handlers = _handlers()
+    unit_people: dict[str, User] = {}  # unit code → who acts for it in the demo
     workers: dict[str, User] = {}
     now = utcnow()
     start = now - timedelta(days=DAYS)
@@ -170,7 +181,7 @@ def load_demo_cases(count: int = 300) -> str:
             case = create_case(_worker_for(grid, workers), body, now=moment).case
         except GridcaseError:  # jittered off the edge of the territory: skip it
             continue
-        _play(case, rng, moment, now, handlers, city)
+        _play(case, rng, moment, now, handlers, city, unit_people)
         created += 1
     # What is overdue today climbs, as the scheduler would have done (one level, as after downtime).
     report = sweep(now)
@@ -197,7 +208,15 @@ def _handler_of(case: Case, handlers: dict[str, User], city: User) -> User:
     return city
 
 
-def _play(case: Case, rng: random.Random, start: datetime, now: datetime, handlers: dict, city: User) -> None:
+def _play(
+    case: Case,
+    rng: random.Random,
+    start: datetime,
+    now: datetime,
+    handlers: dict,
+    city: User,
+    unit_people: dict[str, User],
+) -> None:
     """Take the case through a plausible life up to now."""
     at = start + timedelta(hours=rng.uniform(0.5, 20))
     if at >= now:
@@ -210,6 +229,10 @@ def _play(case: Case, rng: random.Random, start: datetime, now: datetime, handle
             return
         _act(_handler_of(case, handlers, city), case, "escalate", {"reason": "涉及多方，需上级协调处理"}, at)
         _act(_handler_of(case, handlers, city), case, "accept", {}, at + timedelta(hours=2))
+    if case.level != "community" and rng.random() < DISPATCH_SHARE:
+        at += timedelta(hours=rng.uniform(1, 20))
+        if at < now and _dispatched(case, rng, at, now, _handler_of(case, handlers, city), unit_people):
+            return
     at += timedelta(days=rng.uniform(0.2, 6))
     if at >= now or rng.random() < 0.06:
         return  # still open today
@@ -233,3 +256,67 @@ def _play(case: Case, rng: random.Random, start: datetime, now: datetime, handle
             0
         ]
         _act(verifier, case, "revisit", {"satisfaction": satisfaction}, at + timedelta(days=2))
+
+
+def acting_person_of(unit: Unit, people: dict[str, User]) -> User:
+    """Who acts for a unit in the demo: demo-unit for its own unit, else a handler who is not
+    a login."""
+    if unit.code not in people:
+        username = f"demo-unit-{unit.code}"
+        user = db.session.scalar(
+            sa.select(User).where(User.unit_code == unit.code, User.role == "unit_handler").order_by(User.id)
+        )
+        if user is None:
+            user = _not_a_login(username, "unit_handler", unit.region_code, f"{unit.name}承办人", unit.code)
+        people[unit.code] = user
+    return people[unit.code]
+
+
+def _dispatched(
+    case: Case, rng: random.Random, at: datetime, now: datetime, centre: User, units: dict
+) -> bool:
+    """The centre dispatches the case to the proposed unit, which signs (or returns it) and
+    resolves it; the centre verifies (or sends it back once for rework) and revisits. False
+    when the case was not dispatched after all (no unit proposed, or the rules refused)."""
+    unit = proposed_unit(case)
+    if unit is None or not _act(
+        centre,
+        case,
+        "dispatch",
+        {"lead_unit": unit.code, "requirement": "请核实情况，依法处理并按期反馈"},
+        at,
+    ):
+        return False
+    person = acting_person_of(unit, units)
+    at += timedelta(hours=rng.uniform(0.5, 30))
+    if at >= now:
+        return True
+    if rng.random() < RETURN_SHARE:
+        _act(person, case, "return", {"reason": "not_our_duty", "note": "经核实不属于本单位职责范围"}, at)
+        return True  # back in the centre's queue, to be dispatched again
+    _act(person, case, "sign", {}, at)
+    for attempt in range(2):
+        at += timedelta(days=rng.uniform(0.5, 9))
+        if at >= now or rng.random() < 0.04:
+            return True  # still at the unit today
+        summary = "已依法处理，当事人认可" if case.kind == "dispute" else "已现场处置完毕"
+        _act(
+            person,
+            case,
+            "resolve",
+            {"outcome": rng.choice(["mediated", "explained", "other"]), "summary": summary},
+            at,
+        )
+        at += timedelta(days=rng.uniform(0.5, 2))
+        if at >= now:
+            return True
+        passed = attempt == 1 or rng.random() > REWORK_SHARE
+        _act(centre, case, "verify", {"passed": passed, "note": "" if passed else "现场核查仍未整改到位"}, at)
+        if passed:
+            break
+    if case.status == "closed" and rng.random() < 0.6 and at + timedelta(days=2) < now:
+        satisfaction = rng.choices(["satisfied", "basically_satisfied", "dissatisfied"], weights=[78, 17, 5])[
+            0
+        ]
+        _act(centre, case, "revisit", {"satisfaction": satisfaction}, at + timedelta(days=2))
+    return True
