@@ -554,6 +554,8 @@ ZH = {
     "Hotspot": "同类高发",
     "Repeat party": "重复当事人",
     "Returned twice by units": "多次退回",
+    "Returned by %(unit)s: %(reason)s": "%(unit)s退回：%(reason)s",
+    "Withdrawn from your unit": "已撤回本单位办理",
 }
 
 

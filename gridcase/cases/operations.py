@@ -67,6 +67,8 @@ def perform_action(
     # The status that follows is the lifecycle's word (gridcase.cases.lifecycle.transition);
     # the functions below change everything else.
     case.status = transition(action, before, event_payload).status.value
+    if case.status in (Status.CLOSED, Status.REJECTED):
+        withdraw_open(case, now, "案件已办结或不予受理")  # (a duplicate too) no unit stays at it
     case.version += 1
     case.updated_at = now
     append_event(
@@ -161,10 +163,12 @@ def _resolve(case, user, actor, payload, now):
     unit_event = None
     if actor.assignment is not None:  # the lead unit resolves (办结)
         unit_event = take_step(case, user, UnitStep.RESOLVE, payload, now)
-    else:  # the centre settles it itself: the units still at it are withdrawn
-        withdraw_open(case.id, now)
+    else:  # the centre settles it itself
+        case.assignee = case.assignee or user  # (a unit's person is never the case's handler)
+    # Whoever resolves, the units still at it are withdrawn: assisting units that have not
+    # answered by the lead's resolution, or every unit when the centre settles it itself.
+    withdraw_open(case, now, "主办单位已办结" if unit_event else "已由中心直接化解")
     case.accepted_at = case.accepted_at or now
-    case.assignee = case.assignee or user
     case.resolved_at = now
     case.resolved_level = case.level
     case.resolved_on_time = now <= case.due_at
@@ -190,7 +194,6 @@ def _verify(case, user, actor, payload, now):
     rework_unit = None
     if payload["passed"]:
         case.closed_at = now
-        withdraw_open(case.id, now)  # assisting units that never answered
     else:
         rework_unit = send_back_for_rework(case, payload.get("note", ""), now)
         _reopen_to_handling(case, now)

@@ -11,7 +11,7 @@ from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import covers
 from gridcase.settings import ladder
-from gridcase.units.assignments import assignment_state, resolved_by_unit, unit_assignment
+from gridcase.units.assignments import assignment_state, resolving_assignment, unit_assignment
 
 
 def case_state(case: Case) -> CaseState:
@@ -23,7 +23,7 @@ def case_state(case: Case) -> CaseState:
         severity=Severity(case.severity),
         resolved_level=case.resolved_level,
         extension_pending=case.extension_requested_days is not None,
-        resolved_by_unit=case.status == Status.RESOLVED and resolved_by_unit(case.id),
+        resolved_by_unit=case.status == Status.RESOLVED and resolving_assignment(case) is not None,
     )
 
 

@@ -120,14 +120,21 @@ LATE_CLOCKS = (
 
 
 def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
-    """Set-based: one UPDATE per clock marks what ran late and has not been marked yet (a
-    signature or a return racing the sweep leaves the row out: PostgreSQL re-checks the status),
-    then the unit's heads and the dispatching centre are told."""
+    """Set-based: one UPDATE per clock marks what ran late and has not been marked yet, then
+    the unit's heads and the dispatching centre are told. Rows a person is changing right now
+    (a signature, a return, a dispatch again) are skipped, not waited for: the next sweep finds
+    them if they are still late, and the sweep never waits on nor deadlocks with a person."""
     for clock, statuses, due_at, marked in LATE_CLOCKS:
         marked_column = getattr(CaseAssignment, marked)
+        late_ids = (
+            sa.select(CaseAssignment.id)
+            .where(CaseAssignment.status.in_(statuses), due_at <= at, marked_column.is_(None))
+            .order_by(CaseAssignment.id)
+            .with_for_update(skip_locked=True)
+        )
         late = db.session.execute(
             sa.update(CaseAssignment)
-            .where(CaseAssignment.status.in_(statuses), due_at <= at, marked_column.is_(None))
+            .where(CaseAssignment.id.in_(late_ids.scalar_subquery()))
             .values({marked: at})
             .returning(CaseAssignment.case_id, CaseAssignment.unit_code, CaseAssignment.dispatched_level)
             .execution_options(synchronize_session=False)

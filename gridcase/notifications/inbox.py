@@ -35,6 +35,7 @@ class Kind(LabelledEnum):
     UNIT_RESOLVED = "unit_resolved", _l("Resolved by the lead unit")  # 主办单位办结, to verify
     REWORK = "rework", _l("Sent back for rework")  # 返工
     ASSIGNMENT_OVERDUE = "assignment_overdue", _l("Unit assignment overdue")
+    WITHDRAWN = "withdrawn", _l("Withdrawn from your unit")  # 改派: dispatched elsewhere
 
 
 def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime) -> None:

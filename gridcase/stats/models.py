@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from gridcase.cases.models import Case
 from gridcase.extensions import db
 from gridcase.people.models import User
-from gridcase.units.models import CaseAssignment
 from gridcase.vocabulary import LabelledEnum
 
 TZ = sa.DateTime(timezone=True)
@@ -165,7 +164,3 @@ class StatsWatermark(db.Model):
 # each changed (day, grid) pair by grid and creation time.
 sa.Index("ix_cases_updated_at", Case.__table__.c.updated_at)
 sa.Index("ix_cases_grid_created", Case.__table__.c.grid_code, Case.__table__.c.created_at)
-
-# The by-unit indicators (gridcase.stats.unit_indicators) read the assignments dispatched in a
-# period; made by migration 0013_unit_stats.
-sa.Index("ix_case_assignments_dispatched_at", CaseAssignment.__table__.c.dispatched_at)

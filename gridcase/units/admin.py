@@ -23,7 +23,8 @@ from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
 from gridcase.units.domain import UnitKind, code_problem, credit_code_problem, limits_problem
 from gridcase.units.importer import category_leaves, name_problem, region_problem
-from gridcase.units.models import OPEN_SQL, CaseAssignment, Unit, UnitCategory
+from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES
+from gridcase.units.models import CaseAssignment, Unit, UnitCategory
 
 # The city's departments first, then a district's, then the townships' stations.
 _LEVEL_ORDER = sa.case({"city": 0, "district": 1}, value=Unit.level, else_=2)
@@ -269,7 +270,7 @@ def _open_assignments(unit_code: str) -> int:
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(CaseAssignment)
-        .where(CaseAssignment.unit_code == unit_code, CaseAssignment.status.in_(OPEN_SQL))
+        .where(CaseAssignment.unit_code == unit_code, CaseAssignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
     )
 
 

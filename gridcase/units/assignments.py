@@ -35,13 +35,6 @@ from gridcase.units.lifecycle import (
 from gridcase.units.models import CaseAssignment, Unit
 from gridcase.units.queries import dispatchable_units, unit_limits
 
-# Notification texts are stored once, in Chinese, for every reader (DESIGN §7).
-RETURN_REASON_ZH = {
-    ReturnReason.NOT_OUR_DUTY.value: "非本单位职责",
-    ReturnReason.OUTSIDE_AREA.value: "不属于本辖区",
-    ReturnReason.INFORMATION_MISSING.value: "信息不全",
-}
-
 
 def unit_assignment(case_id: int, unit_code: str | None) -> CaseAssignment | None:
     """The unit's assignment of a case that its people work through: the open one, else the
@@ -61,6 +54,7 @@ def unit_assignment(case_id: int, unit_code: str | None) -> CaseAssignment | Non
 
 
 def assignment_state(assignment: CaseAssignment | None) -> AssignmentState | None:
+    """What the lifecycle rules need to know of an assignment (None: the unit holds none)."""
     if assignment is None:
         return None
     return AssignmentState(AssignmentRole(assignment.role), AssignmentStatus(assignment.status))
@@ -75,40 +69,44 @@ def case_assignments(case_id: int) -> list[CaseAssignment]:
     )
 
 
-def lead_assignment(case_id: int, statuses=OPEN_ASSIGNMENT_STATUSES) -> CaseAssignment | None:
+def resolving_assignment(case) -> CaseAssignment | None:
+    """The lead assignment whose resolution the case's current one is (the lead unit resolved
+    it, at the moment the case was resolved); None when the centre resolved it, or the case is
+    not resolved. A unit's earlier, accepted resolution is not the current one after a reopen."""
+    if case.resolved_at is None:
+        return None
     return db.session.scalar(
-        sa.select(CaseAssignment)
-        .where(
-            CaseAssignment.case_id == case_id,
+        sa.select(CaseAssignment).where(
+            CaseAssignment.case_id == case.id,
             CaseAssignment.role == AssignmentRole.LEAD.value,
-            CaseAssignment.status.in_(statuses),
+            CaseAssignment.status == AssignmentStatus.DONE.value,
+            CaseAssignment.done_at == case.resolved_at,
         )
-        .order_by(CaseAssignment.id.desc())
-        .limit(1)
     )
 
 
-def resolved_by_unit(case_id: int) -> bool:
-    """The case's latest lead assignment is done: the lead unit resolved it."""
-    latest = db.session.scalar(
-        sa.select(CaseAssignment.status)
-        .where(CaseAssignment.case_id == case_id, CaseAssignment.role == AssignmentRole.LEAD.value)
-        .order_by(CaseAssignment.id.desc())
-        .limit(1)
-    )
-    return latest == AssignmentStatus.DONE.value
-
-
-def withdraw_open(case_id: int, now: datetime) -> list[str]:
-    """Withdraw the case's open assignments (dispatched again, or settled without them); the
-    codes of their units."""
+def withdraw_open(case, now: datetime, why: str) -> list[str]:
+    """Withdraw the case's open assignments (dispatched again, or settled without them) and
+    tell their units' people `why`, in words stored once (Chinese); the codes of the units.
+    The rows are locked in id order first, as every writer of a case's assignments does, so
+    that two never wait on each other crosswise."""
+    open_ids = db.session.scalars(
+        sa.select(CaseAssignment.id)
+        .where(CaseAssignment.case_id == case.id, CaseAssignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+        .order_by(CaseAssignment.id)
+        .with_for_update()
+    ).all()
+    if not open_ids:
+        return []
     withdrawn = db.session.scalars(
         sa.update(CaseAssignment)
-        .where(CaseAssignment.case_id == case_id, CaseAssignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+        .where(CaseAssignment.id.in_(open_ids))
         .values(status=AssignmentStatus.WITHDRAWN.value, withdrawn_at=now)
         .returning(CaseAssignment.unit_code)
         .execution_options(synchronize_session="fetch")
     ).all()
+    for code in withdrawn:
+        notify_unit(code, case, Kind.WITHDRAWN, f"{case.public_number} {why}，本单位无需继续办理", now)
     return sorted(withdrawn)
 
 
@@ -137,7 +135,7 @@ def dispatch(case, user: User, level: str, payload: dict, now: datetime) -> dict
             "A case goes to active units serving its township, district or city.",
             {"lead_unit" if payload["lead_unit"] in unknown else "assist_units": [", ".join(unknown)]},
         )
-    withdrawn = withdraw_open(case.id, now)
+    withdrawn = withdraw_open(case, now, "已改派其他单位")
     calendar = load_calendar()
     fraction = float(setting("GRIDCASE_WARNING_FRACTION"))
     for role, code in [(AssignmentRole.LEAD, codes[0])] + [(AssignmentRole.ASSIST, c) for c in codes[1:]]:
@@ -193,13 +191,14 @@ def take_step(case, user: User, step: UnitStep, payload: dict, now: datetime) ->
         assignment.return_reason = ReturnReason(payload["reason"]).value
         assignment.return_note = payload["note"]
         event.update(reason=assignment.return_reason, note=payload["note"])
+        reason = ReturnReason(assignment.return_reason).zh
         if assignment.role == AssignmentRole.LEAD.value:
             event["returns"] = _lead_returns(case.id) + 1
             notify_level(
                 case,
                 case.level,
                 Kind.RETURNED,
-                f"{case.public_number} 被{unit.name}退回（{RETURN_REASON_ZH[assignment.return_reason]}），"
+                f"{case.public_number} 被{unit.name}退回（{reason}），"
                 + (
                     "已第二次退回，请会商指定承办单位"
                     if event["returns"] >= RETURNS_BEFORE_ALERT
@@ -209,6 +208,9 @@ def take_step(case, user: User, step: UnitStep, payload: dict, now: datetime) ->
             )
             if event["returns"] >= RETURNS_BEFORE_ALERT:
                 _raise_returned_alert(case, event["returns"], now)
+        else:  # an assisting unit steps out; the case stays with the lead
+            message = f"{case.public_number} 协办单位{unit.name}退回（{reason}）"
+            notify_level(case, case.level, Kind.RETURNED, message, now)
     elif step in (UnitStep.OPINION, UnitStep.RESOLVE):
         assignment.done_at, assignment.done_by_id = now, user.id
         event.update(on_time=now <= assignment.finish_due_at)
@@ -257,7 +259,7 @@ def _lead_returns(case_id: int) -> int:
 def send_back_for_rework(case, note: str, now: datetime) -> str | None:
     """After a failed verification of the lead unit's resolution: its assignment is open again
     (返工), on a fresh finishing clock from now. The unit's code, or None when no unit resolved."""
-    assignment = lead_assignment(case.id, statuses=(AssignmentStatus.DONE.value,))
+    assignment = resolving_assignment(case)
     if assignment is None:
         return None
     clock = assignment_clock(

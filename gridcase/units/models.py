@@ -12,7 +12,8 @@ from gridcase.people.roles import UNIT_LEVELS
 from gridcase.units.domain import UnitKind
 from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, ReturnReason
 
-OPEN_SQL = tuple(s.value for s in OPEN_ASSIGNMENT_STATUSES)
+# The open statuses as an SQL list, for the partial indexes (which must say their values inline).
+OPEN_SQL = AssignmentStatus.sql_values(OPEN_ASSIGNMENT_STATUSES)
 
 
 class Unit(db.Model):
@@ -156,8 +157,10 @@ class CaseAssignment(db.Model):
             unique=True,
             postgresql_where=sa.text(f"status IN {OPEN_SQL}"),
         ),
-        # A unit's queue, and the sweep's due assignments.
+        # A unit's queue, the sweep's due assignments, and the by-unit indicators of a period
+        # (gridcase.stats.unit_indicators: the assignments dispatched in it).
         sa.Index("ix_case_assignments_unit_status", "unit_code", "status"),
+        sa.Index("ix_case_assignments_dispatched_at", "dispatched_at"),
         sa.Index(
             "ix_case_assignments_open_due",
             "finish_due_at",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from gridcase.extensions import db
-from gridcase.units.lifecycle import VISIBLE_ASSIGNMENT_STATUSES, AssignmentRole
+from gridcase.units.lifecycle import VISIBLE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
 from gridcase.units.models import CaseAssignment, Unit, UnitCategory
 
 
@@ -61,23 +63,43 @@ def unit_limits(unit: Unit, category_code: str) -> tuple[int, int]:
     return handled.limits() if handled else (unit.sign_days, unit.finish_days)
 
 
-def lead_unit_names(case_ids: list[int]) -> dict[int, str]:
-    """{case id: name of its lead unit} for the cases with an open or done lead assignment (the
-    latest one; returned and withdrawn ones lead nothing), in one query."""
+@dataclass(frozen=True)
+class LatestLead:
+    """A case's latest lead assignment, as lists show it."""
+
+    unit_name: str
+    status: str
+    return_reason: str | None
+
+    @property
+    def leads(self) -> bool:
+        """Its unit leads the case (awaiting signature, at work or done)."""
+        return self.status in VISIBLE_ASSIGNMENT_STATUSES
+
+    @property
+    def returned(self) -> bool:
+        """Its unit returned the case, which awaits a dispatch again (待派遣)."""
+        return self.status == AssignmentStatus.RETURNED
+
+
+def latest_leads(case_ids: list[int]) -> dict[int, LatestLead]:
+    """{case id: its latest lead assignment} for the cases ever dispatched, in one query."""
     if not case_ids:
         return {}
     latest = (
         sa.select(sa.func.max(CaseAssignment.id))
-        .where(
-            CaseAssignment.case_id.in_(case_ids),
-            CaseAssignment.role == AssignmentRole.LEAD.value,
-            CaseAssignment.status.in_(VISIBLE_ASSIGNMENT_STATUSES),
-        )
+        .where(CaseAssignment.case_id.in_(case_ids), CaseAssignment.role == AssignmentRole.LEAD.value)
         .group_by(CaseAssignment.case_id)
     )
     rows = db.session.execute(
-        sa.select(CaseAssignment.case_id, Unit.name)
+        sa.select(CaseAssignment.case_id, Unit.name, CaseAssignment.status, CaseAssignment.return_reason)
         .join(Unit, Unit.code == CaseAssignment.unit_code)
         .where(CaseAssignment.id.in_(latest))
     ).all()
-    return dict(rows)
+    return {case_id: LatestLead(name, status, reason) for case_id, name, status, reason in rows}
+
+
+def lead_unit_names(case_ids: list[int]) -> dict[int, str]:
+    """{case id: name of its lead unit} for the cases whose latest lead assignment is open or
+    done (a returned or withdrawn one leads nothing)."""
+    return {case_id: lead.unit_name for case_id, lead in latest_leads(case_ids).items() if lead.leads}

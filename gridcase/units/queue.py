@@ -59,5 +59,6 @@ def unit_queue(unit_code: str, now: datetime, open_only: bool = True) -> list[Qu
 
 
 def unit_name(unit_code: str | None) -> str | None:
+    """The name of a unit, for the bar of its people's pages (None when there is no such unit)."""
     unit = db.session.get(Unit, unit_code) if unit_code else None
     return unit.name if unit else None

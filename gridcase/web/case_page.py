@@ -28,6 +28,7 @@ from gridcase.people.scope import territory_column
 from gridcase.people.sessions import current_user
 from gridcase.settings import ladder, local_tz, setting
 from gridcase.territory.queries import grids_feature_collection
+from gridcase.units.assignments import unit_assignment
 from gridcase.units.queries import dispatchable_units
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required
@@ -140,10 +141,10 @@ def case_view_model(case: Case, user: User) -> dict:
     this user (so the pages show exactly what the API says), the map data and the people it can
     be assigned to."""
     body = dump_case(case, viewer=user, whole=True)
-    # The viewer's own unit's assignment, for a unit's person (their forms and clocks).
-    body["my_assignment"] = next(
-        (a for a in body["assignments"] if user.unit_code and a["unit"]["code"] == user.unit_code), None
-    )
+    # The viewer's own unit's assignment, for a unit's person: the one they work through (the
+    # open one, else their latest done one), not an earlier one their unit returned.
+    mine = unit_assignment(case.id, user.unit_code)
+    body["my_assignment"] = next((a for a in body["assignments"] if mine and a["id"] == mine.id), None)
     allowed = body["allowed_actions"]
     actor, state = actor_state(user, case), case_state(case)
     return {

@@ -18,7 +18,7 @@ from gridcase.ladder.limits import Light
 from gridcase.notifications.models import Notification
 from gridcase.units.assignments import case_assignments
 from gridcase.units.lifecycle import assignment_clock, assignment_light
-from tests.helpers import FENGQIAO, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, case_payload, grid_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RLSBS, SFS, PCS = f"{FENGQIAO}-rlsbs", f"{FENGQIAO}-sfs", f"{FENGQIAO}-pcs"
@@ -109,7 +109,10 @@ def test_a_wage_arrears_dispute_goes_to_the_labour_office_and_comes_back_closed(
         (RLSBS, "lead", "pending"),
         (SFS, "assist", "pending"),
     ]
+    lead = case_assignments(case.id)[2]
+    assert lead.sign_due_at == at(9) and lead.finish_due_at == at(29)  # a fresh clock from (8)
     act(people["rlsbs"], case, "sign", at(8, 11))
+    assert assignment_light(at(8, 11), lead.status, lead) is Light.GREEN
     act(people["sfs"], case, "sign", at(8, 14))
     act(people["sfs"], case, "opinion", at(9), text="建议先行调解，调解不成引导劳动仲裁")
     act(people["rlsbs"], case, "progress", at(10), text="已约谈用工单位，承诺月底前支付")
@@ -122,6 +125,9 @@ def test_a_wage_arrears_dispute_goes_to_the_labour_office_and_comes_back_closed(
         summary="签订支付协议，已支付首期",
     )
     assert case.status == "resolved"
+    assert lead.done_at == at(14) <= lead.finish_due_at  # finished on time
+    assert assignment_light(at(14), lead.status, lead) is None  # done: no light any more
+    assert case.assignee_id != people["rlsbs"].id  # a unit's officer never becomes the handler
     assert "unit_resolved" in inbox_kinds(people["centre"])
     act(people["centre"], case, "verify", at(15), passed=True, note="电话回访工人确认")
     assert case.status == "closed"
@@ -153,6 +159,40 @@ def test_a_failed_verification_sends_the_lead_unit_back_to_work_on_a_fresh_clock
     assert (lead.status, lead.rework_count, case.status) == ("signed", 1, "in_progress")
     assert lead.started_at == at(9) and lead.finish_due_at == at(30)  # 15 working days from the rework
     assert "rework" in inbox_kinds(people["rlsbs"])
+
+
+def test_a_reopened_case_the_centre_settles_itself_is_not_the_units_work(people, make_user):
+    """After the unit's accepted resolution the case is reopened; the centre resolves it itself:
+    it is verified above the centre (not by it), and a failed verification leaves the unit's
+    old assignment done, with no rework charged."""
+    city = make_user("city_commander", CITY)
+    case = wage_arrears(people["worker"])
+    act(people["centre"], case, "dispatch", at(7), lead_unit=RLSBS, requirement="核实")
+    act(people["rlsbs"], case, "sign", at(7, 11))
+    act(people["rlsbs"], case, "resolve", at(8), outcome="mediated", summary="已调解")
+    act(people["centre"], case, "verify", at(9), passed=True)
+    act(people["centre"], case, "revisit", at(10), satisfaction="dissatisfied")
+    assert case.status == "in_progress"
+    act(people["centre"], case, "resolve", at(11), outcome="explained", summary="已向工人解释")
+    with pytest.raises(Unprocessable, match="verified by the level above"):
+        act(people["centre"], case, "verify", at(11, 14), passed=True)
+    act(city, case, "verify", at(14), passed=False, note="工人仍有异议")
+    (lead,) = case_assignments(case.id)
+    assert (lead.status, lead.rework_count) == ("done", 0)
+
+
+def test_a_lead_resolution_or_a_closed_case_withdraws_the_units_still_at_it(people, make_user):
+    case = wage_arrears(people["worker"])
+    act(people["centre"], case, "dispatch", at(7), lead_unit=RLSBS, assist_units=[SFS], requirement="核实")
+    act(people["rlsbs"], case, "sign", at(7, 11))
+    act(people["rlsbs"], case, "resolve", at(8), outcome="mediated", summary="已调解")
+    assert assignments(case) == [(RLSBS, "lead", "done"), (SFS, "assist", "withdrawn")]
+    assert "withdrawn" in inbox_kinds(people["sfs"])
+
+    duplicate = wage_arrears(people["worker"])
+    act(people["centre"], duplicate, "dispatch", at(7), lead_unit=RLSBS, requirement="核实")
+    act(people["centre"], duplicate, "mark_duplicate", at(7, 12), original=case.public_number)
+    assert assignments(duplicate) == [(RLSBS, "lead", "withdrawn")]  # no clock left running
 
 
 def test_only_the_right_people_take_each_step(people):

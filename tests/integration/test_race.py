@@ -26,6 +26,7 @@ from gridcase.cases.events import verify_chain
 from gridcase.cases.intake import create_case
 from gridcase.cases.lifecycle import Action, CaseState, LoggedAction, transition
 from gridcase.cases.models import Case, CaseEvent
+from gridcase.cases.operations import perform_action
 from gridcase.demo import DEMO_PASSWORD, DEMO_TOTP_SECRETS
 from gridcase.extensions import db
 from gridcase.ladder.limits import level_above
@@ -48,7 +49,11 @@ HUMAN_ACTIONS = {
     "hand_down": {"instruction": "竞争测试"},
     # 条块联动: the centre dispatches to 枫桥镇人力社保所, whose officer (demo-unit) signs, returns,
     # reports and resolves while the schedulers sweep the same cases.
-    "dispatch": {"lead_unit": "330681109000-rlsbs", "requirement": "竞争测试"},
+    "dispatch": {
+        "lead_unit": "330681109000-rlsbs",
+        "assist_units": ["330681109000-sfs"],
+        "requirement": "竞争测试",
+    },
     "sign": {},
     "return": {"reason": "not_our_duty", "note": "竞争测试"},
     "progress": {"text": "竞争测试"},
@@ -85,6 +90,16 @@ def overdue_cases(app):
             ).case.id
             for i in range(CASES)
         ]
+        # Half of them dispatched by the community long ago, to a lead and an assisting unit:
+        # their assignments are late, so the sweep's assignment pass competes with people
+        # dispatching again (which withdraws both) from its first run.
+        community = db.session.scalar(sa.select(User).where(User.username == "demo-community"))
+        for case_id in ids[::2]:
+            version = db.session.scalar(sa.select(Case.version).where(Case.id == case_id))
+            payload = {**HUMAN_ACTIONS["dispatch"], "requirement": "竞争测试（早已派遣）"}
+            perform_action(
+                community, case_id, "dispatch", version, payload, now=long_ago + timedelta(hours=1)
+            )
         today = utcnow().astimezone(local_tz()).date()
         saved = {d: db.session.get(CalendarDay, d) for d in (today, today + timedelta(days=1))}
         saved = {d: (row.working, row.name, row.year) if row else None for d, row in saved.items()}
@@ -219,6 +234,9 @@ def test_people_and_two_schedulers_race_on_the_same_cases(app, overdue_cases, tm
         assert len(leads) == dispatches  # one lead assignment per dispatch, no more, no fewer
         open_leads = Counter(a.case_id for a in leads if a.status in ("pending", "signed"))
         assert all(n == 1 for n in open_leads.values())
+        assert any(a.sign_overdue_at for a in assignments), "the sweep marked no assignment late"
+        closed = {c.id for c in cases.values() if c.status in ("closed", "rejected")}
+        assert not [a for a in assignments if a.case_id in closed and a.status in ("pending", "signed")]
         returns = sum(1 for e in events if e.action == Action.RETURN)
         assert returns == sum(1 for a in leads if a.status == "returned")
     print(

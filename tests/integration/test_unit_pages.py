@@ -87,7 +87,7 @@ def test_a_unit_signs_from_its_queue_and_resolves_on_the_case_page(app, people, 
     assert landing.headers["Location"] == "/desk/unit"
     queue = handler.get("/desk/unit").get_data(as_text=True)
     row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{wage_case.public_number}.*?</tr>", queue, re.S).group(0)
-    assert 'class="row-green"' in row or "row-" not in row  # on its signing clock, green now
+    assert 'class="row-green"' in row and 'class="light light-green"' in row  # signing clock, green
     assert "Awaiting signature" in row and "Lead unit" in row
 
     page = handler.get(f"/desk/cases/{wage_case.public_number}").get_data(as_text=True)
@@ -148,3 +148,40 @@ def test_the_timeline_tells_each_units_step_in_chinese(app, people, wage_case):
     assert timeline.index("退回") < timeline.index("派遣")  # newest first
     assert "枫桥镇人力社保所: 非本单位职责" in timeline and "应由住建部门处理" in timeline
     assert "主办单位: 枫桥镇人力社保所" in timeline and "要求: 核实" in timeline
+
+
+def test_the_centres_queue_shows_a_returned_case_and_the_unit_sees_its_latest_requirement(
+    app, people, wage_case
+):
+    centre = page_client(app, people["centre"])
+    post_action(centre, wage_case, "dispatch", lead_unit=RLSBS, requirement="旧要求：核实")
+    handler = page_client(app, people["rlsbs"])
+    post_action(handler, wage_case, "return", reason="information_missing", note="未写明用工单位")
+    queue = centre.get("/desk/").get_data(as_text=True)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{wage_case.public_number}.*?</tr>", queue, re.S).group(0)
+    assert "Returned by 枫桥镇人力社保所: Information missing" in row  # awaits a dispatch again
+
+    post_action(centre, wage_case, "dispatch", lead_unit=RLSBS, requirement="新要求：用工单位为某建筑公司")
+    queue = centre.get("/desk/").get_data(as_text=True)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{wage_case.public_number}.*?</tr>", queue, re.S).group(0)
+    assert "Returned by" not in row and "Lead unit: 枫桥镇人力社保所" in row
+    page = handler.get(f"/desk/cases/{wage_case.public_number}").get_data(as_text=True)
+    units = re.search(r'<section class="card" id="assignments">.*?</section>', page, re.S).group(0)
+    assert "新要求：用工单位为某建筑公司" in units and "旧要求" not in units
+
+
+def test_the_timeline_tells_each_units_step_in_english(app, people, wage_case):
+    post_action(
+        page_client(app, people["centre"]), wage_case, "dispatch", lead_unit=RLSBS, requirement="核实"
+    )
+    post_action(
+        page_client(app, people["rlsbs"]), wage_case, "return", reason="outside_area", note="在店口镇"
+    )
+    page = (
+        page_client(app, people["centre"])
+        .get(f"/desk/cases/{wage_case.public_number}")
+        .get_data(as_text=True)
+    )
+    timeline = page[page.index('class="timeline"') :]
+    assert timeline.index("Return") < timeline.index("Dispatch")
+    assert "枫桥镇人力社保所: Outside our area" in timeline and "Lead unit: 枫桥镇人力社保所" in timeline

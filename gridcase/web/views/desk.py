@@ -25,6 +25,7 @@ from gridcase.people.sessions import current_user
 from gridcase.settings import MAX_PAGE, ladder, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import ascii_digits
+from gridcase.units.queries import latest_leads
 from gridcase.units.queue import unit_name, unit_queue
 from gridcase.web.case_page import case_view_model, register_case_page
 from gridcase.web.forms import FormOutcome
@@ -81,6 +82,7 @@ def queue():
         "desk/queue.html",
         user=user,
         cases=items,
+        leads=latest_leads([c["id"] for c in items]),
         community_names=community_names,
         query_with_page=_query_with_page,
         total=result.total,
