@@ -147,12 +147,7 @@ def load_demo_cases(count: int = 300) -> str:
         grid = rng.choice(grids)
         code = rng.choice(list(titles))
         severity = rng.choices(["general", "significant", "major"], weights=[82, 15, 3])[0]
-        lon, lat = db.session.execute(
-            sa.select(
-                sa.func.ST_X(sa.func.ST_PointOnSurface(Region.boundary)),
-                sa.func.ST_Y(sa.func.ST_PointOnSurface(Region.boundary)),
-            ).where(Region.code == grid.code)
-        ).one()
+        lon, lat = _point_in(grid.code)
         body = {
             "kind": kinds[code],
             "category": code,
@@ -183,12 +178,74 @@ def load_demo_cases(count: int = 300) -> str:
             continue
         _play(case, rng, moment, now, handlers, city, unit_people)
         created += 1
+    _labour_cases_of_the_demo_unit(now, rng)
     # What is overdue today climbs, as the scheduler would have done (one level, as after downtime).
     report = sweep(now)
     return (
         f"Demo cases: {created} cases over the last {DAYS} days; the sweep escalated "
         f"{len(report.escalated)} and put {len(report.marked_overdue)} under 督办."
     )
+
+
+def _point_in(grid_code: str) -> tuple[float, float]:
+    return db.session.execute(
+        sa.select(
+            sa.func.ST_X(sa.func.ST_PointOnSurface(Region.boundary)),
+            sa.func.ST_Y(sa.func.ST_PointOnSurface(Region.boundary)),
+        ).where(Region.code == grid_code)
+    ).one()
+
+
+# Wage-arrears disputes of demo-worker's grid that demo-township dispatched to demo-unit's
+# office: (title, people involved, days ago, how far it got), so that after `make run` the unit's
+# queue and the case page show a case awaiting signature, one at work and one closed.
+LABOUR_CASES = (
+    ("某建筑工地拖欠12名农民工工资", 12, 1, "dispatched"),
+    ("某制衣厂拖欠8名员工两个月工资", 8, 4, "signed"),
+    ("某物流公司拖欠6名司机工资", 6, 12, "closed"),
+)
+
+
+def _labour_cases_of_the_demo_unit(now: datetime, rng: random.Random) -> None:
+    names = ("demo-worker", "demo-township", "demo-unit")
+    people = {u.username: u for u in db.session.scalars(sa.select(User).where(User.username.in_(names)))}
+    worker, township, unit = (people.get(name) for name in names)
+    if None in (worker, township, unit):
+        return  # a city without the demo logins
+    lon, lat = _point_in(worker.scope_code)
+    for title, people_involved, days_ago, reached in LABOUR_CASES:
+        at = now - timedelta(days=days_ago)
+        body = {
+            "kind": "dispute",
+            "category": "D1001",
+            "title": title,
+            "description": "工人集体反映被拖欠工资，要求支付",
+            "location": {"lon": lon, "lat": lat, "crs": "wgs84", "accuracy_m": 10.0},
+            "people_involved": people_involved,  # a group dispute: it starts at the township
+            "parties": [
+                {
+                    "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    "id_number": _id_number(rng),
+                    "role": "applicant",
+                },
+                {"name": title[1:4] + "负责人", "role": "respondent"},
+            ],
+        }
+        case = create_case(worker, body, now=at).case
+        requirement = "请核实欠薪人数和金额，督促用人单位按期支付，并反馈结果"
+        assist = [f"{unit.unit_code.rsplit('-', 1)[0]}-sfs"] if reached == "signed" else []
+        payload = {"lead_unit": unit.unit_code, "assist_units": assist, "requirement": requirement}
+        if not _act(township, case, "dispatch", payload, at + timedelta(hours=2)) or reached == "dispatched":
+            continue
+        _act(unit, case, "sign", {}, at + timedelta(hours=3))
+        _act(
+            unit, case, "progress", {"text": "已约谈用人单位负责人，正在核对工资台账"}, at + timedelta(days=1)
+        )
+        if reached == "signed":
+            continue
+        summary = "用人单位已足额支付拖欠工资，工人签字确认"
+        _act(unit, case, "resolve", {"outcome": "mediated", "summary": summary}, at + timedelta(days=5))
+        _act(township, case, "verify", {"passed": True, "note": "电话回访工人确认"}, at + timedelta(days=6))
 
 
 def _act(user: User, case: Case, action: str, payload: dict, at: datetime) -> bool:

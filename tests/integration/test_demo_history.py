@@ -25,7 +25,14 @@ def test_the_demo_history_dispatches_cases_to_units_and_closes_some_through_them
         .where(Case.status == "closed", CaseAssignment.status == "done")
     )
     assert closed_by_units >= 5
-    # demo-unit (枫桥镇人力社保所) acts for its own unit, so its queue is the demo's.
+    # demo-unit (枫桥镇人力社保所) acts for its own unit, and its queue has a case awaiting its
+    # signature, one at work and one closed.
     assert acting_person_of(db.session.get(Unit, DEMO_UNIT_CODE), {}).username == "demo-unit"
+    ours = db.session.execute(
+        sa.select(CaseAssignment.status, Case.status)
+        .join(Case, Case.id == CaseAssignment.case_id)
+        .where(CaseAssignment.unit_code == DEMO_UNIT_CODE, Case.title.like("%拖欠%工资"))
+    ).all()
+    assert sorted(ours) == [("done", "closed"), ("pending", "in_progress"), ("signed", "in_progress")]
     checked, broken = verify_chain()  # every case's log, the units' steps included
     assert checked >= 100 and broken == []
