@@ -134,6 +134,16 @@ class Config:
         "GRIDCASE_TIME_LIMITS", {"community": 3, "township": 7, "city": 15, "district": 10}
     )
     GRIDCASE_WARNING_FRACTION = _env_float("GRIDCASE_WARNING_FRACTION", 0.8)
+    # Who verifies (核查) a resolution, by the level it was resolved at (DESIGN §2,
+    # "Verification"): "grid_worker" (a worker of the case's grid, on the spot) or a level's
+    # handlers; also always a colleague at the resolving level, the levels above and the city,
+    # never the resolver. A lead unit's work is verified by the centre handling the case.
+    GRIDCASE_VERIFIERS = _env_json(
+        "GRIDCASE_VERIFIERS",
+        {"community": "grid_worker", "township": "township", "district": "district", "city": "city"},
+    )
+    # Working days a resolution waits for its verification before the sweep raises an alert.
+    GRIDCASE_VERIFY_DAYS = _env_int("GRIDCASE_VERIFY_DAYS", 2)
     GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)
 
     # Intake: possible duplicates are open cases of the same category this close and recent.

@@ -556,6 +556,13 @@ ZH = {
     "Returned twice by units": "多次退回",
     "Returned by %(unit)s: %(reason)s": "%(unit)s退回：%(reason)s",
     "Withdrawn from your unit": "已撤回本单位办理",
+    # Verification that reaches the verifier (核查)
+    "Someone other than who resolved a case verifies it.": "案件由化解人以外的人员核查。",
+    "A resolution is verified by the one the rule names, the level that resolved it, a level above, or the city.": "化解结果由规则指定的核查人、化解层级的其他人员、上级或市级核查。",
+    "To verify": "待核查",
+    "Verification overdue": "核查超期",
+    "Verify by": "核查时限",
+    "Resolved in your grid: go and see whether it really is settled.": "本网格已化解的事项，请到现场核实是否真正解决。",
 }
 
 

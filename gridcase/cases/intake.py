@@ -26,6 +26,7 @@ from gridcase.cases.lifecycle import Action, LoggedAction
 from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
 from gridcase.cases.parties import build_party
 from gridcase.cases.queries import visible_cases
+from gridcase.cases.verification import await_verification
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
@@ -252,6 +253,7 @@ def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> 
     case.resolution_outcome = Outcome(on_spot.get("outcome", Outcome.MEDIATED)).value
     case.resolution_summary = on_spot.get("summary", "")
     case.assignee = worker
+    await_verification(case, worker, now)  # by the community, or above: never the worker
     append_event(
         case,
         action=Action.RESOLVE,

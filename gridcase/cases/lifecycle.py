@@ -128,6 +128,8 @@ class CaseState:
     extension_pending: bool = False
     # Resolved by the lead unit of a dispatch: the centre that dispatched it verifies.
     resolved_by_unit: bool = False
+    # Who the rule (GRIDCASE_VERIFIERS) names to verify its resolution: GRID_WORKER or a level.
+    verifier: str | None = None
 
     @property
     def rank(self) -> int:
@@ -152,6 +154,7 @@ class ActorState:
     is_reporter: bool = False
     # A unit's people: their unit's assignment of the case (open or done), if it holds one.
     assignment: AssignmentState | None = None
+    resolved_it: bool = False  # they resolved the case (its current resolution)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,27 @@ def works_on(actor: ActorState) -> bool:
         and actor.assignment is not None
         and actor.assignment.status is AssignmentStatus.SIGNED
     )
+
+
+# The verifier a rule may name besides a level: a grid worker of the case's grid (核查 on the spot).
+GRID_WORKER = "grid_worker"
+
+
+def verifies(actor: ActorState, case: CaseState) -> bool:
+    """The actor may verify the case's resolution (never their own: see `decide`): the verifier
+    the rule names (a worker of the grid, or a level's handlers), a colleague at the level that
+    resolved it, a level above it, or the city; a lead unit's work, the centre handling it."""
+    resolved_level = case.resolved_level or case.level
+    if case.resolved_by_unit and handles(actor, case):
+        return True
+    if case.verifier == GRID_WORKER and _worker_of_the_grid(actor):
+        return True
+    rank = _rank(actor, case)
+    if rank is not None and actor.covers_case:
+        named = case.verifier in case.ladder and rank == case.ladder.index(case.verifier)
+        if named or rank == case.ladder.index(resolved_level):
+            return True
+    return above(actor, case, resolved_level)
 
 
 def _worker_of_the_grid(actor: ActorState) -> bool:
@@ -247,12 +271,13 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         return None if handles(actor, case) else _not_your_level(action, case)
 
     if action is Action.VERIFY:
-        if case.resolved_by_unit and handles(actor, case):
-            return None  # the centre that dispatched it checks the unit's work
-        if above(actor, case, case.resolved_level or case.level):
+        if actor.resolved_it:
+            return Message("Someone other than who resolved a case verifies it.")
+        if verifies(actor, case):
             return None
         return Message(
-            "A resolution is verified by the level above the one that resolved it, or by the city."
+            "A resolution is verified by the one the rule names, the level that resolved it, a "
+            "level above, or the city."
         )
 
     if action is Action.REVISIT:

@@ -126,6 +126,11 @@ class Case(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(TZ, index=True)
     accepted_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     resolved_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    # Who resolved it (never its verifier), and the verification's own clock (待核查): due some
+    # working days after the resolution; when the sweep found it late.
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    verify_due_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    verify_overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     revisited_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
@@ -174,6 +179,12 @@ class Case(db.Model):
             "due_at",
             "id",
             postgresql_where=sa.text(f"{OPEN_SQL} AND overdue_at IS NULL"),
+        ),
+        # The sweep's late verifications: resolved, past the verification's due time.
+        sa.Index(
+            "ix_cases_verify_due",
+            "verify_due_at",
+            postgresql_where=sa.text("status = 'resolved' AND verify_overdue_at IS NULL"),
         ),
         # The duplicate search at intake looks among open cases only.
         sa.Index(

@@ -24,6 +24,7 @@ from gridcase.cases.lifecycle import (
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
+from gridcase.cases.verification import await_verification, clear_verification
 from gridcase.errors import Conflict, Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
@@ -171,6 +172,7 @@ def _resolve(case, user, actor, payload, now):
     case.accepted_at = case.accepted_at or now
     case.resolved_at = now
     case.resolved_level = case.level
+    await_verification(case, user, now, by_unit=unit_event is not None)
     case.resolved_on_time = now <= case.due_at
     case.resolution_outcome = Outcome(payload["outcome"]).value
     case.resolution_summary = payload.get("summary", "")
@@ -187,6 +189,7 @@ def _reopen_to_handling(case: Case, now: datetime) -> None:
     case.resolved_at = case.closed_at = None
     case.resolved_level = case.resolution_outcome = case.resolution_summary = None
     case.resolved_on_time = None
+    clear_verification(case)
     restart_clock(case, now)
 
 

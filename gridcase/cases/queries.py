@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 
 from gridcase.cases.domain import SEVERITY_RANK
 from gridcase.cases.models import Case, CaseAttachment, CaseEvent, Category, is_open
+from gridcase.cases.verification import awaiting_verification_by
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.models import User
@@ -149,6 +150,8 @@ def case_conditions(viewer: User, filters: dict) -> list[sa.ColumnElement[bool]]
         conditions.append(Case.assignee_id == viewer.id)
     if filters.get("reported_by") == "me":
         conditions.append(Case.reporter_id == viewer.id)
+    if filters.get("verify") == "me":
+        conditions.append(awaiting_verification_by(viewer))
     if filters.get("q"):
         pattern = "%" + filters["q"].replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         searchable = Case.title + " " + Case.description + " " + Case.address

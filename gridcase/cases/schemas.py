@@ -242,6 +242,16 @@ class CaseSchema(Schema):
     resolution = ComputedNested(
         ResolutionSchema, lambda case: case if case.resolved_at else None, allow_none=True
     )
+    verify_due_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "While resolved (待核查): when its verification is due."},
+    )
+    verify_overdue = ComputedBoolean(
+        lambda case: (
+            case.status == "resolved" and case.verify_due_at is not None and utcnow() >= case.verify_due_at
+        ),
+        metadata={"description": "Resolved, and its verification is past due."},
+    )
     satisfaction = fields.String(allow_none=True)
     duplicate_of = fields.Integer(attribute="duplicate_of_id", allow_none=True)
     created_at = fields.DateTime()
@@ -393,6 +403,11 @@ class CaseQueryArgsSchema(PeriodArgsSchema, PageArgsSchema):
     overdue = fields.Boolean(load_default=None)
     assignee = fields.String(load_default=None, validate=validate.OneOf(["me"]))
     reported_by = fields.String(load_default=None, validate=validate.OneOf(["me"]))
+    verify = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["me"]),
+        metadata={"description": "me: resolutions the verification rule gives you (待核查)."},
+    )
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(CASE_SORTS))
 

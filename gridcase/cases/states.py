@@ -7,6 +7,7 @@ from __future__ import annotations
 from gridcase.cases.domain import CaseKind, Severity, Status
 from gridcase.cases.lifecycle import ActorState, CaseState
 from gridcase.cases.models import Case
+from gridcase.cases.verification import verifier_of
 from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import covers
@@ -24,6 +25,7 @@ def case_state(case: Case) -> CaseState:
         resolved_level=case.resolved_level,
         extension_pending=case.extension_requested_days is not None,
         resolved_by_unit=case.status == Status.RESOLVED and resolving_assignment(case) is not None,
+        verifier=verifier_of(case),
     )
 
 
@@ -33,5 +35,6 @@ def actor_state(user: User, case: Case) -> ActorState:
         level=user.scope_level,
         covers_case=covers(user, case),
         is_reporter=case.reporter_id == user.id,
+        resolved_it=case.resolved_by_id is not None and case.resolved_by_id == user.id,
         assignment=assignment_state(unit_assignment(case.id, user.unit_code)) if user.unit_code else None,
     )

@@ -56,6 +56,7 @@ class SweepReport:
     marked_overdue: list[str] = field(default_factory=list)
     # (case number, unit code, "sign" or "finish") of assignments found late this time
     assignments_late: list[tuple[str, str, str]] = field(default_factory=list)
+    verifications_late: list[str] = field(default_factory=list)  # case numbers
 
     def lines(self) -> list[str]:
         if not self.ran:
@@ -63,11 +64,13 @@ class SweepReport:
         lines = [
             f"Sweep at {self.at.isoformat()}: {len(self.escalated)} escalated, "
             f"{len(self.marked_overdue)} marked overdue at the top level, "
-            f"{len(self.assignments_late)} unit assignment(s) late."
+            f"{len(self.assignments_late)} unit assignment(s) late, "
+            f"{len(self.verifications_late)} verification(s) late."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
         lines += [f"  late to {clock}: {number} at {unit}" for number, unit, clock in self.assignments_late]
+        lines += [f"  verification late: {number}" for number in self.verifications_late]
         return lines
 
 
@@ -103,6 +106,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
         case.updated_at = at
     db.session.flush()
     _mark_late_assignments(at, report)
+    _mark_late_verifications(at, report)
     return report
 
 
@@ -151,6 +155,29 @@ def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
             notify_unit(unit_code, case, Kind.ASSIGNMENT_OVERDUE, message, at, heads_only=True)
             notify_level(case, dispatched_level, Kind.ASSIGNMENT_OVERDUE, message, at)
             report.assignments_late.append((case.public_number, unit_code, clock))
+
+
+def _mark_late_verifications(at: datetime, report: SweepReport) -> None:
+    """Resolutions past their verification's due time (待核查超期): marked once, set-based (rows a
+    person is changing right now are skipped, found by the next sweep), each raising an alert for
+    the centre and its verifiers. The case itself does not change: no event, no new version."""
+    late_ids = (
+        sa.select(Case.id)
+        .where(Case.status == "resolved", Case.verify_due_at <= at, Case.verify_overdue_at.is_(None))
+        .order_by(Case.id)
+        .with_for_update(skip_locked=True, of=Case)
+    )
+    late = db.session.scalars(
+        sa.update(Case)
+        .where(Case.id.in_(late_ids.scalar_subquery()))
+        .values(verify_overdue_at=at)
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for case in db.session.scalars(sa.select(Case).where(Case.id.in_(late)).order_by(Case.id)):
+        title = f"{case.public_number} 已化解超过核查时限未核查：{case.title}"
+        raise_case_alert(case, AlertKind.VERIFICATION_OVERDUE, title, at, severity="yellow")
+        report.verifications_late.append(case.public_number)
 
 
 def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calendar: WorkCalendar) -> None:

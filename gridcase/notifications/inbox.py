@@ -36,17 +36,20 @@ class Kind(LabelledEnum):
     REWORK = "rework", _l("Sent back for rework")  # 返工
     ASSIGNMENT_OVERDUE = "assignment_overdue", _l("Unit assignment overdue")
     WITHDRAWN = "withdrawn", _l("Withdrawn from your unit")  # 改派: dispatched elsewhere
+    TO_VERIFY = "to_verify", _l("To verify")  # 待核查: a resolution the rule gives you
 
 
-def notify_level(case: Case, level: str, kind: Kind, message: str, at: datetime) -> None:
-    """Tell every active handler of `level` whose scope holds the case."""
+def notify_level(
+    case: Case, level: str, kind: Kind, message: str, at: datetime, except_user_id: int | None = None
+) -> None:
+    """Tell every active handler of `level` whose scope holds the case (but `except_user_id`)."""
     role = HANDLER_ROLE_OF_LEVEL.get(level)
     if role is None:
         return
     node_code = getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)])
     recipients = sa.select(
         User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
-    ).where(User.role == role.value, User.scope_code == node_code, User.active)
+    ).where(User.role == role.value, User.scope_code == node_code, User.active, User.id != except_user_id)
     db.session.execute(
         sa.insert(Notification).from_select(
             ["user_id", "case_id", "kind", "message", "created_at"], recipients

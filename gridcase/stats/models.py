@@ -40,6 +40,8 @@ class AlertKind(LabelledEnum):
     # the lead unit returned the case for the second time: 多次退回, the centre settles who handles
     # it (会商、指定)
     RETURNED_TWICE = "returned_twice", _l("Returned twice by units")
+    # a resolution waited past its verification's due time: 核查超期
+    VERIFICATION_OVERDUE = "verification_overdue", _l("Verification overdue")
 
 
 class AlertStatus(StrEnum):

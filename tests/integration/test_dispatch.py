@@ -163,7 +163,7 @@ def test_a_failed_verification_sends_the_lead_unit_back_to_work_on_a_fresh_clock
 
 def test_a_reopened_case_the_centre_settles_itself_is_not_the_units_work(people, make_user):
     """After the unit's accepted resolution the case is reopened; the centre resolves it itself:
-    it is verified above the centre (not by it), and a failed verification leaves the unit's
+    it is verified by someone other than its resolver, and a failed verification leaves the unit's
     old assignment done, with no rework charged."""
     city = make_user("city_commander", CITY)
     case = wage_arrears(people["worker"])
@@ -174,7 +174,7 @@ def test_a_reopened_case_the_centre_settles_itself_is_not_the_units_work(people,
     act(people["centre"], case, "revisit", at(10), satisfaction="dissatisfied")
     assert case.status == "in_progress"
     act(people["centre"], case, "resolve", at(11), outcome="explained", summary="已向工人解释")
-    with pytest.raises(Unprocessable, match="verified by the level above"):
+    with pytest.raises(Unprocessable, match="other than who resolved"):
         act(people["centre"], case, "verify", at(11, 14), passed=True)
     act(city, case, "verify", at(14), passed=False, note="工人仍有异议")
     (lead,) = case_assignments(case.id)

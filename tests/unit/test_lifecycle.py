@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from gridcase.cases.domain import CaseKind, Severity, Status
 from gridcase.cases.lifecycle import (
     FROM_STATUSES,
+    GRID_WORKER,
     Action,
     ActorState,
     CaseState,
@@ -126,15 +127,25 @@ def test_hand_down_goes_down_only():
     assert "lowest" in decide(Action.HAND_DOWN, case(Status.IN_PROGRESS), actor(Role.COMMUNITY_MEDIATOR))
 
 
-def test_verification_is_by_the_level_above_or_the_city():
-    resolved = case(Status.RESOLVED, resolved_level="community")
-    assert decide(Action.VERIFY, resolved, actor(Role.COMMUNITY_MEDIATOR))
-    assert decide(Action.VERIFY, resolved, actor(Role.TOWNSHIP_COORDINATOR)) is None
-    assert decide(Action.VERIFY, resolved, actor(Role.CITY_COMMANDER)) is None
-    at_city = case(Status.RESOLVED, level="city", resolved_level="city")
+def test_verification_is_by_the_named_verifier_a_colleague_or_above_never_the_resolver():
+    community = case(Status.RESOLVED, resolved_level="community", verifier=GRID_WORKER)
+    assert decide(Action.VERIFY, community, actor(Role.GRID_WORKER)) is None  # on the spot
+    assert decide(Action.VERIFY, community, actor(Role.GRID_WORKER, covers=False))  # another grid
+    assert decide(Action.VERIFY, community, actor(Role.COMMUNITY_MEDIATOR)) is None  # a colleague
+    assert decide(Action.VERIFY, community, actor(Role.TOWNSHIP_COORDINATOR)) is None  # above
+    assert decide(Action.VERIFY, community, actor(Role.CITY_COMMANDER)) is None
+    own = ActorState(Role.COMMUNITY_MEDIATOR, "community", covers_case=True, resolved_it=True)
+    assert "other than who resolved" in decide(Action.VERIFY, community, own)
+    worker_on_spot = ActorState(Role.GRID_WORKER, "grid", covers_case=True, resolved_it=True)
+    assert decide(Action.VERIFY, community, worker_on_spot)  # the worker's own 就地化解
+    township = case(Status.RESOLVED, level="township", resolved_level="township", verifier="township")
+    assert decide(Action.VERIFY, township, actor(Role.TOWNSHIP_COORDINATOR)) is None
+    assert decide(Action.VERIFY, township, actor(Role.COMMUNITY_MEDIATOR))  # below: never
+    assert decide(Action.VERIFY, township, actor(Role.GRID_WORKER))  # the rule names the township
+    at_city = case(Status.RESOLVED, level="city", resolved_level="city", verifier="city")
     assert decide(Action.VERIFY, at_city, actor(Role.CITY_COMMANDER)) is None
-    assert transition(Action.VERIFY, resolved, {"passed": True}).status is Status.CLOSED
-    assert transition(Action.VERIFY, resolved, {"passed": False}).status is Status.IN_PROGRESS
+    assert transition(Action.VERIFY, community, {"passed": True}).status is Status.CLOSED
+    assert transition(Action.VERIFY, community, {"passed": False}).status is Status.IN_PROGRESS
 
 
 def test_dissatisfied_revisits_reopen():

@@ -96,6 +96,8 @@ def queue():
         severities=[s.value for s in Severity],
         statuses=[s.value for s in Status],
         unread=inbox(user, unread_only=True, limit=1)[1],
+        to_verify=list_cases(user, {"verify": "me"}, page_size=1).total,
+        verifying=filters.get("verify") == "me",
     )
 
 

@@ -37,10 +37,12 @@ def home():
         {"lon": c["location"]["lon"], "lat": c["location"]["lat"], "light": c["light"], "title": c["title"]}
         for c in items
     ]
+    to_verify = dump_cases(list_cases(user, {"verify": "me", "sort": "created_at"}, page_size=20).items)
     return render_template(
         "mobile/home.html",
         user=user,
         cases=items,
+        to_verify=to_verify,
         points_json=points,
         total=cases.total,
         notifications=notes,
