@@ -563,6 +563,9 @@ ZH = {
     "Verification overdue": "核查超期",
     "Verify by": "核查时限",
     "Resolved in your grid: go and see whether it really is settled.": "本网格已化解的事项，请到现场核实是否真正解决。",
+    # Messages to the reporter and to the level a case left
+    "Your case": "我上报的",
+    "Escalated away": "已上交",
 }
 
 

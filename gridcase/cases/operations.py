@@ -30,13 +30,14 @@ from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import clock_for_level, load_calendar
 from gridcase.ladder.limits import level_clock, level_rank
-from gridcase.notifications.inbox import Kind, notify_level, notify_user
+from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_user
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import covers
 from gridcase.settings import ladder, setting, utcnow
+from gridcase.territory.levels import RegionLevel
 from gridcase.units.assignments import dispatch, send_back_for_rework, take_step, withdraw_open
-from gridcase.units.lifecycle import UnitStep
+from gridcase.units.lifecycle import ReturnReason, UnitStep
 
 
 def perform_action(
@@ -68,6 +69,9 @@ def perform_action(
     # The status that follows is the lifecycle's word (gridcase.cases.lifecycle.transition);
     # the functions below change everything else.
     case.status = transition(action, before, event_payload).status.value
+    news = _news_for_the_reporter(action, case, event_payload)
+    if news:
+        notify_reporter(case, news, now, actor_id=user.id)
     if case.status in (Status.CLOSED, Status.REJECTED):
         withdraw_open(case, now, "案件已办结或不予受理")  # (a duplicate too) no unit stays at it
     case.version += 1
@@ -82,6 +86,35 @@ def perform_action(
         payload=event_payload,
     )
     return case
+
+
+def _news_for_the_reporter(action: Action, case: Case, event: dict) -> str | None:
+    """What the grid worker who logged the case hears of an action on it (DESIGN §2,
+    "Messages"): its milestones, never who the parties are nor what was said about them."""
+    level = RegionLevel(case.level).zh
+    if action is Action.ACCEPT:
+        return "已受理"
+    if action is Action.ESCALATE:
+        return f"已上报至{level}"
+    if action is Action.TAKE_OVER:
+        return f"已由{level}提级办理"
+    if action is Action.HAND_DOWN:
+        return f"已交办至{level}办理"
+    if action is Action.DISPATCH:
+        return f"已派遣至{event['lead_unit_name']}办理"
+    if action is Action.RESOLVE:
+        return "已化解，待核查"
+    if action is Action.VERIFY:
+        return "经核查已办结" if event["passed"] else "核查未通过，重新办理"
+    if action is Action.REJECT:
+        return "不予受理"
+    if action is Action.MARK_DUPLICATE:
+        return f"与{event['original']}为同一事项，合并办理"
+    if action in (Action.REOPEN, Action.REVISIT) and case.status == Status.IN_PROGRESS:
+        return "已重新办理"
+    if action is Action.RETURN and "returns" in event and event["reason"] == ReturnReason.INFORMATION_MISSING:
+        return "承办单位反映信息不全，可能需要您补充情况"
+    return None
 
 
 # --- the clock at a level ------------------------------------------------------------------
@@ -229,10 +262,13 @@ def _reopen(case, user, actor, payload, now):
 
 
 def _escalate(case, user, actor, payload, now):
+    previous = case.level
     target = transition(Action.ESCALATE, case_state(case)).level
     enter_level(case, target, now)
     case.escalation_count += 1
     notify_level(case, target, Kind.ESCALATED, f"{case.public_number} 上报至本级：{payload['reason']}", now)
+    message = f"{case.public_number} 已上报至{RegionLevel(target).zh}：{case.title}"
+    notify_level(case, previous, Kind.ESCALATED_AWAY, message, now, except_user_id=user.id)
     return {"reason": payload["reason"], "automatic": False}
 
 

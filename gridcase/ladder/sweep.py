@@ -35,7 +35,7 @@ from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
-from gridcase.notifications.inbox import Kind, notify_level, notify_unit
+from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit
 from gridcase.settings import ladder, utcnow
 from gridcase.stats.alerts import raise_case_alert
 from gridcase.stats.models import AlertKind
@@ -197,6 +197,9 @@ def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calenda
     notify_level(
         case, above, Kind.ESCALATED, f"{case.public_number} 超期未办结，已自动升级至本级：{case.title}", at
     )
+    away = f"{case.public_number} 超期未办结，已自动升级至{RegionLevel(above).zh}：{case.title}"
+    notify_level(case, from_level, Kind.ESCALATED_AWAY, away, at)
+    notify_reporter(case, f"超期未办结，已自动升级至{RegionLevel(above).zh}", at)
     report.escalated.append((case.public_number, from_level, above))
 
 

@@ -37,6 +37,17 @@ class Kind(LabelledEnum):
     ASSIGNMENT_OVERDUE = "assignment_overdue", _l("Unit assignment overdue")
     WITHDRAWN = "withdrawn", _l("Withdrawn from your unit")  # 改派: dispatched elsewhere
     TO_VERIFY = "to_verify", _l("To verify")  # 待核查: a resolution the rule gives you
+    YOUR_CASE = "your_case", _l("Your case")  # what became of a case the grid worker logged
+    ESCALATED_AWAY = "escalated_away", _l("Escalated away")  # your level's case went up (上交)
+
+
+def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:
+    """One notification for each active user matching `who`, in one statement."""
+    recipients = sa.select(
+        User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
+    ).where(User.active, *who)
+    columns = ["user_id", "case_id", "kind", "message", "created_at"]
+    db.session.execute(sa.insert(Notification).from_select(columns, recipients))
 
 
 def notify_level(
@@ -47,14 +58,8 @@ def notify_level(
     if role is None:
         return
     node_code = getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)])
-    recipients = sa.select(
-        User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
-    ).where(User.role == role.value, User.scope_code == node_code, User.active, User.id != except_user_id)
-    db.session.execute(
-        sa.insert(Notification).from_select(
-            ["user_id", "case_id", "kind", "message", "created_at"], recipients
-        )
-    )
+    who = (User.role == role.value, User.scope_code == node_code, User.id != except_user_id)
+    _notify_users_where(case, kind, message, at, *who)
 
 
 def notify_unit(
@@ -62,19 +67,28 @@ def notify_unit(
 ) -> None:
     """Tell every active person of a unit (or its heads only)."""
     roles = [Role.UNIT_HEAD.value] if heads_only else [Role.UNIT_HANDLER.value, Role.UNIT_HEAD.value]
-    recipients = sa.select(
-        User.id, sa.literal(case.id), sa.literal(kind.value), sa.literal(message[:500]), sa.literal(at)
-    ).where(User.unit_code == unit_code, User.role.in_(roles), User.active)
-    db.session.execute(
-        sa.insert(Notification).from_select(
-            ["user_id", "case_id", "kind", "message", "created_at"], recipients
-        )
-    )
+    _notify_users_where(case, kind, message, at, User.unit_code == unit_code, User.role.in_(roles))
+
+
+def notify_reporter(case: Case, message: str, at: datetime, actor_id: int | None = None) -> None:
+    """Tell the grid worker who logged the case what became of it, unless they did it
+    themselves (a system user or a citizen behind Open311 has no inbox here). One statement,
+    without loading the reporter (the sweep tells thousands at a time)."""
+    who = (User.id == case.reporter_id, User.role == Role.GRID_WORKER.value, User.id != actor_id)
+    _notify_users_where(case, Kind.YOUR_CASE, f"您上报的{case.public_number}{message}", at, *who)
 
 
 def notify_user(user_id: int, case: Case, kind: Kind, message: str, at: datetime) -> None:
     db.session.add(
         Notification(user_id=user_id, case_id=case.id, kind=kind.value, message=message[:500], created_at=at)
+    )
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
 
 
@@ -84,12 +98,7 @@ def inbox(user: User, unread_only: bool = False, limit: int = 50) -> tuple[list[
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     items = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
-    unread = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    )
-    return items, unread
+    return items, unread_count(user)
 
 
 def mark_read(user: User, notification_id: int | None, at: datetime) -> int:

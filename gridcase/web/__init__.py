@@ -11,6 +11,9 @@ from flask_babel import get_locale, refresh
 
 from gridcase.extensions import compress, csrf
 from gridcase.http_errors import answer_errors
+from gridcase.notifications.inbox import unread_count
+from gridcase.people.models import User
+from gridcase.people.sessions import current_user
 from gridcase.web.errors import render_error_page
 
 
@@ -18,6 +21,25 @@ def same_page_in(lang: str) -> str:
     """This page's address in another language, keeping its query (filters, region, page)."""
     args = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
     return "?" + urlencode([*args, ("lang", lang)])
+
+
+class UnreadCount:
+    """The signed-in user's unread notifications, counted once when a template first asks."""
+
+    def __init__(self, user: User):
+        self.user, self._count = user, None
+
+    @property
+    def count(self) -> int:
+        if self._count is None:
+            self._count = unread_count(self.user)
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __str__(self) -> str:
+        return str(self.count)
 
 
 def register_web(app: Flask) -> None:
@@ -39,6 +61,13 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def page_language():
         return {"get_locale": get_locale, "same_page_in": same_page_in}
+
+    @app.context_processor
+    def unread_notifications():
+        """The unread badge of every page's bar, counted only where a bar shows it (an error
+        page while the database is away never asks)."""
+        user = current_user()
+        return {"unread": UnreadCount(user)} if user is not None else {}
 
     @app.before_request
     def remember_the_chosen_language():

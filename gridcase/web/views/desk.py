@@ -95,7 +95,6 @@ def queue():
         levels=ladder(),
         severities=[s.value for s in Severity],
         statuses=[s.value for s in Status],
-        unread=inbox(user, unread_only=True, limit=1)[1],
         to_verify=list_cases(user, {"verify": "me"}, page_size=1).total,
         verifying=filters.get("verify") == "me",
     )
@@ -114,7 +113,6 @@ def unit_queue_page():
         unit_name=unit_name(user.unit_code),
         items=unit_queue(user.unit_code, utcnow(), open_only=not finished),
         finished=finished,
-        unread=inbox(user, unread_only=True, limit=1)[1],
     )
 
 
@@ -164,7 +162,6 @@ def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, re
         form=outcome,
         reveal_party_id=reveal_party_id,
         map_json=map_settings(),
-        unread=inbox(user, unread_only=True, limit=1)[1],
     )
     return response, outcome.status
 
@@ -181,7 +178,5 @@ def notifications():
         mark_read(user, None, utcnow())
         db.session.commit()
         return redirect(url_for("desk.notifications"))
-    items, unread = inbox(user, limit=100)
-    return render_template(
-        "desk/notifications.html", user=user, items=items, unread=unread, title=_("Notifications")
-    )
+    items, _unread = inbox(user, limit=100)
+    return render_template("desk/notifications.html", user=user, items=items, title=_("Notifications"))
