@@ -566,6 +566,30 @@ ZH = {
     # Messages to the reporter and to the level a case left
     "Your case": "我上报的",
     "Escalated away": "已上交",
+    # Alerts one can act on: 签收, 研判, 销号
+    "High risk": "高风险",
+    "Medium risk": "中风险",
+    "Low risk": "低风险",
+    "Defused": "已化解",
+    "Under control": "已稳控",
+    "No risk after all": "经研判不构成风险",
+    "Open": "待签收",
+    "Acknowledged": "已签收",
+    "Closed out": "已销号",
+    "Raised": "预警时间",
+    "Assessment": "研判意见",
+    "Responsible": "责任单位（人）",
+    "Respond by": "处置时限",
+    "Its cases": "关联案件",
+    "No case of it lies in your scope.": "关联案件均不在您的范围内。",
+    "Acknowledge": "签收",
+    "Assess (研判)": "研判",
+    "What the risk is": "风险研判意见",
+    "Risk grade": "风险等级",
+    "Responsible unit or person": "责任单位或责任人",
+    "Close (销号)": "销号",
+    "How it was dealt with": "处置情况",
+    "Done.": "已完成。",
 }
 
 

@@ -1,11 +1,11 @@
 """Risk alerts (风险预警) of the command centre: lists in scope, one alert with its cases,
-acknowledging (签收) and closing (销号)."""
+acknowledging (签收), assessing (研判) and closing (销号)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from gridcase.api.security import auth_required
 from gridcase.cases.schemas import CaseSchema
@@ -15,8 +15,9 @@ from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.schemas import CodeNameSchema, PageArgsSchema, page_schema
 from gridcase.stats.alert_queries import alert_cases_visible, find_alert, list_alerts
-from gridcase.stats.alerts import acknowledge_alert, close_alert
+from gridcase.stats.alerts import acknowledge_alert, assess_alert, close_alert
 from gridcase.stats.models import AlertKind, AlertStatus
+from gridcase.stats.schemas import AcknowledgeSchema, AssessSchema, CloseSchema
 
 blp = Blueprint(
     "alerts",
@@ -36,17 +37,8 @@ class AlertQueryArgsSchema(PageArgsSchema):
         metadata={"description": "Default: open and acknowledged."},
     )
     kind = fields.List(fields.Enum(AlertKind, by_value=True), load_default=None)
-
-
-class AcknowledgeSchema(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-class CloseSchema(Schema):
-    note = fields.String(
-        required=True,
-        validate=validate.Length(1, 2000),
-        metadata={"description": "How the risk was dealt with."},
+    region = fields.String(
+        load_default=None, metadata={"description": "Only alerts about this node of your scope and below."}
     )
 
 
@@ -89,6 +81,13 @@ class AlertSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.Nested(PersonSchema, allow_none=True)
     close_note = fields.String(allow_none=True)
+    close_outcome = fields.String(allow_none=True)
+    assessed_at = fields.DateTime(allow_none=True)
+    assessed_by = fields.Nested(PersonSchema, allow_none=True)
+    assessment = fields.String(allow_none=True)
+    risk_grade = fields.String(allow_none=True)
+    responsible = fields.String(allow_none=True)
+    response_due = fields.Date(allow_none=True)
     cases = fields.List(
         fields.Nested(AlertCaseSchema), metadata={"description": "Its cases that you may see."}
     )
@@ -119,6 +118,13 @@ def alert_body(alert, region=None, case_count: int = 0, cases=None) -> dict:
         "closed_at": alert.closed_at,
         "closed_by": alert.closed_by,
         "close_note": alert.note,
+        "close_outcome": alert.close_outcome,
+        "assessed_at": alert.assessed_at,
+        "assessed_by": alert.assessed_by,
+        "assessment": alert.assessment,
+        "risk_grade": alert.risk_grade,
+        "responsible": alert.responsible,
+        "response_due": alert.response_due,
     }
     if cases is not None:
         body["cases"] = cases
@@ -144,6 +150,7 @@ class Alerts(MethodView):
         filters = {
             "status": [s.value for s in args["status"] or []],
             "kind": [k.value for k in args["kind"] or []],
+            "region": args["region"],
         }
         page = list_alerts(current_user(), filters, page=args["page"], page_size=args["page_size"])
         return {
@@ -182,6 +189,19 @@ class CloseAlert(MethodView):
     @blp.response(200, AlertSchema)
     def post(self, data, alert_id):
         """销号: the risk is dealt with; the note says how (recorded with your name and the time)."""
-        close_alert(current_user(), alert_id, data["note"])
+        close_alert(current_user(), alert_id, data["note"], data["outcome"])
+        db.session.commit()
+        return _detail(alert_id)
+
+
+@blp.route("/<id:alert_id>/assess")
+class AssessAlert(MethodView):
+    @auth_required
+    @blp.arguments(AssessSchema)
+    @blp.response(200, AlertSchema)
+    def post(self, data, alert_id):
+        """研判: what the risk is, its grade, who answers for it and by when (an open alert is
+        acknowledged by it too); a later assessment replaces the earlier one."""
+        assess_alert(current_user(), alert_id, data)
         db.session.commit()
         return _detail(alert_id)

@@ -13,7 +13,7 @@ from gridcase.errors import Forbidden, NotFound
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
-from gridcase.people.scope import in_scope
+from gridcase.people.scope import covers_region, in_scope, territory_column
 from gridcase.stats.models import Alert, AlertStatus, alert_cases
 from gridcase.territory.models import Region
 
@@ -64,6 +64,11 @@ def list_alerts(viewer: User, filters: dict, page: int = 1, page_size: int = 20)
     conditions = [alerts_in_scope(viewer), Alert.status.in_(filters.get("status") or OPEN_ALERT_STATUSES)]
     if filters.get("kind"):
         conditions.append(Alert.kind.in_(filters["kind"]))
+    if filters.get("region"):  # the drilled-down area of the command centre
+        region = db.session.get(Region, filters["region"])
+        if region is None or not covers_region(viewer, region):
+            raise NotFound(f"No territory node has the code {filters['region']}.")
+        conditions.append(territory_column(Alert, region.level) == region.code)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(*conditions))
     rows = db.session.execute(
         sa.select(Alert, Region, _case_count())

@@ -31,9 +31,9 @@ from gridcase.extensions import db
 from gridcase.locks import try_job_lock
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
-from gridcase.settings import setting, utcnow
+from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.alert_queries import alerts_in_scope
-from gridcase.stats.models import Alert, AlertKind, AlertStatus, alert_cases
+from gridcase.stats.models import Alert, AlertKind, AlertStatus, CloseOutcome, RiskGrade, alert_cases
 
 
 def raise_case_alert(
@@ -291,8 +291,41 @@ def acknowledge_alert(user: User, alert_id: int, note: str = "", now: datetime |
     return alert
 
 
-def close_alert(user: User, alert_id: int, note: str, now: datetime | None = None) -> Alert:
-    """销号: the risk is dealt with. The note says how.
+def assess_alert(user: User, alert_id: int, data: dict, now: datetime | None = None) -> Alert:
+    """研判: the assessment of an open or acknowledged alert — what the risk is (a note), its
+    grade, who answers for it (a unit or a person) and by when they respond. An open alert is
+    acknowledged by it too; a later assessment replaces the earlier one.
+
+    Raises:
+        Forbidden: the role does not handle alerts.
+        NotFound: no such alert in the user's scope.
+        Unprocessable: the alert is closed, or the response date has passed.
+    """
+    now = now or utcnow()
+    alert = _handled_alert(user, alert_id)
+    if alert.status == AlertStatus.CLOSED:
+        raise Unprocessable("A closed alert is not assessed.", {"status": ["The alert is closed."]})
+    if data["response_due"] < now.astimezone(local_tz()).date():
+        raise Unprocessable(
+            "The response is due today or later.", {"response_due": ["A date from today on."]}
+        )
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED.value
+        alert.acknowledged_at, alert.acknowledged_by_id = now, user.id
+    alert.assessed_at, alert.assessed_by_id = now, user.id
+    alert.assessment = data["assessment"].strip()
+    alert.risk_grade = RiskGrade(data["risk_grade"]).value
+    alert.responsible = data["responsible"].strip()
+    alert.response_due = data["response_due"]
+    db.session.flush()
+    return alert
+
+
+def close_alert(
+    user: User, alert_id: int, note: str, outcome: CloseOutcome | str, now: datetime | None = None
+) -> Alert:
+    """销号: the risk is dealt with — defused, under control, or no risk after all; the note says
+    how.
 
     Raises:
         Forbidden: the role does not handle alerts.
@@ -308,5 +341,6 @@ def close_alert(user: User, alert_id: int, note: str, now: datetime | None = Non
     alert.closed_at = now or utcnow()
     alert.closed_by_id = user.id
     alert.note = note.strip()
+    alert.close_outcome = CloseOutcome(outcome).value
     db.session.flush()
     return alert

@@ -4,7 +4,6 @@ watermark of their refresh."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -44,10 +43,26 @@ class AlertKind(LabelledEnum):
     VERIFICATION_OVERDUE = "verification_overdue", _l("Verification overdue")
 
 
-class AlertStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    CLOSED = "closed"
+class RiskGrade(LabelledEnum):
+    """研判's verdict on an alert's risk (矛盾纠纷风险研判: 高、中、低风险)."""
+
+    HIGH = "high", _l("High risk")
+    MEDIUM = "medium", _l("Medium risk")
+    LOW = "low", _l("Low risk")
+
+
+class CloseOutcome(LabelledEnum):
+    """How an alert was closed (销号)."""
+
+    DEFUSED = "defused", _l("Defused")  # 已化解
+    CONTROLLED = "controlled", _l("Under control")  # 已稳控: the risk remains, held in check
+    UNFOUNDED = "unfounded", _l("No risk after all")  # 经研判不构成风险
+
+
+class AlertStatus(LabelledEnum):
+    OPEN = "open", _l("Open")  # 待签收
+    ACKNOWLEDGED = "acknowledged", _l("Acknowledged")  # 已签收 (and perhaps assessed: 研判)
+    CLOSED = "closed", _l("Closed out")  # 已销号
 
 
 alert_cases = sa.Table(
@@ -83,9 +98,18 @@ class Alert(db.Model):
     closed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     note: so.Mapped[str | None] = so.mapped_column(sa.Text)  # the note given when closing it
     acknowledge_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # 研判: the assessment, its risk grade, who answers for the risk and by when.
+    assessed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    assessed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    assessment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    risk_grade: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    responsible: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    response_due: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    close_outcome: so.Mapped[str | None] = so.mapped_column(sa.String(16))
 
     acknowledged_by: so.Mapped[User | None] = so.relationship(foreign_keys=[acknowledged_by_id])
     closed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[closed_by_id])
+    assessed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[assessed_by_id])
 
     __table_args__ = (
         sa.Index(
@@ -96,6 +120,12 @@ class Alert(db.Model):
         ),
         sa.CheckConstraint("severity IN ('red', 'yellow')", name="severity"),
         sa.CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
+        sa.CheckConstraint(
+            f"risk_grade IS NULL OR risk_grade IN {RiskGrade.sql_values()}", name="risk_grade"
+        ),
+        sa.CheckConstraint(
+            f"close_outcome IS NULL OR close_outcome IN {CloseOutcome.sql_values()}", name="close_outcome"
+        ),
     )
 
 

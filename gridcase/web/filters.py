@@ -21,6 +21,7 @@ from gridcase.ladder.limits import Light
 from gridcase.notifications.inbox import Kind
 from gridcase.people.roles import Role
 from gridcase.settings import local_tz
+from gridcase.stats.models import AlertStatus, CloseOutcome, RiskGrade
 from gridcase.territory.levels import RegionLevel
 from gridcase.units.lifecycle import AssignmentRole, AssignmentStatus, ReturnReason
 from gridcase.units.queue import unit_name
@@ -41,6 +42,9 @@ VOCABULARY_FILTERS = {
     "return_reason": ReturnReason,
     "assignment_role": AssignmentRole,
     "assignment_status": AssignmentStatus,
+    "alert_status": AlertStatus,
+    "risk_grade": RiskGrade,
+    "close_outcome": CloseOutcome,
 }
 
 

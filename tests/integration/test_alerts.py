@@ -16,6 +16,7 @@ from gridcase.stats.alerts import scan_alerts
 from gridcase.stats.models import Alert, alert_cases
 from gridcase.territory.models import Region
 from tests.helpers import CITY, FENGQIAO, JIYANG, SHANGHAI, case_payload, grid_in
+from tests.integration.test_attachments_and_pages import csrf_from, sign_in
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
 
@@ -156,7 +157,12 @@ def test_a_closed_hotspot_comes_back_only_with_a_new_case(api_as, make_user, wor
     scan_alerts(MONDAY + timedelta(hours=3))
     [alert] = alerts_of("hotspot")
     city = api_as(make_user("city_commander", CITY))
-    assert city.post(f"/api/v1/alerts/{alert.id}/close", json={"note": "已清理河道"}).status_code == 200
+    assert (
+        city.post(
+            f"/api/v1/alerts/{alert.id}/close", json={"note": "已清理河道", "outcome": "defused"}
+        ).status_code
+        == 200
+    )
     assert scan_alerts(MONDAY + timedelta(hours=4)).raised["hotspot"] == 0  # nothing new
 
     new = create_case(worker, case_payload(grid, category="E0105"), now=MONDAY + timedelta(hours=5)).case
@@ -310,7 +316,9 @@ def test_acknowledge_then_close(api_as, make_user, two_townships):
     assert again.status_code == 422 and "Only an open alert" in again.json["message"]
 
     assert township.post(f"/api/v1/alerts/{alert_id}/close", json={}).status_code == 422  # a note is required
-    closed = township.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "人员已疏散，矛盾已化解"}).json
+    closed = township.post(
+        f"/api/v1/alerts/{alert_id}/close", json={"note": "人员已疏散，矛盾已化解", "outcome": "defused"}
+    ).json
     assert (closed["status"], closed["close_note"]) == ("closed", "人员已疏散，矛盾已化解")
     assert closed["closed_by"]["id"] == coordinator.id and closed["closed_at"]
     alert = db.session.get(Alert, alert_id)
@@ -318,7 +326,12 @@ def test_acknowledge_then_close(api_as, make_user, two_townships):
 
     assert alert_id not in {a["id"] for a in township.get("/api/v1/alerts").json["items"]}
     assert [a["id"] for a in township.get("/api/v1/alerts?status=closed").json["items"]] == [alert_id]
-    assert township.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "再次"}).status_code == 422
+    assert (
+        township.post(
+            f"/api/v1/alerts/{alert_id}/close", json={"note": "再次", "outcome": "defused"}
+        ).status_code
+        == 422
+    )
 
 
 def test_only_handlers_in_scope_act_on_alerts(api_as, make_user, two_townships):
@@ -327,7 +340,10 @@ def test_only_handlers_in_scope_act_on_alerts(api_as, make_user, two_townships):
     assert worker.get(f"/api/v1/alerts/{alert_id}").status_code == 200
     assert worker.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={}).status_code == 403
     other = api_as(make_user("township_coordinator", JIYANG))
-    assert other.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "x"}).status_code == 404
+    assert (
+        other.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "x", "outcome": "defused"}).status_code
+        == 404
+    )
     assert db.session.get(Alert, alert_id).status == "open"
 
 
@@ -350,3 +366,74 @@ def test_filters_and_pages(api_as, make_user, two_townships, worker):
     assert len(first["items"]) == 2 and len(second["items"]) == 2
     assert {a["id"] for a in first["items"]}.isdisjoint({a["id"] for a in second["items"]})
     assert city.get("/api/v1/alerts?status=bogus").status_code == 422
+
+
+def test_an_alert_is_assessed_then_closed_with_an_outcome(api_as, make_user, two_townships):
+    _, alert_id = two_townships["fengqiao"]
+    coordinator = make_user("township_coordinator", FENGQIAO, display_name="枫桥镇综治中心 陈")
+    township = api_as(coordinator)
+    assessment = {"assessment": "30人聚集，情绪激动", "risk_grade": "high", "responsible": "枫桥镇派出所"}
+    past = township.post(
+        f"/api/v1/alerts/{alert_id}/assess", json={**assessment, "response_due": "2020-01-01"}
+    )
+    assert past.status_code == 422 and "response_due" in past.json["errors"]
+    body = township.post(
+        f"/api/v1/alerts/{alert_id}/assess", json={**assessment, "response_due": "2099-12-31"}
+    ).json
+    assert body["status"] == "acknowledged"  # assessing an open alert acknowledges it
+    assert (body["risk_grade"], body["responsible"], body["response_due"]) == (
+        "high",
+        "枫桥镇派出所",
+        "2099-12-31",
+    )
+    assert body["assessed_by"]["display_name"] == "枫桥镇综治中心 陈"
+    no_outcome = township.post(f"/api/v1/alerts/{alert_id}/close", json={"note": "已疏散"})
+    assert no_outcome.status_code == 422 and "outcome" in no_outcome.json["errors"]
+    closed = township.post(
+        f"/api/v1/alerts/{alert_id}/close", json={"note": "已疏散", "outcome": "controlled"}
+    ).json
+    assert (closed["status"], closed["close_outcome"]) == ("closed", "controlled")
+    late = township.post(
+        f"/api/v1/alerts/{alert_id}/assess", json={**assessment, "response_due": "2099-12-31"}
+    )
+    assert late.status_code == 422  # a closed alert is not assessed
+
+
+def test_alerts_follow_the_drilled_down_area(api_as, make_user, two_townships):
+    city = api_as(make_user("city_commander", CITY))
+    listed = {a["id"] for a in city.get(f"/api/v1/alerts?region={FENGQIAO}").json["items"]}
+    assert listed == {two_townships["fengqiao"][1]}
+    township = api_as(make_user("township_coordinator", FENGQIAO))
+    assert township.get(f"/api/v1/alerts?region={JIYANG}").status_code == 404  # not theirs
+
+
+def test_the_alert_page_links_its_cases_and_keeps_a_refused_form(app, make_user, two_townships):
+    case, alert_id = two_townships["fengqiao"]
+    coordinator = make_user("township_coordinator", FENGQIAO)
+    client = app.test_client()
+    sign_in(client, coordinator.username)
+    page = client.get(f"/dashboard/alerts/{alert_id}?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f'href="/desk/cases/{case.public_number}"' in html
+    form = {
+        "csrf_token": csrf_from(page.data),
+        "action": "assess",
+        "assessment": "聚集",
+        "risk_grade": "high",
+    }
+    refused = client.post(
+        f"/dashboard/alerts/{alert_id}", data={**form, "responsible": "", "response_due": ""}
+    )
+    assert refused.status_code == 422
+    assert ">聚集</textarea>" in refused.get_data(as_text=True)  # what was typed stays
+    done = client.post(
+        f"/dashboard/alerts/{alert_id}", data={**form, "responsible": "派出所", "response_due": "2099-12-31"}
+    )
+    assert done.status_code == 302
+    close = {"csrf_token": form["csrf_token"], "action": "close", "outcome": "defused", "note": "已化解"}
+    assert client.post(f"/dashboard/alerts/{alert_id}", data=close).status_code == 302
+    alert = db.session.get(Alert, alert_id)
+    assert (alert.status, alert.risk_grade, alert.close_outcome) == ("closed", "high", "defused")
+    outsider = app.test_client()
+    sign_in(outsider, make_user("township_coordinator", JIYANG).username)
+    assert outsider.get(f"/dashboard/alerts/{alert_id}").status_code == 404

@@ -348,6 +348,12 @@ def _new_unit(w: World, role: str, scope: str):
     return "/api/v1/units", {"json": {**body, "sign_days": 1, "finish_days": 10}}
 
 
+ASSESSMENT = {
+    "assessment": "矩阵",
+    "risk_grade": "low",
+    "responsible": "枫桥镇综治中心",
+    "response_due": "2099-12-31",
+}
 WEBHOOK = {"name": "新", "url": "http://127.0.0.1:9/new", "event_types": ["case.created"]}
 ADMIN_ONLY = (403, 403, 403, 403, 200, 403, 403)
 ADMIN_ONLY_CREATED = (403, 403, 403, 403, 201, 403, 403)
@@ -488,7 +494,15 @@ TABLE = [
     Row(
         "POST",
         "/api/v1/alerts/<id:alert_id>/close",
-        _alert("/close", {"note": "矩阵"}),
+        _alert("/close", {"note": "矩阵", "outcome": "controlled"}),
+        (403, 200, 200, 200, 403, 403, 403),
+        (403, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "POST",
+        "/api/v1/alerts/<id:alert_id>/assess",
+        _alert("/assess", ASSESSMENT),
         (403, 200, 200, 200, 403, 403, 403),
         (403, 404, 404, 404, 403, 403, 403),
         units=NEVER_FOR_UNITS,

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
-from gridcase.errors import NotFound, Unprocessable
+from gridcase.errors import GridcaseError, NotFound, Unprocessable
+from gridcase.extensions import db
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.scope import covers_region
 from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, utcnow
+from gridcase.stats.alert_queries import alert_cases_visible, find_alert
+from gridcase.stats.alerts import acknowledge_alert, assess_alert, close_alert
 from gridcase.stats.indicators import UNIT_RATES
+from gridcase.stats.models import AlertKind, CloseOutcome, RiskGrade
 from gridcase.stats.queries import stats_query
+from gridcase.stats.schemas import AcknowledgeSchema, AssessSchema, CloseSchema
 from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.territory.queries import ancestors, get_region
 from gridcase.units.domain import UnitKind
+from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
@@ -51,6 +58,8 @@ def index():
         "refreshSeconds": REFRESH_SECONDS,
         "map": map_settings(),
         "caseUrl": "/desk/cases/",
+        "alertUrl": url_for("dashboard.alert", alert_id=0)[:-1],
+        "timezone": str(local_tz()),
     }
     return render_template(
         "dashboard/index.html",
@@ -59,6 +68,66 @@ def index():
         path=path,
         config_json=config,
     )
+
+
+# The forms of an alert's page: (schema of the posted fields, what they do).
+ALERT_FORMS = {
+    "acknowledge": (
+        AcknowledgeSchema,
+        lambda user, alert_id, data: acknowledge_alert(user, alert_id, data["note"]),
+    ),
+    "assess": (AssessSchema, assess_alert),
+    "close": (
+        CloseSchema,
+        lambda user, alert_id, data: close_alert(user, alert_id, data["note"], data["outcome"]),
+    ),
+}
+
+
+@bp.route("/alerts/<id:alert_id>", methods=["GET", "POST"])
+@page_login_required(*HANDLER_ROLES)
+def alert(alert_id):
+    """One risk alert: what it is, where, its cases (each opens on the workbench), and the
+    forms to acknowledge (签收), assess (研判: grade, who answers for it, by when) and close it
+    (销号 with an outcome)."""
+    user = current_user()
+    outcome = FormOutcome()
+    if request.method == "POST":
+        outcome = _alert_form(user, alert_id)
+        if outcome.redirect:
+            return outcome.redirect
+    found, region, _count = find_alert(user, alert_id)
+    return (
+        render_template(
+            "dashboard/alert.html",
+            user=user,
+            alert=found,
+            kind=AlertKind.label_of(found.kind),
+            region=region,
+            cases=alert_cases_visible(user, found),
+            form=outcome,
+            risk_grades=list(RiskGrade),
+            close_outcomes=list(CloseOutcome),
+        ),
+        outcome.status,
+    )
+
+
+def _alert_form(user, alert_id: int) -> FormOutcome:
+    action = request.form.get("action", "")
+    outcome = FormOutcome(action=action, values=request.form.copy())
+    if action not in ALERT_FORMS:
+        outcome.status, outcome.message = 422, _("Unknown action.")
+        return outcome
+    schema, apply = ALERT_FORMS[action]
+    fields = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action") and v.strip()}
+    try:
+        apply(user, alert_id, schema().load(fields))
+        db.session.commit()
+    except (ValidationError, GridcaseError) as exc:
+        return outcome.refused(exc)
+    flash(_("Done."), "success")
+    return FormOutcome(redirect=redirect(url_for("dashboard.alert", alert_id=alert_id)))
 
 
 @bp.route("/units")

@@ -145,6 +145,11 @@
   }
 
   // --- alerts ----------------------------------------------------------------------------------
+  // Times in the city's time zone, whatever the screen's own (a wall screen may run on UTC).
+  const localTimeFormat = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: config.timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  });
+  function localTime(iso) { return localTimeFormat.format(new Date(iso)); }
   function drawAlerts(data) {
     const items = Array.isArray(data) ? data : data.items;
     const list = document.getElementById("alerts");
@@ -154,9 +159,12 @@
     items.forEach(function (a) {
       const li = document.createElement("li");
       li.className = "alert alert-" + a.severity;
-      const title = document.createElement("strong"); title.textContent = a.title;
+      // Each alert opens its page: its cases, and the forms to acknowledge, assess and close it.
+      const title = document.createElement("a"); title.href = config.alertUrl + a.id;
+      const strong = document.createElement("strong"); strong.textContent = a.title; title.appendChild(strong);
       const meta = document.createElement("span"); meta.className = "muted small";
-      meta.textContent = (a.region ? a.region.name + " · " : "") + a.opened_at.slice(0, 16).replace("T", " ") + " · " + a.case_count + " " + T.cases;
+      meta.textContent = [a.kind_label, a.region ? a.region.name : "", localTime(a.opened_at), a.case_count + " " + T.cases]
+        .filter(Boolean).join(" · ");
       li.appendChild(title); li.appendChild(document.createElement("br")); li.appendChild(meta);
       list.appendChild(li);
     });
@@ -170,9 +178,9 @@
     return Promise.all([
       getJson("/api/v1/stats?" + query()).then(drawStats),
       getJson("/api/v1/cases/points?region=" + config.region.code).then(function (c) { drawPoints(c); colour(); }),
-      getJson("/api/v1/alerts?status=open&page_size=50").then(drawAlerts),
+      getJson("/api/v1/alerts?page_size=50&region=" + config.region.code).then(drawAlerts),
     ]).then(function () {
-      $("#refreshed").textContent = T.refreshed.replace("{t}", new Date().toLocaleTimeString());
+      $("#refreshed").textContent = T.refreshed.replace("{t}", localTime(new Date().toISOString()));
     }, function () { $("#refreshed").textContent = T.failed; });
   }
   loadAreas().then(refresh);
