@@ -142,6 +142,9 @@ class Config:
         "GRIDCASE_VERIFIERS",
         {"community": "grid_worker", "township": "township", "district": "district", "city": "city"},
     )
+    # 督办单's grade (DESIGN §2, "Supervision"): a red card (红牌) once the case was supervised
+    # `after` times before, or when it is past its due time; a yellow card (黄牌) otherwise.
+    GRIDCASE_SUPERVISION_RED = _env_json("GRIDCASE_SUPERVISION_RED", {"after": 1, "when_overdue": True})
     # Working days a resolution waits for its verification before the sweep raises an alert.
     GRIDCASE_VERIFY_DAYS = _env_int("GRIDCASE_VERIFY_DAYS", 2)
     GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)

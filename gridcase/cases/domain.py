@@ -77,6 +77,20 @@ class Satisfaction(LabelledEnum):
 SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 
 
+class SupervisionGrade(LabelledEnum):
+    """A 督办单's grade (GRIDCASE_SUPERVISION_RED decides which)."""
+
+    YELLOW = "yellow", _l("Yellow card")  # 黄牌
+    RED = "red", _l("Red card")  # 红牌
+
+
+class SupervisionStatus(LabelledEnum):
+    OPEN = "open", _l("Awaiting reply")  # 待回复
+    REPLIED = "replied", _l("Replied")  # 已回复, to evaluate
+    ACCEPTED = "accepted", _l("Reply accepted")  # 已认可
+    AGAIN = "again", _l("Supervised again")  # 再次督办
+
+
 class PartyRole(LabelledEnum):
     APPLICANT = "applicant", _l("Applicant")  # 申请人
     RESPONDENT = "respondent", _l("Respondent")  # 被申请人

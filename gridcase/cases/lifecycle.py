@@ -62,6 +62,9 @@ class Action(LabelledEnum):
     RETURN = "return", _l("Return")  # 退回
     OPINION = "opinion", _l("Give opinion")  # 协办意见
     PROGRESS = "progress", _l("Report progress")  # 进展反馈
+    # 督办单 (DESIGN §2, "Supervision"): the target replies; the city evaluates the reply.
+    REPLY_SUPERVISION = "reply_supervision", _l("Reply to supervision")  # 督办回复
+    EVALUATE_SUPERVISION = "evaluate_supervision", _l("Evaluate the reply")  # 督办评价
 
 
 class LoggedAction(LabelledEnum):
@@ -109,10 +112,21 @@ FROM_STATUSES: dict[Action, frozenset[Status]] = {
     Action.RETURN: frozenset({Status.IN_PROGRESS}),
     Action.OPINION: frozenset({Status.IN_PROGRESS}),
     Action.PROGRESS: frozenset({Status.IN_PROGRESS}),
+    Action.REPLY_SUPERVISION: OPEN | {Status.RESOLVED},
+    Action.EVALUATE_SUPERVISION: OPEN | {Status.RESOLVED},
 }
 
 # The actions a unit's people take, each a step of their unit's assignment.
 UNIT_ACTIONS = frozenset({Action.SIGN, Action.RETURN, Action.OPINION, Action.PROGRESS, Action.RESOLVE})
+
+
+@dataclass(frozen=True)
+class SupervisionState:
+    """An open 督办单: addressed to a level's handlers, or to a unit (its code)."""
+
+    target_level: str | None
+    target_unit: str | None
+    replied: bool
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,8 @@ class CaseState:
     resolved_by_unit: bool = False
     # Who the rule (GRIDCASE_VERIFIERS) names to verify its resolution: GRID_WORKER or a level.
     verifier: str | None = None
+    # Its open 督办单, if any: whom it is addressed to, and whether they have replied.
+    supervision: SupervisionState | None = None
 
     @property
     def rank(self) -> int:
@@ -155,6 +171,7 @@ class ActorState:
     # A unit's people: their unit's assignment of the case (open or done), if it holds one.
     assignment: AssignmentState | None = None
     resolved_it: bool = False  # they resolved the case (its current resolution)
+    unit_code: str | None = None  # a unit's people: their unit
 
 
 @dataclass(frozen=True)
@@ -234,6 +251,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
             status=case.status,
             action=action,
         )
+    if action is Action.REPLY_SUPERVISION:
+        return _reply_problem(case, actor)
     if actor.role in UNIT_ROLES:
         return _unit_decision(action, actor)
     if action in UNIT_ACTIONS - {Action.RESOLVE}:
@@ -287,11 +306,18 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
 
     if action is Action.SUPERVISE:
-        return (
-            None
-            if actor.role is Role.CITY_COMMANDER
-            else Message("Only the city command centre supervises (督办).")
-        )
+        if actor.role is not Role.CITY_COMMANDER:
+            return Message("Only the city command centre supervises (督办).")
+        if case.supervision is not None:
+            return Message("A supervision of this case is open: evaluate its reply first.")
+        return None
+
+    if action is Action.EVALUATE_SUPERVISION:
+        if actor.role is not Role.CITY_COMMANDER:
+            return Message("Only the city command centre evaluates a supervision's reply.")
+        if case.supervision is None or not case.supervision.replied:
+            return Message("There is no reply to evaluate.")
+        return None
 
     if action is Action.REQUEST_EXTENSION:
         if case.extension_pending:
@@ -310,6 +336,27 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     # accept, assign, mediate, reject, mark_duplicate, dispatch: the handling level's own work.
     return None if handles(actor, case) else _not_your_level(action, case)
+
+
+def _reply_problem(case: CaseState, actor: ActorState) -> str | None:
+    """Who replies to the open 督办单: its target — the unit's people of a unit addressed (on
+    their assignment), or a handler of the level addressed whose scope holds the case."""
+    supervision = case.supervision
+    if supervision is None or supervision.replied:
+        return Message("There is no supervision awaiting a reply.")
+    if supervision.target_unit is not None:
+        if (
+            actor.role in UNIT_ROLES
+            and actor.assignment is not None
+            and actor.unit_code == supervision.target_unit
+        ):
+            return None
+        return Message("The supervision is addressed to a unit: its people reply.")
+    rank = _rank(actor, case)
+    target = supervision.target_level
+    if rank is not None and actor.covers_case and target in case.ladder and rank == case.ladder.index(target):
+        return None
+    return Message("Only the level the supervision is addressed to replies.")
 
 
 def _unit_decision(action: Action, actor: ActorState) -> str | None:

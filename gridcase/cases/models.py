@@ -292,3 +292,41 @@ class CaseNumberCounter(db.Model):
     city_code: so.Mapped[str] = so.mapped_column(sa.String(6), primary_key=True)
     day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
     last: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class Supervision(db.Model):
+    """A 督办单 of the city command centre on a case: addressed to the level handling it or to
+    a unit at work on it, with a requirement, a reply deadline and a grade (黄牌/红牌); the
+    target's written reply; the centre's evaluation (accepted, or 督办 again: a new red one)."""
+
+    __tablename__ = "supervisions"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    grade: so.Mapped[str] = so.mapped_column(sa.String(8))  # yellow | red
+    target_level: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    target_unit_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("units.code"))
+    requirement: so.Mapped[str] = so.mapped_column(sa.Text)
+    issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    issued_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    reply_due_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))  # open, replied, accepted, again
+    reply: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    replied_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    replied_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    evaluation_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    evaluated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    evaluated_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+
+    __table_args__ = (
+        sa.CheckConstraint("grade IN ('yellow', 'red')", name="grade"),
+        sa.CheckConstraint("status IN ('open', 'replied', 'accepted', 'again')", name="status"),
+        sa.CheckConstraint("(target_level IS NULL) <> (target_unit_code IS NULL)", name="one_target"),
+        # One 督办单 at a time per case: the open or replied one.
+        sa.Index(
+            "uq_supervisions_case_open",
+            "case_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('open', 'replied')"),
+        ),
+    )

@@ -24,6 +24,7 @@ from gridcase.cases.lifecycle import (
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
+from gridcase.cases.supervision import evaluate_supervision, issue_supervision, reply_to_supervision
 from gridcase.cases.verification import await_verification, clear_verification
 from gridcase.errors import Conflict, Unprocessable
 from gridcase.extensions import db
@@ -299,8 +300,15 @@ def _reject(case, user, actor, payload, now):
 
 def _supervise(case, user, actor, payload, now):
     case.supervised_at = case.supervised_at or now
-    notify_level(case, case.level, Kind.SUPERVISED, f"{case.public_number} 督办：{payload['note']}", now)
-    return {"note": payload["note"]}
+    return issue_supervision(case, user, payload, now)
+
+
+def _reply_supervision(case, user, actor, payload, now):
+    return reply_to_supervision(case, user, payload, now)
+
+
+def _evaluate_supervision(case, user, actor, payload, now):
+    return evaluate_supervision(case, user, payload, now)
 
 
 def _request_extension(case, user, actor, payload, now):
@@ -376,6 +384,8 @@ _APPLY: dict[Action, Callable[[Case, User, ActorState, dict, datetime], dict]] =
     Action.HAND_DOWN: _hand_down,
     Action.REJECT: _reject,
     Action.SUPERVISE: _supervise,
+    Action.REPLY_SUPERVISION: _reply_supervision,
+    Action.EVALUATE_SUPERVISION: _evaluate_supervision,
     Action.REQUEST_EXTENSION: _request_extension,
     Action.DECIDE_EXTENSION: _decide_extension,
     Action.MARK_DUPLICATE: _mark_duplicate,

@@ -475,7 +475,29 @@ PAYLOADS: dict[Action, type[Schema]] = {
         }
     ),
     Action.REJECT: Schema.from_dict({"reason": _text()}),
-    Action.SUPERVISE: Schema.from_dict({"note": _text()}),
+    Action.SUPERVISE: Schema.from_dict(
+        {
+            "note": _text(metadata={"description": "督办要求: what is required."}),
+            "target_unit": fields.String(
+                load_default=None,
+                validate=validate.Length(1, 40),
+                metadata={"description": "A unit at work on the case; default: the level handling it."},
+            ),
+            "reply_days": fields.Integer(
+                load_default=3,
+                validate=validate.Range(1, 15),
+                metadata={"description": "Working days to reply."},
+            ),
+        }
+    ),
+    Action.REPLY_SUPERVISION: Schema.from_dict({"text": _text()}),
+    Action.EVALUATE_SUPERVISION: Schema.from_dict(
+        {
+            "accepted": fields.Boolean(required=True),
+            "note": NOTE,
+            "reply_days": fields.Integer(load_default=3, validate=validate.Range(1, 15)),
+        }
+    ),
     Action.REQUEST_EXTENSION: Schema.from_dict(
         {"days": fields.Integer(required=True, validate=validate.Range(1, 30)), "reason": _text()}
     ),

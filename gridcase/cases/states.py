@@ -7,6 +7,7 @@ from __future__ import annotations
 from gridcase.cases.domain import CaseKind, Severity, Status
 from gridcase.cases.lifecycle import ActorState, CaseState
 from gridcase.cases.models import Case
+from gridcase.cases.supervision import supervision_state
 from gridcase.cases.verification import verifier_of
 from gridcase.people.models import User
 from gridcase.people.roles import Role
@@ -26,6 +27,7 @@ def case_state(case: Case) -> CaseState:
         extension_pending=case.extension_requested_days is not None,
         resolved_by_unit=case.status == Status.RESOLVED and resolving_assignment(case) is not None,
         verifier=verifier_of(case),
+        supervision=supervision_state(case),
     )
 
 
@@ -36,5 +38,6 @@ def actor_state(user: User, case: Case) -> ActorState:
         covers_case=covers(user, case),
         is_reporter=case.reporter_id == user.id,
         resolved_it=case.resolved_by_id is not None and case.resolved_by_id == user.id,
+        unit_code=user.unit_code,
         assignment=assignment_state(unit_assignment(case.id, user.unit_code)) if user.unit_code else None,
     )

@@ -39,6 +39,7 @@ class Kind(LabelledEnum):
     TO_VERIFY = "to_verify", _l("To verify")  # 待核查: a resolution the rule gives you
     YOUR_CASE = "your_case", _l("Your case")  # what became of a case the grid worker logged
     ESCALATED_AWAY = "escalated_away", _l("Escalated away")  # your level's case went up (上交)
+    SUPERVISION_REPLIED = "supervision_replied", _l("Supervision replied")  # 督办回复, to evaluate
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

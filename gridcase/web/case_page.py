@@ -20,6 +20,7 @@ from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.cases.schemas import PAYLOADS, dump_case
 from gridcase.cases.states import actor_state, case_state
+from gridcase.cases.supervision import case_supervisions
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
 from gridcase.people.models import User, grid_assignments
@@ -154,6 +155,7 @@ def case_view_model(case: Case, user: User) -> dict:
         "allowed": allowed,
         "assignees": assignable_users(case) if Action.ASSIGN.value in allowed else [],
         "dispatch_units": dispatchable_units(case) if Action.DISPATCH.value in allowed else [],
+        "supervisions": case_supervisions(case.id),
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

@@ -15,12 +15,14 @@ from gridcase.cases.domain import (
     Severity,
     Source,
     Status,
+    SupervisionGrade,
+    SupervisionStatus,
 )
 from gridcase.cases.lifecycle import event_action_label
 from gridcase.ladder.limits import Light
 from gridcase.notifications.inbox import Kind
 from gridcase.people.roles import Role
-from gridcase.settings import local_tz
+from gridcase.settings import local_tz, utcnow
 from gridcase.stats.models import AlertStatus, CloseOutcome, RiskGrade
 from gridcase.territory.levels import RegionLevel
 from gridcase.units.lifecycle import AssignmentRole, AssignmentStatus, ReturnReason
@@ -43,6 +45,8 @@ VOCABULARY_FILTERS = {
     "assignment_role": AssignmentRole,
     "assignment_status": AssignmentStatus,
     "alert_status": AlertStatus,
+    "card": SupervisionGrade,
+    "supervision_status": SupervisionStatus,
     "risk_grade": RiskGrade,
     "close_outcome": CloseOutcome,
 }
@@ -70,5 +74,6 @@ def register_filters(app: Flask) -> None:
         CaseKind=CaseKind,
         PartyRole=PartyRole,
         ReturnReason=ReturnReason,
-        unit_name_of=unit_name,  # the deskbar names a unit's person's unit
+        unit_name_of=unit_name,
+        now_utc=utcnow,  # "late?" of a deadline shown on a page  # the deskbar names a unit's person's unit
     )

@@ -45,6 +45,8 @@ PAYLOADS = {
     Action.RETURN: {"reason": "not_our_duty", "note": "非本所职责"},
     Action.OPINION: {"text": "协办意见"},
     Action.PROGRESS: {"text": "进展"},
+    Action.REPLY_SUPERVISION: {"text": "已按督办要求落实"},
+    Action.EVALUATE_SUPERVISION: None,  # accepted or not, by the variant
 }
 step = st.one_of(
     st.tuples(st.just("act"), st.sampled_from(list(Action)), st.integers(0, 4), st.booleans()),
@@ -108,6 +110,8 @@ def _run(cast, kind, steps):
             payload = {"original": str(other.id)}
         elif action is Action.VERIFY:
             payload = {"passed": variant}
+        elif action is Action.EVALUATE_SUPERVISION:
+            payload = {"accepted": variant, "note": "" if variant else "仍未落实"}
         elif action is Action.DISPATCH:
             payload = {"lead_unit": UNITS[kind], "requirement": "请核实处置"}
         try:

@@ -17,6 +17,7 @@ from gridcase.cases.domain import OPEN_STATUSES, Severity, Status
 from gridcase.cases.parties import reveal_party
 from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
+from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
@@ -83,6 +84,7 @@ def queue():
         user=user,
         cases=items,
         leads=latest_leads([c["id"] for c in items]),
+        supervisions=open_supervisions_of([c["id"] for c in items]),
         community_names=community_names,
         query_with_page=_query_with_page,
         total=result.total,
@@ -107,11 +109,17 @@ def unit_queue_page():
     (on the finishing clock), each with its light; or, with ?show=done, our finished ones."""
     user = current_user()
     finished = request.args.get("show") == "done"
+    items = unit_queue(user.unit_code, utcnow(), open_only=not finished)
     return render_template(
         "desk/unit_queue.html",
         user=user,
         unit_name=unit_name(user.unit_code),
-        items=unit_queue(user.unit_code, utcnow(), open_only=not finished),
+        items=items,
+        supervisions={
+            case_id: s
+            for case_id, s in open_supervisions_of([i.case.id for i in items]).items()
+            if s.target_unit_code == user.unit_code
+        },
         finished=finished,
     )
 
