@@ -1,5 +1,6 @@
 """Helpers for integration tests: places in the demo city and valid request bodies."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -12,6 +13,14 @@ FENGQIAO = "330681109000"  # 枫桥镇
 JIYANG = "330681001000"  # 暨阳街道
 CITY = "330681000000"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone
+
+
+def in_december(day: int, hour: int = 10) -> datetime:
+    """A local moment of December 2026, whose 7th is the Monday of an ordinary working week: the
+    clock of the tests that count working days (units, verification, supervision, messages)."""
+    return datetime(2026, 12, day, hour, tzinfo=SHANGHAI)
+
+
 OTHER_CITY = "330682000000"  # a second city, made by add_other_city
 OTHER_GRID = "330682001001001"
 

@@ -1,9 +1,6 @@
 """Dispatch to units (条块联动): a wage-arrears dispute from the grid to 人力社保所 and back,
 each step with its due times, lights, timeline and the hash chain."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import sqlalchemy as sa
 
@@ -18,15 +15,12 @@ from gridcase.ladder.limits import Light
 from gridcase.notifications.models import Notification
 from gridcase.units.assignments import case_assignments
 from gridcase.units.lifecycle import assignment_clock, assignment_light
-from tests.helpers import CITY, FENGQIAO, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, case_payload, grid_in, in_december
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RLSBS, SFS, PCS = f"{FENGQIAO}-rlsbs", f"{FENGQIAO}-sfs", f"{FENGQIAO}-pcs"
-MONDAY = datetime(2026, 12, 7, 10, tzinfo=SHANGHAI)  # an ordinary working week
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return MONDAY.replace(day=day, hour=hour)
+at = in_december
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 logged; a level hears when its case went up (上交); the unread badge is on every page's bar; no
 message names a party."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,15 +10,13 @@ from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.notifications.models import Notification
-from tests.helpers import FENGQIAO, case_payload, grid_in
+from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
 from tests.integration.test_attachments_and_pages import sign_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PARTY = {"name": "张三丰", "phone": "13812348000", "id_number": "110105194912310029"}
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 12, day, hour, tzinfo=SHANGHAI)
+at = in_december
 
 
 @pytest.fixture

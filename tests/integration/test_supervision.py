@@ -2,9 +2,6 @@
 unit at work on it (requirement, reply deadline, yellow or red card by the rule); the target
 replies; the city accepts the reply or supervises again (red)."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,15 +12,13 @@ from gridcase.cases.queries import case_events
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.notifications.models import Notification
-from tests.helpers import CITY, FENGQIAO, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, case_payload, grid_in, in_december
 from tests.integration.test_attachments_and_pages import csrf_from, sign_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RLSBS = f"{FENGQIAO}-rlsbs"
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 12, day, hour, tzinfo=SHANGHAI)  # Monday 7 December: a working week
+at = in_december
 
 
 @pytest.fixture

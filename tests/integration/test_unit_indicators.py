@@ -4,8 +4,6 @@ export and the command centre; Open311 names the lead unit; the second return ra
 
 import io
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -20,16 +18,13 @@ from gridcase.ladder.sweep import sweep
 from gridcase.stats.models import Alert, alert_cases
 from gridcase.stats.queries import stats_query
 from gridcase.stats.unit_indicators import unit_indicator_table
-from tests.helpers import FENGQIAO, case_payload, grid_in, point_in
+from tests.helpers import FENGQIAO, case_payload, grid_in, in_december, point_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RLSBS, SFS, ZFZD = f"{FENGQIAO}-rlsbs", f"{FENGQIAO}-sfs", f"{FENGQIAO}-zfzd"
-MONDAY = datetime(2026, 12, 7, 10, tzinfo=SHANGHAI)  # an ordinary working week
 PERIOD = "region=" + FENGQIAO + "&from=2026-12-01&to=2026-12-31"
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return MONDAY.replace(day=day, hour=hour)
+at = in_december
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 level it was resolved at; they are told, find it in their "to verify" view, verify it on its own
 clock; the resolver never verifies their own work; a late verification raises an alert."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,15 +12,13 @@ from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.notifications.models import Notification
 from gridcase.stats.models import Alert
-from tests.helpers import FENGQIAO, case_payload, grid_in
+from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
 from tests.integration.test_attachments_and_pages import sign_in
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RLSBS = f"{FENGQIAO}-rlsbs"
 
 
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 12, day, hour, tzinfo=SHANGHAI)  # Monday 7 December: a working week
+at = in_december
 
 
 @pytest.fixture
