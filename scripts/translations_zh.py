@@ -618,6 +618,7 @@ ZH = {
     "Accept the reply": "认可回复",
     "Supervise again (red card)": "再次督办（红牌）",
     "Note (what is still required, when supervising again)": "说明（再次督办时写明仍需落实的事项）",
+    "Work order": "工单号",
 }
 
 

@@ -27,7 +27,7 @@ from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
 from gridcase.cases.parties import build_party
 from gridcase.cases.queries import visible_cases
 from gridcase.cases.verification import await_verification
-from gridcase.errors import Forbidden, Unprocessable
+from gridcase.errors import Conflict, Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.ladder.clock import clock_for_level
@@ -132,6 +132,8 @@ def create_case(
         ]
     if errors:
         raise Unprocessable(Message("The case cannot be saved; see errors for each field."), errors)
+    if data.get("external_ref"):
+        _refuse_a_second_case_of(reporter, data["external_ref"])
 
     warn_at, due_at = clock_for_level(level, now, category.time_limits)
     case = Case(
@@ -163,6 +165,7 @@ def create_case(
         reporter_id=reporter.id,
         created_at=now,
         updated_at=now,
+        external_ref=data.get("external_ref"),
         idempotency_key=idempotency_key,
         request_fingerprint=digest if idempotency_key else None,
     )
@@ -241,6 +244,24 @@ def _source(role: Role, requested: str | None, errors: dict) -> Source:
         ]
         return allowed[0]
     return Source(requested)
+
+
+def _refuse_a_second_case_of(reporter: User, external_ref: str) -> None:
+    """A reporting system logs each of its work orders once.
+
+    Raises:
+        Conflict: this system already logged a case of this work order (named in the error).
+    """
+    existing = db.session.scalar(
+        sa.select(Case.public_number).where(
+            Case.reporter_id == reporter.id, Case.external_ref == external_ref
+        )
+    )
+    if existing:
+        raise Conflict(
+            f"Work order {external_ref} is already case {existing}.",
+            {"external_ref": [f"Already case {existing}."]},
+        )
 
 
 def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> None:

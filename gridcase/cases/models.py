@@ -138,6 +138,9 @@ class Case(db.Model):
     # Optimistic concurrency: every change bumps it; a request with an older one gets 409.
     version: so.Mapped[int] = so.mapped_column(default=1)
 
+    # The reporting system's own number of it (a 12345 hotline's 工单号): shown and searchable.
+    external_ref: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
     # Idempotent intake: the same reporter and key always mean the same case.
     idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128))
     request_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
@@ -166,6 +169,14 @@ class Case(db.Model):
             "idempotency_key",
             unique=True,
             postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        ),
+        # One case per work order of a reporting system (its system user).
+        sa.Index(
+            "uq_cases_reporter_external_ref",
+            "reporter_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=sa.text("external_ref IS NOT NULL"),
         ),
         # The live overdue count of the statistics: which open cases are past due?
         sa.Index(

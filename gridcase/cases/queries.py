@@ -155,7 +155,10 @@ def case_conditions(viewer: User, filters: dict) -> list[sa.ColumnElement[bool]]
     if filters.get("q"):
         pattern = "%" + filters["q"].replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         searchable = Case.title + " " + Case.description + " " + Case.address
-        conditions.append(sa.or_(searchable.ilike(pattern), Case.public_number == filters["q"].strip()))
+        exact = filters["q"].strip()
+        conditions.append(
+            sa.or_(searchable.ilike(pattern), Case.public_number == exact, Case.external_ref == exact)
+        )
     if filters.get("from"):
         conditions.append(Case.created_at >= _local_day_start(filters["from"]))
     if filters.get("to"):

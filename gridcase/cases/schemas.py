@@ -239,6 +239,9 @@ class CaseSchema(Schema):
     reopen_count = fields.Integer()
     reporter = fields.Nested(PersonSchema)
     assignee = fields.Nested(PersonSchema, allow_none=True)
+    external_ref = fields.String(
+        allow_none=True, metadata={"description": "The reporting system's own work-order number."}
+    )
     resolution = ComputedNested(
         ResolutionSchema, lambda case: case if case.resolved_at else None, allow_none=True
     )
@@ -382,6 +385,15 @@ class CaseCreateSchema(Schema):
         fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=MAX_PARTIES)
     )
     source = fields.Enum(Source, by_value=True, load_default=None)
+    external_ref = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[\w.:/-]{1,64}$"),
+        metadata={
+            "description": "The work-order number in the reporting system (a 12345 hotline's 工单号): "
+            "kept, shown and searchable; one case per number and reporting system.",
+            "example": "12345-20261204-000123",
+        },
+    )
     resolved_on_spot = fields.Nested(
         OnSpotSchema,
         load_default=None,
