@@ -211,6 +211,26 @@ class Config:
         "API keys are issued by the city's gridcase administrator (gridcase create-open311-client).",
     )
 
+    # Outbound messages (DESIGN §2, "Messages"): the scheduler fans new notifications out to
+    # their channels and sends the outbox every GRIDCASE_OUTBOUND_SECONDS; a failed attempt
+    # waits with exponential back-off, and after the last one the message is given up.
+    GRIDCASE_OUTBOUND_SECONDS = _env_float("GRIDCASE_OUTBOUND_SECONDS", 10.0)
+    GRIDCASE_OUTBOUND_TIMEOUT_SECONDS = _env_float("GRIDCASE_OUTBOUND_TIMEOUT_SECONDS", 10.0)
+    GRIDCASE_OUTBOUND_BACKOFF_BASE_SECONDS = _env_float("GRIDCASE_OUTBOUND_BACKOFF_BASE_SECONDS", 30.0)
+    GRIDCASE_OUTBOUND_BACKOFF_CAP_SECONDS = _env_float("GRIDCASE_OUTBOUND_BACKOFF_CAP_SECONDS", 3600.0)
+    GRIDCASE_OUTBOUND_MAX_ATTEMPTS = _env_int("GRIDCASE_OUTBOUND_MAX_ATTEMPTS", 8)
+    GRIDCASE_OUTBOUND_BATCH = _env_int("GRIDCASE_OUTBOUND_BATCH", 200)
+    # E-mail through an SMTP server (empty host: e-mail channels fail with a clear error).
+    GRIDCASE_SMTP_HOST = _env("GRIDCASE_SMTP_HOST", "")
+    GRIDCASE_SMTP_PORT = _env_int("GRIDCASE_SMTP_PORT", 25)
+    GRIDCASE_SMTP_STARTTLS = _env("GRIDCASE_SMTP_STARTTLS", "") == "1"
+    GRIDCASE_SMTP_USER = _env("GRIDCASE_SMTP_USER", "")
+    GRIDCASE_SMTP_PASSWORD = _env("GRIDCASE_SMTP_PASSWORD", "")
+    GRIDCASE_MAIL_FROM = _env("GRIDCASE_MAIL_FROM", "gridcase@localhost")
+    # SMS through the operator's HTTP gateway: a template and its parameter (the message).
+    GRIDCASE_SMS_GATEWAY_URL = _env("GRIDCASE_SMS_GATEWAY_URL", "")
+    GRIDCASE_SMS_TEMPLATE = _env("GRIDCASE_SMS_TEMPLATE", "GRIDCASE_NOTICE")
+
     # Webhooks: the scheduler sends the outbox every GRIDCASE_WEBHOOK_SECONDS; a failed attempt
     # waits base × 2^(n-1) seconds (at most the cap); a delivery is given up after MAX_ATTEMPTS;
     # a subscriber failing PAUSE_AFTER attempts in a row is paused until an admin resumes it.

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
@@ -139,6 +140,49 @@ def create_user_command(username, role, scope_code, unit_code, display_name, gri
         _fail(exc.message, [f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()])
     db.session.commit()
     click.echo(f"Created {user.username} ({user.role} of {user.unit_code or user.scope_code}).")
+
+
+@gridcase_cli.command("add-channel")
+@click.option("--kind", required=True, type=click.Choice(["email", "sms", "wecom", "dingtalk"]))
+@click.option("--address", required=True, help="E-mail address, mobile number, or the robot's webhook URL.")
+@click.option("--user", "username", help="The person whose notifications go out (e-mail, SMS).")
+@click.option("--region", "region_code", help="The node whose centre's group robot it is (wecom, dingtalk).")
+@click.option("--quiet", help="Quiet hours, local time, e.g. 22:00-07:00: nothing is sent then.")
+def add_channel_command(kind, address, username, region_code, quiet) -> None:
+    """Send notifications out of the app too: a person's e-mail or SMS, or a centre's 企业微信 /
+    钉钉 group robot, which gets what that node's handlers are told. Audited (the address is
+    stored encrypted and shown masked)."""
+    from datetime import time
+
+    from gridcase.notifications.outbound import add_channel
+    from gridcase.people.models import User
+
+    user = None
+    if username:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            _fail(f"No user {username}.")
+    hours = None
+    if quiet:
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in quiet.split("-"))
+        except ValueError:
+            _fail("Quiet hours are written like 22:00-07:00.")
+        hours = (start, end)
+    try:
+        channel = add_channel(kind, address, user=user, region_code=region_code, quiet=hours)
+    except GridcaseError as exc:
+        _fail(
+            str(exc.message), [f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]
+        )
+    record(
+        AuditAction.CHANNEL_ADDED,
+        actor=None,
+        target=f"channel {channel.id}",
+        details={"kind": kind, "owner": username or region_code, "address": channel.address_masked},
+    )
+    db.session.commit()
+    click.echo(f"Channel {channel.id}: {kind} {channel.address_masked} for {username or region_code}.")
 
 
 @gridcase_cli.command("set-role")

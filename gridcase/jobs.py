@@ -4,6 +4,7 @@
 |---|---|---|
 | sweep | GRIDCASE_SWEEP_SECONDS (60) | overdue cases climb the ladder (gridcase.ladder.sweep) |
 | webhooks | GRIDCASE_WEBHOOK_SECONDS (5) | send the webhook outbox (gridcase.webhooks.delivery) |
+| outbound | GRIDCASE_OUTBOUND_SECONDS (10) | e-mail, SMS, group robots (gridcase.notifications.outbound) |
 | stats-refresh | GRIDCASE_STATS_SECONDS (60) | bring the indicator rollups up to date |
 | alert-scan | GRIDCASE_STATS_SECONDS (60) | raise hotspot and repeat-party alerts |
 | housekeeping | an hour | prune the audit log and finished deliveries, anonymise old parties |
@@ -35,6 +36,7 @@ from gridcase.cases.integrity import take_checkpoint
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.locks import try_job_lock
+from gridcase.notifications.outbound import send_outbound
 from gridcase.people.retention import anonymise_closed_parties
 from gridcase.stats.alerts import scan_alerts
 from gridcase.stats.rollups import refresh_rollups
@@ -101,6 +103,13 @@ WEBHOOKS = Job(
     _config_seconds("GRIDCASE_WEBHOOK_SECONDS"),
     lambda report: report.lines() if report.attempts else [],
 )
+OUTBOUND = Job(
+    "outbound",
+    "outbound messages",
+    send_outbound,  # each message commits on its own
+    _config_seconds("GRIDCASE_OUTBOUND_SECONDS"),
+    lambda report: report.lines(),
+)
 STATS_REFRESH = Job(
     "stats-refresh",
     "stats refresh",
@@ -124,7 +133,7 @@ CHECKPOINT = Job(
     lambda report: [report.line()] if report.ran else [],
 )
 
-JOBS = (SWEEP, WEBHOOKS, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING, CHECKPOINT)
+JOBS = (SWEEP, WEBHOOKS, OUTBOUND, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING, CHECKPOINT)
 
 
 def run_job(app: Flask, job: Job):

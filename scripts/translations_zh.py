@@ -619,6 +619,13 @@ ZH = {
     "Supervise again (red card)": "再次督办（红牌）",
     "Note (what is still required, when supervising again)": "说明（再次督办时写明仍需落实的事项）",
     "Work order": "工单号",
+    # Outbound channels,
+    "Group robots belong to a centre's node; e-mail and SMS to a person.": "群机器人属于某一层级的中心，邮件和短信属于个人。",
+    "A channel is one of: %(kinds)s.": "渠道须为以下之一：%(kinds)s。",
+    "Not an e-mail address.": "不是有效的电子邮件地址。",
+    "Not a mobile phone number (11 digits, starting with 1).": "不是有效的手机号码（以1开头的11位数字）。",
+    "The robot's address is refused: %(reason)s": "机器人地址不可用：%(reason)s",
+    "No territory node has the code %(code)s.": "没有代码为 %(code)s 的区域。",
 }
 
 

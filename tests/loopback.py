@@ -75,6 +75,7 @@ class Receiver:
 
     script: dict[str, list[int]] = field(default_factory=dict)
     delay: float = 0.0
+    answer: bytes = b"ok"  # the body of a 2xx (a group robot answers {"errcode": 0, …})
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
@@ -93,7 +94,7 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"receiver says no")
+                self.wfile.write(receiver.answer if status < 300 else b"receiver says no")
 
             def log_message(self, *args):
                 pass

@@ -15,6 +15,7 @@ import http.client
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,11 +84,19 @@ def _connection(destination: Destination, timeout: float) -> http.client.HTTPCon
     return http.client.HTTPConnection(destination.address, destination.port, timeout=timeout)
 
 
-def post(url: str, body: bytes, request_headers: dict[str, str], timeout: float) -> Outcome:
+def post(
+    url: str,
+    body: bytes,
+    request_headers: dict[str, str],
+    timeout: float,
+    check_answer: Callable[[bytes], str | None] | None = None,
+) -> Outcome:
     """POST the body once, to the address the URL's host resolves to now if the destination
     policy allows it (gridcase.webhooks.destinations). No redirects are followed and no proxy
     is used: a subscriber's URL is where its events go, and a 3xx counts as a failure the admin
-    can see. The outcome keeps the status code and never the body of the answer."""
+    can see. The outcome keeps the status code and never the body of the answer; a receiver
+    that says "failed" inside a 2xx (a group robot's errcode) is read by `check_answer`, which
+    returns the error, or None."""
     started = time.monotonic()
     connection = None
     try:
@@ -99,10 +108,12 @@ def post(url: str, body: bytes, request_headers: dict[str, str], timeout: float)
             host = f"[{destination.host}]" if default_port else f"[{destination.host}]:{destination.port}"
         connection.request("POST", destination.target, body=body, headers={**request_headers, "Host": host})
         response = connection.getresponse()
-        response.read(RESPONSE_DRAIN_BYTES)  # the body is not kept: it may carry another host's data
+        answer = response.read(RESPONSE_DRAIN_BYTES)  # not kept: it may carry another host's data
         status, error = response.status, None
         if not 200 <= status < 300:
             error = f"HTTP {status} {response.reason}"
+        elif check_answer is not None and (error := check_answer(answer)):
+            status = None  # a failure the receiver reported in its answer
     except DestinationRefused as exc:
         status, error = None, f"Destination refused: {exc}"
     except Exception as exc:

@@ -1,0 +1,166 @@
+"""Messages that reach people outside the app: an escalation goes by e-mail to a real SMTP server
+on loopback (aiosmtpd) and to the township's 企业微信 group robot (an HTTP receiver on loopback);
+neither names a party. A failing channel retries with back-off; nothing is sent in the web
+request; quiet hours postpone."""
+
+import email
+import email.policy
+import json
+import socket
+from datetime import time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from gridcase.cases.intake import create_case
+from gridcase.cases.operations import perform_action
+from gridcase.errors import Unprocessable
+from gridcase.extensions import db
+from gridcase.notifications.models import OutboundMessage
+from gridcase.notifications.outbound import add_channel, deliver_outbound, fan_out, send_outbound
+from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
+from tests.loopback import Receiver
+
+PARTY = {"name": "张三丰", "phone": "13812348000", "id_number": "110105194912310029"}
+ROBOT_OK = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "GRIDCASE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "GRIDCASE_SMTP_PORT", port)
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def robot():
+    receiver = Receiver(answer=ROBOT_OK, script={"/down": [500, 500, 200]})
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def people(make_user):
+    grid = grid_in(FENGQIAO)
+    return {
+        "worker": make_user("grid_worker", grid.code),
+        "mediator": make_user("community_mediator", grid.community_code),
+        "township": make_user("township_coordinator", FENGQIAO),
+        "township_2": make_user("township_coordinator", FENGQIAO),
+    }
+
+
+def escalated_dispute(people, now=None):
+    """A dispute whose title and escalation reason name the party, as people write them."""
+    body = case_payload(
+        people["worker"].scope_code,
+        kind="dispute",
+        category="D02",
+        parties=[PARTY],
+        title=f"{PARTY['name']}与邻居漏水纠纷",
+    )
+    case = create_case(people["worker"], body, now=now).case
+    reason = f"{PARTY['name']}（{PARTY['phone']}）情绪激动，需镇街协调"
+    perform_action(people["mediator"], case.id, "escalate", case.version, {"reason": reason}, now=now)
+    return case
+
+
+def test_an_escalation_reaches_an_inbox_and_the_townships_robot_without_naming_a_party(smtp, robot, people):
+    add_channel("email", "chen@fengqiao.example.cn", user=people["township"])
+    add_channel("wecom", f"{robot.url}/cgi-bin/webhook/send?key=k1", region_code=FENGQIAO)
+    case = escalated_dispute(people)
+    report = send_outbound()
+    assert report.sent == 2 and report.failed_attempts == 0  # one mail; the robot once, not per handler
+
+    [(recipients, raw)] = smtp.messages
+    mail = email.message_from_string(raw, policy=email.policy.default).get_body().get_content()
+    assert recipients == ["chen@fengqiao.example.cn"] and case.public_number in mail
+    assert "Escalated to you" not in mail  # in the offices' words, whatever the page language
+    [posted] = robot.at("/cgi-bin/webhook/send?key=k1")
+    document = posted.json()
+    assert document["msgtype"] == "text" and case.public_number in document["text"]["content"]
+    for value in PARTY.values():
+        assert value not in mail and value not in posted.body.decode()
+
+
+def test_a_failing_channel_retries_with_back_off_then_succeeds(robot, people):
+    add_channel("wecom", f"{robot.url}/down", region_code=FENGQIAO)
+    now = in_december(7)
+    escalated_dispute(people, now=now)
+    fan_out(now)
+    assert deliver_outbound(now).failed_attempts == 1
+    [message] = db.session.scalars(sa.select(OutboundMessage)).all()
+    assert message.status == "pending" and message.next_attempt_at > now  # waits
+    assert deliver_outbound(now).failed_attempts == 0  # nothing due yet
+    first_wait = message.next_attempt_at - now
+    deliver_outbound(message.next_attempt_at)
+    assert message.attempts == 2 and message.next_attempt_at - now > 2 * first_wait  # longer
+    deliver_outbound(message.next_attempt_at)
+    assert (message.status, message.attempts, len(robot.at("/down"))) == ("sent", 3, 3)
+
+
+def test_the_web_request_sends_nothing_itself(api_as, robot, people):
+    slow = Receiver(answer=ROBOT_OK, delay=5)
+    try:
+        add_channel("wecom", f"{slow.url}/slow", region_code=FENGQIAO)
+        body = case_payload(people["worker"].scope_code)
+        case = create_case(people["worker"], body).case
+        answer = api_as(people["mediator"]).post(
+            f"/api/v1/cases/{case.id}/actions", json={"action": "escalate", "version": 1, "reason": "需协调"}
+        )
+        assert answer.status_code == 200 and slow.received == []  # answered without waiting on it
+        assert fan_out() == 1  # queued for the scheduler
+    finally:
+        slow.stop()
+
+
+def test_quiet_hours_postpone_to_their_end(robot, people):
+    add_channel("wecom", f"{robot.url}/night", region_code=FENGQIAO, quiet=(time(22, 0), time(7, 0)))
+    night = in_december(7, 23)
+    escalated_dispute(people, now=night)
+    fan_out(night)
+    assert deliver_outbound(night).postponed == 1 and robot.received == []
+    [message] = db.session.scalars(sa.select(OutboundMessage)).all()
+    assert message.next_attempt_at == in_december(8, 7)
+    assert deliver_outbound(in_december(8, 7) + timedelta(minutes=1)).sent == 1
+
+
+def test_a_channel_must_be_of_its_kind(people):
+    for kind, address, owner in [
+        ("email", "not-an-address", {"user": people["township"]}),
+        ("sms", "12345", {"user": people["township"]}),
+        ("wecom", "http://127.0.0.1:9/x", {"user": people["township"]}),  # a robot is a centre's
+        ("email", "a@b.cn", {"region_code": FENGQIAO}),  # e-mail is a person's
+    ]:
+        with pytest.raises(Unprocessable):
+            add_channel(kind, address, **owner)
+
+
+def test_the_command_line_adds_a_channel_or_says_why_not(app, people):
+    runner = app.test_cli_runner()
+    user = people["township"].username
+    sms = ["--kind", "sms", "--address", "13900001111", "--user", user, "--quiet", "22:00-07:00"]
+    added = runner.invoke(args=["gridcase", "add-channel", *sms])
+    assert added.exit_code == 0 and "139****1111" in added.output, added.output
+    # (A refusal rolls the session back: it comes last.)
+    refused = runner.invoke(
+        args=["gridcase", "add-channel", "--kind", "email", "--address", "nope", "--user", user]
+    )
+    assert refused.exit_code == 1 and "Not an e-mail address" in refused.output
