@@ -626,6 +626,12 @@ ZH = {
     "Not a mobile phone number (11 digits, starting with 1).": "不是有效的手机号码（以1开头的11位数字）。",
     "The robot's address is refused: %(reason)s": "机器人地址不可用：%(reason)s",
     "No territory node has the code %(code)s.": "没有代码为 %(code)s 的区域。",
+    # 回访 by someone other than the handler
+    "Someone other than who handled the case revisits it (回访).": "回访由承办人以外的人员进行。",
+    "By phone": "电话回访",
+    "In person": "上门回访",
+    "By the 12345 hotline": "12345热线回访",
+    "How": "回访方式",
 }
 
 

@@ -73,6 +73,14 @@ class Satisfaction(LabelledEnum):
     DISSATISFIED = "dissatisfied", _l("Dissatisfied")  # 不满意
 
 
+class RevisitMethod(LabelledEnum):
+    """How a 回访 asked the reporter or a party (by someone other than the case's handler)."""
+
+    PHONE = "phone", _l("By phone")  # 电话回访
+    VISIT = "visit", _l("In person")  # 上门回访
+    HOTLINE = "hotline", _l("By the 12345 hotline")  # 12345 回访
+
+
 # The answers a satisfaction rate (满意率) counts as satisfied.
 SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 

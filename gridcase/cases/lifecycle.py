@@ -172,6 +172,7 @@ class ActorState:
     assignment: AssignmentState | None = None
     resolved_it: bool = False  # they resolved the case (its current resolution)
     unit_code: str | None = None  # a unit's people: their unit
+    is_assignee: bool = False  # the case's handler (承办人)
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         )
 
     if action is Action.REVISIT:
+        if actor.resolved_it or actor.is_assignee:
+            return Message("Someone other than who handled the case revisits it (回访).")
         return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
 
     if action is Action.REOPEN:

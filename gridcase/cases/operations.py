@@ -251,7 +251,8 @@ def _revisit(case, user, actor, payload, now):
     if transition(Action.REVISIT, case_state(case), payload).status is Status.IN_PROGRESS:
         _reopen_to_handling(case, now)
         notify_level(case, case.level, Kind.REOPENED, f"{case.public_number} 回访不满意，已重新办理", now)
-    return {"satisfaction": payload["satisfaction"], "note": payload.get("note", "")}
+    method = payload.get("method") or "phone"
+    return {"satisfaction": payload["satisfaction"], "method": str(method), "note": payload.get("note", "")}
 
 
 def _reopen(case, user, actor, payload, now):

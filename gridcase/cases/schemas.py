@@ -25,6 +25,7 @@ from gridcase.cases.domain import (
     CaseKind,
     Outcome,
     PartyRole,
+    RevisitMethod,
     Satisfaction,
     Severity,
     Source,
@@ -474,7 +475,16 @@ PAYLOADS: dict[Action, type[Schema]] = {
     ),
     Action.VERIFY: Schema.from_dict({"passed": fields.Boolean(required=True), "note": NOTE}),
     Action.REVISIT: Schema.from_dict(
-        {"satisfaction": fields.Enum(Satisfaction, by_value=True, required=True), "note": NOTE}
+        {
+            "satisfaction": fields.Enum(Satisfaction, by_value=True, required=True),
+            "method": fields.Enum(
+                RevisitMethod,
+                by_value=True,
+                load_default=RevisitMethod.PHONE,
+                metadata={"description": "How the reporter or a party was asked: phone, visit or hotline."},
+            ),
+            "note": NOTE,
+        }
     ),
     Action.REOPEN: Schema.from_dict({"reason": _text()}),
     Action.ESCALATE: Schema.from_dict({"reason": _text()}),

@@ -11,6 +11,7 @@ from gridcase.cases.domain import (
     CaseKind,
     Outcome,
     PartyRole,
+    RevisitMethod,
     Satisfaction,
     Severity,
     Source,
@@ -46,6 +47,7 @@ VOCABULARY_FILTERS = {
     "assignment_status": AssignmentStatus,
     "alert_status": AlertStatus,
     "card": SupervisionGrade,
+    "revisit_method": RevisitMethod,
     "supervision_status": SupervisionStatus,
     "risk_grade": RiskGrade,
     "close_outcome": CloseOutcome,
@@ -74,6 +76,7 @@ def register_filters(app: Flask) -> None:
         CaseKind=CaseKind,
         PartyRole=PartyRole,
         ReturnReason=ReturnReason,
+        RevisitMethod=RevisitMethod,
         unit_name_of=unit_name,
         now_utc=utcnow,  # "late?" of a deadline shown on a page  # the deskbar names a unit's person's unit
     )

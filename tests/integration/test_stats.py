@@ -103,13 +103,13 @@ def history(make_user) -> City:
     _act(u["mA"], c[1], "accept", at(2, 10))
     _act(u["mA"], c[1], "resolve", at(2, 12), outcome="mediated")
     _act(u["tF"], c[1], "verify", at(3, 9), passed=True)
-    _act(u["mA"], c[1], "revisit", at(4, 9), satisfaction="satisfied")
+    _act(u["tF"], c[1], "revisit", at(4, 9), satisfaction="satisfied")  # not by its handler
 
     c[2] = new("wA", gA, at(3, 9), category="D02", kind="dispute")
     _act(u["mA"], c[2], "accept", at(3, 11))
     _act(u["mA"], c[2], "escalate", at(4, 9), reason="双方分歧大")
     _act(u["tF"], c[2], "resolve", at(5, 9), outcome="agreement_signed")
-    _act(u["tF"], c[2], "revisit", at(6, 9), satisfaction="dissatisfied")
+    _act(u["city"], c[2], "revisit", at(6, 9), satisfaction="dissatisfied")
     _act(u["tF"], c[2], "resolve", at(6, 15), outcome="mediated")
 
     c[3] = new("wB", gB, at(4, 10), category="E0501")
@@ -128,7 +128,7 @@ def history(make_user) -> City:
     c[8] = new("wJ", gJ, at(11, 14))
     _act(u["mJ"], c[8], "accept", at(11, 15))
     _act(u["mJ"], c[8], "resolve", at(17, 10), outcome="mediated")
-    _act(u["mJ"], c[8], "revisit", at(18, 9), satisfaction="basically_satisfied")
+    _act(u["tJ"], c[8], "revisit", at(18, 9), satisfaction="basically_satisfied")
 
     c[9] = new("wB", gB, at(12, 9), severity="major")
     _act(u["city"], c[9], "accept", at(12, 9, 10))

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
+from gridcase.cases.queries import case_events
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
@@ -125,3 +126,14 @@ def test_the_workbench_has_a_to_verify_view(app, people):
     assert case.public_number in view
     page = client.get(f"/desk/cases/{case.public_number}").get_data(as_text=True)
     assert "Verify by" in page and 'value="verify"' in page
+
+
+def test_the_revisit_is_by_someone_other_than_the_handler_and_says_how(people):
+    case = create_case(people["worker"], case_payload(people["worker"].scope_code), now=at(7)).case
+    act(people["mediator"], case, "accept", at(7, 11))
+    act(people["mediator"], case, "resolve", at(7, 15), outcome="mediated", summary="已劝导")
+    act(people["worker"], case, "verify", at(8), passed=True)
+    with pytest.raises(Unprocessable, match="other than who handled"):
+        act(people["mediator"], case, "revisit", at(9), satisfaction="satisfied")
+    act(people["township"], case, "revisit", at(9), satisfaction="satisfied", method="visit")
+    assert case_events(case)[-1].payload["method"] == "visit"

@@ -148,6 +148,16 @@ def test_verification_is_by_the_named_verifier_a_colleague_or_above_never_the_re
     assert transition(Action.VERIFY, community, {"passed": False}).status is Status.IN_PROGRESS
 
 
+def test_whoever_handled_a_case_does_not_revisit_it():
+    closed = case(Status.CLOSED, resolved_level="community")
+    handler = ActorState(Role.COMMUNITY_MEDIATOR, "community", covers_case=True, is_assignee=True)
+    resolver = ActorState(Role.COMMUNITY_MEDIATOR, "community", covers_case=True, resolved_it=True)
+    assert "other than who handled" in decide(Action.REVISIT, closed, handler)
+    assert "other than who handled" in decide(Action.REVISIT, closed, resolver)
+    assert decide(Action.REVISIT, closed, actor(Role.COMMUNITY_MEDIATOR)) is None  # a colleague
+    assert decide(Action.REVISIT, closed, actor(Role.TOWNSHIP_COORDINATOR)) is None
+
+
 def test_dissatisfied_revisits_reopen():
     closed = case(Status.CLOSED)
     assert transition(Action.REVISIT, closed, {"satisfaction": "dissatisfied"}).status is Status.IN_PROGRESS
