@@ -147,6 +147,8 @@ class Config:
     GRIDCASE_SUPERVISION_RED = _env_json("GRIDCASE_SUPERVISION_RED", {"after": 1, "when_overdue": True})
     # Working days a resolution waits for its verification before the sweep raises an alert.
     GRIDCASE_VERIFY_DAYS = _env_int("GRIDCASE_VERIFY_DAYS", 2)
+    # Days a revisit code (回访码) on a slip or in an SMS can be used.
+    GRIDCASE_REVISIT_CODE_DAYS = _env_int("GRIDCASE_REVISIT_CODE_DAYS", 7)
     GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)
 
     # Intake: possible duplicates are open cases of the same category this close and recent.

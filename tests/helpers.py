@@ -1,5 +1,9 @@
 """Helpers for integration tests: places in the demo city and valid request bodies."""
 
+import base64
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -7,6 +11,8 @@ import sqlalchemy as sa
 from geoalchemy2 import WKTElement
 
 from gridcase.extensions import db
+from gridcase.people.privacy import PersonalDataCipher
+from gridcase.settings import cipher
 from gridcase.territory.models import Region
 
 FENGQIAO = "330681109000"  # 枫桥镇
@@ -134,3 +140,19 @@ def add_other_city() -> None:
         )
         parent = code
         db.session.flush()
+
+
+@contextmanager
+def rotated_cipher(app, keep_old_key: bool = True) -> Iterator[PersonalDataCipher]:
+    """The app encrypting under a new data key 2 for the block (with the old key 1 kept to
+    decrypt, unless `keep_old_key` is False); the old cipher is put back afterwards."""
+    old = cipher()
+    keys = [(2, base64.b64encode(os.urandom(32)).decode())]
+    if keep_old_key:
+        keys.append((1, app.config["GRIDCASE_DATA_KEY"]))
+    rotated = PersonalDataCipher(app.config["GRIDCASE_DATA_KEY"], app.config["GRIDCASE_LOOKUP_KEY"], keys)
+    app.extensions["gridcase.cipher"] = rotated
+    try:
+        yield rotated
+    finally:
+        app.extensions["gridcase.cipher"] = old

@@ -43,6 +43,31 @@ class Source(LabelledEnum):
     PUBLIC = "public", _l("Public")  # 群众随手拍 / Open311
     HOTLINE = "hotline", _l("12345 hotline")  # 12345
     REFERRAL = "referral", _l("Referral")  # 上级交办
+    VISIT = "visit", _l("Visit")  # 来访: in person at a centre's desk
+    CALL = "call", _l("Call")  # 来电: to a centre's own line
+    LETTER = "letter", _l("Letter")  # 来信
+    ONLINE = "online", _l("Online")  # 网上: a message board, a mini-programme
+
+
+# What a front desk (一窗受理) records a matter as, in the order of its list (DESIGN §2).
+DESK_SOURCES = (
+    Source.VISIT,
+    Source.CALL,
+    Source.LETTER,
+    Source.ONLINE,
+    Source.HOTLINE,
+    Source.REFERRAL,
+    Source.GRID_WORKER,
+)
+
+
+class Disposition(LabelledEnum):
+    """What the front desk does with a matter it registers."""
+
+    ACCEPT = "accept", _l("Accept it here")  # 本级受理
+    DISPATCH = "dispatch", _l("Accept it and dispatch it to a unit")  # 受理并派遣
+    RESOLVE = "resolve", _l("It was settled at the desk")  # 当场化解
+    REGISTER = "register", _l("Register it for the level the rules give")  # 登记转办
 
 
 class Outcome(LabelledEnum):
@@ -79,7 +104,11 @@ class RevisitMethod(LabelledEnum):
     PHONE = "phone", _l("By phone")  # 电话回访
     VISIT = "visit", _l("In person")  # 上门回访
     HOTLINE = "hotline", _l("By the 12345 hotline")  # 12345 回访
+    CODE = "code", _l("Answered with a one-time code")  # 短信/回访单: the person answers themselves
 
+
+# How the centre's staff or a hotline system reach the person themselves.
+STAFF_REVISIT_METHODS = (RevisitMethod.PHONE, RevisitMethod.VISIT, RevisitMethod.HOTLINE)
 
 # The answers a satisfaction rate (满意率) counts as satisfied.
 SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)

@@ -6,13 +6,14 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.domain import (
+    DESK_SOURCES,
     CaseKind,
     Outcome,
     Severity,
@@ -24,13 +25,14 @@ from gridcase.cases.domain import (
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import Action, LoggedAction
 from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
-from gridcase.cases.parties import build_party
+from gridcase.cases.parties import build_informant, build_party
 from gridcase.cases.queries import visible_cases
 from gridcase.cases.verification import await_verification
 from gridcase.errors import Conflict, Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.ladder.clock import clock_for_level
+from gridcase.ladder.limits import level_rank
 from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
@@ -46,7 +48,12 @@ from gridcase.territory.queries import locate_grid
 SOURCES_BY_ROLE = {
     Role.GRID_WORKER: (Source.GRID_WORKER,),
     Role.OPEN311_CLIENT: (Source.PUBLIC,),  # another city system's public requests
-    **{role: (Source.REFERRAL, Source.HOTLINE, Source.GRID_WORKER) for role in HANDLER_ROLES},
+    # A centre's staff: a referral by default (the API's first use), or anything its front
+    # desk receives.
+    **{
+        role: (Source.REFERRAL, *(s for s in DESK_SOURCES if s is not Source.REFERRAL))
+        for role in HANDLER_ROLES
+    },
 }
 
 
@@ -65,9 +72,15 @@ def fingerprint(data: dict) -> str:
 
 
 def create_case(
-    reporter: User, data: dict, idempotency_key: str | None = None, now: datetime | None = None
+    reporter: User,
+    data: dict,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    at_level: str | None = None,
 ) -> IntakeResult:
-    """Register a case from validated input; see DESIGN §2 for the fields.
+    """Register a case from validated input; see DESIGN §2 for the fields. `at_level` starts it
+    at a level above the one the rules give (a township's front desk accepting a small matter
+    itself); never below.
 
     Raises:
         Forbidden: the reporter's role does not log cases.
@@ -121,6 +134,15 @@ def create_case(
         setting("GRIDCASE_MASS_INCIDENT_THRESHOLD")
     )
     level = initial_level(severity, levels, group_dispute)
+    if at_level is not None and at_level != level:
+        if level_rank(levels, at_level) < level_rank(levels, level):
+            errors["disposition"] = [
+                Message(
+                    "A matter of this severity starts at the %(level)s level: register it and it goes there.",
+                    level=RegionLevel(level),
+                )
+            ]
+        level = at_level
     on_spot = data.get("resolved_on_spot")
     if on_spot and (role is not Role.GRID_WORKER or level != levels[0]):
         errors["resolved_on_spot"] = [
@@ -146,6 +168,7 @@ def create_case(
         people_involved=data.get("people_involved", 1),
         may_intensify=bool(data.get("may_intensify", False)),
         source=source.value,
+        occurred_at=data["occurred_at"].astimezone(UTC) if data.get("occurred_at") else None,
         location=point_element(lon, lat),
         location_accuracy_m=data["location"].get("accuracy_m"),
         location_crs=Crs(data["location"].get("crs", Crs.WGS84)).value,
@@ -170,6 +193,8 @@ def create_case(
         request_fingerprint=digest if idempotency_key else None,
     )
     case.parties = [build_party(p) for p in parties]
+    if data.get("informant"):
+        case.informant = build_informant(data["informant"])
     db.session.add(case)
     db.session.flush()
     append_event(
@@ -185,6 +210,7 @@ def create_case(
             "grid": case.grid_code,
             "source": case.source,
             "parties": len(case.parties),
+            **({"external_ref": case.external_ref} if case.external_ref else {}),
         },
     )
     if on_spot:

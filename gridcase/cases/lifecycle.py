@@ -76,6 +76,7 @@ class LoggedAction(LabelledEnum):
     REVEAL = "reveal", _l("Personal data viewed")
     AUTO_ESCALATE = "auto_escalate", _l("Escalated automatically (overdue)")
     MARK_OVERDUE = "mark_overdue", _l("Overdue at the top level: supervised")
+    REVISIT_CODE = "revisit_code", _l("Revisit code issued")  # 回访码已发放 (never the code itself)
 
 
 def event_action_label(action: str) -> str:

@@ -81,6 +81,8 @@ class Case(db.Model):
     people_involved: so.Mapped[int] = so.mapped_column(default=1)
     may_intensify: so.Mapped[bool] = so.mapped_column(default=False)
     source: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # 事发时间, when the person who brought it says it happened (the front desk asks).
+    occurred_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
 
     # Where: the WGS84 point, how good it was, what datum the client sent, the address text.
     location: so.Mapped[WKBElement] = so.mapped_column(Geometry("POINT", srid=SRID, spatial_index=True))
@@ -133,6 +135,9 @@ class Case(db.Model):
     verify_overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     revisited_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    # How the last revisit reached the person (RevisitMethod): set only by a revisit made by
+    # someone other than the handler, so satisfaction counts only where it is set.
+    revisit_method: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
 
     # Optimistic concurrency: every change bumps it; a request with an older one gets 409.
@@ -151,6 +156,9 @@ class Case(db.Model):
     assignee: so.Mapped[User | None] = so.relationship(foreign_keys=[assignee_id], lazy="joined")
     parties: so.Mapped[list[CaseParty]] = so.relationship(
         back_populates="case", order_by="CaseParty.id", cascade="all, delete-orphan"
+    )
+    informant: so.Mapped[CaseInformant | None] = so.relationship(
+        back_populates="case", cascade="all, delete-orphan"
     )
     events: so.Mapped[list[CaseEvent]] = so.relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True
@@ -216,15 +224,11 @@ def is_open() -> sa.ColumnElement[bool]:
     return Case.status.in_([sa.literal_column(f"'{status.value}'") for status in OPEN_STATUSES])
 
 
-class CaseParty(db.Model):
-    """A party to a dispute. Name, ID number and phone are encrypted; masks are kept for display;
-    the ID number's keyed hash finds the same person across cases without decrypting."""
+class EncryptedPerson:
+    """A person's name, ID number and phone: encrypted, with masks kept for display and the ID
+    number's keyed hash to find the same person across cases without decrypting
+    (gridcase.cases.parties writes and reveals them; retention anonymises them)."""
 
-    __tablename__ = "case_parties"
-
-    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    party_role: so.Mapped[str] = so.mapped_column(sa.String(16))
     name_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     id_number_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
     phone_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
@@ -234,7 +238,51 @@ class CaseParty(db.Model):
     id_number_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
     anonymised_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
 
+
+class CaseParty(EncryptedPerson, db.Model):
+    """A party to a dispute."""
+
+    __tablename__ = "case_parties"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_role: so.Mapped[str] = so.mapped_column(sa.String(16))
+
     case: so.Mapped[Case] = so.relationship(back_populates="parties")
+
+
+class CaseInformant(EncryptedPerson, db.Model):
+    """The person who brought the matter (反映人: the visitor at the desk, the caller, the letter's
+    writer) — a citizen, not the user who logged the case (Case.reporter). One per case."""
+
+    __tablename__ = "case_informants"
+
+    case_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    case: so.Mapped[Case] = so.relationship(back_populates="informant")
+
+
+class RevisitInvitation(db.Model):
+    """A one-time code (回访码) with which the person who brought a matter, or a party, answers
+    its revisit themselves: on a printed slip (with a QR code) or by SMS. Only the code's keyed
+    hash is kept; it works once, until it expires."""
+
+    __tablename__ = "revisit_invitations"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # Who answers: the informant (party_id empty) or one party.
+    party_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("case_parties.id", ondelete="CASCADE"))
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    delivery: so.Mapped[str] = so.mapped_column(sa.String(8))  # slip, sms
+    issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    issued_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    expires_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    answered_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+
+    __table_args__ = (sa.CheckConstraint("delivery IN ('slip', 'sms')", name="delivery"),)
 
 
 class CaseEvent(db.Model):

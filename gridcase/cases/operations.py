@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from gridcase.cases.domain import Outcome, Status
+from gridcase.cases.domain import Outcome, RevisitMethod, Satisfaction, Status
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import (
     Action,
@@ -246,13 +246,23 @@ def _verify(case, user, actor, payload, now):
 
 
 def _revisit(case, user, actor, payload, now):
-    case.satisfaction = payload["satisfaction"]
+    method = payload.get("method") or RevisitMethod.PHONE
+    record_revisit(case, Satisfaction(payload["satisfaction"]), RevisitMethod(method), now)
+    return {"satisfaction": payload["satisfaction"], "method": str(method), "note": payload.get("note", "")}
+
+
+def record_revisit(case: Case, satisfaction: Satisfaction, method: RevisitMethod, now: datetime) -> Status:
+    """Record a revisit's answer (by the centre's staff, a hotline, or the person themselves
+    with a code) and return the case's status after it: dissatisfied sends the case back to its
+    level (已重新办理)."""
+    after = transition(Action.REVISIT, case_state(case), {"satisfaction": satisfaction}).status
+    case.satisfaction = satisfaction.value
     case.revisited_at = now
-    if transition(Action.REVISIT, case_state(case), payload).status is Status.IN_PROGRESS:
+    case.revisit_method = method.value
+    if after is Status.IN_PROGRESS:
         _reopen_to_handling(case, now)
         notify_level(case, case.level, Kind.REOPENED, f"{case.public_number} 回访不满意，已重新办理", now)
-    method = payload.get("method") or "phone"
-    return {"satisfaction": payload["satisfaction"], "method": str(method), "note": payload.get("note", "")}
+    return after
 
 
 def _reopen(case, user, actor, payload, now):

@@ -16,12 +16,14 @@ same way: the pages load their forms through them, so a rule is written once for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates
 
 from gridcase.cases.domain import (
     OPEN_STATUSES,
+    STAFF_REVISIT_METHODS,
     CaseKind,
     Outcome,
     PartyRole,
@@ -132,6 +134,14 @@ class PartyOutSchema(Schema):
     phone = fields.String(attribute="phone_masked", allow_none=True, metadata={"example": "138****8000"})
 
 
+class InformantOutSchema(Schema):
+    """The person who brought the matter (反映人), masked like a party."""
+
+    name = fields.String(attribute="name_masked", metadata={"example": "李*"})
+    id_number = fields.String(attribute="id_number_masked", allow_none=True)
+    phone = fields.String(attribute="phone_masked", allow_none=True)
+
+
 class EventSchema(Schema):
     seq = fields.Integer()
     at = fields.DateTime()
@@ -209,6 +219,12 @@ class CaseSchema(Schema):
     people_involved = fields.Integer()
     may_intensify = fields.Boolean()
     source = fields.String()
+    occurred_at = fields.DateTime(allow_none=True, metadata={"description": "事发时间, when given."})
+    informant = fields.Nested(
+        InformantOutSchema,
+        allow_none=True,
+        metadata={"description": "The person who brought the matter (反映人), masked."},
+    )
     location = ComputedNested(LocationOutSchema)
     address = fields.String()
     grid = fields.Nested(CodeNameSchema)
@@ -288,6 +304,7 @@ class CaseListItemSchema(CaseSchema):
             "allowed_actions",
             "assignments",
             "proposed_unit",
+            "informant",  # (one case at a time: a list would load each one's)
         )
 
 
@@ -365,6 +382,14 @@ class PartyInSchema(Schema):
             raise ValidationError("Not a valid phone number.")
 
 
+class InformantInSchema(PartyInSchema):
+    """The person who brought the matter (反映人): a name, and a phone to call back or send the
+    revisit's code to; an ID number when they give one."""
+
+    class Meta:
+        exclude = ("role",)
+
+
 class OnSpotSchema(Schema):
     outcome = fields.Enum(Outcome, by_value=True, load_default=Outcome.MEDIATED)
     summary = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -386,6 +411,17 @@ class CaseCreateSchema(Schema):
         fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=MAX_PARTIES)
     )
     source = fields.Enum(Source, by_value=True, load_default=None)
+    informant = fields.Nested(
+        InformantInSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "反映人: the person who brought the matter (encrypted, shown masked)."},
+    )
+    occurred_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "事发时间: when it happened (not in the future)."},
+    )
     external_ref = fields.String(
         load_default=None,
         validate=validate.Regexp(r"^[\w.:/-]{1,64}$"),
@@ -401,6 +437,11 @@ class CaseCreateSchema(Schema):
         allow_none=True,
         metadata={"description": "就地化解: a grid worker settled it on the spot."},
     )
+
+    @validates("occurred_at")
+    def _occurred_at(self, value, **_):
+        if value and value > utcnow() + timedelta(minutes=5):  # (a little for clocks that run fast)
+            raise ValidationError("It cannot have happened in the future.")
 
 
 class CaseQueryArgsSchema(PeriodArgsSchema, PageArgsSchema):
@@ -481,6 +522,8 @@ PAYLOADS: dict[Action, type[Schema]] = {
                 RevisitMethod,
                 by_value=True,
                 load_default=RevisitMethod.PHONE,
+                # (An answer by one-time code comes through the survey, never as a staff action.)
+                validate=validate.OneOf(STAFF_REVISIT_METHODS),
                 metadata={"description": "How the reporter or a party was asked: phone, visit or hotline."},
             ),
             "note": NOTE,

@@ -39,6 +39,12 @@ ENCRYPTED = (
         {"name_encrypted": "name", "id_number_encrypted": "id_number", "phone_encrypted": "phone"},
         lookup_hash=("id_number_encrypted", "id_number_hash"),
     ),
+    EncryptedColumns(
+        "case_informants",
+        {"name_encrypted": "name", "id_number_encrypted": "id_number", "phone_encrypted": "phone"},
+        key="case_id",
+        lookup_hash=("id_number_encrypted", "id_number_hash"),
+    ),
     EncryptedColumns("users", {"totp_secret_encrypted": "totp"}),
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
     EncryptedColumns(
@@ -156,9 +162,27 @@ def anonymise_closed_parties(
         ),
         {"cutoff": cutoff, "anonymous": ANONYMOUS},
     ).rowcount
-    if total or reporters:
+    # The people who brought matters to a front desk (反映人), like the parties.
+    informants = db.session.execute(
+        sa.text(
+            f"""
+            UPDATE case_informants
+            SET name_encrypted = :name, id_number_encrypted = NULL, phone_encrypted = NULL,
+                name_masked = :anonymous, id_number_masked = NULL, phone_masked = NULL,
+                id_number_hash = NULL, anonymised_at = :now
+            WHERE anonymised_at IS NULL AND case_id IN ({old_cases})
+            """
+        ),
+        {"name": box.encrypt(ANONYMOUS, "name"), "anonymous": ANONYMOUS, "now": now, "cutoff": cutoff},
+    ).rowcount
+    if total or reporters or informants:
         record(
             AuditAction.PARTIES_ANONYMISED,
-            details={"parties": total, "open311_reporters": reporters, "closed_before": cutoff.isoformat()},
+            details={
+                "parties": total,
+                "open311_reporters": reporters,
+                "informants": informants,
+                "closed_before": cutoff.isoformat(),
+            },
         )
     return total

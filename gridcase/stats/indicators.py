@@ -22,7 +22,9 @@ them lives in gridcase.stats.rollups and follows these words exactly):
 - reopen_rate (返工率) = resolved cases that were reopened at least once (`reopen_count` > 0) /
   resolved. A case reopened and not yet resolved again counts once it is resolved again.
 - satisfaction_rate (满意率) = accepted cases whose last revisit (回访) answered satisfied or
-  basically satisfied / accepted cases revisited at least once.
+  basically satisfied / accepted cases revisited at least once, counting only revisits made by
+  someone other than the handler (the person themselves with a code, or the centre's staff or a
+  hotline, who record how: `revisit_method`); `revisited` is how many, shown with the rate.
 - median_hours_to_accept (响应时长中位数): median of accepted_at − created_at over accepted cases
   with an acceptance time; median_hours_to_resolve (办结时长中位数): median of resolved_at −
   created_at over resolved cases. Both come from histograms (see gridcase.stats.histogram).
@@ -64,6 +66,7 @@ INDICATORS = (
     ("escalation_rate", "上交率", "%"),
     ("reopen_rate", "返工率", "%"),
     ("satisfaction_rate", "满意率", "%"),
+    ("revisited", "回访数", "件"),  # what the satisfaction rate is counted over (independent 回访)
     ("median_hours_to_accept", "响应时长中位数", "小时"),
     ("median_hours_to_resolve", "办结时长中位数", "小时"),
     ("overdue_open", "超期未办结", "件"),
@@ -95,7 +98,7 @@ def indicators(
 ) -> dict:
     """Every indicator of DESIGN §5 from the summed counts, the medians and the live overdue count."""
     count = {name: int(counts.get(name) or 0) for name in COUNTS}
-    result: dict = {"accepted": count["accepted"], "resolved": count["resolved"]}
+    result: dict = {name: count[name] for name in ("accepted", "resolved", "revisited")}
     for name, (numerator, denominator) in RATES.items():
         result[name] = rate(count[numerator], count[denominator])
     result["median_hours_to_accept"] = _hours(median_hours_to_accept)

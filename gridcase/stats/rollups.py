@@ -293,8 +293,12 @@ _CASE_COUNTS = {
     "resolved_on_time": f"{_RESOLVED} AND c.resolved_on_time IS TRUE",
     "escalated": f"{_ACCEPTED} AND c.escalation_count > 0",
     "reopened": f"{_RESOLVED} AND c.reopen_count > 0",
-    "revisited": f"{_ACCEPTED} AND c.satisfaction IS NOT NULL",
-    "satisfied": f"{_ACCEPTED} AND c.satisfaction IN {Satisfaction.sql_values(SATISFIED)}",
+    # Only revisits by someone other than the handler count (they record how they were made).
+    "revisited": f"{_ACCEPTED} AND c.satisfaction IS NOT NULL AND c.revisit_method IS NOT NULL",
+    "satisfied": (
+        f"{_ACCEPTED} AND c.satisfaction IN {Satisfaction.sql_values(SATISFIED)} "
+        "AND c.revisit_method IS NOT NULL"
+    ),
 }
 assert tuple(_CASE_COUNTS) == COUNTS
 

@@ -91,9 +91,13 @@ def _statement(query: StatsQuery) -> tuple[str, dict]:
         ),
         satisfaction AS (
             SELECT l.unit_code,
-                   count(*) FILTER (WHERE {accepted_sql("c")} AND c.satisfaction IS NOT NULL) AS revisited,
+                   count(*) FILTER (
+                       WHERE {accepted_sql("c")} AND c.satisfaction IS NOT NULL
+                         AND c.revisit_method IS NOT NULL
+                   ) AS revisited,
                    count(*) FILTER (
                        WHERE {accepted_sql("c")} AND c.satisfaction IN {Satisfaction.sql_values(SATISFIED)}
+                         AND c.revisit_method IS NOT NULL
                    ) AS satisfied
             FROM leads l JOIN cases c ON c.id = l.case_id
             GROUP BY l.unit_code

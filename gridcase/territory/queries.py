@@ -70,6 +70,18 @@ def locate_grid(lon: float, lat: float) -> Region | None:
     )
 
 
+def point_in_grid(code: str) -> tuple[float, float] | None:
+    """A WGS84 point inside the grid (PostGIS's point on its surface, inside even a concave
+    grid): where a case goes whose place is known by its grid and address but not pinned."""
+    row = db.session.execute(
+        sa.select(
+            sa.func.ST_X(sa.func.ST_PointOnSurface(Region.boundary)),
+            sa.func.ST_Y(sa.func.ST_PointOnSurface(Region.boundary)),
+        ).where(Region.code == code, Region.level == RegionLevel.GRID.value)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def children_feature_collection(code: str) -> dict:
     """The children of a node as a GeoJSON FeatureCollection, built by PostGIS in one query."""
     text = db.session.scalar(

@@ -20,6 +20,21 @@ def city_units(city_code: str, active_only: bool = True) -> list[Unit]:
     return list(db.session.scalars(query.order_by((Unit.level == "city").desc(), Unit.code)))
 
 
+def units_serving(region) -> list[Unit]:
+    """The active units a centre at `region` may dispatch to: for a township or below, those
+    serving its township, district or city; for a district or the city, all of the city's."""
+    places = [region.ancestor_code(level) for level in ("township", "district", "city")]
+    if places[0] is None:
+        return city_units(region.city_code or region.code)
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .where(Unit.active, Unit.region_code.in_([p for p in places if p]))
+            .order_by((Unit.level == "city"), Unit.code)
+        )
+    )
+
+
 def _places_of(case) -> list[str]:
     """The regions whose units serve the place of a case, nearest first (its township, its
     district where there is one, its city)."""

@@ -45,14 +45,26 @@ class UnreadCount:
 def register_web(app: Flask) -> None:
     from gridcase.web.filters import register_filters
     from gridcase.web.headers import register_security_headers
-    from gridcase.web.views import admin, apidocs, audit, auth, dashboard, desk, mobile, pwa, reports
+    from gridcase.web.views import (
+        admin,
+        apidocs,
+        audit,
+        auth,
+        dashboard,
+        desk,
+        front_desk,
+        mobile,
+        pwa,
+        reports,
+        revisit,
+    )
 
     # CSRF is checked on every form of the pages (gridcase.web.login.protect_forms, since
     # WTF_CSRF_CHECK_DEFAULT is off); the JSON API checks it itself for cookie-authenticated
     # calls and not at all for bearer tokens, which browsers never send on their own.
     csrf.init_app(app)
     compress.init_app(app)
-    for module in (auth, mobile, desk, dashboard, reports, audit, admin, pwa, apidocs):
+    for module in (auth, mobile, desk, front_desk, dashboard, reports, audit, admin, pwa, apidocs, revisit):
         app.register_blueprint(module.bp)
     register_filters(app)
     register_security_headers(app)

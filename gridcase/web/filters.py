@@ -8,6 +8,7 @@ from flask import Flask
 
 from gridcase.cases.domain import (
     ON_SPOT_OUTCOMES,
+    STAFF_REVISIT_METHODS,
     CaseKind,
     Outcome,
     PartyRole,
@@ -62,6 +63,13 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     return value.astimezone(local_tz()).strftime(fmt)
 
 
+def case_people(case: dict) -> list[tuple]:
+    """The people a case page lists, as (key, party role, masked person): the person who brought
+    it (key 'informant', no party role) first, then the parties (key: the party's id)."""
+    informant = [("informant", None, case["informant"])] if case.get("informant") else []
+    return informant + [(p["id"], p["role"], p) for p in case.get("parties", [])]
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(event_action_label, "action")
@@ -77,6 +85,8 @@ def register_filters(app: Flask) -> None:
         PartyRole=PartyRole,
         ReturnReason=ReturnReason,
         RevisitMethod=RevisitMethod,
+        STAFF_REVISIT_METHODS=STAFF_REVISIT_METHODS,
         unit_name_of=unit_name,
+        case_people=case_people,
         now_utc=utcnow,  # "late?" of a deadline shown on a page  # the deskbar names a unit's person's unit
     )

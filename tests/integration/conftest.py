@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from gridcase.extensions import db
 from gridcase.people.auth import create_user, issue_token
 from gridcase.people.models import User
-from tests.helpers import FENGQIAO, grid_in
+from tests.helpers import CITY, FENGQIAO, grid_in
 from tests.loopback import Receiver
 
 
@@ -98,6 +98,24 @@ def api_as(client, request):
         return ApiClient(client, user, token)
 
     return sign_in
+
+
+@pytest.fixture
+def people(make_user) -> dict[str, User]:
+    """The people around a case of 枫桥镇's first grid: its grid worker (and another grid's), two
+    mediators of its community, two coordinators of the township, a city commander and a case
+    officer of the township's 人力社保所."""
+    grid = grid_in(FENGQIAO)
+    return {
+        "worker": make_user("grid_worker", grid.code),
+        "other_worker": make_user("grid_worker", grid_in(FENGQIAO, 1).code),
+        "mediator": make_user("community_mediator", grid.community_code),
+        "mediator_2": make_user("community_mediator", grid.community_code),
+        "township": make_user("township_coordinator", FENGQIAO),
+        "township_2": make_user("township_coordinator", FENGQIAO),
+        "city": make_user("city_commander", CITY),
+        "unit": make_user("unit_handler", None, unit_code=f"{FENGQIAO}-rlsbs"),
+    }
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 logged; a level hears when its case went up (上交); the unread badge is on every page's bar; no
 message names a party."""
 
-import pytest
 import sqlalchemy as sa
 
 from gridcase.cases.intake import create_case
@@ -10,26 +9,13 @@ from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.notifications.models import Notification
-from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.integration.test_attachments_and_pages import sign_in
 
 PARTY = {"name": "张三丰", "phone": "13812348000", "id_number": "110105194912310029"}
 
 
 at = in_december
-
-
-@pytest.fixture
-def people(make_user):
-    grid = grid_in(FENGQIAO)
-    return {
-        "worker": make_user("grid_worker", grid.code),
-        "mediator": make_user("community_mediator", grid.community_code),
-        "mediator_2": make_user("community_mediator", grid.community_code),
-        "township": make_user("township_coordinator", FENGQIAO),
-        "township_2": make_user("township_coordinator", FENGQIAO),
-        "unit": make_user("unit_handler", None, unit_code=f"{FENGQIAO}-rlsbs"),
-    }
 
 
 def act(user, case, action, now, **payload):

@@ -19,7 +19,14 @@ from gridcase.notifications.models import Notification
 from gridcase.open311.spec import SPECIFICATION
 from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
-from tests.helpers import FENGQIAO, case_payload, delete_committed_cases, grid_in, point_in
+from tests.helpers import (
+    FENGQIAO,
+    case_payload,
+    delete_committed_cases,
+    grid_in,
+    point_in,
+    rotated_cipher,
+)
 from tests.loopback import LiveServer, http
 
 # Field names, in the order of the spec's examples.
@@ -268,29 +275,16 @@ def test_the_reporters_details_are_stored_encrypted_and_masked(client, api_key):
 
 
 def test_key_rotation_re_encrypts_the_reporters_details(app, client, api_key):
-    import base64
-    import os
-
-    from gridcase.people.privacy import PersonalDataCipher
     from gridcase.people.retention import rotate_keys
 
     number = post_request(client, api_key).json[0]["service_request_id"]
     case = db.session.scalar(sa.select(Case).where(Case.public_number == number))
-    old = cipher()
-    rotated = PersonalDataCipher(
-        app.config["GRIDCASE_DATA_KEY"],
-        app.config["GRIDCASE_LOOKUP_KEY"],
-        [(2, base64.b64encode(os.urandom(32)).decode()), (1, app.config["GRIDCASE_DATA_KEY"])],
-    )
-    app.extensions["gridcase.cipher"] = rotated
-    try:
+    with rotated_cipher(app) as rotated:
         assert rotate_keys()["open311_requests"] >= 1  # keyed by case_id, not id
         stored = db.session.get(Open311Request, case.id)
         db.session.refresh(stored)
         assert rotated.key_id(stored.phone_encrypted) == 2
         assert rotated.decrypt(stored.phone_encrypted, "open311_phone") == "13812348000"
-    finally:
-        app.extensions["gridcase.cipher"] = old
 
 
 def test_no_endpoint_returns_the_reporters_details(client, api_key, api_as, make_user):

@@ -19,7 +19,7 @@ from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.notifications.models import OutboundMessage
 from gridcase.notifications.outbound import add_channel, deliver_outbound, fan_out, send_outbound
-from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.loopback import Receiver
 
 PARTY = {"name": "张三丰", "phone": "13812348000", "id_number": "110105194912310029"}
@@ -54,17 +54,6 @@ def robot():
     receiver = Receiver(answer=ROBOT_OK, script={"/down": [500, 500, 200]})
     yield receiver
     receiver.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    grid = grid_in(FENGQIAO)
-    return {
-        "worker": make_user("grid_worker", grid.code),
-        "mediator": make_user("community_mediator", grid.community_code),
-        "township": make_user("township_coordinator", FENGQIAO),
-        "township_2": make_user("township_coordinator", FENGQIAO),
-    }
 
 
 def escalated_dispute(people, now=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import subprocess
@@ -17,10 +16,17 @@ from sqlalchemy.exc import DBAPIError
 from gridcase.audit.models import AuditEntry
 from gridcase.cases.models import CaseParty
 from gridcase.extensions import db
-from gridcase.people.privacy import PersonalDataCipher
 from gridcase.people.retention import anonymise_closed_parties, rotate_keys
 from gridcase.settings import cipher, utcnow
-from tests.helpers import CITY, FENGQIAO, JIYANG, case_payload, delete_committed_cases, grid_in
+from tests.helpers import (
+    CITY,
+    FENGQIAO,
+    JIYANG,
+    case_payload,
+    delete_committed_cases,
+    grid_in,
+    rotated_cipher,
+)
 
 ID_NUMBER = "11010519491231002X"
 PHONE = "13812348000"
@@ -103,14 +109,7 @@ class TestPersonalData:
 
     def test_key_rotation_re_encrypts_everything(self, app, case):
         old = cipher()
-        new_key = base64.b64encode(os.urandom(32)).decode()
-        rotated = PersonalDataCipher(
-            app.config["GRIDCASE_DATA_KEY"],
-            app.config["GRIDCASE_LOOKUP_KEY"],
-            [(2, new_key), (1, app.config["GRIDCASE_DATA_KEY"])],
-        )
-        app.extensions["gridcase.cipher"] = rotated
-        try:
+        with rotated_cipher(app) as rotated:
             done = rotate_keys()
             assert done["case_parties"] >= 1
             party = db.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case["id"])).one()
@@ -121,23 +120,12 @@ class TestPersonalData:
             with pytest.raises(ValueError, match="key 2 is not configured"):
                 old.decrypt(party.id_number_encrypted, "id_number")
             assert rotate_keys()["case_parties"] == 0  # nothing left to do
-        finally:
-            app.extensions["gridcase.cipher"] = old
 
     def test_rotation_without_the_old_key_says_so_on_the_command_line(self, app, case):
         from click.testing import CliRunner
 
-        old = cipher()
-        only_a_new_key = PersonalDataCipher(
-            app.config["GRIDCASE_DATA_KEY"],
-            app.config["GRIDCASE_LOOKUP_KEY"],
-            [(2, base64.b64encode(os.urandom(32)).decode())],
-        )
-        app.extensions["gridcase.cipher"] = only_a_new_key
-        try:
+        with rotated_cipher(app, keep_old_key=False):
             result = CliRunner().invoke(app.cli, ["gridcase", "rotate-keys"])
-        finally:
-            app.extensions["gridcase.cipher"] = old
         assert result.exit_code == 1
         assert "cannot be decrypted with the configured keys" in result.output
         assert "Put the old key back in GRIDCASE_DATA_KEYS" in result.output

@@ -161,6 +161,7 @@ NOTHING = {
     "escalation_rate": None,
     "reopen_rate": None,
     "satisfaction_rate": None,
+    "revisited": 0,
     "median_hours_to_accept": None,
     "median_hours_to_resolve": None,
     "overdue_open": 0,
@@ -195,6 +196,7 @@ def test_the_city_node_matches_the_hand_count(api_as, history):
             "escalation_rate": 0.2222,  # c2 c10
             "reopen_rate": 0.1667,  # c2
             "satisfaction_rate": 0.6667,  # c1 满意, c8 基本满意 / + c2 不满意
+            "revisited": 3,
             "overdue_open": 3,  # c5 c7 c11
         },
         accept_hours=[1, 2, 0, 0.5, 1, 1 / 6, 0.5, 1],
@@ -218,6 +220,7 @@ def test_each_township_has_its_row(api_as, history):
             "escalation_rate": 0.2857,
             "reopen_rate": 0.2,
             "satisfaction_rate": 0.5,
+            "revisited": 2,
             "overdue_open": 2,
         },
         accept_hours=[1, 2, 0, 1 / 6, 0.5, 1],
@@ -235,6 +238,7 @@ def test_each_township_has_its_row(api_as, history):
             "escalation_rate": 0.0,
             "reopen_rate": 0.0,
             "satisfaction_rate": 1.0,
+            "revisited": 1,
             "overdue_open": 1,
         },
         accept_hours=[0.5, 1],
@@ -260,6 +264,7 @@ def test_the_weekly_series_matches_the_hand_count(api_as, history):
             "escalation_rate": 0.25,
             "reopen_rate": 0.3333,
             "satisfaction_rate": 0.5,
+            "revisited": 2,
             "overdue_open": 1,
         },
         accept_hours=[1, 2, 0, 0.5],
@@ -277,6 +282,7 @@ def test_the_weekly_series_matches_the_hand_count(api_as, history):
             "escalation_rate": 0.0,
             "reopen_rate": 0.0,
             "satisfaction_rate": 1.0,
+            "revisited": 1,
             "overdue_open": 1,
         },
         accept_hours=[1, 1 / 6],
@@ -294,6 +300,7 @@ def test_the_weekly_series_matches_the_hand_count(api_as, history):
             "escalation_rate": 0.5,
             "reopen_rate": 0.0,
             "satisfaction_rate": None,
+            "revisited": 0,
             "overdue_open": 1,
         },
         accept_hours=[0.5, 1],
@@ -376,6 +383,7 @@ def test_township_community_and_grid_nodes(api_as, history):
             "escalation_rate": 0.5,
             "reopen_rate": 0.3333,
             "satisfaction_rate": 0.5,
+            "revisited": 2,
             "overdue_open": 1,
         },
         accept_hours=[1, 2, 0.5],

@@ -12,25 +12,13 @@ from gridcase.cases.queries import case_events
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.notifications.models import Notification
-from tests.helpers import CITY, FENGQIAO, case_payload, grid_in, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.integration.test_attachments_and_pages import csrf_from, sign_in
 
 RLSBS = f"{FENGQIAO}-rlsbs"
 
 
 at = in_december
-
-
-@pytest.fixture
-def people(make_user):
-    grid = grid_in(FENGQIAO)
-    return {
-        "worker": make_user("grid_worker", grid.code),
-        "mediator": make_user("community_mediator", grid.community_code),
-        "township": make_user("township_coordinator", FENGQIAO),
-        "city": make_user("city_commander", CITY),
-        "unit": make_user("unit_handler", None, unit_code=RLSBS),
-    }
 
 
 def act(user, case, action, now, **payload):

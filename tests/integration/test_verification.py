@@ -13,26 +13,13 @@ from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.notifications.models import Notification
 from gridcase.stats.models import Alert
-from tests.helpers import FENGQIAO, case_payload, grid_in, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.integration.test_attachments_and_pages import sign_in
 
 RLSBS = f"{FENGQIAO}-rlsbs"
 
 
 at = in_december
-
-
-@pytest.fixture
-def people(make_user):
-    grid = grid_in(FENGQIAO)
-    return {
-        "worker": make_user("grid_worker", grid.code),
-        "other_worker": make_user("grid_worker", grid_in(FENGQIAO, 1).code),
-        "mediator": make_user("community_mediator", grid.community_code),
-        "township": make_user("township_coordinator", FENGQIAO),
-        "township_2": make_user("township_coordinator", FENGQIAO),
-        "unit": make_user("unit_handler", None, unit_code=RLSBS),
-    }
 
 
 def act(user, case, action, now, **payload):

@@ -59,6 +59,7 @@ def test_rates_follow_their_formulas():
         "escalation_rate": 0.2222,
         "reopen_rate": 0.1667,
         "satisfaction_rate": 0.6667,
+        "revisited": 3,
         "median_hours_to_accept": 0.75,
         "median_hours_to_resolve": 37.5,
         "overdue_open": 3,

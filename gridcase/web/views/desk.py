@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from gridcase.cases.catalogue import leaf_codes, list_categories
-from gridcase.cases.domain import OPEN_STATUSES, Severity, Status
+from gridcase.cases.domain import OPEN_STATUSES, PartyRole, Severity, Status
+from gridcase.cases.parties import reveal_informant as reveal_person
 from gridcase.cases.parties import reveal_party
 from gridcase.cases.queries import find_case, list_cases
+from gridcase.cases.revisit_codes import INFORMANT, issue_revisit_code
 from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
@@ -23,6 +25,7 @@ from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
+from gridcase.people.two_factor import qr_code_data_uri
 from gridcase.settings import MAX_PAGE, ladder, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import ascii_digits
@@ -156,6 +159,54 @@ def reveal(ref, party_id):
     except GridcaseError as exc:
         outcome.refused(exc)
     return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
+
+
+@bp.post("/cases/<ref>/informant/reveal")
+@page_login_required(*DESK_ROLES)
+def reveal_informant(ref):
+    """Show the person who brought the matter (反映人) in full, with a reason (audited)."""
+    user = current_user()
+    outcome = FormOutcome(action="reveal", values=request.form.copy())
+    revealed = {}
+    try:
+        revealed["informant"] = reveal_person(user, ref, request.form.get("reason", ""))
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+    return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id="informant")
+
+
+@bp.post("/cases/<ref>/revisit-slip")
+@page_login_required(*HANDLER_ROLES)
+def revisit_slip(ref):
+    """Issue a one-time revisit code for the person who brought the matter or a party, and show
+    the slip to print (the code is shown here only). Refused: the case page says why."""
+    user = current_user()
+    outcome = FormOutcome(action="revisit_slip", values=request.form.copy())
+    addressee = request.form.get("addressee", "")
+    try:
+        issued = issue_revisit_code(user, ref, addressee)
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+        return _case_page(user, ref, outcome)
+    case = find_case(user, ref)
+    survey_url = url_for("revisit.survey", _external=True)
+    person = (
+        case.informant if addressee == INFORMANT else next(p for p in case.parties if str(p.id) == addressee)
+    )
+    who = _("the person who brought it") if addressee == INFORMANT else PartyRole(person.party_role).label
+    response = render_template(
+        "desk/revisit_slip.html",
+        user=user,
+        case=case,
+        issued=issued,
+        survey_url=survey_url,
+        qr=qr_code_data_uri(url_for("revisit.survey", code=issued.code, _external=True)),
+        addressee=f"{who} {person.name_masked}",
+    )
+    # The code must not stay in a cache or come back with the browser's history.
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, reveal_party_id=None):

@@ -104,6 +104,8 @@
       const key = tile.dataset.key;
       tile.querySelector(".tile-value").textContent = fmt(key, data.indicators[key]);
       if (key === "resolution_rate") tile.querySelector(".tile-sub").textContent = data.indicators.resolved + " / " + data.indicators.accepted;
+      // Satisfaction counts only revisits by someone other than the handler: say how many.
+      if (key === "satisfaction_rate") tile.querySelector(".tile-sub").textContent = T.revisits.replace("{n}", data.indicators.revisited);
       tile.classList.toggle("alarm", key === "overdue_open" && data.indicators.overdue_open > 0);
     });
     const body = document.querySelector("#children tbody");
