@@ -38,11 +38,20 @@ def await_verification(case: Case, resolver: User, now: datetime, by_unit: bool 
     case.verify_overdue_at = None
     if by_unit:
         return
-    message = f"{case.public_number} 已化解，待您核查：{case.title}"
+    tell_verifiers(
+        case, resolver, Kind.TO_VERIFY, f"{case.public_number} 已化解，待您核查：{case.title}", now
+    )
+
+
+def tell_verifiers(case: Case, resolver: User, kind: Kind, message: str, now: datetime) -> None:
+    """Tell the verifiers the rule names for the case's resolution by `resolver` (never the
+    resolver): a grid worker's own 就地化解, their community; a lead unit's work, the centre
+    handling the case."""
     verifier = verifier_of(case)
-    if verifier == GRID_WORKER and resolver.role == Role.GRID_WORKER:
-        # The worker's own 就地化解: their community verifies it.
-        notify_level(case, case.resolved_level, Kind.TO_VERIFY, message, now)
+    if resolver.role in UNIT_ROLES:
+        notify_level(case, case.level, kind, message, now)
+    elif verifier == GRID_WORKER and resolver.role == Role.GRID_WORKER:
+        notify_level(case, case.resolved_level, kind, message, now)
     elif verifier == GRID_WORKER:
         workers = db.session.scalars(
             sa.select(User.id)
@@ -50,9 +59,9 @@ def await_verification(case: Case, resolver: User, now: datetime, by_unit: bool 
             .where(grid_assignments.c.grid_code == case.grid_code, User.active, User.id != resolver.id)
         )
         for worker_id in workers:
-            notify_user(worker_id, case, Kind.TO_VERIFY, message, now)
+            notify_user(worker_id, case, kind, message, now)
     elif verifier in ladder():
-        notify_level(case, verifier, Kind.TO_VERIFY, message, now, except_user_id=resolver.id)
+        notify_level(case, verifier, kind, message, now, except_user_id=resolver.id)
 
 
 def clear_verification(case: Case) -> None:

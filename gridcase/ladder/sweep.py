@@ -30,12 +30,14 @@ from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import LoggedAction
 from gridcase.cases.models import Case, is_open
 from gridcase.cases.operations import enter_level
+from gridcase.cases.verification import tell_verifiers
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit
+from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
 from gridcase.stats.alerts import raise_case_alert
 from gridcase.stats.models import AlertKind
@@ -177,6 +179,10 @@ def _mark_late_verifications(at: datetime, report: SweepReport) -> None:
     for case in db.session.scalars(sa.select(Case).where(Case.id.in_(late)).order_by(Case.id)):
         title = f"{case.public_number} 已化解超过核查时限未核查：{case.title}"
         raise_case_alert(case, AlertKind.VERIFICATION_OVERDUE, title, at, severity="yellow")
+        resolver = db.session.get(User, case.resolved_by_id)
+        if resolver is not None:  # and its verifiers hear it is theirs, late
+            message = f"{case.public_number} 核查已超期，请尽快核查：{case.title}"
+            tell_verifiers(case, resolver, Kind.VERIFY_OVERDUE, message, at)
         report.verifications_late.append(case.public_number)
 
 

@@ -40,6 +40,7 @@ class Kind(LabelledEnum):
     YOUR_CASE = "your_case", _l("Your case")  # what became of a case the grid worker logged
     ESCALATED_AWAY = "escalated_away", _l("Escalated away")  # your level's case went up (上交)
     SUPERVISION_REPLIED = "supervision_replied", _l("Supervision replied")  # 督办回复, to evaluate
+    VERIFY_OVERDUE = "verify_overdue", _l("Verification overdue")  # 核查超期: still yours to verify
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

@@ -87,7 +87,7 @@ def test_a_township_resolution_is_verified_by_a_colleague_and_a_units_by_the_cen
     assert case.status == "closed"
 
 
-def test_a_verification_past_its_clock_raises_one_alert(people):
+def test_a_verification_past_its_clock_raises_one_alert_and_tells_its_verifiers(people):
     case = create_case(people["worker"], case_payload(people["worker"].scope_code), now=at(7)).case
     act(people["mediator"], case, "resolve", at(7, 15), outcome="mediated", summary="已劝导")
     assert sweep(at(9, 14)).verifications_late == []
@@ -99,6 +99,9 @@ def test_a_verification_past_its_clock_raises_one_alert(people):
     assert case.public_number in alerts[0].title
     db.session.refresh(case)
     assert case.verify_overdue_at == at(9, 16) and case.version == 2  # the case itself unchanged
+    # The grid's worker named to verify it hears it is late, once; the resolver never.
+    assert told(people["worker"], "verify_overdue") == [case.id]
+    assert told(people["mediator"], "verify_overdue") == []
 
 
 def test_the_workbench_has_a_to_verify_view(app, people):
