@@ -148,7 +148,8 @@ def create_user_command(username, role, scope_code, unit_code, display_name, gri
 @click.option("--user", "username", help="The person whose notifications go out (e-mail, SMS).")
 @click.option("--region", "region_code", help="The node whose centre's group robot it is (wecom, dingtalk).")
 @click.option("--quiet", help="Quiet hours, local time, e.g. 22:00-07:00: nothing is sent then.")
-def add_channel_command(kind, address, username, region_code, quiet) -> None:
+@click.option("--secret", help="A 钉钉 robot's signing secret (SEC…), when its security setting is 加签.")
+def add_channel_command(kind, address, username, region_code, quiet, secret) -> None:
     """Send notifications out of the app too: a person's e-mail or SMS, or a centre's 企业微信 /
     钉钉 group robot, which gets what that node's handlers are told. Audited (the address is
     stored encrypted and shown masked)."""
@@ -170,7 +171,7 @@ def add_channel_command(kind, address, username, region_code, quiet) -> None:
             _fail("Quiet hours are written like 22:00-07:00.")
         hours = (start, end)
     try:
-        channel = add_channel(kind, address, user=user, region_code=region_code, quiet=hours)
+        channel = add_channel(kind, address, user=user, region_code=region_code, quiet=hours, secret=secret)
     except GridcaseError as exc:
         _fail(
             str(exc.message), [f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.errors.items()]

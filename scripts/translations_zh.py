@@ -708,6 +708,33 @@ ZH = {
     "The case is taken up again; the office handling it will contact you.": "案件将重新办理，承办单位会与您联系。",
     "the person who brought it": "反映人",
     "Choose one of the answers.": "请选择一项评价。",
+    # a person's own channels
+    "E-mail": "电子邮件",
+    "SMS": "短信",
+    "WeCom group robot": "企业微信群机器人",
+    "DingTalk group robot": "钉钉群机器人",
+    "Only a 钉钉 robot takes a signing secret (加签).": "只有钉钉机器人需要加签密钥。",
+    "You have no such channel.": "您没有这个接收渠道。",
+    "Notifications outside the app": "平台外消息提醒",
+    "Your notifications can also go to your e-mail or by SMS. They say which case and what happened, never who is involved; quiet hours hold them until they end.": "消息提醒也可以发到您的电子邮箱或手机短信。提醒只写明案件编号和办理情况，不含当事人信息；免打扰时段内的提醒在时段结束后发送。",
+    "quiet %(from)s–%(until)s": "免打扰 %(from)s–%(until)s",
+    "Only in the app for now.": "目前仅在平台内提醒。",
+    "Send to": "发送方式",
+    "Mobile number or e-mail address": "手机号码或电子邮箱",
+    "Quiet from": "免打扰开始",
+    "Quiet until": "免打扰结束",
+    "Add": "添加",
+    "From now on your notifications also go there.": "已添加，今后的提醒也会发送到这里。",
+    "Removed: nothing more goes there.": "已删除，不再发送到这里。",
+    # 督办考核
+    "Supervision (督办考核)": "督办考核",
+    "The city’s supervisions of cases of %(name)s issued from %(first)s to %(last)s, by whom they were addressed to.": "%(first)s 至 %(last)s 期间对%(name)s案件发出的督办单，按督办对象统计。",
+    "Supervisions": "督办数",
+    "Red cards": "红牌数",
+    "Replied on time": "按期回复率",
+    "Replies accepted": "回复认可率",
+    "Replied on time: of the supervisions answered, or past their reply deadline without an answer. Replies accepted: of those the centre evaluated.": "按期回复率：按期回复数 / 已回复或已过回复期限的督办单数。回复认可率：认可数 / 已评价数。",
+    "No case of this area was supervised in this period.": "本期间本区域没有案件被督办。",
 }
 
 

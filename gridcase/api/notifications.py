@@ -9,6 +9,8 @@ from marshmallow import Schema, fields
 from gridcase.api.security import auth_required
 from gridcase.extensions import db
 from gridcase.notifications.inbox import inbox, mark_read
+from gridcase.notifications.outbound import choose_channel, drop_channel, own_channels
+from gridcase.notifications.schemas import ChannelInSchema, ChannelSchema
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
 
@@ -75,3 +77,33 @@ class MarkAll(MethodView):
         marked = mark_read(current_user(), None, utcnow())
         db.session.commit()
         return {"marked": marked}
+
+
+@blp.route("/channels")
+class Channels(MethodView):
+    @auth_required
+    @blp.response(200, ChannelSchema(many=True))
+    def get(self):
+        """Where your notifications also go outside the app (addresses masked)."""
+        return own_channels(current_user())
+
+    @auth_required
+    @blp.arguments(ChannelInSchema)
+    @blp.response(201, ChannelSchema)
+    def post(self, body):
+        """Have your notifications also sent to your e-mail or by SMS, with quiet hours if you
+        like (local time; what falls in them waits for their end). What goes out names the case
+        and what happened, never a person. Audited."""
+        channel = choose_channel(current_user(), body)
+        db.session.commit()
+        return channel
+
+
+@blp.route("/channels/<id:channel_id>")
+class Channel(MethodView):
+    @auth_required
+    @blp.response(204)
+    def delete(self, channel_id):
+        """Stop sending through one of your channels (what waits for it is not sent). Audited."""
+        drop_channel(current_user(), channel_id)
+        db.session.commit()

@@ -17,6 +17,7 @@ from gridcase.stats.exports import stats_header, stats_rows, unit_stats_header, 
 from gridcase.stats.indicators import INDICATORS, RATES, UNIT_COUNTS, UNIT_INDICATORS, UNIT_RATES
 from gridcase.stats.queries import indicator_table, stats_query
 from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_workbook
+from gridcase.stats.supervision_stats import SUPERVISION_RATES, supervision_table
 from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.units.domain import UnitKind
 
@@ -156,6 +157,51 @@ class UnitStats(MethodView):
         as late now. Signing is judged on every assignment, finishing, rework and satisfaction on
         the lead unit's (主办)."""
         return unit_indicator_table(stats_query(current_user(), args))
+
+
+class SupervisionCountsSchema(Schema):
+    supervised = fields.Integer(metadata={"description": "督办数"})
+    red = fields.Integer(metadata={"description": "红牌数"})
+    reply_due = fields.Integer(metadata={"description": "Replies that could be judged: given, or past due."})
+    replied_on_time = fields.Integer(metadata={"description": "按期回复"})
+    accepted = fields.Integer(metadata={"description": "回复认可"})
+    again = fields.Integer(metadata={"description": "再次督办"})
+    evaluated = fields.Integer(metadata={"description": "Replies evaluated: accepted or supervised again."})
+
+
+class SupervisionTargetSchema(Schema):
+    name = fields.String(metadata={"description": "The unit's name, or the centre's node's."})
+    unit_code = fields.String(allow_none=True, metadata={"description": "A unit addressed, or null."})
+    level = fields.String(allow_none=True, metadata={"description": "The level addressed, or null."})
+    node_code = fields.String(allow_none=True, metadata={"description": "The node of that level."})
+    counts = fields.Nested(SupervisionCountsSchema)
+    indicators = fields.Nested(
+        Schema.from_dict(
+            {
+                key: fields.Float(allow_none=True, metadata={"description": f"{key}: 0 to 1"})
+                for key in SUPERVISION_RATES
+            },
+            name="SupervisionIndicators",
+        )
+    )
+
+
+class SupervisionStatsSchema(StatsPeriodSchema):
+    targets = fields.List(fields.Nested(SupervisionTargetSchema))
+
+
+@blp.route("/supervision")
+class SupervisionStats(MethodView):
+    @auth_required
+    @reads_from_replica
+    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.response(200, SupervisionStatsSchema)
+    def get(self, args):
+        """督办 counted for assessment (督办考核): per target of the 督办单 on the node's cases
+        issued in the period — a centre (by its node) or a unit — how many it received, red
+        cards, replies in time (an open one past its deadline counts as late now), replies
+        accepted and supervised again. Counted live."""
+        return supervision_table(stats_query(current_user(), args))
 
 
 @blp.route("/export")

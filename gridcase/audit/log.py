@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     UNIT_CREATED = "unit_created"  # by an administrator (gridcase.units.admin)
     UNIT_CHANGED = "unit_changed"  # its fields, active or not, its categories and defaults
     CHANNEL_ADDED = "channel_added"  # a notification channel (e-mail, SMS, group robot)
+    CHANNEL_REMOVED = "channel_removed"  # by its owner (their own e-mail or SMS)
     CONFIGURATION_CHANGED = "configuration_changed"
     KEYS_ROTATED = "keys_rotated"
     PARTIES_ANONYMISED = "parties_anonymised"

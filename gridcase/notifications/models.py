@@ -45,6 +45,8 @@ class NotificationChannel(db.Model):
     region_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
     address_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     address_masked: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # A 钉钉 robot's signing secret (加签), when its security setting asks for one: encrypted.
+    secret_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
     # Quiet hours (local time): nothing is sent from `quiet_from` until `quiet_until`.
     quiet_from: so.Mapped[time | None] = so.mapped_column(sa.Time)
     quiet_until: so.Mapped[time | None] = so.mapped_column(sa.Time)

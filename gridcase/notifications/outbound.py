@@ -17,18 +17,24 @@ person typed, which could name a party; the rest is read in the app, signed in.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
+from urllib.parse import quote_plus
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
+from flask_babel import lazy_gettext as _l
 
+from gridcase.audit.log import AuditAction, record
 from gridcase.cases.models import Case
-from gridcase.errors import Unprocessable
+from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind
@@ -38,15 +44,26 @@ from gridcase.people.privacy import mask_phone
 from gridcase.people.roles import HANDLER_ROLES
 from gridcase.settings import cipher, local_tz, setting, utcnow
 from gridcase.territory.models import Region
+from gridcase.vocabulary import LabelledEnum
 from gridcase.webhooks.delivery import Outcome, post
 from gridcase.webhooks.destinations import DestinationRefused, check_url
 from gridcase.webhooks.rules import backoff
 
-KINDS = ("email", "sms", "wecom", "dingtalk")
+
+class ChannelKind(LabelledEnum):
+    EMAIL = "email", _l("E-mail")
+    SMS = "sms", _l("SMS")  # 短信
+    WECOM = "wecom", _l("WeCom group robot")  # 企业微信群机器人
+    DINGTALK = "dingtalk", _l("DingTalk group robot")  # 钉钉群机器人
+
+
+KINDS = tuple(kind.value for kind in ChannelKind)
 ROBOTS = ("wecom", "dingtalk")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,24}$")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 ADDRESS_FIELD = "channel_address"  # the cipher's field name for channel addresses
+SECRET_FIELD = "channel_secret"  # and for a 钉钉 robot's signing secret
+PERSONAL = ("email", "sms")  # what a person chooses for themselves
 
 
 # --- channels ---------------------------------------------------------------------------------
@@ -58,13 +75,15 @@ def add_channel(
     user: User | None = None,
     region_code: str | None = None,
     quiet: tuple[time, time] | None = None,
+    secret: str | None = None,
 ) -> NotificationChannel:
     """A person's channel (e-mail, SMS) or a centre's group robot (企业微信, 钉钉) for a
-    territory node, with optional quiet hours (local time).
+    territory node, with optional quiet hours (local time) and, for a 钉钉 robot whose security
+    setting is 加签, its signing secret.
 
     Raises:
         Unprocessable: an unknown kind, an address not of its kind, a robot for a person or a
-            personal channel for a node, an unknown node.
+            personal channel for a node, an unknown node, a secret for anything but 钉钉.
     """
     address = address.strip()
     problem = _address_problem(kind, address)
@@ -72,6 +91,8 @@ def add_channel(
         problem = Message("Group robots belong to a centre's node; e-mail and SMS to a person.")
     if problem is None and region_code is not None and db.session.get(Region, region_code) is None:
         problem = Message("No territory node has the code %(code)s.", code=region_code)
+    if problem is None and secret and kind != "dingtalk":
+        problem = Message("Only a 钉钉 robot takes a signing secret (加签).")
     if problem:
         raise Unprocessable(problem, {"address": [problem]})
     channel = NotificationChannel(
@@ -80,12 +101,75 @@ def add_channel(
         region_code=None if user else region_code,
         address_encrypted=cipher().encrypt(address, ADDRESS_FIELD),
         address_masked=_masked(kind, address),
+        secret_encrypted=cipher().encrypt(secret.strip(), SECRET_FIELD) if secret else None,
         quiet_from=quiet[0] if quiet else None,
         quiet_until=quiet[1] if quiet else None,
         created_at=utcnow(),
     )
     db.session.add(channel)
     db.session.flush()
+    return channel
+
+
+def choose_channel(user: User, data: dict) -> NotificationChannel:
+    """The user adds their own e-mail or SMS channel (validated by ChannelInSchema). Audited.
+
+    Raises:
+        Unprocessable: see add_channel.
+    """
+    quiet = (data["quiet_from"], data["quiet_until"]) if data.get("quiet_from") else None
+    channel = add_channel(data["kind"], data["address"], user=user, quiet=quiet)
+    record(
+        AuditAction.CHANNEL_ADDED,
+        actor=user,
+        target=f"channel {channel.id}",
+        details={"kind": channel.kind, "owner": user.username, "address": channel.address_masked},
+    )
+    return channel
+
+
+def drop_channel(user: User, channel_id: int) -> None:
+    """The user removes one of their own channels. Audited.
+
+    Raises:
+        NotFound: see remove_own_channel.
+    """
+    channel = remove_own_channel(user, channel_id)
+    record(
+        AuditAction.CHANNEL_REMOVED,
+        actor=user,
+        target=f"channel {channel.id}",
+        details={"kind": channel.kind, "address": channel.address_masked},
+    )
+
+
+def own_channels(user: User) -> list[NotificationChannel]:
+    """A person's active channels (their e-mail, their phone by SMS), oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(NotificationChannel)
+            .where(NotificationChannel.user_id == user.id, NotificationChannel.active)
+            .order_by(NotificationChannel.id)
+        )
+    )
+
+
+def remove_own_channel(user: User, channel_id: int) -> NotificationChannel:
+    """Stop sending through one of the user's own channels (kept, inactive, for the record);
+    what was waiting in the outbox for it is not sent.
+
+    Raises:
+        NotFound: no such active channel of the user's.
+    """
+    channel = db.session.get(NotificationChannel, channel_id)
+    if channel is None or channel.user_id != user.id or not channel.active:
+        raise NotFound(Message("You have no such channel."))
+    channel.active = False
+    db.session.execute(
+        sa.update(OutboundMessage)
+        .where(OutboundMessage.channel_id == channel.id, OutboundMessage.status == "pending")
+        .values(status="failed", last_error="The channel was removed by its owner.")
+    )
     return channel
 
 
@@ -277,7 +361,18 @@ def _send(channel: NotificationChannel, body: str) -> Outcome:
     # 企业微信 and 钉钉 group robots take the same documented text message, and answer
     # {"errcode": 0, …} when they took it (an error code inside an HTTP 200 otherwise).
     document = {"msgtype": "text", "text": {"content": body}}
+    if channel.kind == "dingtalk" and channel.secret_encrypted:
+        address = signed_dingtalk_url(address, cipher().decrypt(channel.secret_encrypted, SECRET_FIELD))
     return post(address, _json(document), {"Content-Type": "application/json"}, timeout, _robot_answer)
+
+
+def signed_dingtalk_url(url: str, secret: str, now: datetime | None = None) -> str:
+    """A 钉钉 robot's URL signed as its 加签 security setting asks: the time in milliseconds
+    and the Base64 of HMAC-SHA256, keyed by the secret, of "{timestamp}\n{secret}"."""
+    timestamp = str(int((now or utcnow()).timestamp() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = quote_plus(base64.b64encode(digest).decode())
+    return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
 
 
 def _json(document: dict) -> bytes:

@@ -46,6 +46,10 @@ ENCRYPTED = (
         lookup_hash=("id_number_encrypted", "id_number_hash"),
     ),
     EncryptedColumns("users", {"totp_secret_encrypted": "totp"}),
+    EncryptedColumns(
+        "notification_channels",
+        {"address_encrypted": "channel_address", "secret_encrypted": "channel_secret"},
+    ),
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
     EncryptedColumns(
         "open311_requests",

@@ -23,6 +23,7 @@ from gridcase.cases.domain import (
 from gridcase.cases.lifecycle import event_action_label
 from gridcase.ladder.limits import Light
 from gridcase.notifications.inbox import Kind
+from gridcase.notifications.outbound import ChannelKind
 from gridcase.people.roles import Role
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.models import AlertStatus, CloseOutcome, RiskGrade
@@ -52,6 +53,7 @@ VOCABULARY_FILTERS = {
     "supervision_status": SupervisionStatus,
     "risk_grade": RiskGrade,
     "close_outcome": CloseOutcome,
+    "channel_kind": ChannelKind,
 }
 
 

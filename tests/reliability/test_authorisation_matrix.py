@@ -81,6 +81,7 @@ class World:
     photos: dict[int, int] = field(default_factory=dict)  # case id → attachment id
     alerts: dict[int, int] = field(default_factory=dict)  # case id → alert id
     notifications: dict[str, int] = field(default_factory=dict)  # role → its own; "other" → not
+    channels: dict[str, int] = field(default_factory=dict)  # role → its own e-mail; "other" → not
     webhooks: dict[str, tuple[int, int]] = field(default_factory=dict)  # in/out → (webhook, delivery)
 
     def case(self, role: str, scope: str) -> Case:
@@ -190,6 +191,10 @@ def world(app, make_user, client) -> World:
         w.notifications[role] = db.session.scalar(
             sa.select(Notification.id).where(Notification.user_id == user.id).order_by(Notification.id.desc())
         )
+    from gridcase.notifications.outbound import add_channel
+
+    for index, (role, user) in enumerate([*users.items(), ("other", case_in.reporter)]):
+        w.channels[role] = add_channel("email", f"matrix{index}@example.cn", user=user).id
     for scope, hook in (("in", webhook_in), ("out", webhook_out)):
         delivery = db.session.scalar(
             sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == hook.id).limit(1)
@@ -315,6 +320,10 @@ def _token(w: World, role: str, scope: str):
 
 def _notification(w: World, role: str, scope: str):
     return f"/api/v1/notifications/{w.notifications[role if scope == 'in' else 'other']}/read", {}
+
+
+def _channel(w: World, role: str, scope: str):
+    return f"/api/v1/notifications/channels/{w.channels[role if scope == 'in' else 'other']}", {}
 
 
 def _user(suffix: str = "", body: dict | None = None) -> Request:
@@ -444,6 +453,14 @@ TABLE = [
     Row("GET", "/api/v1/notifications", _fixed("/api/v1/notifications"), every(200)),
     Row("POST", "/api/v1/notifications/<id:notification_id>/read", _notification, every(200), every(404)),
     Row("POST", "/api/v1/notifications/read-all", _fixed("/api/v1/notifications/read-all"), every(200)),
+    Row("GET", "/api/v1/notifications/channels", _fixed("/api/v1/notifications/channels"), every(200)),
+    Row(
+        "POST",
+        "/api/v1/notifications/channels",
+        _fixed("/api/v1/notifications/channels", json={"kind": "sms", "address": "13900001111"}),
+        every(201),
+    ),
+    Row("DELETE", "/api/v1/notifications/channels/<id:channel_id>", _channel, every(204), every(404)),
     Row(
         "GET",
         "/api/v1/stats",
@@ -464,6 +481,14 @@ TABLE = [
         "GET",
         "/api/v1/stats/units",
         _region("/api/v1/stats/units?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/stats/supervision",
+        _region("/api/v1/stats/supervision?region={code}"),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
         units=NEVER_FOR_UNITS,

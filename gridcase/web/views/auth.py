@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from marshmallow import ValidationError
 
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.http_errors import json_error
+from gridcase.notifications.outbound import choose_channel, drop_channel, own_channels
+from gridcase.notifications.schemas import ChannelInSchema
 from gridcase.people import two_factor
 from gridcase.people.auth import change_password
 from gridcase.people.models import User
@@ -24,6 +27,7 @@ from gridcase.people.signin import (
     second_factor_required,
 )
 from gridcase.settings import utcnow
+from gridcase.web.forms import FormOutcome
 from gridcase.web.login import home_url_for, page_login_required, protect_forms
 
 bp = Blueprint("signin", __name__)
@@ -175,8 +179,8 @@ def csrf_token():
 @bp.route("/account", methods=["GET", "POST"])
 @page_login_required()
 def account():
-    """Who you are, your two-factor state, and changing your password (which signs out your
-    other sessions and revokes your API tokens)."""
+    """Who you are, your two-factor state, changing your password (which signs out your other
+    sessions and revokes your API tokens), and where your notifications also go."""
     user = session_user()
     errors, status = {}, 200
     if request.method == "POST":
@@ -188,17 +192,45 @@ def account():
         else:
             login_user(user)  # this browser gets a new session; every other one has ended
             db.session.commit()
-            return render_template(
-                "auth/account.html", user=user, changed=True, errors={}, two_factor=two_factor
-            )
-    return (
-        render_template(
-            "auth/account.html",
-            user=user,
-            changed=False,
-            errors=errors,
-            two_factor=two_factor,
-            needs_two_factor=second_factor_required(user),
-        ),
-        status,
+            return _account_page(user, changed=True)
+    return _account_page(user, errors=errors), status
+
+
+@bp.post("/account/channels")
+@page_login_required()
+def add_own_channel():
+    """Add your e-mail or SMS as a channel, with quiet hours if you like."""
+    user = session_user()
+    outcome = FormOutcome(action="channel", values=request.form.copy())
+    try:
+        fields = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip()}
+        choose_channel(user, ChannelInSchema().load(fields))
+        db.session.commit()
+    except (GridcaseError, ValidationError) as exc:
+        outcome.refused(exc)
+        return _account_page(user, channel_form=outcome), outcome.status
+    flash(_("From now on your notifications also go there."), "success")
+    return redirect(url_for("signin.account"))
+
+
+@bp.post("/account/channels/<id:channel_id>/remove")
+@page_login_required()
+def remove_channel(channel_id):
+    user = session_user()
+    drop_channel(user, channel_id)  # (not yours: 404)
+    db.session.commit()
+    flash(_("Removed: nothing more goes there."), "success")
+    return redirect(url_for("signin.account"))
+
+
+def _account_page(user: User, changed: bool = False, errors: dict | None = None, channel_form=None):
+    return render_template(
+        "auth/account.html",
+        user=user,
+        changed=changed,
+        errors=errors or {},
+        two_factor=two_factor,
+        needs_two_factor=second_factor_required(user),
+        channels=own_channels(user),
+        channel_form=channel_form or FormOutcome(),
     )

@@ -27,6 +27,7 @@ from gridcase.stats.indicators import UNIT_RATES
 from gridcase.stats.models import AlertKind, CloseOutcome, RiskGrade
 from gridcase.stats.queries import stats_query
 from gridcase.stats.schemas import AcknowledgeSchema, AssessSchema, CloseSchema
+from gridcase.stats.supervision_stats import supervision_table
 from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.territory.queries import ancestors, get_region
 from gridcase.units.domain import UnitKind
@@ -149,6 +150,7 @@ def units():
         region=query.region,
         path=path,
         table=table,
+        supervision=supervision_table(query),
         rates=UNIT_RATES,
         unit_kinds=UnitKind,
     )
