@@ -41,6 +41,37 @@ class StatsQuery:
     kind: str | None = None
     categories: tuple[str, ...] | None = None
 
+    def header(self) -> dict:
+        """What a table of figures is about, as its answer begins (StatsPeriodSchema)."""
+        region = self.region
+        return {
+            "region": {"code": region.code, "name": region.name, "level": region.level},
+            "from": self.first,
+            "to": self.last,
+            "kind": self.kind,
+            "category": self.categories[0] if self.categories else None,
+        }
+
+    def case_conditions(self, timestamp: str) -> tuple[list[str], dict]:
+        """SQL conditions, and their parameters, on the node's cases `c` and on a timestamp
+        column (`a.dispatched_at`, `s.issued_at` …) within the period's local days, of the
+        kind and categories asked: for the tables counted live from other rows of cases."""
+        params: dict = {"node": self.region.code}
+        conditions = [f"c.{territory_column(Case, self.region.level).key} = :node"]
+        if self.first:
+            conditions.append(f"{timestamp} >= :start")
+            params["start"] = datetime.combine(self.first, time(), local_tz())
+        if self.last:
+            conditions.append(f"{timestamp} < :end")
+            params["end"] = datetime.combine(self.last + timedelta(days=1), time(), local_tz())
+        if self.kind:
+            conditions.append("c.kind = :kind")
+            params["kind"] = self.kind
+        if self.categories:
+            conditions.append("c.category_code = ANY(:categories)")
+            params["categories"] = list(self.categories)
+        return conditions, params
+
 
 def stats_query(viewer: User, filters: dict) -> StatsQuery:
     """Check the viewer's right to the node and the filters, and make the query.
@@ -128,11 +159,7 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
         series_first = max(series_first, series_last - timedelta(weeks=MAX_SERIES_WEEKS - 1))
     weeks = week_range(series_first, series_last) if series_first else []
     return {
-        "region": {"code": region.code, "name": region.name, "level": region.level},
-        "from": query.first,
-        "to": query.last,
-        "kind": query.kind,
-        "category": query.categories[0] if query.categories else None,
+        **query.header(),
         "indicators": figures(_NODE),
         "children": [
             {"code": c.code, "name": c.name, "level": c.level, "indicators": figures(_CHILD, child=c.code)}

@@ -11,14 +11,12 @@ days). A reply is judged when it came, or when its deadline has passed without o
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from gridcase.cases.models import Case
 from gridcase.extensions import db
-from gridcase.people.scope import territory_column
-from gridcase.settings import local_tz, utcnow
+from gridcase.settings import utcnow
 from gridcase.stats.indicators import rate
 from gridcase.stats.queries import StatsQuery
 
@@ -45,20 +43,8 @@ _TARGET_NODE = (
 
 def supervision_table(query: StatsQuery, now: datetime | None = None) -> dict:
     """The 督办 of the node's cases issued in the period, one row per target, most first."""
-    params: dict = {"node": query.region.code, "now": now or utcnow()}
-    conditions = [f"c.{territory_column(Case, query.region.level).key} = :node"]
-    if query.first:
-        conditions.append("s.issued_at >= :start")
-        params["start"] = datetime.combine(query.first, time(), local_tz())
-    if query.last:
-        conditions.append("s.issued_at < :end")
-        params["end"] = datetime.combine(query.last + timedelta(days=1), time(), local_tz())
-    if query.kind:
-        conditions.append("c.kind = :kind")
-        params["kind"] = query.kind
-    if query.categories:
-        conditions.append("c.category_code = ANY(:categories)")
-        params["categories"] = list(query.categories)
+    conditions, params = query.case_conditions("s.issued_at")
+    params["now"] = now or utcnow()
     counts = ", ".join(f"count(*) FILTER (WHERE {sql}) AS {name}" for name, sql in SUPERVISION_COUNTS.items())
     sql = f"""
         WITH s AS (
@@ -90,12 +76,4 @@ def supervision_table(query: StatsQuery, now: datetime | None = None) -> dict:
                 },
             }
         )
-    region = query.region
-    return {
-        "region": {"code": region.code, "name": region.name, "level": region.level},
-        "from": query.first,
-        "to": query.last,
-        "kind": query.kind,
-        "category": query.categories[0] if query.categories else None,
-        "targets": targets,
-    }
+    return {**query.header(), "targets": targets}

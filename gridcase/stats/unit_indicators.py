@@ -11,15 +11,14 @@ lateness changes with the clock, as `overdue_open` does.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from gridcase.cases.domain import SATISFIED, Satisfaction
-from gridcase.cases.models import Case, accepted_sql
+from gridcase.cases.models import accepted_sql
 from gridcase.extensions import db
-from gridcase.people.scope import territory_column
-from gridcase.settings import local_tz, utcnow
+from gridcase.settings import utcnow
 from gridcase.stats.indicators import UNIT_COUNTS, unit_indicators
 from gridcase.stats.queries import StatsQuery
 from gridcase.units.lifecycle import VISIBLE_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus
@@ -52,21 +51,7 @@ _VISIBLE = AssignmentStatus.sql_values(VISIBLE_ASSIGNMENT_STATUSES)
 
 
 def _statement(query: StatsQuery) -> tuple[str, dict]:
-    params: dict = {"node": query.region.code}
-    node_column = territory_column(Case, query.region.level).key
-    conditions = [f"c.{node_column} = :node"]
-    if query.first:
-        conditions.append("a.dispatched_at >= :start")
-        params["start"] = datetime.combine(query.first, time(), local_tz())
-    if query.last:
-        conditions.append("a.dispatched_at < :end")
-        params["end"] = datetime.combine(query.last + timedelta(days=1), time(), local_tz())
-    if query.kind:
-        conditions.append("c.kind = :kind")
-        params["kind"] = query.kind
-    if query.categories:
-        conditions.append("c.category_code = ANY(:categories)")
-        params["categories"] = list(query.categories)
+    conditions, params = query.case_conditions("a.dispatched_at")
     counts = ",\n".join(
         f"count(*) FILTER (WHERE {sql}) AS {name}" for name, sql in _ASSIGNMENT_COUNTS.items()
     )
@@ -117,13 +102,8 @@ def unit_indicator_table(query: StatsQuery, now: datetime | None = None) -> dict
     sql, params = _statement(query)
     params["now"] = now or utcnow()
     rows = db.session.execute(sa.text(sql), params).mappings()
-    region = query.region
     return {
-        "region": {"code": region.code, "name": region.name, "level": region.level},
-        "from": query.first,
-        "to": query.last,
-        "kind": query.kind,
-        "category": query.categories[0] if query.categories else None,
+        **query.header(),
         "units": [
             {
                 "code": row["code"],
