@@ -4,7 +4,7 @@
 |---|---|---|
 | sweep | GRIDCASE_SWEEP_SECONDS (60) | overdue cases climb the ladder (gridcase.ladder.sweep) |
 | webhooks | GRIDCASE_WEBHOOK_SECONDS (5) | send the webhook outbox (gridcase.webhooks.delivery) |
-| outbound | GRIDCASE_OUTBOUND_SECONDS (10) | e-mail, SMS, group robots (gridcase.notifications.outbound) |
+| outbound | GRIDCASE_OUTBOUND_SECONDS (10) | e-mail, SMS, group robots; revisit codes by SMS |
 | stats-refresh | GRIDCASE_STATS_SECONDS (60) | bring the indicator rollups up to date |
 | alert-scan | GRIDCASE_STATS_SECONDS (60) | raise hotspot and repeat-party alerts |
 | housekeeping | an hour | prune the audit log and finished deliveries, anonymise old parties |
@@ -33,6 +33,7 @@ from flask import Flask
 from gridcase import locks
 from gridcase.audit.log import prune
 from gridcase.cases.integrity import take_checkpoint
+from gridcase.cases.revisit_codes import send_revisit_codes
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.locks import try_job_lock
@@ -103,12 +104,19 @@ WEBHOOKS = Job(
     _config_seconds("GRIDCASE_WEBHOOK_SECONDS"),
     lambda report: report.lines() if report.attempts else [],
 )
+
+
+def _send_everything_outbound() -> tuple:
+    """Notifications out of the app, then revisit codes by SMS: each message commits on its own."""
+    return send_outbound(), send_revisit_codes()
+
+
 OUTBOUND = Job(
     "outbound",
     "outbound messages",
-    send_outbound,  # each message commits on its own
+    _send_everything_outbound,
     _config_seconds("GRIDCASE_OUTBOUND_SECONDS"),
-    lambda report: report.lines(),
+    lambda reports: [line for report in reports for line in report.lines()],
 )
 STATS_REFRESH = Job(
     "stats-refresh",

@@ -683,10 +683,7 @@ ZH = {
     "This code is not valid: it may have been used already or have expired.": "回访码无效：可能已使用或已过期。",
     "The person themselves": "本人",
     "Viewed the person who brought it in full": "查看了反映人完整信息",
-    "Revisit slip with a code": "打印回访单（回访码）",
     "For": "回访对象",
-    "The person answers the survey themselves with the code on the slip (once); their answer is the revisit.": "由本人凭回访单上的回访码自行评价（限一次），评价结果即为回访结果。",
-    "Print the slip": "生成回访单",
     "{n} independent revisits": "{n} 次独立回访",
     "Revisit slip": "回访单",
     "Please tell us how satisfied you are with how your matter was handled. Scan the code with your phone, or open %(url)s and type the code.": "请对您反映事项的办理情况进行评价：用手机扫描二维码，或打开 %(url)s 并输入回访码。",
@@ -735,6 +732,16 @@ ZH = {
     "Replies accepted": "回复认可率",
     "Replied on time: of the supervisions answered, or past their reply deadline without an answer. Replies accepted: of those the centre evaluated.": "按期回复率：按期回复数 / 已回复或已过回复期限的督办单数。回复认可率：认可数 / 已评价数。",
     "No case of this area was supervised in this period.": "本期间本区域没有案件被督办。",
+    # revisit codes by SMS
+    "No phone number is recorded for this person: print a slip instead.": "未登记此人的电话号码，请改为打印回访单。",
+    "No SMS gateway is configured: print a slip instead.": "未配置短信网关，请改为打印回访单。",
+    "Revisit code for the person": "发放回访码",
+    "How the code reaches them": "发放方式",
+    "A slip to print and hand over": "打印回访单当面交付",
+    "By SMS to their phone (nobody here sees the code)": "短信发送到本人手机（工作人员看不到回访码）",
+    "The person answers the survey themselves with the code (once); their answer is the revisit.": "由本人凭回访码自行评价（限一次），评价结果即为回访结果。",
+    "Issue the code": "发放",
+    "The revisit code goes to the person by SMS.": "回访码将以短信发送给本人。",
 }
 
 

@@ -281,8 +281,24 @@ class RevisitInvitation(db.Model):
     issued_at: so.Mapped[datetime] = so.mapped_column(TZ)
     expires_at: so.Mapped[datetime] = so.mapped_column(TZ)
     answered_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    # By SMS, the invitation is its own outbox row: the code encrypted until it is sent (then
+    # erased), sent by the scheduler with retries, never at night.
+    code_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    sms_status: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # pending, sent, failed
+    attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    next_attempt_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
 
-    __table_args__ = (sa.CheckConstraint("delivery IN ('slip', 'sms')", name="delivery"),)
+    __table_args__ = (
+        sa.CheckConstraint("delivery IN ('slip', 'sms')", name="delivery"),
+        sa.CheckConstraint("sms_status IN ('pending', 'sent', 'failed')", name="sms_status"),
+        sa.Index(
+            "ix_revisit_invitations_sms_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("sms_status = 'pending'"),
+        ),
+    )
 
 
 class CaseEvent(db.Model):

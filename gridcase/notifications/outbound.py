@@ -337,15 +337,24 @@ def _record(message: OutboundMessage, outcome: Outcome, moment: datetime, report
         return
     message.last_error = (outcome.error or "failed")[:500]
     report.failed_attempts += 1
-    if message.attempts >= int(setting("GRIDCASE_OUTBOUND_MAX_ATTEMPTS")):
+    retry_at = next_attempt(message.attempts, moment)
+    if retry_at is None:
         message.status = "failed"
         report.gave_up += 1
     else:
-        message.next_attempt_at = moment + backoff(
-            message.attempts,
-            float(setting("GRIDCASE_OUTBOUND_BACKOFF_BASE_SECONDS")),
-            float(setting("GRIDCASE_OUTBOUND_BACKOFF_CAP_SECONDS")),
-        )
+        message.next_attempt_at = retry_at
+
+
+def next_attempt(attempts: int, moment: datetime) -> datetime | None:
+    """When a message that failed `attempts` times tries again (exponential back-off), or None
+    when it is given up (GRIDCASE_OUTBOUND_MAX_ATTEMPTS)."""
+    if attempts >= int(setting("GRIDCASE_OUTBOUND_MAX_ATTEMPTS")):
+        return None
+    return moment + backoff(
+        attempts,
+        float(setting("GRIDCASE_OUTBOUND_BACKOFF_BASE_SECONDS")),
+        float(setting("GRIDCASE_OUTBOUND_BACKOFF_CAP_SECONDS")),
+    )
 
 
 def _send(channel: NotificationChannel, body: str) -> Outcome:
@@ -406,6 +415,11 @@ def _email(address: str, body: str, timeout: float) -> Outcome:
     except (OSError, smtplib.SMTPException) as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], 0)
     return Outcome(250, None, 0)
+
+
+def send_sms(phone: str, body: str) -> Outcome:
+    """One SMS through the gateway now (for the scheduler's jobs only: never in a request)."""
+    return _sms(phone, body, float(setting("GRIDCASE_OUTBOUND_TIMEOUT_SECONDS")))
 
 
 def _sms(phone: str, body: str, timeout: float) -> Outcome:

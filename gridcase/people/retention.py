@@ -51,6 +51,7 @@ ENCRYPTED = (
         {"address_encrypted": "channel_address", "secret_encrypted": "channel_secret"},
     ),
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
+    EncryptedColumns("revisit_invitations", {"code_encrypted": "revisit_code"}),  # until sent
     EncryptedColumns(
         "open311_requests",
         {

@@ -3,6 +3,7 @@ code; the person who brought the matter (or a party) answers the public survey w
 answer is the case's revisit, counted for satisfaction — and only such independent revisits are."""
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,12 +12,13 @@ from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case, RevisitInvitation
 from gridcase.cases.operations import perform_action
 from gridcase.cases.queries import case_events
-from gridcase.cases.revisit_codes import issue_revisit_code
+from gridcase.cases.revisit_codes import issue_revisit_code, send_revisit_codes
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.stats.rollups import refresh_rollups
 from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.integration.test_attachments_and_pages import csrf_from, sign_in
+from tests.loopback import Receiver
 
 CODE = re.compile(r'id="revisit-code">([0-9A-Z]{5}-[0-9A-Z]{5})<')
 
@@ -135,3 +137,60 @@ def test_satisfaction_counts_only_revisits_by_someone_other_than_the_handler(app
     stats = api_as(people["township"]).get(f"/api/v1/stats?region={FENGQIAO}&from=2026-12-01&to=2026-12-31")
     indicators = stats.json["indicators"]
     assert (indicators["revisited"], indicators["satisfaction_rate"]) == (1, 1.0)
+
+
+@pytest.fixture
+def sms_gateway(app, monkeypatch):
+    """A real HTTP receiver on loopback standing in for the operator's SMS gateway."""
+    receiver = Receiver(script={"/sms": [500, 200]})
+    monkeypatch.setitem(app.config, "GRIDCASE_SMS_GATEWAY_URL", f"{receiver.url}/sms")
+    yield receiver
+    receiver.stop()
+
+
+def test_a_code_by_sms_is_sent_by_the_scheduler_in_daytime_and_answers_the_survey(app, people, sms_gateway):
+    case = resolved_dispute(people)
+    evening = in_december(8, 22)  # 22:00 in Beijing: no text at night
+    issued = issue_revisit_code(people["mediator_2"], case.id, "informant", "sms", now=evening)
+    assert issued.invitation.code_encrypted is not None and issued.invitation.sms_status == "pending"
+    assert send_revisit_codes(now=evening).sent == 0 and sms_gateway.received == []
+    morning = in_december(9, 8)
+    first = send_revisit_codes(now=morning)  # the gateway fails once: back-off, then sent
+    assert (first.sent, first.failed_attempts) == (0, 1)
+    assert send_revisit_codes(now=morning + timedelta(minutes=5)).sent == 1
+    [_, sent] = sms_gateway.received
+    document = sent.json()
+    assert document["phone"] == "13600001111" and case.public_number in document["params"]["message"]
+    assert "周" not in document["params"]["message"]  # nothing of the person
+    code = re.search(r"code=([0-9A-Z]{10})", document["params"]["message"]).group(1)
+    db.session.refresh(issued.invitation)
+    assert (issued.invitation.sms_status, issued.invitation.code_encrypted) == ("sent", None)
+    _, done = answer(app, code, "satisfied")
+    assert done.status_code == 200
+
+
+def test_sms_needs_a_phone_and_a_gateway(app, people):
+    case = resolved_dispute(people)
+    respondent = str(case.parties[1].id)  # 吴某: no phone recorded
+    with pytest.raises(Unprocessable, match="No SMS gateway"):
+        issue_revisit_code(people["mediator_2"], case.id, "informant", "sms")
+    app.config["GRIDCASE_SMS_GATEWAY_URL"] = "http://127.0.0.1:9/sms"
+    try:
+        with pytest.raises(Unprocessable, match="No phone number"):
+            issue_revisit_code(people["mediator_2"], case.id, respondent, "sms")
+    finally:
+        app.config["GRIDCASE_SMS_GATEWAY_URL"] = ""
+
+
+def test_the_case_page_sends_a_code_by_sms_without_showing_it(app, people, sms_gateway):
+    case = resolved_dispute(people)
+    client = app.test_client()
+    sign_in(client, people["mediator_2"].username)
+    page = client.get(f"/desk/cases/{case.public_number}")
+    data = {"csrf_token": csrf_from(page.data), "addressee": "informant", "delivery": "sms"}
+    sent = client.post(f"/desk/cases/{case.public_number}/revisit-slip", data=data)
+    assert sent.status_code == 302 and sent.location.endswith(f"/desk/cases/{case.public_number}")
+    invitation = db.session.scalars(
+        sa.select(RevisitInvitation).where(RevisitInvitation.case_id == case.id)
+    ).one()
+    assert invitation.delivery == "sms" and invitation.sms_status == "pending"

@@ -8,7 +8,7 @@ import math
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -17,7 +17,7 @@ from gridcase.cases.domain import OPEN_STATUSES, PartyRole, Severity, Status
 from gridcase.cases.parties import reveal_informant as reveal_person
 from gridcase.cases.parties import reveal_party
 from gridcase.cases.queries import find_case, list_cases
-from gridcase.cases.revisit_codes import INFORMANT, issue_revisit_code
+from gridcase.cases.revisit_codes import INFORMANT, SLIP, SMS, issue_revisit_code
 from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
@@ -184,12 +184,16 @@ def revisit_slip(ref):
     user = current_user()
     outcome = FormOutcome(action="revisit_slip", values=request.form.copy())
     addressee = request.form.get("addressee", "")
+    by_sms = request.form.get("delivery") == SMS
     try:
-        issued = issue_revisit_code(user, ref, addressee)
+        issued = issue_revisit_code(user, ref, addressee, SMS if by_sms else SLIP)
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
         return _case_page(user, ref, outcome)
+    if by_sms:  # the scheduler sends it; nobody here sees the code
+        flash(_("The revisit code goes to the person by SMS."), "success")
+        return redirect(url_for("desk.case", ref=ref))
     case = find_case(user, ref)
     survey_url = url_for("revisit.survey", _external=True)
     person = (
