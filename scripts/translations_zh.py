@@ -742,6 +742,11 @@ ZH = {
     "The person answers the survey themselves with the code (once); their answer is the revisit.": "由本人凭回访码自行评价（限一次），评价结果即为回访结果。",
     "Issue the code": "发放",
     "The revisit code goes to the person by SMS.": "回访码将以短信发送给本人。",
+    # 督办 to a named person
+    "The supervision is addressed to a named person (责任人): they reply.": "督办单指定了责任人，由责任人回复。",
+    "answerable": "责任人",
+    "Person answerable (责任人), of the level": "责任人（本级工作人员）",
+    "Any handler of the level": "不指定（本级任一工作人员）",
 }
 
 

@@ -123,11 +123,13 @@ UNIT_ACTIONS = frozenset({Action.SIGN, Action.RETURN, Action.OPINION, Action.PRO
 
 @dataclass(frozen=True)
 class SupervisionState:
-    """An open 督办单: addressed to a level's handlers, or to a unit (its code)."""
+    """An open 督办单: addressed to a level's handlers (or one named person of them), or to a
+    unit (its code)."""
 
     target_level: str | None
     target_unit: str | None
     replied: bool
+    target_person: int | None = None  # a user's id
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class ActorState:
     resolved_it: bool = False  # they resolved the case (its current resolution)
     unit_code: str | None = None  # a unit's people: their unit
     is_assignee: bool = False  # the case's handler (承办人)
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -344,7 +347,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
 def _reply_problem(case: CaseState, actor: ActorState) -> str | None:
     """Who replies to the open 督办单: its target — the unit's people of a unit addressed (on
-    their assignment), or a handler of the level addressed whose scope holds the case."""
+    their assignment), the person named, or else a handler of the level addressed whose scope
+    holds the case."""
     supervision = case.supervision
     if supervision is None or supervision.replied:
         return Message("There is no supervision awaiting a reply.")
@@ -356,6 +360,10 @@ def _reply_problem(case: CaseState, actor: ActorState) -> str | None:
         ):
             return None
         return Message("The supervision is addressed to a unit: its people reply.")
+    if supervision.target_person is not None:
+        if actor.user_id == supervision.target_person:
+            return None
+        return Message("The supervision is addressed to a named person (责任人): they reply.")
     rank = _rank(actor, case)
     target = supervision.target_level
     if rank is not None and actor.covers_case and target in case.ladder and rank == case.ladder.index(target):

@@ -381,6 +381,8 @@ class Supervision(db.Model):
     grade: so.Mapped[str] = so.mapped_column(sa.String(8))  # yellow | red
     target_level: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     target_unit_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("units.code"))
+    # A named person of the level addressed (责任人), who replies; None: any of its handlers.
+    target_user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     requirement: so.Mapped[str] = so.mapped_column(sa.Text)
     issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     issued_at: so.Mapped[datetime] = so.mapped_column(TZ)
@@ -393,10 +395,13 @@ class Supervision(db.Model):
     evaluated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     evaluated_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
 
+    target_user: so.Mapped[User | None] = so.relationship(foreign_keys=[target_user_id])
+
     __table_args__ = (
         sa.CheckConstraint("grade IN ('yellow', 'red')", name="grade"),
         sa.CheckConstraint("status IN ('open', 'replied', 'accepted', 'again')", name="status"),
         sa.CheckConstraint("(target_level IS NULL) <> (target_unit_code IS NULL)", name="one_target"),
+        sa.CheckConstraint("target_user_id IS NULL OR target_level IS NOT NULL", name="person_of_a_level"),
         # One 督办单 at a time per case: the open or replied one.
         sa.Index(
             "uq_supervisions_case_open",

@@ -548,6 +548,13 @@ PAYLOADS: dict[Action, type[Schema]] = {
                 validate=validate.Length(1, 40),
                 metadata={"description": "A unit at work on the case; default: the level handling it."},
             ),
+            "target_person": fields.Integer(
+                load_default=None,
+                allow_none=True,
+                metadata={
+                    "description": "责任人: a handler (user id) of the level handling it, who replies."
+                },
+            ),
             "reply_days": fields.Integer(
                 load_default=3,
                 validate=validate.Range(1, 15),

@@ -40,5 +40,6 @@ def actor_state(user: User, case: Case) -> ActorState:
         resolved_it=case.resolved_by_id is not None and case.resolved_by_id == user.id,
         unit_code=user.unit_code,
         is_assignee=case.assignee_id is not None and case.assignee_id == user.id,
+        user_id=user.id,
         assignment=assignment_state(unit_assignment(case.id, user.unit_code)) if user.unit_code else None,
     )

@@ -15,8 +15,10 @@ from gridcase.cases.models import Case, Supervision
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.clock import load_calendar
-from gridcase.notifications.inbox import Kind, notify_level, notify_unit
+from gridcase.notifications.inbox import Kind, notify_level, notify_unit, notify_user
 from gridcase.people.models import User
+from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL
+from gridcase.people.scope import covers
 from gridcase.settings import ladder, setting
 from gridcase.units.assignments import unit_assignment
 from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES
@@ -37,7 +39,12 @@ def supervision_state(case: Case) -> SupervisionState | None:
     open_one = open_supervision(case.id)
     if open_one is None:
         return None
-    return SupervisionState(open_one.target_level, open_one.target_unit_code, open_one.status == "replied")
+    return SupervisionState(
+        open_one.target_level,
+        open_one.target_unit_code,
+        open_one.status == "replied",
+        open_one.target_user_id,
+    )
 
 
 def case_supervisions(case_id: int) -> list[Supervision]:
@@ -73,13 +80,16 @@ def grade_for(case: Case, now: datetime) -> str:
 
 
 def issue_supervision(case: Case, user: User, payload: dict, now: datetime, grade: str | None = None) -> dict:
-    """Issue a 督办单 to the unit named (one at work on the case) or else the level handling the
-    case; tell its target. Returns what the event records.
+    """Issue a 督办单 to the unit named (one at work on the case), or else the level handling
+    the case — optionally naming the person of it who answers for it (责任人); tell its target.
+    Returns what the event records.
 
     Raises:
-        Unprocessable: the unit named holds no open assignment of the case.
+        Unprocessable: the unit named holds no open assignment of the case; the person named is
+            not a handler of the case's level whose scope holds it; both a unit and a person.
     """
     target_unit = payload.get("target_unit") or None
+    person = _responsible_person(case, payload.get("target_person"), target_unit)
     if target_unit is not None:
         assignment = unit_assignment(case.id, target_unit)
         if assignment is None or assignment.status not in OPEN_ASSIGNMENT_STATUSES:
@@ -93,6 +103,7 @@ def issue_supervision(case: Case, user: User, payload: dict, now: datetime, grad
         grade=grade or grade_for(case, now),
         target_level=None if target_unit else case.level,
         target_unit_code=target_unit,
+        target_user_id=person.id if person else None,
         requirement=payload["note"],
         issued_by_id=user.id,
         issued_at=now,
@@ -102,18 +113,49 @@ def issue_supervision(case: Case, user: User, payload: dict, now: datetime, grad
     db.session.add(supervision)
     db.session.flush()
     card = "红牌" if supervision.grade == "red" else "黄牌"
-    message = f"{case.public_number} 督办（{card}），请于{days}个工作日内回复：{payload['note']}"
-    if target_unit:
-        notify_unit(target_unit, case, Kind.SUPERVISED, message, now)
-    else:
-        notify_level(case, case.level, Kind.SUPERVISED, message, now)
-    return {
+    _tell_target(
+        supervision,
+        case,
+        f"{case.public_number} 督办（{card}），请于{days}个工作日内回复：{payload['note']}",
+        now,
+    )
+    event = {
         "supervision_id": supervision.id,
         "grade": supervision.grade,
         "target": target_unit or case.level,
         "reply_due_at": supervision.reply_due_at.isoformat(),
         "note": payload["note"],
     }
+    return {**event, "person_id": person.id, "person": person.display_name} if person else event
+
+
+def _responsible_person(case: Case, user_id: int | None, target_unit: str | None) -> User | None:
+    """The person a 督办单 names (责任人): an active handler of the case's level whose scope
+    holds it."""
+    if user_id is None:
+        return None
+    person = db.session.get(User, user_id)
+    if target_unit is not None or person is None or not _answers_for(person, case):
+        raise Unprocessable(
+            "A supervision names a handler of the level handling the case (not with a unit).",
+            {"target_person": ["Not a handler of this case's level."]},
+        )
+    return person
+
+
+def _answers_for(person: User, case: Case) -> bool:
+    """The person may be named for the case: an active handler of its level holding it."""
+    return person.active and person.role == HANDLER_ROLE_OF_LEVEL.get(case.level) and covers(person, case)
+
+
+def _tell_target(supervision: Supervision, case: Case, message: str, now: datetime) -> None:
+    """The 督办单's target hears it: the unit's people, the person named, or the level's handlers."""
+    if supervision.target_unit_code:
+        notify_unit(supervision.target_unit_code, case, Kind.SUPERVISED, message, now)
+    elif supervision.target_user_id:
+        notify_user(supervision.target_user_id, case, Kind.SUPERVISED, message, now)
+    else:
+        notify_level(case, supervision.target_level, Kind.SUPERVISED, message, now)
 
 
 def reply_to_supervision(case: Case, user: User, payload: dict, now: datetime) -> dict:
@@ -146,24 +188,18 @@ def evaluate_supervision(case: Case, user: User, payload: dict, now: datetime) -
     target = {
         "note": note,
         "target_unit": supervision.target_unit_code,
+        "target_person": supervision.target_user_id,
         "reply_days": payload.get("reply_days"),
     }
     if payload["accepted"]:
-        if supervision.target_unit_code:
-            notify_unit(
-                supervision.target_unit_code,
-                case,
-                Kind.SUPERVISED,
-                f"{case.public_number} 督办回复已认可",
-                now,
-            )
-        else:
-            notify_level(
-                case, supervision.target_level, Kind.SUPERVISED, f"{case.public_number} 督办回复已认可", now
-            )
+        _tell_target(supervision, case, f"{case.public_number} 督办回复已认可", now)
         return event
     if supervision.target_level is not None:
         target["target_unit"] = None
     db.session.flush()  # the old one is no longer open: the new one may be
+    if target["target_person"] is not None:
+        person = db.session.get(User, target["target_person"])
+        if person is None or not _answers_for(person, case):  # the case moved on: to its level
+            target["target_person"] = None
     event["again"] = issue_supervision(case, user, target, now, grade="red")
     return event

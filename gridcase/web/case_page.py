@@ -115,6 +115,12 @@ def handle_photo_form(user: User, ref: str, endpoint: str) -> FormOutcome:
     return FormOutcome(redirect=redirect(url_for(endpoint, ref=ref)))
 
 
+def level_handlers(case: Case) -> list[User]:
+    """The handlers of the case's level whose scope holds it: whom a 督办单 may name."""
+    role = HANDLER_ROLE_OF_LEVEL.get(case.level)
+    return [u for u in assignable_users(case) if role is not None and u.role == role.value]
+
+
 def assignable_users(case: Case) -> list[User]:
     """People a case can be assigned to: the grid's workers and the handlers of its level."""
     handler_role = HANDLER_ROLE_OF_LEVEL.get(case.level)
@@ -155,6 +161,7 @@ def case_view_model(case: Case, user: User) -> dict:
         "allowed": allowed,
         "assignees": assignable_users(case) if Action.ASSIGN.value in allowed else [],
         "dispatch_units": dispatchable_units(case) if Action.DISPATCH.value in allowed else [],
+        "level_handlers": level_handlers(case) if Action.SUPERVISE.value in allowed else [],
         "supervisions": case_supervisions(case.id),
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],

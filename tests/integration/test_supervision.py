@@ -114,3 +114,26 @@ def test_the_target_sees_the_supervision_in_its_queue_and_replies_on_the_case_pa
     }
     assert client.post(f"/desk/cases/{case.public_number}", data=data).status_code == 302
     assert supervisions(case) == [("yellow", "township", "replied")]
+
+
+def test_a_supervision_names_the_person_who_answers_for_it(app, people):
+    case = township_case(people)
+    named, colleague = people["township_2"], people["township"]
+    with pytest.raises(Unprocessable, match="names a handler of the level"):
+        act(people["city"], case, "supervise", at(7, 11), note="x", target_person=people["mediator"].id)
+    act(people["city"], case, "supervise", at(7, 11), note="三日内落实", target_person=named.id)
+    sup = db.session.scalar(sa.select(Supervision).where(Supervision.case_id == case.id))
+    assert (sup.target_level, sup.target_user_id) == ("township", named.id)
+    assert "supervised" in kinds(named) and "supervised" not in kinds(colleague)  # told, by name
+    with pytest.raises(Unprocessable, match="named person"):
+        act(colleague, case, "reply_supervision", at(8), text="x")
+    act(named, case, "reply_supervision", at(8), text="已约谈企业")
+    act(people["city"], case, "evaluate_supervision", at(8, 14), accepted=False, note="须一次性支付")
+    again = db.session.scalars(
+        sa.select(Supervision).where(Supervision.case_id == case.id).order_by(Supervision.id.desc())
+    ).first()
+    assert (again.grade, again.target_user_id) == ("red", named.id)  # supervised again, still by name
+    client = app.test_client()
+    sign_in(client, named.username)  # (the city signs in with two factors: its form in Chromium)
+    page = client.get(f"/desk/cases/{case.public_number}?lang=en").get_data(as_text=True)
+    assert f"answerable: {named.display_name}" in page
