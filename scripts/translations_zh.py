@@ -747,6 +747,7 @@ ZH = {
     "answerable": "责任人",
     "Person answerable (责任人), of the level": "责任人（本级工作人员）",
     "Any handler of the level": "不指定（本级任一工作人员）",
+    "This resolution has had its revisit (回访).": "本次办结已回访。",
 }
 
 

@@ -149,6 +149,8 @@ class CaseState:
     verifier: str | None = None
     # Its open 督办单, if any: whom it is addressed to, and whether they have replied.
     supervision: SupervisionState | None = None
+    # Its current resolution has had its 回访 (a new resolution after a reopen has not).
+    revisited: bool = False
 
     @property
     def rank(self) -> int:
@@ -305,6 +307,8 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         )
 
     if action is Action.REVISIT:
+        if case.revisited:
+            return Message("This resolution has had its revisit (回访).")
         if actor.resolved_it or actor.is_assignee:
             return Message("Someone other than who handled the case revisits it (回访).")
         return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)

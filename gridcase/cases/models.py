@@ -134,6 +134,8 @@ class Case(db.Model):
     verify_due_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     verify_overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    # When the current resolution had its 回访 (cleared when the case is handled again; the
+    # last answer, `satisfaction`, stays for the indicators).
     revisited_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     # How the last revisit reached the person (RevisitMethod): set only by a revisit made by
     # someone other than the handler, so satisfaction counts only where it is set.

@@ -223,6 +223,7 @@ def _reopen_to_handling(case: Case, now: datetime) -> None:
     case.resolved_at = case.closed_at = None
     case.resolved_level = case.resolution_outcome = case.resolution_summary = None
     case.resolved_on_time = None
+    case.revisited_at = None  # the next resolution has its own 回访 (its last answer stays)
     clear_verification(case)
     restart_clock(case, now)
 

@@ -240,7 +240,8 @@ def open_invitation(
         if lock:  # (only the case row: its joined category and people are read, not changed)
             case_query = case_query.with_for_update(of=Case).execution_options(populate_existing=True)
         case = db.session.scalar(case_query)
-    if invitation is None or case is None or case.status not in ("resolved", "closed"):
+    revisited = case is not None and case.revisited_at is not None  # (by the staff meanwhile)
+    if invitation is None or case is None or case.status not in ("resolved", "closed") or revisited:
         raise NotFound(Message("This code is not valid: it may have been used already or have expired."))
     return invitation, case
 

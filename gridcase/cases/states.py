@@ -28,6 +28,7 @@ def case_state(case: Case) -> CaseState:
         resolved_by_unit=case.status == Status.RESOLVED and resolving_assignment(case) is not None,
         verifier=verifier_of(case),
         supervision=supervision_state(case),
+        revisited=case.revisited_at is not None,
     )
 
 

@@ -25,7 +25,7 @@ from gridcase.channels.models import Open311Client, Open311Request
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import point_lonlat
-from gridcase.open311.reporter import encrypted_reporter
+from gridcase.open311.reporter import encrypted_reporter, full_name
 from gridcase.open311.services import public_codes, public_service
 from gridcase.open311.spec import (
     DESCRIPTION_MAX,
@@ -132,6 +132,7 @@ def submit_request(
         raise Open311Error(400, f"description is limited to {DESCRIPTION_MAX} characters.")
     media_url = _media_url(form)
     reporter = encrypted_reporter(form)
+    caller = _caller(form)
     data = {
         "kind": category.kind,
         "category": category.code,
@@ -140,6 +141,7 @@ def submit_request(
         "location": {"lon": lon, "lat": lat, "crs": "wgs84", "accuracy_m": None},
         "address": (form.get("address_string") or "").strip()[:300],
         "source": Source.PUBLIC.value,
+        **({"informant": caller} if caller else {}),
         **attributes,
     }
     try:
@@ -175,6 +177,17 @@ def submit_request(
         "service_notice": f"已登记为 {case.public_number}，由{agency}办理，办理时限至 {due}。",
         "account_id": None,  # the reporter's account id is personal data: never answered
     }
+
+
+def _caller(form: Mapping) -> dict | None:
+    """The reporter as the case's person who brought it (反映人): their name and phone, so that
+    the handler can call them back (revealed with a reason) and a revisit code can reach them;
+    stored encrypted like a party's, never answered by Open311."""
+    name = full_name((form.get("first_name") or "").strip(), (form.get("last_name") or "").strip())
+    phone = (form.get("phone") or "").strip()
+    if not (name or phone):
+        return None
+    return {"name": (name or "群众")[:50], "phone": phone[:20] or None}
 
 
 def published(city_code: str) -> list[sa.ColumnElement[bool]]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
+from gridcase.cases.parties import reveal_informant
 from gridcase.channels.clients import create_client, set_client_active
 from gridcase.channels.models import Open311Client, Open311Request
 from gridcase.demo import DEMO_PASSWORD
@@ -627,3 +628,15 @@ def test_a_small_matter_reaches_the_township_queue_when_it_escalates(app, live, 
     assert (queued["level"], queued["escalation_count"]) == ("township", 1)
     (request,) = http("GET", f"{base}/requests/{number}.json").json()
     assert (request["status"], request["agency_responsible"]) == ("open", "枫桥镇")
+
+
+def test_the_handler_can_call_the_reporter_back_after_an_audited_reveal(client, api_key, api_as, make_user):
+    """A 12345 caller is the case's person who brought it (反映人): masked on the case, revealed
+    to its handler with a reason, never through Open311."""
+    township = make_user("township_coordinator", FENGQIAO)
+    number = post_request(client, api_key).json[0]["service_request_id"]
+    case = db.session.scalar(sa.select(Case).where(Case.public_number == number))
+    shown = api_as(township).get(f"/api/v1/cases/{case.id}").json
+    assert shown["informant"] == {"name": "张*", "phone": "138****8000", "id_number": None}
+    revealed = reveal_informant(township, case.id, "回电核实塌陷位置")
+    assert (revealed["name"], revealed["phone"]) == ("张三", "13812348000")

@@ -100,6 +100,8 @@ def test_the_person_answers_with_the_code_once_and_it_counts(app, people):
     assert again.status_code == 404 and "not valid" in again.get_data(as_text=True)
     used_up, _ = answer(app, spare, None)  # the case's other codes are void once it is answered
     assert used_up.status_code == 404
+    with pytest.raises(Unprocessable, match="has had its revisit"):  # one 回访 per resolution
+        perform_action(people["township"], case.id, "revisit", case.version, {"satisfaction": "satisfied"})
 
 
 def test_a_dissatisfied_answer_takes_the_case_up_again(app, people):
@@ -109,6 +111,14 @@ def test_a_dissatisfied_answer_takes_the_case_up_again(app, people):
     assert "taken up again" in done.get_data(as_text=True)
     db.session.refresh(case)
     assert (case.status, case.reopen_count, case.satisfaction) == ("in_progress", 1, "dissatisfied")
+
+
+def test_a_code_does_not_work_once_the_staff_have_revisited(app, people):
+    case = resolved_dispute(people)
+    code = issue_revisit_code(people["mediator_2"], case.id, "informant").code
+    perform_action(people["township"], case.id, "revisit", case.version, {"satisfaction": "satisfied"})
+    survey, _ = answer(app, code, None)
+    assert survey.status_code == 404
 
 
 def test_bad_codes_and_missing_answers_are_refused_without_a_trace(app, people):

@@ -158,6 +158,12 @@ def test_whoever_handled_a_case_does_not_revisit_it():
     assert decide(Action.REVISIT, closed, actor(Role.TOWNSHIP_COORDINATOR)) is None
 
 
+def test_a_resolution_has_one_revisit():
+    revisited = case(Status.CLOSED, resolved_level="community", revisited=True)
+    assert "has had its revisit" in decide(Action.REVISIT, revisited, actor(Role.TOWNSHIP_COORDINATOR))
+    assert Action.REVISIT not in allowed_actions(revisited, actor(Role.TOWNSHIP_COORDINATOR))
+
+
 def test_dissatisfied_revisits_reopen():
     closed = case(Status.CLOSED)
     assert transition(Action.REVISIT, closed, {"satisfaction": "dissatisfied"}).status is Status.IN_PROGRESS
