@@ -11,6 +11,7 @@ from gridcase.cases.models import (  # noqa: F401
 )
 from gridcase.channels.models import Open311Client, Open311Request  # noqa: F401
 from gridcase.ladder.models import CalendarDay  # noqa: F401
+from gridcase.mediation.models import AgreementNumberCounter, MediationAgreement  # noqa: F401
 from gridcase.notifications.models import Notification  # noqa: F401
 from gridcase.people.models import ApiToken, User, grid_assignments  # noqa: F401
 from gridcase.stats.models import Alert, alert_cases  # noqa: F401

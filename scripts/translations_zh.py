@@ -748,6 +748,12 @@ ZH = {
     "Person answerable (责任人), of the level": "责任人（本级工作人员）",
     "Any handler of the level": "不指定（本级任一工作人员）",
     "This resolution has had its revisit (回访).": "本次办结已回访。",
+    # 人民调解协议书
+    "Mediation agreements": "人民调解协议书",
+    "Word document to sign (DOCX)": "生成协议书供签字（Word）",
+    "The document names the parties in full: producing it is recorded in the audit log and the timeline.": "协议书载明当事人完整信息：生成即记入审计日志和办理记录。",
+    "Download": "下载",
+    "Produced the mediation agreement for signing": "生成了调解协议书供签字",
 }
 
 

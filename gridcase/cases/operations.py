@@ -31,6 +31,7 @@ from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import clock_for_level, load_calendar
 from gridcase.ladder.limits import level_clock, level_rank
+from gridcase.mediation.agreements import record_agreement
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_user
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
@@ -189,8 +190,13 @@ def _note(case, user, actor, payload, now):
 
 def _mediate(case, user, actor, payload, now):
     event = {"session": payload["session"]}
-    if payload.get("agreement"):
-        event["agreement"] = payload["agreement"]
+    if payload.get("agreement"):  # 调解协议书: a record of its own, numbered by the committee
+        record = record_agreement(case, user, payload["agreement"], now)
+        event["agreement"] = {
+            **payload["agreement"],
+            "agreement_id": record.id,
+            "number": f"{record.committee_name}{record.number}",
+        }
     return event
 
 

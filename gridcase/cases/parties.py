@@ -87,24 +87,31 @@ def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
         Forbidden: the user does not handle the case (grid workers, admins, auditors …).
         Unprocessable: no reason, or too short a one.
     """
-    case, reason = _case_to_reveal(user, ref, reason)
+    case, reason = case_to_reveal(user, ref, reason)
     party = next((p for p in case.parties if p.id == party_id), None)
     if party is None:
         raise NotFound(f"No party {party_id} in case {case.public_number}.")
-    _record_reveal(user, case, f"party {party.id}", {"party_id": party.id}, reason, now)
+    record_reveal(user, case, f"party {party.id}", {"party_id": party.id}, reason, now)
     return revealed(party)
 
 
 def reveal_informant(user, ref, reason: str, now=None) -> dict:
     """The person who brought the matter (反映人) in clear, on the terms of reveal_party."""
-    case, reason = _case_to_reveal(user, ref, reason)
+    case, reason = case_to_reveal(user, ref, reason)
     if case.informant is None:
         raise NotFound(f"Case {case.public_number} records no person who brought it.")
-    _record_reveal(user, case, "informant", {"informant": True}, reason, now)
+    record_reveal(user, case, "informant", {"informant": True}, reason, now)
     return in_clear(case.informant)
 
 
-def _case_to_reveal(user, ref, reason: str):
+def case_to_reveal(user, ref, reason: str):
+    """The case locked, and the reason trimmed, when `user` may see its people in full.
+
+    Raises:
+        NotFound: no such case in scope.
+        Forbidden: the user does not handle the case.
+        Unprocessable: no reason, or too short a one.
+    """
     reason = (reason or "").strip()
     case = find_case(user, ref, lock=True)
     actor, state = actor_state(user, case), case_state(case)
@@ -118,7 +125,8 @@ def _case_to_reveal(user, ref, reason: str):
     return case, reason[:500]
 
 
-def _record_reveal(user, case, whom: str, which: dict, reason: str, now) -> None:
+def record_reveal(user, case, whom: str, which: dict, reason: str, now) -> None:
+    """Write who saw what in full, and why, to the audit log and the case's timeline."""
     record(
         AuditAction.REVEAL,
         actor=user,

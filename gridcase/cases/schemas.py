@@ -493,7 +493,16 @@ class MediationSessionSchema(Schema):
 class AgreementSchema(Schema):
     """调解协议书: the terms the parties signed and when they must be performed."""
 
+    facts = fields.String(
+        load_default="", validate=validate.Length(max=5000), metadata={"description": "纠纷主要事实"}
+    )
+    disputed_points = fields.String(
+        load_default="", validate=validate.Length(max=2000), metadata={"description": "争议事项"}
+    )
     terms = _text(5000)
+    performance_method = fields.String(
+        load_default="", validate=validate.Length(max=1000), metadata={"description": "履行方式"}
+    )
     performance_deadline = fields.Date(required=True)
     signed_at = fields.Date(load_default=None)
 

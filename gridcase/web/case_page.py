@@ -23,6 +23,7 @@ from gridcase.cases.states import actor_state, case_state
 from gridcase.cases.supervision import case_supervisions
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
+from gridcase.mediation.agreements import case_agreements
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import territory_column
@@ -163,6 +164,7 @@ def case_view_model(case: Case, user: User) -> dict:
         "dispatch_units": dispatchable_units(case) if Action.DISPATCH.value in allowed else [],
         "level_handlers": level_handlers(case) if Action.SUPERVISE.value in allowed else [],
         "supervisions": case_supervisions(case.id),
+        "agreements": case_agreements(case.id),
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

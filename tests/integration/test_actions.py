@@ -192,11 +192,13 @@ def test_mediation_with_an_agreement_is_kept_in_the_timeline(people):
     )
     event = mediated["events"][-1]
     assert event["action"] == "mediate"
-    assert event["payload"]["agreement"] == {
+    agreement = event["payload"]["agreement"]
+    assert {key: agreement[key] for key in ("terms", "performance_deadline", "signed_at")} == {
         "terms": "晚十点后不得装修",
         "performance_deadline": "2026-12-31",
         "signed_at": None,
     }
+    assert agreement["number"].endswith("号") and agreement["agreement_id"] > 0  # a record of its own
     resolved = ok(people.mediator, mediated, "resolve", outcome="agreement_signed")
     assert resolved["status"] == "resolved"
 

@@ -4,11 +4,12 @@ my notifications."""
 
 from __future__ import annotations
 
+import io
 import math
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -22,6 +23,8 @@ from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.mediation.documents import DOCX_MIMETYPE
+from gridcase.mediation.documents import agreement_document as produce_agreement
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
@@ -174,6 +177,24 @@ def reveal_informant(ref):
     except GridcaseError as exc:
         outcome.refused(exc)
     return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id="informant")
+
+
+@bp.post("/cases/<ref>/agreements/<id:agreement_id>/document")
+@page_login_required(*DESK_ROLES)
+def agreement_document(ref, agreement_id):
+    """The 人民调解协议书 as a Word document for the parties to sign, for a reason (audited)."""
+    user = current_user()
+    try:
+        content, filename = produce_agreement(user, ref, agreement_id, request.form.get("reason", ""))
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome = FormOutcome(action="agreement", values=request.form.copy()).refused(exc)
+        return _case_page(user, ref, outcome)
+    response = send_file(
+        io.BytesIO(content), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=filename
+    )
+    response.headers["Cache-Control"] = "no-store"  # it names the parties in full
+    return response
 
 
 @bp.post("/cases/<ref>/revisit-slip")

@@ -1,0 +1,54 @@
+"""Tables of 人民调解: the agreements (调解协议书) and their numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gridcase.extensions import db
+
+TZ = sa.DateTime(timezone=True)
+
+
+class MediationAgreement(db.Model):
+    """A 人民调解协议书 reached on a dispute (人民调解法 第二十八、二十九条): the committee that
+    made it and its number by committee and year (〔2026〕第12号), the facts and the points in
+    dispute, the agreed terms, how and by when they are performed, the mediator. The parties'
+    full details are written on the document only (taken from the case's encrypted parties when
+    it is produced), never stored here in clear."""
+
+    __tablename__ = "mediation_agreements"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    committee_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"))
+    committee_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    year: so.Mapped[int] = so.mapped_column()
+    sequence: so.Mapped[int] = so.mapped_column()
+    facts: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # 纠纷主要事实
+    disputed_points: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # 争议事项
+    terms: so.Mapped[str] = so.mapped_column(sa.Text)  # 协议内容
+    performance_method: so.Mapped[str] = so.mapped_column(sa.Text, default="")  # 履行方式
+    performance_deadline: so.Mapped[date] = so.mapped_column(sa.Date)
+    signed_at: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    mediator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    __table_args__ = (sa.UniqueConstraint("committee_code", "year", "sequence", name="number"),)
+
+    @property
+    def number(self) -> str:
+        """The document number as the committee writes it: 〔2026〕第12号."""
+        return f"〔{self.year}〕第{self.sequence}号"
+
+
+class AgreementNumberCounter(db.Model):
+    """The last number a committee gave an agreement in a year: serialises concurrent ones."""
+
+    __tablename__ = "agreement_number_counters"
+
+    committee_code: so.Mapped[str] = so.mapped_column(sa.String(15), primary_key=True)
+    year: so.Mapped[int] = so.mapped_column(primary_key=True)
+    last: so.Mapped[int] = so.mapped_column(default=0)

@@ -1,0 +1,116 @@
+"""人民调解协议书 (issue 15, first step): an agreement reached in a mediation is a record numbered
+by its committee and year; a handler produces it as a Word document naming the parties in full,
+for a reason that is audited."""
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from docx import Document
+
+from gridcase.audit.models import AuditEntry
+from gridcase.cases.intake import create_case
+from gridcase.cases.operations import perform_action
+from gridcase.cases.queries import case_events
+from gridcase.extensions import db
+from gridcase.mediation.models import MediationAgreement
+from gridcase.territory.models import Region
+from tests.helpers import case_payload, in_december
+from tests.integration.test_attachments_and_pages import csrf_from, sign_in
+
+PARTIES = [
+    {"name": "钱建国", "id_number": "11010519491231002X", "phone": "13500001111", "role": "applicant"},
+    {"name": "孙丽华", "phone": "13600002222", "role": "respondent"},
+]
+
+
+def mediate_to_agreement(people, title="宅基地边界纠纷"):
+    body = case_payload(
+        people["worker"].scope_code, kind="dispute", category="D0101", title=title, parties=PARTIES
+    )
+    case = create_case(people["worker"], body, now=in_december(7)).case
+    mediator = people["mediator"]
+    perform_action(mediator, case.id, "accept", case.version, {}, now=in_december(7, 11))
+    payload = {
+        "session": {
+            "held_at": "2026-12-08T09:00:00+08:00",
+            "place": "村调委会",
+            "summary": "双方陈述，现场勘查",
+        },
+        "agreement": {
+            "facts": "双方因宅基地边界围墙位置发生争执",
+            "disputed_points": "围墙是否越界约0.5米",
+            "terms": "孙丽华于协议签订后拆除越界部分围墙；钱建国承担一半拆除费用800元",
+            "performance_method": "现场拆除，费用现金支付",
+            "performance_deadline": "2026-12-20",
+        },
+    }
+    perform_action(mediator, case.id, "mediate", case.version, payload, now=in_december(8))
+    return case
+
+
+def test_an_agreement_is_numbered_by_its_committee_and_year(people):
+    first, second = mediate_to_agreement(people), mediate_to_agreement(people, "邻里排水纠纷")
+    records = db.session.scalars(
+        sa.select(MediationAgreement)
+        .where(MediationAgreement.case_id.in_([first.id, second.id]))
+        .order_by(MediationAgreement.id)
+    ).all()
+    community = db.session.get(Region, first.community_code)
+    assert [r.committee_name for r in records] == [f"{community.name}人民调解委员会"] * 2
+    assert [r.year for r in records] == [2026, 2026] and records[1].sequence == records[0].sequence + 1
+    assert records[0].number == f"〔2026〕第{records[0].sequence}号"
+    event = case_events(first)[-1]
+    assert (
+        event.payload["agreement"]["number"]
+        == f"{community.name}人民调解委员会〔2026〕第{records[0].sequence}号"
+    )
+
+
+def test_the_word_document_names_the_parties_and_terms_for_an_audited_reason(app, people):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    page = client.get(f"/desk/cases/{case.public_number}?lang=en")
+    assert agreement.number in page.get_data(as_text=True)
+    url = f"/desk/cases/{case.public_number}/agreements/{agreement.id}/document"
+    refused = client.post(url, data={"csrf_token": csrf_from(page.data), "reason": ""})
+    assert refused.status_code == 422
+    answer = client.post(url, data={"csrf_token": csrf_from(page.data), "reason": "打印协议书供双方签字"})
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert answer.mimetype.endswith("wordprocessingml.document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(answer.data)).paragraphs)
+    assert "人民调解协议书" in text and agreement.number in text
+    for expected in (
+        "申请人：钱建国",
+        "11010519491231002X",
+        "13500001111",
+        "被申请人：孙丽华",
+        "拆除越界部分围墙",
+        "2026年12月20日",
+    ):
+        assert expected in text, expected
+    audit = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.target.like(f"%agreement {agreement.id}"))
+    )
+    assert audit is not None and audit.details["reason"] == "打印协议书供双方签字"
+
+
+@pytest.mark.parametrize("who", ["worker", "unit"])
+def test_only_a_handler_produces_the_document(app, people, who):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    client = app.test_client()
+    sign_in(client, people[who].username)
+    token = csrf_from(client.get("/account").data)
+    answer = client.post(
+        f"/desk/cases/{case.public_number}/agreements/{agreement.id}/document",
+        data={"csrf_token": token, "reason": "想看看"},
+    )
+    assert answer.status_code in (
+        302,
+        403,
+        404,
+    )  # a grid worker is sent to the phone; a unit sees no such case
+    assert not answer.mimetype.endswith("wordprocessingml.document")
