@@ -1,14 +1,20 @@
-"""POST /api/v1/cases/{id}/parties/{party_id}/reveal: a party in clear, with a reason, audited."""
+"""The people of a case in clear, each time with a reason that is audited: a party
+(POST /api/v1/cases/{id}/parties/{party_id}/reveal), the person who brought the matter
+(…/informant/reveal), and the 人民调解协议书 that names the parties (…/agreements/{id}/document)."""
 
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from gridcase.api.cases import blp
 from gridcase.api.security import auth_required
-from gridcase.cases.parties import reveal_party
+from gridcase.cases.parties import reveal_informant, reveal_party
 from gridcase.extensions import db
+from gridcase.mediation.documents import DOCX_MIMETYPE, agreement_document
 from gridcase.people.sessions import current_user
 
 
@@ -40,3 +46,41 @@ class RevealParty(MethodView):
         party = reveal_party(current_user(), ref, party_id, body["reason"])
         db.session.commit()
         return party
+
+
+class RevealedPersonSchema(Schema):
+    name = fields.String()
+    id_number = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+@blp.route("/<ref>/informant/reveal")
+class RevealInformant(MethodView):
+    @auth_required
+    @blp.arguments(RevealSchema, example={"reason": "回电告知受理情况"})
+    @blp.response(200, RevealedPersonSchema)
+    @blp.alt_response(403, description="Only handlers of the case see its people in full.")
+    def post(self, body, ref):
+        """The person who brought the matter (反映人) in clear: to call them back. On the same
+        terms as a party: a handler of the case, a reason, the audit log and the timeline."""
+        person = reveal_informant(current_user(), ref, body["reason"])
+        db.session.commit()
+        return person
+
+
+@blp.route("/<ref>/agreements/<id:agreement_id>/document")
+class AgreementDocument(MethodView):
+    @auth_required
+    @blp.arguments(RevealSchema, example={"reason": "打印协议书供双方签字"})
+    @blp.response(200, description="The 人民调解协议书 as a Word document (DOCX).")
+    @blp.alt_response(403, description="Only handlers of the case produce it: it names the parties in full.")
+    def post(self, body, ref, agreement_id):
+        """The 人民调解协议书 of the case for the parties to sign, as DOCX. It names the parties
+        in full, so it is produced for a handler of the case with a reason, audited."""
+        content, filename = agreement_document(current_user(), ref, agreement_id, body["reason"])
+        db.session.commit()
+        response = send_file(
+            io.BytesIO(content), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=filename
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response

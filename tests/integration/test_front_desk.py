@@ -247,3 +247,14 @@ def test_the_person_who_brought_it_is_rotated_and_anonymised_like_a_party(app, m
         None,
         True,
     )
+
+
+def test_the_api_reveals_the_person_who_brought_it_for_a_reason(api_as, make_user):
+    township = make_user("township_coordinator", FENGQIAO)
+    caller = {"name": "周小川", "phone": "13700003333"}
+    body = case_payload(grid_in(FENGQIAO).code, source="call", informant=caller)
+    case = create_case(township, body, at_level="township").case
+    other = api_as(make_user("township_coordinator", FENGQIAO))
+    assert other.post(f"/api/v1/cases/{case.id}/informant/reveal", json={"reason": ""}).status_code == 422
+    shown = other.post(f"/api/v1/cases/{case.id}/informant/reveal", json={"reason": "回电告知受理情况"})
+    assert shown.status_code == 200 and shown.json == {**caller, "id_number": None}

@@ -114,3 +114,16 @@ def test_only_a_handler_produces_the_document(app, people, who):
         404,
     )  # a grid worker is sent to the phone; a unit sees no such case
     assert not answer.mimetype.endswith("wordprocessingml.document")
+
+
+def test_the_api_produces_the_document_for_a_reason(api_as, people):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    township = api_as(people["township"])
+    url = f"/api/v1/cases/{case.id}/agreements/{agreement.id}/document"
+    assert township.post(url, json={}).status_code == 422  # no reason
+    answer = township.post(url, json={"reason": "打印存档留用"})
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    text = "\n".join(p.text for p in Document(io.BytesIO(answer.data)).paragraphs)
+    assert "钱建国" in text and agreement.committee_name in text
+    assert api_as(people["worker"]).post(url, json={"reason": "想看看"}).status_code == 403

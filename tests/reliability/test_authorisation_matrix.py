@@ -82,6 +82,7 @@ class World:
     alerts: dict[int, int] = field(default_factory=dict)  # case id → alert id
     notifications: dict[str, int] = field(default_factory=dict)  # role → its own; "other" → not
     channels: dict[str, int] = field(default_factory=dict)  # role → its own e-mail; "other" → not
+    agreements: dict[int, int] = field(default_factory=dict)  # case id → its 人民调解协议书
     webhooks: dict[str, tuple[int, int]] = field(default_factory=dict)  # in/out → (webhook, delivery)
 
     def case(self, role: str, scope: str) -> Case:
@@ -145,7 +146,14 @@ def world(app, make_user, client) -> World:
 
     def new_case(grid_code: str) -> Case:
         party = {"name": "张三", "id_number": "110105194912310029", "phone": "13812348000"}
-        body = case_payload(grid_code, kind="dispute", category="D02", parties=[party], may_intensify=True)
+        body = case_payload(
+            grid_code,
+            kind="dispute",
+            category="D02",
+            parties=[party],
+            may_intensify=True,
+            informant={"name": "李四", "phone": "13900001111"},
+        )
         case = create_case(_reporter(make_user, grid_code), body).case
         return case
 
@@ -174,8 +182,12 @@ def world(app, make_user, client) -> World:
     w.points["in"] = point_in(grid.code)
     for role, code in regions_out.items():
         w.points[role] = point_in(code)
+    from gridcase.mediation.agreements import record_agreement
+
     for case in (case_in, same_grid, *by_grid.values()):
         w.photos[case.id] = add_photo(case.reporter, case.id, _jpeg())[0].id
+        terms = {"terms": "矩阵", "performance_deadline": utcnow().date()}
+        w.agreements[case.id] = record_agreement(case, users["community_mediator"], terms, utcnow()).id
         w.alerts[case.id] = db.session.scalar(
             sa.select(Alert.id)
             .join(alert_cases, alert_cases.c.alert_id == Alert.id)
@@ -269,6 +281,18 @@ def _reveal(w: World, role: str, scope: str):
     case = w.case(role, scope)
     body = {"reason": "约双方当事人到村调委会调解，需电话联系"}
     return f"/api/v1/cases/{case.id}/parties/{case.parties[0].id}/reveal", {"json": body}
+
+
+def _informant(w: World, role: str, scope: str):
+    return f"/api/v1/cases/{w.case(role, scope).id}/informant/reveal", {
+        "json": {"reason": "回电告知受理情况"}
+    }
+
+
+def _agreement(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    path = f"/api/v1/cases/{case.id}/agreements/{w.agreements[case.id]}/document"
+    return path, {"json": {"reason": "打印协议书供双方签字"}}
 
 
 def _photo_upload(w: World, role: str, scope: str):
@@ -435,6 +459,22 @@ TABLE = [
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
         units=ON_THE_ASSIGNMENT,  # with a reason, once their unit has signed for it
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/informant/reveal",
+        _informant,
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/agreements/<id:agreement_id>/document",
+        _agreement,
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
     ),
     Row(
         "GET",
