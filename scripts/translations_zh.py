@@ -754,6 +754,19 @@ ZH = {
     "The document names the parties in full: producing it is recorded in the audit log and the timeline.": "协议书载明当事人完整信息：生成即记入审计日志和办理记录。",
     "Download": "下载",
     "Produced the mediation agreement for signing": "生成了调解协议书供签字",
+    # 协议履行
+    "Performance of the agreement recorded": "记录协议履行情况",
+    "Only a handler of this case records how its agreement was performed.": "只有本案的调解员或承办人员可以记录协议履行情况。",
+    "Performed": "已履行",
+    "Partly performed": "部分履行",
+    "Not performed": "未履行",
+    "Agreement due for performance": "协议履行期限届满",
+    "Performance": "履行情况",
+    "Not performed in full: mediate again, or help the parties apply to the court for judicial confirmation (司法确认, within 30 days of the agreement) or bring a suit.": "未完全履行：可再次调解，或引导当事人自协议生效之日起30日内向人民法院申请司法确认，或依法提起诉讼。",
+    "Record the performance": "记录履行情况",
+    "Record": "记录",
+    "Choose how it was performed.": "请选择履行情况。",
+    "Performance recorded.": "已记录履行情况。",
 }
 
 

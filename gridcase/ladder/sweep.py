@@ -36,7 +36,8 @@ from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
-from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit
+from gridcase.mediation.agreements import remind_performance
+from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
 from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
 from gridcase.stats.alerts import raise_case_alert
@@ -59,6 +60,7 @@ class SweepReport:
     # (case number, unit code, "sign" or "finish") of assignments found late this time
     assignments_late: list[tuple[str, str, str]] = field(default_factory=list)
     verifications_late: list[str] = field(default_factory=list)  # case numbers
+    performance_due: int = 0  # agreements whose performance deadline came: mediators reminded
 
     def lines(self) -> list[str]:
         if not self.ran:
@@ -67,7 +69,8 @@ class SweepReport:
             f"Sweep at {self.at.isoformat()}: {len(self.escalated)} escalated, "
             f"{len(self.marked_overdue)} marked overdue at the top level, "
             f"{len(self.assignments_late)} unit assignment(s) late, "
-            f"{len(self.verifications_late)} verification(s) late."
+            f"{len(self.verifications_late)} verification(s) late, "
+            f"{self.performance_due} agreement(s) due for performance."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
@@ -109,6 +112,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     db.session.flush()
     _mark_late_assignments(at, report)
     _mark_late_verifications(at, report)
+    _remind_performance(at, report)
     return report
 
 
@@ -157,6 +161,18 @@ def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
             notify_unit(unit_code, case, Kind.ASSIGNMENT_OVERDUE, message, at, heads_only=True)
             notify_level(case, dispatched_level, Kind.ASSIGNMENT_OVERDUE, message, at)
             report.assignments_late.append((case.public_number, unit_code, clock))
+
+
+def _remind_performance(at: datetime, report: SweepReport) -> None:
+    """协议履行: once an agreement's deadline has come (its local day) with no outcome recorded,
+    its mediator is told once to check with the parties and record it."""
+    due = remind_performance(at, at)
+    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({c for c, _ in due})))}
+    for case_id, mediator_id in due:
+        case = cases[case_id]
+        message = f"{case.public_number} 调解协议履行期限已到，请回访当事人并记录履行情况"
+        notify_user(mediator_id, case, Kind.PERFORMANCE_DUE, message, at)
+    report.performance_due = len(due)
 
 
 def _mark_late_verifications(at: datetime, report: SweepReport) -> None:

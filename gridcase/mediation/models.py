@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
+from gridcase.mediation.domain import Performance
 
 TZ = sa.DateTime(timezone=True)
 
@@ -35,8 +36,21 @@ class MediationAgreement(db.Model):
     signed_at: so.Mapped[date | None] = so.mapped_column(sa.Date)
     mediator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    # 履行: the sweep reminds the mediator once the deadline has come; the outcome is recorded.
+    performance_reminded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    performance: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # Performance
+    performance_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    performance_recorded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
 
-    __table_args__ = (sa.UniqueConstraint("committee_code", "year", "sequence", name="number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("committee_code", "year", "sequence", name="number"),
+        sa.CheckConstraint(f"performance IN {Performance.sql_values()}", name="performance"),
+        sa.Index(
+            "ix_mediation_agreements_to_remind",
+            "performance_deadline",
+            postgresql_where=sa.text("performance IS NULL AND performance_reminded_at IS NULL"),
+        ),
+    )
 
     @property
     def number(self) -> str:

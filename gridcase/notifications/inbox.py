@@ -41,6 +41,7 @@ class Kind(LabelledEnum):
     ESCALATED_AWAY = "escalated_away", _l("Escalated away")  # your level's case went up (上交)
     SUPERVISION_REPLIED = "supervision_replied", _l("Supervision replied")  # 督办回复, to evaluate
     VERIFY_OVERDUE = "verify_overdue", _l("Verification overdue")  # 核查超期: still yours to verify
+    PERFORMANCE_DUE = "performance_due", _l("Agreement due for performance")  # 协议履行期限届满
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

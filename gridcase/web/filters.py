@@ -22,6 +22,7 @@ from gridcase.cases.domain import (
 )
 from gridcase.cases.lifecycle import event_action_label
 from gridcase.ladder.limits import Light
+from gridcase.mediation.domain import Performance
 from gridcase.notifications.inbox import Kind
 from gridcase.notifications.outbound import ChannelKind
 from gridcase.people.roles import Role
@@ -54,6 +55,7 @@ VOCABULARY_FILTERS = {
     "risk_grade": RiskGrade,
     "close_outcome": CloseOutcome,
     "channel_kind": ChannelKind,
+    "performance": Performance,
 }
 
 
@@ -87,6 +89,7 @@ def register_filters(app: Flask) -> None:
         PartyRole=PartyRole,
         ReturnReason=ReturnReason,
         RevisitMethod=RevisitMethod,
+        Performance=Performance,
         STAFF_REVISIT_METHODS=STAFF_REVISIT_METHODS,
         unit_name_of=unit_name,
         case_people=case_people,

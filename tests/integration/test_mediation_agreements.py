@@ -13,7 +13,9 @@ from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.cases.queries import case_events
 from gridcase.extensions import db
+from gridcase.ladder.sweep import sweep
 from gridcase.mediation.models import MediationAgreement
+from gridcase.notifications.models import Notification
 from gridcase.territory.models import Region
 from tests.helpers import case_payload, in_december
 from tests.integration.test_attachments_and_pages import csrf_from, sign_in
@@ -127,3 +129,39 @@ def test_the_api_produces_the_document_for_a_reason(api_as, people):
     text = "\n".join(p.text for p in Document(io.BytesIO(answer.data)).paragraphs)
     assert "钱建国" in text and agreement.committee_name in text
     assert api_as(people["worker"]).post(url, json={"reason": "想看看"}).status_code == 403
+
+
+def test_at_the_deadline_the_mediator_is_reminded_once_and_records_the_performance(app, people):
+    case = mediate_to_agreement(people)  # to be performed by 2026-12-20
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    assert sweep(in_december(19, 18)).performance_due == 0
+    assert sweep(in_december(20, 9)).performance_due == 1
+    assert sweep(in_december(21, 9)).performance_due == 0  # once
+    told = db.session.scalars(
+        sa.select(Notification.message).where(
+            Notification.user_id == people["mediator"].id, Notification.kind == "performance_due"
+        )
+    ).all()
+    assert len(told) == 1 and case.public_number in told[0] and "钱" not in told[0]
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    page = client.get(f"/desk/cases/{case.public_number}?lang=en")
+    assert f'id="performance-{agreement.id}"' in page.get_data(
+        as_text=True
+    )  # its mediator, though it went up
+    url = f"/desk/cases/{case.public_number}/agreements/{agreement.id}/performance"
+    refused = client.post(url, data={"csrf_token": csrf_from(page.data), "performance": "maybe"})
+    assert refused.status_code == 422
+    data = {"csrf_token": csrf_from(page.data), "performance": "not_performed", "note": "围墙未拆除"}
+    assert client.post(url, data=data).status_code == 302
+    db.session.refresh(agreement)
+    assert (agreement.performance, agreement.performance_note) == ("not_performed", "围墙未拆除")
+    assert case_events(case)[-1].action == "performance"
+    shown = client.get(f"/desk/cases/{case.public_number}?lang=en").get_data(as_text=True)
+    assert "Not performed" in shown and "judicial confirmation" in shown
+    worker = app.test_client()
+    sign_in(worker, people["worker"].username)
+    token = csrf_from(worker.get("/account").data)
+    assert worker.post(url, data={"csrf_token": token, "performance": "performed"}).status_code in (302, 403)
+    db.session.refresh(agreement)
+    assert agreement.performance == "not_performed"  # a grid worker records nothing

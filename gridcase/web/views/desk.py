@@ -23,8 +23,10 @@ from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.mediation.agreements import record_performance
 from gridcase.mediation.documents import DOCX_MIMETYPE
 from gridcase.mediation.documents import agreement_document as produce_agreement
+from gridcase.mediation.domain import Performance
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
@@ -195,6 +197,27 @@ def agreement_document(ref, agreement_id):
     )
     response.headers["Cache-Control"] = "no-store"  # it names the parties in full
     return response
+
+
+@bp.post("/cases/<ref>/agreements/<id:agreement_id>/performance")
+@page_login_required(*HANDLER_ROLES)
+def agreement_performance(ref, agreement_id):
+    """Record how the parties performed their agreement (履行情况)."""
+    user = current_user()
+    outcome = FormOutcome(action="performance", values=request.form.copy())
+    try:
+        performance = Performance(request.form.get("performance", ""))
+    except ValueError:
+        outcome.status, outcome.message = 422, _("Choose how it was performed.")
+        return _case_page(user, ref, outcome)
+    try:
+        record_performance(user, ref, agreement_id, performance, request.form.get("note", ""), utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+        return _case_page(user, ref, outcome)
+    flash(_("Performance recorded."), "success")
+    return redirect(url_for("desk.case", ref=ref))
 
 
 @bp.post("/cases/<ref>/revisit-slip")
