@@ -756,7 +756,6 @@ ZH = {
     "Produced the mediation agreement for signing": "生成了调解协议书供签字",
     # 协议履行
     "Performance of the agreement recorded": "记录协议履行情况",
-    "Only a handler of this case records how its agreement was performed.": "只有本案的调解员或承办人员可以记录协议履行情况。",
     "Performed": "已履行",
     "Partly performed": "部分履行",
     "Not performed": "未履行",
@@ -767,6 +766,25 @@ ZH = {
     "Record": "记录",
     "Choose how it was performed.": "请选择履行情况。",
     "Performance recorded.": "已记录履行情况。",
+    # 司法确认
+    "Judicial confirmation recorded": "记录司法确认情况",
+    "An application for judicial confirmation is already recorded.": "已记录司法确认申请。",
+    "The 30 days to apply for judicial confirmation ended on %(day)s.": "申请司法确认的30日期限已于%(day)s届满。",
+    "Name the court the parties applied to.": "请选择受理申请的人民法院。",
+    "Choose the court.": "请选择法院。",
+    "Record the application before the court's ruling.": "请先记录司法确认申请，再记录法院裁定。",
+    "Only its mediator or a handler of this case follows the agreement up.": "只有该协议的调解员或本案承办人员可以跟进协议。",
+    "Applied for at the court": "已申请司法确认",
+    "Confirmed by the court": "法院裁定确认有效",
+    "Not confirmed by the court": "法院裁定驳回申请",
+    "Judicial confirmation window closing": "司法确认申请期限将届满",
+    "Judicial confirmation": "司法确认",
+    "the parties may apply together until %(day)s": "当事人可于%(day)s前共同申请",
+    "Record judicial confirmation": "记录司法确认",
+    "The court applied to": "受理申请的法院",
+    "The court’s ruling": "法院裁定",
+    "Choose what to record.": "请选择要记录的事项。",
+    "Judicial confirmation recorded.": "已记录司法确认情况。",
 }
 
 

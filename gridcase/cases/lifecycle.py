@@ -78,6 +78,7 @@ class LoggedAction(LabelledEnum):
     MARK_OVERDUE = "mark_overdue", _l("Overdue at the top level: supervised")
     REVISIT_CODE = "revisit_code", _l("Revisit code issued")  # 回访码已发放 (never the code itself)
     PERFORMANCE = "performance", _l("Performance of the agreement recorded")  # 协议履行情况
+    CONFIRMATION = "confirmation", _l("Judicial confirmation recorded")  # 司法确认
 
 
 def event_action_label(action: str) -> str:

@@ -36,7 +36,7 @@ from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
-from gridcase.mediation.agreements import remind_performance
+from gridcase.mediation.agreements import remind_confirmation, remind_performance
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
 from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
@@ -61,6 +61,7 @@ class SweepReport:
     assignments_late: list[tuple[str, str, str]] = field(default_factory=list)
     verifications_late: list[str] = field(default_factory=list)  # case numbers
     performance_due: int = 0  # agreements whose performance deadline came: mediators reminded
+    confirmation_closing: int = 0  # agreements on day 20 of the 司法确认 window: mediators reminded
 
     def lines(self) -> list[str]:
         if not self.ran:
@@ -70,7 +71,8 @@ class SweepReport:
             f"{len(self.marked_overdue)} marked overdue at the top level, "
             f"{len(self.assignments_late)} unit assignment(s) late, "
             f"{len(self.verifications_late)} verification(s) late, "
-            f"{self.performance_due} agreement(s) due for performance."
+            f"{self.performance_due} agreement(s) due for performance, "
+            f"{self.confirmation_closing} near the end of their window for judicial confirmation."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
@@ -165,7 +167,8 @@ def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
 
 def _remind_performance(at: datetime, report: SweepReport) -> None:
     """协议履行: once an agreement's deadline has come (its local day) with no outcome recorded,
-    its mediator is told once to check with the parties and record it."""
+    its mediator is told once to check with the parties and record it; on day 20 of the 30 days
+    for 司法确认, with no application yet, once to remind the parties."""
     due = remind_performance(at, at)
     cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({c for c, _ in due})))}
     for case_id, mediator_id in due:
@@ -173,6 +176,14 @@ def _remind_performance(at: datetime, report: SweepReport) -> None:
         message = f"{case.public_number} 调解协议履行期限已到，请回访当事人并记录履行情况"
         notify_user(mediator_id, case, Kind.PERFORMANCE_DUE, message, at)
     report.performance_due = len(due)
+    closing = remind_confirmation(at)
+    cases.update(
+        {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({c for c, _, _ in closing})))}
+    )
+    for case_id, mediator_id, due_day in closing:
+        message = f"{cases[case_id].public_number} 调解协议司法确认申请期限将于{due_day}届满，请告知当事人"
+        notify_user(mediator_id, cases[case_id], Kind.CONFIRMATION_CLOSING, message, at)
+    report.confirmation_closing = len(closing)
 
 
 def _mark_late_verifications(at: datetime, report: SweepReport) -> None:

@@ -8,7 +8,7 @@ street's (乡镇、街道); above them the city's or district's joint committee 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -18,15 +18,21 @@ from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
-from gridcase.errors import Forbidden, NotFound
+from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.mediation.domain import Performance
+from gridcase.mediation.domain import (
+    CONFIRMATION_REMINDER_DAY,
+    CONFIRMATION_WINDOW_DAYS,
+    Confirmation,
+    Performance,
+)
 from gridcase.mediation.models import AgreementNumberCounter, MediationAgreement
 from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.scope import territory_column
 from gridcase.settings import local_tz
 from gridcase.territory.models import Region
+from gridcase.units.models import Unit
 
 JOINT_COMMITTEE_LEVELS = ("district", "city")
 
@@ -52,7 +58,9 @@ def record_agreement(case: Case, mediator: User, agreement: dict, now: datetime)
             set_={"last": AgreementNumberCounter.last + 1},
         ).returning(AgreementNumberCounter.last)
     )
+    effective = agreement.get("signed_at") or now.astimezone(local_tz()).date()
     record = MediationAgreement(
+        confirmation_due=effective + timedelta(days=CONFIRMATION_WINDOW_DAYS),
         case_id=case.id,
         committee_code=node.code,
         committee_name=committee_name(node),
@@ -127,11 +135,7 @@ def record_performance(user: User, ref, agreement_id: int, outcome: Performance,
         Forbidden: the user does not handle the case.
     """
     case = find_case(user, ref, lock=True)
-    agreement = agreement_of(case, agreement_id)
-    actor, state = actor_state(user, case), case_state(case)
-    # Its mediator follows it up even when the case has since gone up the ladder.
-    if agreement.mediator_id != user.id and not (handles(actor, state) or above(actor, state)):
-        raise Forbidden(Message("Only a handler of this case records how its agreement was performed."))
+    agreement = _agreement_to_follow_up(user, case, agreement_id)
     agreement.performance, agreement.performance_note = outcome.value, (note or "").strip()[:2000]
     agreement.performance_recorded_at = now
     append_event(
@@ -147,4 +151,112 @@ def record_performance(user: User, ref, agreement_id: int, outcome: Performance,
             "note": agreement.performance_note,
         },
     )
+    return agreement
+
+
+def court_choices(city_code: str) -> list[tuple[str, str]]:
+    """(code, name) of the city's active units, the courts (人民法院) first: where the parties
+    apply for 司法确认."""
+    units = db.session.execute(
+        sa.select(Unit.code, Unit.name).where(Unit.city_code == city_code, Unit.active).order_by(Unit.code)
+    ).all()
+    return sorted(((u.code, u.name) for u in units), key=lambda unit: "法院" not in unit[1])
+
+
+def remind_confirmation(now: datetime) -> list[tuple[int, int, str]]:
+    """Agreements on day 20 of their 30-day window for 司法确认 with no application yet and not
+    performed: marked reminded once; returns (case id, mediator id, due date) of each."""
+    today = now.astimezone(local_tz()).date()
+    reminder_at = MediationAgreement.confirmation_due - (CONFIRMATION_WINDOW_DAYS - CONFIRMATION_REMINDER_DAY)
+    due = (
+        sa.select(MediationAgreement.id)
+        .where(
+            MediationAgreement.confirmation.is_(None),
+            MediationAgreement.confirmation_reminded_at.is_(None),
+            sa.or_(
+                MediationAgreement.performance.is_(None),
+                MediationAgreement.performance != Performance.PERFORMED,
+            ),
+            reminder_at <= today,
+            MediationAgreement.confirmation_due >= today,
+        )
+        .order_by(MediationAgreement.id)
+        .with_for_update(skip_locked=True)
+    )
+    rows = db.session.execute(
+        sa.update(MediationAgreement)
+        .where(MediationAgreement.id.in_(due.scalar_subquery()))
+        .values(confirmation_reminded_at=now)
+        .returning(
+            MediationAgreement.case_id, MediationAgreement.mediator_id, MediationAgreement.confirmation_due
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(row.case_id, row.mediator_id, row.confirmation_due.isoformat()) for row in rows]
+
+
+def record_confirmation(
+    user: User, ref, agreement_id: int, step: Confirmation, unit_code: str | None, note: str, now: datetime
+) -> MediationAgreement:
+    """司法确认: the parties applied at a court (a unit of the city), within the 30 days; then the
+    court's ruling (confirmed, or not). Recorded by its mediator or a handler of the case, on
+    the timeline.
+
+    Raises:
+        NotFound: no such case in scope, or no such agreement on it.
+        Forbidden: the user neither mediated it nor handles the case.
+        Unprocessable: an application after the window closed or without a court, a ruling
+            before an application, a second application.
+    """
+    case = find_case(user, ref, lock=True)
+    agreement = _agreement_to_follow_up(user, case, agreement_id)
+    if step is Confirmation.APPLIED:
+        if agreement.confirmation is not None:
+            raise Unprocessable(Message("An application for judicial confirmation is already recorded."))
+        if now.astimezone(local_tz()).date() > agreement.confirmation_due:
+            raise Unprocessable(
+                Message(
+                    "The 30 days to apply for judicial confirmation ended on %(day)s.",
+                    day=agreement.confirmation_due.isoformat(),
+                )
+            )
+        unit = db.session.get(Unit, unit_code) if unit_code else None
+        if unit is None or not unit.active or unit.city_code != case.city_code:
+            raise Unprocessable(
+                Message("Name the court the parties applied to."), {"unit": [Message("Choose the court.")]}
+            )
+        agreement.confirmation_unit_code, agreement.confirmation_applied_at = unit.code, now
+    elif agreement.confirmation != Confirmation.APPLIED:
+        raise Unprocessable(Message("Record the application before the court's ruling."))
+    else:
+        agreement.confirmation_decided_at = now
+    agreement.confirmation = step.value
+    agreement.confirmation_note = (note or "").strip()[:2000]
+    append_event(
+        case,
+        action=LoggedAction.CONFIRMATION,
+        at=now,
+        actor_id=user.id,
+        from_status=case.status,
+        from_level=case.level,
+        payload={
+            "agreement_id": agreement.id,
+            "confirmation": step.value,
+            "note": agreement.confirmation_note,
+        },
+    )
+    return agreement
+
+
+def _agreement_to_follow_up(user: User, case: Case, agreement_id: int) -> MediationAgreement:
+    """The agreement, for its mediator (even when the case has since gone up the ladder) or a
+    handler of the case (its level or above).
+
+    Raises:
+        NotFound, Forbidden.
+    """
+    agreement = agreement_of(case, agreement_id)
+    actor, state = actor_state(user, case), case_state(case)
+    if agreement.mediator_id != user.id and not (handles(actor, state) or above(actor, state)):
+        raise Forbidden(Message("Only its mediator or a handler of this case follows the agreement up."))
     return agreement

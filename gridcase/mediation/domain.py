@@ -13,3 +13,17 @@ class Performance(LabelledEnum):
     PERFORMED = "performed", _l("Performed")  # 已履行
     PARTLY = "partly", _l("Partly performed")  # 部分履行
     NOT_PERFORMED = "not_performed", _l("Not performed")  # 未履行
+
+
+class Confirmation(LabelledEnum):
+    """司法确认 of an agreement (人民调解法 第三十三条): applied for at a court, then its ruling."""
+
+    APPLIED = "applied", _l("Applied for at the court")  # 已申请
+    CONFIRMED = "confirmed", _l("Confirmed by the court")  # 确认有效
+    REJECTED = "rejected", _l("Not confirmed by the court")  # 驳回申请
+
+
+# Days from the agreement taking effect within which the parties may apply (第三十三条), and the
+# day of that window on which the mediator is reminded.
+CONFIRMATION_WINDOW_DAYS = 30
+CONFIRMATION_REMINDER_DAY = 20

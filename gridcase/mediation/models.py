@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
-from gridcase.mediation.domain import Performance
+from gridcase.mediation.domain import Confirmation, Performance
 
 TZ = sa.DateTime(timezone=True)
 
@@ -41,10 +41,19 @@ class MediationAgreement(db.Model):
     performance: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # Performance
     performance_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
     performance_recorded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    # 司法确认: the parties may apply within 30 days of the agreement taking effect.
+    confirmation_due: so.Mapped[date] = so.mapped_column(sa.Date)
+    confirmation_reminded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    confirmation: so.Mapped[str | None] = so.mapped_column(sa.String(12))  # Confirmation
+    confirmation_unit_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("units.code"))
+    confirmation_applied_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    confirmation_decided_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    confirmation_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     __table_args__ = (
         sa.UniqueConstraint("committee_code", "year", "sequence", name="number"),
         sa.CheckConstraint(f"performance IN {Performance.sql_values()}", name="performance"),
+        sa.CheckConstraint(f"confirmation IN {Confirmation.sql_values()}", name="confirmation"),
         sa.Index(
             "ix_mediation_agreements_to_remind",
             "performance_deadline",

@@ -42,6 +42,10 @@ class Kind(LabelledEnum):
     SUPERVISION_REPLIED = "supervision_replied", _l("Supervision replied")  # 督办回复, to evaluate
     VERIFY_OVERDUE = "verify_overdue", _l("Verification overdue")  # 核查超期: still yours to verify
     PERFORMANCE_DUE = "performance_due", _l("Agreement due for performance")  # 协议履行期限届满
+    CONFIRMATION_CLOSING = (
+        "confirmation_closing",
+        _l("Judicial confirmation window closing"),
+    )  # 司法确认将届满
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

@@ -23,7 +23,7 @@ from gridcase.cases.states import actor_state, case_state
 from gridcase.cases.supervision import case_supervisions
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
-from gridcase.mediation.agreements import case_agreements
+from gridcase.mediation.agreements import case_agreements, court_choices
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import territory_column
@@ -155,6 +155,7 @@ def case_view_model(case: Case, user: User) -> dict:
     body["my_assignment"] = next((a for a in body["assignments"] if mine and a["id"] == mine.id), None)
     allowed = body["allowed_actions"]
     actor, state = actor_state(user, case), case_state(case)
+    agreements = case_agreements(case.id)
     return {
         "may_reveal": handles(actor, state) or above(actor, state) or works_on(actor),
         "revealed": {},
@@ -164,7 +165,9 @@ def case_view_model(case: Case, user: User) -> dict:
         "dispatch_units": dispatchable_units(case) if Action.DISPATCH.value in allowed else [],
         "level_handlers": level_handlers(case) if Action.SUPERVISE.value in allowed else [],
         "supervisions": case_supervisions(case.id),
-        "agreements": case_agreements(case.id),
+        "agreements": agreements,
+        # Where parties apply for 司法确认: the city's units, courts first.
+        "courts": court_choices(case.city_code) if agreements else [],
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

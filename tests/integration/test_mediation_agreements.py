@@ -3,6 +3,7 @@ by its committee and year; a handler produces it as a Word document naming the p
 for a reason that is audited."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +13,11 @@ from gridcase.audit.models import AuditEntry
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.cases.queries import case_events
+from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
+from gridcase.mediation.agreements import record_confirmation
+from gridcase.mediation.domain import Confirmation
 from gridcase.mediation.models import MediationAgreement
 from gridcase.notifications.models import Notification
 from gridcase.territory.models import Region
@@ -165,3 +169,46 @@ def test_at_the_deadline_the_mediator_is_reminded_once_and_records_the_performan
     assert worker.post(url, data={"csrf_token": token, "performance": "performed"}).status_code in (302, 403)
     db.session.refresh(agreement)
     assert agreement.performance == "not_performed"  # a grid worker records nothing
+
+
+COURT = "330681000000-fyssfw"  # 诸暨市人民法院诉讼服务中心
+
+
+def test_judicial_confirmation_within_thirty_days_with_a_reminder_on_day_twenty(app, people):
+    case = mediate_to_agreement(people)  # recorded on 2026-12-08: the window ends 2027-01-07
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    assert agreement.confirmation_due.isoformat() == "2027-01-07"
+    assert sweep(in_december(27, 9)).confirmation_closing == 0  # day 19
+    assert sweep(in_december(28, 9)).confirmation_closing == 1  # day 20
+    assert sweep(in_december(29, 9)).confirmation_closing == 0  # once
+    told = db.session.scalars(
+        sa.select(Notification.message).where(Notification.kind == "confirmation_closing")
+    ).all()
+    assert len(told) == 1 and "2027-01-07" in told[0]
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    page = client.get(f"/desk/cases/{case.public_number}?lang=en")
+    html = page.get_data(as_text=True)
+    assert "until 2027-01-07" in html and f'<option value="{COURT}">' in html
+    url = f"/desk/cases/{case.public_number}/agreements/{agreement.id}/confirmation"
+    token = csrf_from(page.data)
+    early_ruling = client.post(url, data={"csrf_token": token, "step": "confirmed"})
+    assert early_ruling.status_code == 422  # the application comes first
+    assert client.post(url, data={"csrf_token": token, "step": "applied", "unit": COURT}).status_code == 302
+    assert (
+        client.post(
+            url, data={"csrf_token": token, "step": "confirmed", "note": "（2027）浙0681民特1号"}
+        ).status_code
+        == 302
+    )
+    db.session.refresh(agreement)
+    assert (agreement.confirmation, agreement.confirmation_unit_code) == ("confirmed", COURT)
+    assert [e.action for e in case_events(case)][-2:] == ["confirmation", "confirmation"]
+
+
+def test_no_application_after_the_window(people):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    late = datetime(2027, 1, 8, 2, tzinfo=UTC)  # 10:00 in Beijing, the day after the window
+    with pytest.raises(Unprocessable, match="ended on 2027-01-07"):
+        record_confirmation(people["mediator"], case.id, agreement.id, Confirmation.APPLIED, COURT, "", late)

@@ -23,10 +23,10 @@ from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
-from gridcase.mediation.agreements import record_performance
+from gridcase.mediation.agreements import record_confirmation, record_performance
 from gridcase.mediation.documents import DOCX_MIMETYPE
 from gridcase.mediation.documents import agreement_document as produce_agreement
-from gridcase.mediation.domain import Performance
+from gridcase.mediation.domain import Confirmation, Performance
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
@@ -217,6 +217,28 @@ def agreement_performance(ref, agreement_id):
         outcome.refused(exc)
         return _case_page(user, ref, outcome)
     flash(_("Performance recorded."), "success")
+    return redirect(url_for("desk.case", ref=ref))
+
+
+@bp.post("/cases/<ref>/agreements/<id:agreement_id>/confirmation")
+@page_login_required(*HANDLER_ROLES)
+def agreement_confirmation(ref, agreement_id):
+    """Record the application for 司法确认 at a court, or the court's ruling."""
+    user = current_user()
+    outcome = FormOutcome(action="confirmation", values=request.form.copy())
+    try:
+        step = Confirmation(request.form.get("step", ""))
+    except ValueError:
+        outcome.status, outcome.message = 422, _("Choose what to record.")
+        return _case_page(user, ref, outcome)
+    form = request.form
+    try:
+        record_confirmation(user, ref, agreement_id, step, form.get("unit"), form.get("note", ""), utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+        return _case_page(user, ref, outcome)
+    flash(_("Judicial confirmation recorded."), "success")
     return redirect(url_for("desk.case", ref=ref))
 
 
