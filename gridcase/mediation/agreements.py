@@ -136,21 +136,9 @@ def record_performance(user: User, ref, agreement_id: int, outcome: Performance,
     """
     case = find_case(user, ref, lock=True)
     agreement = _agreement_to_follow_up(user, case, agreement_id)
-    agreement.performance, agreement.performance_note = outcome.value, (note or "").strip()[:2000]
+    agreement.performance, agreement.performance_note = outcome.value, _trimmed(note)
     agreement.performance_recorded_at = now
-    append_event(
-        case,
-        action=LoggedAction.PERFORMANCE,
-        at=now,
-        actor_id=user.id,
-        from_status=case.status,
-        from_level=case.level,
-        payload={
-            "agreement_id": agreement.id,
-            "performance": outcome.value,
-            "note": agreement.performance_note,
-        },
-    )
+    _log_follow_up(user, case, agreement, LoggedAction.PERFORMANCE, {"performance": outcome.value}, note, now)
     return agreement
 
 
@@ -230,21 +218,8 @@ def record_confirmation(
         raise Unprocessable(Message("Record the application before the court's ruling."))
     else:
         agreement.confirmation_decided_at = now
-    agreement.confirmation = step.value
-    agreement.confirmation_note = (note or "").strip()[:2000]
-    append_event(
-        case,
-        action=LoggedAction.CONFIRMATION,
-        at=now,
-        actor_id=user.id,
-        from_status=case.status,
-        from_level=case.level,
-        payload={
-            "agreement_id": agreement.id,
-            "confirmation": step.value,
-            "note": agreement.confirmation_note,
-        },
-    )
+    agreement.confirmation, agreement.confirmation_note = step.value, _trimmed(note)
+    _log_follow_up(user, case, agreement, LoggedAction.CONFIRMATION, {"confirmation": step.value}, note, now)
     return agreement
 
 
@@ -260,3 +235,20 @@ def _agreement_to_follow_up(user: User, case: Case, agreement_id: int) -> Mediat
     if agreement.mediator_id != user.id and not (handles(actor, state) or above(actor, state)):
         raise Forbidden(Message("Only its mediator or a handler of this case follows the agreement up."))
     return agreement
+
+
+def _trimmed(note: str | None) -> str:
+    return (note or "").strip()[:2000]
+
+
+def _log_follow_up(user: User, case: Case, agreement, action: LoggedAction, what: dict, note, now) -> None:
+    """A step of following an agreement up, on the case's timeline."""
+    append_event(
+        case,
+        action=action,
+        at=now,
+        actor_id=user.id,
+        from_status=case.status,
+        from_level=case.level,
+        payload={"agreement_id": agreement.id, **what, "note": _trimmed(note)},
+    )
