@@ -785,6 +785,15 @@ ZH = {
     "The court’s ruling": "法院裁定",
     "Choose what to record.": "请选择要记录的事项。",
     "Judicial confirmation recorded.": "已记录司法确认情况。",
+    # 协议书原件归档
+    "Signed agreement archived": "协议书签字原件已归档",
+    "The signed original of this agreement is archived already.": "该协议书的签字原件已归档。",
+    "Signed original": "签字原件",
+    "the archived scan": "查看归档扫描件",
+    "Signed copy (scan or photo): archive it as the original": "签字后的协议书（扫描件或照片）：归档为原件",
+    "Archive": "归档",
+    "Choose the scan or photo of the signed agreement.": "请选择签字协议书的扫描件或照片。",
+    "The signed agreement is archived.": "签字协议书已归档。",
 }
 
 

@@ -79,6 +79,7 @@ class LoggedAction(LabelledEnum):
     REVISIT_CODE = "revisit_code", _l("Revisit code issued")  # 回访码已发放 (never the code itself)
     PERFORMANCE = "performance", _l("Performance of the agreement recorded")  # 协议履行情况
     CONFIRMATION = "confirmation", _l("Judicial confirmation recorded")  # 司法确认
+    SIGNED_ORIGINAL = "signed_original", _l("Signed agreement archived")  # 协议书原件归档
 
 
 def event_action_label(action: str) -> str:

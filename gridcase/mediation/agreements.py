@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from gridcase.cases.attachments import add_photo
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import Case
@@ -220,6 +221,28 @@ def record_confirmation(
         agreement.confirmation_decided_at = now
     agreement.confirmation, agreement.confirmation_note = step.value, _trimmed(note)
     _log_follow_up(user, case, agreement, LoggedAction.CONFIRMATION, {"confirmation": step.value}, note, now)
+    return agreement
+
+
+def archive_signed_original(
+    user: User, ref, agreement_id: int, raw: bytes, now: datetime
+) -> MediationAgreement:
+    """The copy the parties signed, uploaded back (a scan or photo, checked and stored as any
+    photo of the case): it becomes the agreement's archived original, once.
+
+    Raises:
+        NotFound, Forbidden: see _agreement_to_follow_up.
+        Unprocessable: the original is archived already, or the file is not a picture.
+    """
+    case = find_case(user, ref, lock=True)
+    agreement = _agreement_to_follow_up(user, case, agreement_id)
+    if agreement.signed_original_id is not None:
+        raise Unprocessable(Message("The signed original of this agreement is archived already."))
+    attachment, _created = add_photo(user, case.id, raw, now=now)
+    agreement.signed_original_id = attachment.id
+    _log_follow_up(
+        user, case, agreement, LoggedAction.SIGNED_ORIGINAL, {"attachment_id": attachment.id}, "", now
+    )
     return agreement
 
 

@@ -36,6 +36,10 @@ class MediationAgreement(db.Model):
     signed_at: so.Mapped[date | None] = so.mapped_column(sa.Date)
     mediator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    # The copy the parties signed, scanned or photographed and uploaded back: the archived original.
+    signed_original_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("case_attachments.id", ondelete="RESTRICT")
+    )
     # 履行: the sweep reminds the mediator once the deadline has come; the outcome is recorded.
     performance_reminded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
     performance: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # Performance

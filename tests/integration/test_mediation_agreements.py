@@ -22,7 +22,7 @@ from gridcase.mediation.models import MediationAgreement
 from gridcase.notifications.models import Notification
 from gridcase.territory.models import Region
 from tests.helpers import case_payload, in_december
-from tests.integration.test_attachments_and_pages import csrf_from, sign_in
+from tests.integration.test_attachments_and_pages import csrf_from, jpeg, sign_in
 
 PARTIES = [
     {"name": "钱建国", "id_number": "11010519491231002X", "phone": "13500001111", "role": "applicant"},
@@ -212,3 +212,26 @@ def test_no_application_after_the_window(people):
     late = datetime(2027, 1, 8, 2, tzinfo=UTC)  # 10:00 in Beijing, the day after the window
     with pytest.raises(Unprocessable, match="ended on 2027-01-07"):
         record_confirmation(people["mediator"], case.id, agreement.id, Confirmation.APPLIED, COURT, "", late)
+
+
+def test_the_signed_copy_is_archived_as_the_original_once(app, people):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    page = client.get(f"/desk/cases/{case.public_number}?lang=en")
+    url = f"/desk/cases/{case.public_number}/agreements/{agreement.id}/signed"
+    token = csrf_from(page.data)
+    nothing = client.post(url, data={"csrf_token": token}, content_type="multipart/form-data")
+    assert nothing.status_code == 422
+    not_a_picture = {"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4 no"), "scan.pdf")}
+    assert client.post(url, data=not_a_picture, content_type="multipart/form-data").status_code == 422
+    scan = {"csrf_token": token, "file": (io.BytesIO(jpeg()), "signed.jpg")}
+    assert client.post(url, data=scan, content_type="multipart/form-data").status_code == 302
+    db.session.refresh(agreement)
+    assert agreement.signed_original_id is not None
+    assert case_events(case)[-1].action == "signed_original"
+    shown = client.get(f"/desk/cases/{case.public_number}?lang=en").get_data(as_text=True)
+    assert "the archived scan" in shown
+    again = {"csrf_token": token, "file": (io.BytesIO(jpeg()), "again.jpg")}
+    assert client.post(url, data=again, content_type="multipart/form-data").status_code == 422

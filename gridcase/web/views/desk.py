@@ -21,9 +21,9 @@ from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.revisit_codes import INFORMANT, SLIP, SMS, issue_revisit_code
 from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
-from gridcase.errors import GridcaseError
+from gridcase.errors import GridcaseError, Unprocessable
 from gridcase.extensions import db
-from gridcase.mediation.agreements import record_confirmation, record_performance
+from gridcase.mediation.agreements import archive_signed_original, record_confirmation, record_performance
 from gridcase.mediation.documents import DOCX_MIMETYPE
 from gridcase.mediation.documents import agreement_document as produce_agreement
 from gridcase.mediation.domain import Confirmation, Performance
@@ -239,6 +239,25 @@ def agreement_confirmation(ref, agreement_id):
         outcome.refused(exc)
         return _case_page(user, ref, outcome)
     flash(_("Judicial confirmation recorded."), "success")
+    return redirect(url_for("desk.case", ref=ref))
+
+
+@bp.post("/cases/<ref>/agreements/<id:agreement_id>/signed")
+@page_login_required(*HANDLER_ROLES)
+def agreement_signed_original(ref, agreement_id):
+    """Upload the signed agreement (a scan or photo) as its archived original."""
+    user = current_user()
+    outcome = FormOutcome(action="signed_original")
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise Unprocessable(_("Choose the scan or photo of the signed agreement."))
+        archive_signed_original(user, ref, agreement_id, upload.read(), utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+        return _case_page(user, ref, outcome)
+    flash(_("The signed agreement is archived."), "success")
     return redirect(url_for("desk.case", ref=ref))
 
 
