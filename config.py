@@ -149,6 +149,10 @@ class Config:
     GRIDCASE_VERIFY_DAYS = _env_int("GRIDCASE_VERIFY_DAYS", 2)
     # Days a revisit code (回访码) on a slip or in an SMS can be used.
     GRIDCASE_REVISIT_CODE_DAYS = _env_int("GRIDCASE_REVISIT_CODE_DAYS", 7)
+    # The CJK font embedded in the PDFs (协议书, 卷宗): Debian's fonts-noto-cjk, its SC face.
+    GRIDCASE_CJK_FONT = os.environ.get(
+        "GRIDCASE_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+    )
     # When a revisit code goes to a citizen by SMS (local time): never at night.
     GRIDCASE_REVISIT_SMS_HOURS = _env("GRIDCASE_REVISIT_SMS_HOURS", "08:00-21:00")
     GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)

@@ -750,7 +750,6 @@ ZH = {
     "This resolution has had its revisit (回访).": "本次办结已回访。",
     # 人民调解协议书
     "Mediation agreements": "人民调解协议书",
-    "Word document to sign (DOCX)": "生成协议书供签字（Word）",
     "The document names the parties in full: producing it is recorded in the audit log and the timeline.": "协议书载明当事人完整信息：生成即记入审计日志和办理记录。",
     "Download": "下载",
     "Produced the mediation agreement for signing": "生成了调解协议书供签字",
@@ -794,6 +793,9 @@ ZH = {
     "Archive": "归档",
     "Choose the scan or photo of the signed agreement.": "请选择签字协议书的扫描件或照片。",
     "The signed agreement is archived.": "签字协议书已归档。",
+    "Document to sign (DOCX or PDF)": "生成协议书供签字（Word 或 PDF）",
+    "Format": "格式",
+    "Word (DOCX, editable)": "Word（DOCX，可编辑）",
 }
 
 

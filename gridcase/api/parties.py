@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -14,8 +11,9 @@ from gridcase.api.cases import blp
 from gridcase.api.security import auth_required
 from gridcase.cases.parties import reveal_informant, reveal_party
 from gridcase.extensions import db
-from gridcase.mediation.documents import DOCX_MIMETYPE, agreement_document
+from gridcase.mediation.documents import agreement_document
 from gridcase.people.sessions import current_user
+from gridcase.printing import Format, send_paperwork
 
 
 class RevealSchema(Schema):
@@ -23,6 +21,14 @@ class RevealSchema(Schema):
         required=True,
         validate=validate.Length(1, 500),
         metadata={"description": "Why you need the details; kept in the audit log and the case timeline."},
+    )
+
+
+class DocumentRequestSchema(RevealSchema):
+    format = fields.String(
+        load_default="docx",
+        validate=validate.OneOf([f.suffix for f in Format]),
+        metadata={"description": "docx (editable, the default) or pdf."},
     )
 
 
@@ -71,16 +77,14 @@ class RevealInformant(MethodView):
 @blp.route("/<ref>/agreements/<id:agreement_id>/document")
 class AgreementDocument(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "打印协议书供双方签字"})
-    @blp.response(200, description="The 人民调解协议书 as a Word document (DOCX).")
+    @blp.arguments(DocumentRequestSchema, example={"reason": "打印协议书供双方签字", "format": "pdf"})
+    @blp.response(200, description="The 人民调解协议书 as a Word document (DOCX) or a PDF.")
     @blp.alt_response(403, description="Only handlers of the case produce it: it names the parties in full.")
     def post(self, body, ref, agreement_id):
-        """The 人民调解协议书 of the case for the parties to sign, as DOCX. It names the parties
-        in full, so it is produced for a handler of the case with a reason, audited."""
-        content, filename = agreement_document(current_user(), ref, agreement_id, body["reason"])
+        """The 人民调解协议书 of the case for the parties to sign, as DOCX (editable) or PDF. It
+        names the parties in full, so it is produced for a handler of the case with a reason,
+        audited."""
+        fmt = Format.of(body["format"])
+        content, filename = agreement_document(current_user(), ref, agreement_id, body["reason"], fmt)
         db.session.commit()
-        response = send_file(
-            io.BytesIO(content), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=filename
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return send_paperwork(content, fmt, filename)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from docx import Document
+from pypdf import PdfReader
 
 from gridcase.audit.models import AuditEntry
 from gridcase.cases.intake import create_case
@@ -133,6 +134,35 @@ def test_the_api_produces_the_document_for_a_reason(api_as, people):
     text = "\n".join(p.text for p in Document(io.BytesIO(answer.data)).paragraphs)
     assert "钱建国" in text and agreement.committee_name in text
     assert api_as(people["worker"]).post(url, json={"reason": "想看看"}).status_code == 403
+    assert township.post(url, json={"reason": "打印存档留用", "format": "odt"}).status_code == 422
+
+
+def test_the_pdf_embeds_a_chinese_font_and_holds_the_number(api_as, people):
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    answer = api_as(people["township"]).post(
+        f"/api/v1/cases/{case.id}/agreements/{agreement.id}/document",
+        json={"reason": "打印存档留用", "format": "pdf"},
+    )
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert answer.headers["Cache-Control"] == "no-store"
+    text = pdf_text(answer.data)
+    for expected in ("人民调解协议书", agreement.number, "钱建国", "11010519491231002X", "2026年12月20日"):
+        assert expected in text, expected
+    fonts = {f["/BaseFont"] for page in PdfReader(io.BytesIO(answer.data)).pages for f in fonts_of(page)}
+    assert any("CJK" in name for name in fonts), fonts  # the font travels inside the file
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text, without the spacing. pypdf reads fpdf2's two-byte glyph codes through the
+    font's embedded encoding CMap and puts a NUL before each character (poppler's pdftotext reads
+    the same file cleanly); the characters themselves come from the font's ToUnicode map."""
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return "".join(text.replace("\x00", "").split())
+
+
+def fonts_of(page):
+    return [font.get_object() for font in page["/Resources"]["/Font"].values()]
 
 
 def test_at_the_deadline_the_mediator_is_reminded_once_and_records_the_performance(app, people):

@@ -4,12 +4,11 @@ my notifications."""
 
 from __future__ import annotations
 
-import io
 import math
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
@@ -24,13 +23,13 @@ from gridcase.cases.supervision import open_supervisions_of
 from gridcase.errors import GridcaseError, Unprocessable
 from gridcase.extensions import db
 from gridcase.mediation.agreements import archive_signed_original, record_confirmation, record_performance
-from gridcase.mediation.documents import DOCX_MIMETYPE
 from gridcase.mediation.documents import agreement_document as produce_agreement
 from gridcase.mediation.domain import Confirmation, Performance
 from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
 from gridcase.people.sessions import current_user
 from gridcase.people.two_factor import qr_code_data_uri
+from gridcase.printing import Format, send_paperwork
 from gridcase.settings import MAX_PAGE, ladder, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import ascii_digits
@@ -184,19 +183,20 @@ def reveal_informant(ref):
 @bp.post("/cases/<ref>/agreements/<id:agreement_id>/document")
 @page_login_required(*DESK_ROLES)
 def agreement_document(ref, agreement_id):
-    """The 人民调解协议书 as a Word document for the parties to sign, for a reason (audited)."""
+    """The 人民调解协议书 for the parties to sign, as a Word document or a PDF, for a reason
+    (audited)."""
     user = current_user()
     try:
-        content, filename = produce_agreement(user, ref, agreement_id, request.form.get("reason", ""))
+        fmt = Format.of(request.form.get("format"))
+    except ValueError:
+        fmt = Format.DOCX
+    try:
+        content, filename = produce_agreement(user, ref, agreement_id, request.form.get("reason", ""), fmt)
         db.session.commit()
     except GridcaseError as exc:
         outcome = FormOutcome(action="agreement", values=request.form.copy()).refused(exc)
         return _case_page(user, ref, outcome)
-    response = send_file(
-        io.BytesIO(content), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=filename
-    )
-    response.headers["Cache-Control"] = "no-store"  # it names the parties in full
-    return response
+    return send_paperwork(content, fmt, filename)
 
 
 @bp.post("/cases/<ref>/agreements/<id:agreement_id>/performance")
