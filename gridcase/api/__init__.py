@@ -11,13 +11,14 @@ from gridcase.http_errors import answer_errors, json_error
 
 
 def register_api(app: Flask) -> None:
-    from gridcase.api import (  # noqa: F401  (actions and parties add routes to the cases blueprint)
+    from gridcase.api import (  # noqa: F401  (actions, parties and mediation add routes to the cases blueprint)
         actions,
         attachments,
         audit,
         auth,
         cases,
         catalogue,
+        mediation,
         notifications,
         parties,
         territory,

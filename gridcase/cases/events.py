@@ -131,6 +131,22 @@ def append_event(
     return event
 
 
+def log_beside(case: Case, action: str, actor_id: int, payload: dict, at: datetime) -> CaseEvent:
+    """An event recorded beside the case's course — a session held, a mediator invited, an
+    agreement followed up: its status and level stay as they are; the case has changed."""
+    event = append_event(
+        case,
+        action=action,
+        at=at,
+        actor_id=actor_id,
+        from_status=case.status,
+        from_level=case.level,
+        payload=payload,
+    )
+    case.updated_at = at
+    return event
+
+
 @dataclass(frozen=True)
 class BrokenLink:
     case_id: int

@@ -80,6 +80,9 @@ class LoggedAction(LabelledEnum):
     PERFORMANCE = "performance", _l("Performance of the agreement recorded")  # 协议履行情况
     CONFIRMATION = "confirmation", _l("Judicial confirmation recorded")  # 司法确认
     SIGNED_ORIGINAL = "signed_original", _l("Signed agreement archived")  # 协议书原件归档
+    SESSION = "session", _l("Mediation session recorded")  # 调解笔录 / 调查记录
+    INVITE = "invite", _l("Mediator invited")  # 邀请特邀调解员
+    UNINVITE = "uninvite", _l("Invitation withdrawn")
 
 
 def event_action_label(action: str) -> str:
@@ -265,6 +268,10 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
         return _reply_problem(case, actor)
     if actor.role in UNIT_ROLES:
         return _unit_decision(action, actor)
+    if actor.role is Role.EXTERNAL_MEDIATOR:
+        # An invited mediator (they reach only the cases they are invited to) writes notes
+        # beside their sessions' records; the case's course stays with its handlers.
+        return None if action is Action.NOTE else _no_role(action)
     if action in UNIT_ACTIONS - {Action.RESOLVE}:
         return _no_role(action)
     if not actor.covers_case and not (actor.is_reporter and action is Action.NOTE):

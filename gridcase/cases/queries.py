@@ -14,8 +14,9 @@ from gridcase.cases.models import Case, CaseAttachment, CaseEvent, Category, is_
 from gridcase.cases.verification import awaiting_verification_by
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.mediation.models import MediationInvitation
 from gridcase.people.models import User
-from gridcase.people.roles import CASE_READER_ROLES, UNIT_ROLES
+from gridcase.people.roles import CASE_READER_ROLES, UNIT_ROLES, Role
 from gridcase.people.scope import in_scope, territory_column
 from gridcase.settings import BIGINT_MAX, local_tz, utcnow
 from gridcase.territory.models import Region
@@ -38,7 +39,13 @@ def visible_cases(user: User) -> sa.ColumnElement[bool]:
     """Condition on `cases` selecting what `user` may see: the cases inside their scope, and
     always the ones they reported. Admins and auditors read no case content. A unit's people
     see the cases their unit holds an assignment of (not one it returned or that was withdrawn
-    from it), nothing else."""
+    from it), nothing else; an invited mediator, the cases they stand invited to."""
+    if user.role == Role.EXTERNAL_MEDIATOR:
+        return Case.id.in_(
+            sa.select(MediationInvitation.case_id).where(
+                MediationInvitation.mediator_id == user.id, MediationInvitation.withdrawn_at.is_(None)
+            )
+        )
     if user.role in UNIT_ROLES:
         return Case.id.in_(
             sa.select(CaseAssignment.case_id).where(

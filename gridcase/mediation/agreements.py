@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.attachments import add_photo
-from gridcase.cases.events import append_event
+from gridcase.cases.events import log_beside
 from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
@@ -266,12 +266,4 @@ def _trimmed(note: str | None) -> str:
 
 def _log_follow_up(user: User, case: Case, agreement, action: LoggedAction, what: dict, note, now) -> None:
     """A step of following an agreement up, on the case's timeline."""
-    append_event(
-        case,
-        action=action,
-        at=now,
-        actor_id=user.id,
-        from_status=case.status,
-        from_level=case.level,
-        payload={"agreement_id": agreement.id, **what, "note": _trimmed(note)},
-    )
+    log_beside(case, action, user.id, {"agreement_id": agreement.id, **what, "note": _trimmed(note)}, now)

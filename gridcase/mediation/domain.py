@@ -23,6 +23,13 @@ class Confirmation(LabelledEnum):
     REJECTED = "rejected", _l("Not confirmed by the court")  # 驳回申请
 
 
+class SessionKind(LabelledEnum):
+    """What a sitting of a mediation was, and so what its record is called."""
+
+    MEDIATION = "mediation", _l("Mediation session (调解笔录)")  # 调解: the parties heard, terms sought
+    INVESTIGATION = "investigation", _l("Inquiry (调查记录)")  # 调查: facts gathered, a witness heard
+
+
 # Days from the agreement taking effect within which the parties may apply (第三十三条), and the
 # day of that window on which the mediator is reminded.
 CONFIRMATION_WINDOW_DAYS = 30

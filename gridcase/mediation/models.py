@@ -1,4 +1,5 @@
-"""Tables of 人民调解: the agreements (调解协议书) and their numbers."""
+"""Tables of 人民调解: the agreements (调解协议书) and their numbers, the sessions and inquiries
+with their records (笔录), and the mediators invited from outside."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
-from gridcase.mediation.domain import Confirmation, Performance
+from gridcase.mediation.domain import Confirmation, Performance, SessionKind
 
 TZ = sa.DateTime(timezone=True)
 
@@ -79,3 +80,67 @@ class AgreementNumberCounter(db.Model):
     committee_code: so.Mapped[str] = so.mapped_column(sa.String(15), primary_key=True)
     year: so.Mapped[int] = so.mapped_column(primary_key=True)
     last: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class MediationInvitation(db.Model):
+    """An invited mediator (特邀调解员: 乡贤, a lawyer, a social organisation) asked onto a case by
+    a handler of it; they see the case while the invitation stands (until withdrawn)."""
+
+    __tablename__ = "mediation_invitations"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    mediator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    invited_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    invited_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+
+    __table_args__ = (
+        sa.Index(
+            "uq_mediation_invitations_standing",
+            "case_id",
+            "mediator_id",
+            unique=True,
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        ),
+    )
+
+
+session_mediators = sa.Table(
+    "mediation_session_mediators",
+    db.metadata,
+    sa.Column("session_id", sa.ForeignKey("mediation_sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+)
+
+session_parties = sa.Table(
+    "mediation_session_parties",
+    db.metadata,
+    sa.Column("session_id", sa.ForeignKey("mediation_sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("party_id", sa.ForeignKey("case_parties.id"), primary_key=True),
+)
+
+
+class MediationSession(db.Model):
+    """A sitting of the mediation (调解) or an inquiry (调查): when and where, the mediators
+    (accounts: the committee's people and invited mediators), the parties who attended, and its
+    record — 调解笔录 (what each party said) or 调查记录 — encrypted at rest like the parties,
+    for it is their words."""
+
+    __tablename__ = "mediation_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # SessionKind
+    held_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    place: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    record_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    anonymised_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # retention: the words erased
+
+    mediators = so.relationship("User", secondary=session_mediators, order_by="User.id")
+    parties = so.relationship("CaseParty", secondary=session_parties, order_by="CaseParty.id")
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN {SessionKind.sql_values()}", name="kind"),)

@@ -46,6 +46,7 @@ class Kind(LabelledEnum):
         "confirmation_closing",
         _l("Judicial confirmation window closing"),
     )  # 司法确认将届满
+    INVITED = "invited", _l("Invited to mediate")  # 特邀调解员 asked onto a case
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

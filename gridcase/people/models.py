@@ -64,7 +64,7 @@ class User(db.Model):
         sa.CheckConstraint(
             "role IN ('grid_worker', 'community_mediator', 'township_coordinator', "
             "'district_coordinator', 'city_commander', 'admin', 'auditor', 'open311_client', "
-            "'unit_handler', 'unit_head')",
+            "'unit_handler', 'unit_head', 'external_mediator')",
             name="role",
         ),
         sa.CheckConstraint(

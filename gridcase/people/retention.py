@@ -52,6 +52,7 @@ ENCRYPTED = (
     ),
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
     EncryptedColumns("revisit_invitations", {"code_encrypted": "revisit_code"}),  # until sent
+    EncryptedColumns("mediation_sessions", {"record_encrypted": "mediation_record"}),  # 笔录
     EncryptedColumns(
         "open311_requests",
         {
@@ -180,13 +181,24 @@ def anonymise_closed_parties(
         ),
         {"name": box.encrypt(ANONYMOUS, "name"), "anonymous": ANONYMOUS, "now": now, "cutoff": cutoff},
     ).rowcount
-    if total or reporters or informants:
+    # The mediation records (笔录) hold the parties' words: they go with the parties.
+    records = db.session.execute(
+        sa.text(
+            f"""
+            UPDATE mediation_sessions SET record_encrypted = :record, anonymised_at = :now
+            WHERE anonymised_at IS NULL AND case_id IN ({old_cases})
+            """
+        ),
+        {"record": box.encrypt(ANONYMOUS, "mediation_record"), "now": now, "cutoff": cutoff},
+    ).rowcount
+    if total or reporters or informants or records:
         record(
             AuditAction.PARTIES_ANONYMISED,
             details={
                 "parties": total,
                 "open311_reporters": reporters,
                 "informants": informants,
+                "mediation_records": records,
                 "closed_before": cutoff.isoformat(),
             },
         )

@@ -24,9 +24,15 @@ class Role(LabelledEnum):
     # see only the cases their unit holds an assignment of, and act on that assignment.
     UNIT_HANDLER = "unit_handler", _l("Unit case officer")  # 承办人
     UNIT_HEAD = "unit_head", _l("Unit head")  # 负责人
+    # 特邀调解员: a mediator from outside the offices (乡贤, a lawyer, a social organisation) on
+    # the city's roster; sees only the cases a coordinator invited them to (gridcase.mediation).
+    EXTERNAL_MEDIATOR = "external_mediator", _l("Invited mediator")
 
 
 UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_HEAD})
+# Roles whose scope is not a piece of territory: they see what they are given — a unit's
+# people its assignments, an invited mediator the cases they are invited to — and nothing by area.
+GIVEN_CASES_ROLES = frozenset({*UNIT_ROLES, Role.EXTERNAL_MEDIATOR})
 # The territory levels a unit may serve (a township's stations, a district's or a city's
 # departments); a unit role's scope is its unit's region.
 UNIT_LEVELS = ("township", "district", "city")
@@ -43,6 +49,7 @@ SCOPE_LEVEL = {
     Role.ADMIN: "city",
     Role.AUDITOR: "city",
     Role.OPEN311_CLIENT: "city",
+    Role.EXTERNAL_MEDIATOR: "city",  # the city's roster of invited mediators (特邀调解员名册)
 }
 
 # Roles that handle cases at a ladder level; the level is their scope level.

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from gridcase.extensions import db
 from gridcase.people.models import User, grid_assignments
-from gridcase.people.roles import UNIT_ROLES, Role
+from gridcase.people.roles import GIVEN_CASES_ROLES, Role
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 
 
@@ -30,9 +30,10 @@ def _my_grids(user: User):
 
 def in_scope(user: User, model) -> sa.ColumnElement[bool]:
     """Condition on `model`'s rows: their node lies inside the user's scope node (for a grid
-    worker: in one of their grids). A unit's people cover no territory: they reach cases only
-    through their unit's assignments (gridcase.cases.queries.visible_cases)."""
-    if user.role in UNIT_ROLES:
+    worker: in one of their grids). A unit's people and invited mediators cover no territory:
+    they reach cases only through their unit's assignments or their invitations
+    (gridcase.cases.queries.visible_cases)."""
+    if user.role in GIVEN_CASES_ROLES:
         return sa.false()
     if user.role == Role.GRID_WORKER:
         return model.grid_code.in_(_my_grids(user))
@@ -41,7 +42,7 @@ def in_scope(user: User, model) -> sa.ColumnElement[bool]:
 
 def covers(user: User, record) -> bool:
     """The Python form of `in_scope` for one record already loaded (a case, an alert)."""
-    if user.role in UNIT_ROLES:
+    if user.role in GIVEN_CASES_ROLES:
         return False
     if user.role == Role.GRID_WORKER:
         return bool(

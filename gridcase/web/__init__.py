@@ -53,6 +53,7 @@ def register_web(app: Flask) -> None:
         dashboard,
         desk,
         front_desk,
+        mediation,
         mobile,
         pwa,
         reports,
@@ -64,7 +65,20 @@ def register_web(app: Flask) -> None:
     # calls and not at all for bearer tokens, which browsers never send on their own.
     csrf.init_app(app)
     compress.init_app(app)
-    for module in (auth, mobile, desk, front_desk, dashboard, reports, audit, admin, pwa, apidocs, revisit):
+    for module in (
+        auth,
+        mobile,
+        desk,
+        mediation,
+        front_desk,
+        dashboard,
+        reports,
+        audit,
+        admin,
+        pwa,
+        apidocs,
+        revisit,
+    ):
         app.register_blueprint(module.bp)
     register_filters(app)
     register_security_headers(app)

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from gridcase.cases.attachments import add_photo
+from gridcase.cases.domain import OPEN_STATUSES
 from gridcase.cases.lifecycle import Action, above, handles, works_on
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
@@ -24,6 +25,9 @@ from gridcase.cases.supervision import case_supervisions
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
 from gridcase.mediation.agreements import case_agreements, court_choices
+from gridcase.mediation.domain import SessionKind
+from gridcase.mediation.invitations import mediator_roster, standing_invitations
+from gridcase.mediation.sessions import case_sessions, mediates
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
 from gridcase.people.scope import territory_column
@@ -156,6 +160,9 @@ def case_view_model(case: Case, user: User) -> dict:
     allowed = body["allowed_actions"]
     actor, state = actor_state(user, case), case_state(case)
     agreements = case_agreements(case.id)
+    is_open = case.status in OPEN_STATUSES
+    may_invite = is_open and handles(actor, state)
+    invitations = standing_invitations(case.id)
     return {
         "may_reveal": handles(actor, state) or above(actor, state) or works_on(actor),
         "revealed": {},
@@ -168,6 +175,17 @@ def case_view_model(case: Case, user: User) -> dict:
         "agreements": agreements,
         # Where parties apply for 司法确认: the city's units, courts first.
         "courts": court_choices(case.city_code) if agreements else [],
+        # The mediation record and who mediates: the sittings with their 笔录, the mediators
+        # invited from outside, and whom a sitting may name beside the one recording it.
+        "sessions": case_sessions(user, case),
+        "session_kinds": list(SessionKind),
+        "may_record_session": is_open and mediates(user, case),
+        "co_mediators": [
+            u for u in [*level_handlers(case), *(m for _i, m in invitations)] if u.id != user.id
+        ],
+        "invitations": invitations,
+        "may_invite": may_invite,
+        "roster": mediator_roster(case.city_code) if may_invite else [],
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

@@ -22,7 +22,7 @@ from gridcase.cases.domain import (
 )
 from gridcase.cases.lifecycle import event_action_label
 from gridcase.ladder.limits import Light
-from gridcase.mediation.domain import Confirmation, Performance
+from gridcase.mediation.domain import Confirmation, Performance, SessionKind
 from gridcase.notifications.inbox import Kind
 from gridcase.notifications.outbound import ChannelKind
 from gridcase.people.roles import Role
@@ -57,6 +57,7 @@ VOCABULARY_FILTERS = {
     "channel_kind": ChannelKind,
     "performance": Performance,
     "confirmation": Confirmation,
+    "session_kind": SessionKind,
 }
 
 

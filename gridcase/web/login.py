@@ -29,6 +29,8 @@ def home_url_for(user: User) -> str:
         return url_for("desk.queue")
     if user.role in UNIT_ROLES:
         return url_for("desk.unit_queue_page")
+    if user.role == Role.EXTERNAL_MEDIATOR:
+        return url_for("mediation_page.invited")
     return url_for("signin.account")
 
 

@@ -26,6 +26,7 @@ from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.channels.clients import create_client
 from gridcase.extensions import db
+from gridcase.mediation.invitations import invite_mediator
 from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
 from gridcase.settings import utcnow
@@ -60,6 +61,10 @@ ROLES = (
 # unit's handler and its head. "In" is a case dispatched to their unit and signed for; "out" a
 # case of the same grid that their unit holds no assignment of.
 UNIT_ROLES = ("unit_handler", "unit_head")
+# A mediator from outside (特邀调解员): "in" is the case they are invited to, "out" a case of the
+# same grid they are not. Each row says what they get in `Row.external`, else what a unit's
+# people get.
+EXTERNAL = "external_mediator"
 UNIT = f"{FENGQIAO}-rlsbs"  # 枫桥镇人力社保所
 OTHER_TOWNSHIP = "330682001000"  # of the other city (tests.helpers.add_other_city)
 UNIT_OUT = f"{OTHER_TOWNSHIP}-sfs"  # a unit of the other city, out of every admin's scope here
@@ -83,6 +88,8 @@ class World:
     notifications: dict[str, int] = field(default_factory=dict)  # role → its own; "other" → not
     channels: dict[str, int] = field(default_factory=dict)  # role → its own e-mail; "other" → not
     agreements: dict[int, int] = field(default_factory=dict)  # case id → its 人民调解协议书
+    invitation: int = 0  # the external mediator's invitation to the case inside
+    another_mediator: int = 0  # a second invited mediator of the roster, to invite
     webhooks: dict[str, tuple[int, int]] = field(default_factory=dict)  # in/out → (webhook, delivery)
 
     def case(self, role: str, scope: str) -> Case:
@@ -133,6 +140,7 @@ def world(app, make_user, client) -> World:
         "admin": make_user("admin", CITY),
         "auditor": make_user("auditor", CITY),
         **{role: make_user(role, None, unit_code=UNIT) for role in UNIT_ROLES},
+        EXTERNAL: make_user(EXTERNAL, CITY),
     }
     other_admin = make_user("admin", OTHER_CITY)
     client_row, _ = create_client("矩阵测试系统")
@@ -169,7 +177,7 @@ def world(app, make_user, client) -> World:
         "community_mediator": by_grid[other_community_grid.code],
         "township_coordinator": by_grid[jiyang_grid.code],
         **{role: city_out for role in ("city_commander", "admin", "auditor", "open311_client")},
-        **{role: same_grid for role in UNIT_ROLES},
+        **{role: same_grid for role in (*UNIT_ROLES, EXTERNAL)},
     }
     regions_out = {
         "grid_worker": other_grid.code,
@@ -177,8 +185,11 @@ def world(app, make_user, client) -> World:
         "township_coordinator": JIYANG,
         **{role: OTHER_CITY for role in ("city_commander", "admin", "auditor", "open311_client")},
         **{role: JIYANG for role in UNIT_ROLES},
+        EXTERNAL: OTHER_CITY,
     }
     w = World(users, {}, case_in, cases_out, regions_out)
+    w.invitation = invite_mediator(users["community_mediator"], case_in.id, users[EXTERNAL].id, utcnow()).id
+    w.another_mediator = make_user(EXTERNAL, CITY).id
     w.points["in"] = point_in(grid.code)
     for role, code in regions_out.items():
         w.points[role] = point_in(code)
@@ -250,11 +261,15 @@ class Row:
     # (inside, outside) for a unit's handler and head; None: what every role above gets, where
     # they all get the same.
     units: tuple[int, int] | None = None
+    # (inside, outside) for an invited mediator; None: what a unit's people get.
+    external: tuple[int, int] | None = None
 
     def expected(self, role: str, scope: str) -> int:
         statuses = self.inside if scope == "in" else (self.outside or self.inside)
         if role in ROLES:
             return statuses[ROLES.index(role)]
+        if role == EXTERNAL and self.external is not None:
+            return self.external[0 if scope == "in" else 1]
         if self.units is not None:
             return self.units[0 if scope == "in" else 1]
         assert len(set(statuses)) == 1, f"{self.method} {self.rule}: say what a unit's people get"
@@ -293,6 +308,21 @@ def _agreement(w: World, role: str, scope: str):
     case = w.case(role, scope)
     path = f"/api/v1/cases/{case.id}/agreements/{w.agreements[case.id]}/document"
     return path, {"json": {"reason": "打印协议书供双方签字"}}
+
+
+def _sessions(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    body = {"kind": "mediation", "held_at": "2026-01-05T09:00:00+08:00", "record": "双方陈述"}
+    return f"/api/v1/cases/{case.id}/sessions", {"json": body}
+
+
+def _invite(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    return f"/api/v1/cases/{case.id}/invitations", {"json": {"mediator_id": w.another_mediator}}
+
+
+def _invitation(w: World, role: str, scope: str):
+    return f"/api/v1/cases/{w.case(role, scope).id}/invitations/{w.invitation}", {}
 
 
 def _photo_upload(w: World, role: str, scope: str):
@@ -435,6 +465,40 @@ TABLE = [
         (200, 200, 200, 200, 404, 404, 404),
         every(404),
         units=(422, 404),
+        external=(200, 404),  # notes beside their sessions, nothing that moves the case
+    ),
+    Row(  # the sessions are listed to whoever sees the case; their records only to those mediating
+        "GET",
+        "/api/v1/cases/<ref>/sessions",
+        _case_path("/sessions"),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/sessions",
+        _sessions,
+        (403, 201, 201, 201, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+        external=(201, 404),
+    ),
+    Row(  # the handler where the case is (here the community; the city anywhere) invites
+        "POST",
+        "/api/v1/cases/<ref>/invitations",
+        _invite,
+        (403, 201, 403, 201, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/cases/<ref>/invitations/<id:invitation_id>",
+        _invitation,
+        (403, 204, 403, 204, 404, 404, 404),
+        every(404),
+        units=(403, 404),
     ),
     Row(
         "POST",
@@ -459,6 +523,7 @@ TABLE = [
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
         units=ON_THE_ASSIGNMENT,  # with a reason, once their unit has signed for it
+        external=(403, 404),  # an invited mediator reveals nobody
     ),
     Row(
         "POST",
@@ -467,6 +532,7 @@ TABLE = [
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
         units=ON_THE_ASSIGNMENT,
+        external=(403, 404),  # an invited mediator reveals nobody
     ),
     Row(
         "POST",
@@ -475,6 +541,7 @@ TABLE = [
         (403, 200, 200, 200, 404, 404, 404),
         every(404),
         units=ON_THE_ASSIGNMENT,
+        external=(403, 404),  # an invited mediator reveals nobody
     ),
     Row(
         "GET",
@@ -743,7 +810,7 @@ def test_the_table_lists_every_api_route_and_method(app):
 
 def test_each_role_gets_exactly_the_status_the_table_says(app, client, transaction, world):
     mismatches, requests = [], 0
-    for role in (*ROLES, *UNIT_ROLES):
+    for role in (*ROLES, *UNIT_ROLES, EXTERNAL):
         for row in TABLE:
             for scope in ("in", "out"):
                 db.session.commit()  # the session's own savepoint must not enclose ours
@@ -773,7 +840,7 @@ def test_each_role_gets_exactly_the_status_the_table_says(app, client, transacti
     assert mismatches == [], "\n".join(mismatches)
     REPORT.add(
         "inputs tried",
-        f"authorisation matrix: {len(ROLES) + len(UNIT_ROLES)} roles × {len(TABLE)} endpoints × "
+        f"authorisation matrix: {len(ROLES) + len(UNIT_ROLES) + 1} roles × {len(TABLE)} endpoints × "
         f"in and out of scope, {requests} requests, each answered exactly as the table says",
     )
 

@@ -26,7 +26,7 @@ from gridcase.mediation.agreements import archive_signed_original, record_confir
 from gridcase.mediation.documents import agreement_document as produce_agreement
 from gridcase.mediation.domain import Confirmation, Performance
 from gridcase.notifications.inbox import inbox, mark_read
-from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES
+from gridcase.people.roles import HANDLER_ROLES, UNIT_ROLES, Role
 from gridcase.people.sessions import current_user
 from gridcase.people.two_factor import qr_code_data_uri
 from gridcase.printing import Format, send_paperwork
@@ -44,8 +44,9 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 bp.before_request(protect_forms)
 
 QUEUE_PAGE_SIZE = 25
-# Who works at the desk: the coordinating levels, and the units cases are dispatched to.
-DESK_ROLES = (*HANDLER_ROLES, *UNIT_ROLES)
+# Who works at the desk: the coordinating levels, the units cases are dispatched to, and the
+# mediators invited onto cases.
+DESK_ROLES = (*HANDLER_ROLES, *UNIT_ROLES, Role.EXTERNAL_MEDIATOR)
 
 
 def _default_filters(user) -> dict:
@@ -162,7 +163,7 @@ def reveal(ref, party_id):
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-    return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
+    return render_case_page(user, ref, outcome, revealed=revealed, reveal_party_id=party_id)
 
 
 @bp.post("/cases/<ref>/informant/reveal")
@@ -177,7 +178,7 @@ def reveal_informant(ref):
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-    return _case_page(user, ref, outcome, revealed=revealed, reveal_party_id="informant")
+    return render_case_page(user, ref, outcome, revealed=revealed, reveal_party_id="informant")
 
 
 @bp.post("/cases/<ref>/agreements/<id:agreement_id>/document")
@@ -195,7 +196,7 @@ def agreement_document(ref, agreement_id):
         db.session.commit()
     except GridcaseError as exc:
         outcome = FormOutcome(action="agreement", values=request.form.copy()).refused(exc)
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     return send_paperwork(content, fmt, filename)
 
 
@@ -209,13 +210,13 @@ def agreement_performance(ref, agreement_id):
         performance = Performance(request.form.get("performance", ""))
     except ValueError:
         outcome.status, outcome.message = 422, _("Choose how it was performed.")
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     try:
         record_performance(user, ref, agreement_id, performance, request.form.get("note", ""), utcnow())
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     flash(_("Performance recorded."), "success")
     return redirect(url_for("desk.case", ref=ref))
 
@@ -230,14 +231,14 @@ def agreement_confirmation(ref, agreement_id):
         step = Confirmation(request.form.get("step", ""))
     except ValueError:
         outcome.status, outcome.message = 422, _("Choose what to record.")
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     form = request.form
     try:
         record_confirmation(user, ref, agreement_id, step, form.get("unit"), form.get("note", ""), utcnow())
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     flash(_("Judicial confirmation recorded."), "success")
     return redirect(url_for("desk.case", ref=ref))
 
@@ -256,7 +257,7 @@ def agreement_signed_original(ref, agreement_id):
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     flash(_("The signed agreement is archived."), "success")
     return redirect(url_for("desk.case", ref=ref))
 
@@ -275,7 +276,7 @@ def revisit_slip(ref):
         db.session.commit()
     except GridcaseError as exc:
         outcome.refused(exc)
-        return _case_page(user, ref, outcome)
+        return render_case_page(user, ref, outcome)
     if by_sms:  # the scheduler sends it; nobody here sees the code
         flash(_("The revisit code goes to the person by SMS."), "success")
         return redirect(url_for("desk.case", ref=ref))
@@ -298,7 +299,7 @@ def revisit_slip(ref):
     return response, 200, {"Cache-Control": "no-store"}
 
 
-def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, reveal_party_id=None):
+def render_case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, reveal_party_id=None):
     """The workbench's case page: map, details, masked parties (one revealed, with its form's
     outcome), photos, timeline and a form for each action, with the outcome of a posted form."""
     model = case_view_model(find_case(user, ref), user)
@@ -314,7 +315,7 @@ def _case_page(user, ref, outcome: FormOutcome, revealed: dict | None = None, re
     return response, outcome.status
 
 
-register_case_page(bp, DESK_ROLES, _case_page)
+register_case_page(bp, DESK_ROLES, render_case_page)
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
