@@ -65,6 +65,11 @@ class Paperwork:
     def page_break(self) -> Paperwork:
         return self.add("", "page_break")
 
+    def extend(self, other: Paperwork) -> Paperwork:
+        """Another document's paragraphs, after these (a part of a bundle)."""
+        self.paragraphs.extend(other.paragraphs)
+        return self
+
     def render(self, fmt: Format) -> bytes:
         return to_pdf(self) if fmt is Format.PDF else to_docx(self)
 

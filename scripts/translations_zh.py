@@ -838,6 +838,15 @@ ZH = {
     "The session record is saved.": "调解记录已保存。",
     "The mediator is invited and told.": "已邀请并通知调解员。",
     "The invitation is withdrawn.": "已撤回邀请。",
+    "Case file archived": "卷宗归档",
+    "The case file is archived: the mediation record is read-only.": "卷宗已归档，调解记录只读。",
+    "The case file is the mediation committee's: its handlers produce it.": "卷宗属于人民调解委员会，由本案承办人调阅。",
+    "Only a dispute has a mediation case file.": "只有矛盾纠纷案件才有调解卷宗。",
+    "The case file is archived: its copy is the archived PDF.": "卷宗已归档，只能调阅归档的 PDF。",
+    "Case file (卷宗)": "调解卷宗",
+    "Archived %(when)s: the mediation record is read-only; every copy is the archived PDF.": "已于 %(when)s 归档：调解记录只读，调阅的均为归档 PDF。",
+    "Produce the case file": "调阅卷宗",
+    "Produced the case file": "调阅了调解卷宗",
 }
 
 

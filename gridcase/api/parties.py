@@ -1,6 +1,7 @@
 """The people of a case in clear, each time with a reason that is audited: a party
 (POST /api/v1/cases/{id}/parties/{party_id}/reveal), the person who brought the matter
-(…/informant/reveal), and the 人民调解协议书 that names the parties (…/agreements/{id}/document)."""
+(…/informant/reveal), and the paperwork that names the parties: the 人民调解协议书
+(…/agreements/{id}/document) and the case file (…/case-file)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gridcase.api.cases import blp
 from gridcase.api.security import auth_required
 from gridcase.cases.parties import reveal_informant, reveal_party
 from gridcase.extensions import db
+from gridcase.mediation.case_file import case_file_document
 from gridcase.mediation.documents import agreement_document
 from gridcase.people.sessions import current_user
 from gridcase.printing import Format, send_paperwork
@@ -86,5 +88,23 @@ class AgreementDocument(MethodView):
         audited."""
         fmt = Format.of(body["format"])
         content, filename = agreement_document(current_user(), ref, agreement_id, body["reason"], fmt)
+        db.session.commit()
+        return send_paperwork(content, fmt, filename)
+
+
+@blp.route("/<ref>/case-file")
+class CaseFile(MethodView):
+    @auth_required
+    @blp.arguments(DocumentRequestSchema, example={"reason": "调阅卷宗备查", "format": "pdf"})
+    @blp.response(200, description="The dispute's case file (人民调解卷宗) as DOCX or PDF.")
+    @blp.alt_response(
+        403, description="Only the handlers of the dispute produce it: it names the parties in full."
+    )
+    def post(self, body, ref):
+        """The dispute's case file in the customary order (cover, contents, 受理登记表, 调查记录,
+        调解笔录, 协议书, 回访记录), naming the parties in full: for a handler with a reason,
+        audited. Once archived, the archived PDF (DOCX is refused)."""
+        fmt = Format.of(body["format"])
+        content, filename = case_file_document(current_user(), ref, body["reason"], fmt)
         db.session.commit()
         return send_paperwork(content, fmt, filename)

@@ -131,7 +131,7 @@ def append_event(
     return event
 
 
-def log_beside(case: Case, action: str, actor_id: int, payload: dict, at: datetime) -> CaseEvent:
+def log_beside(case: Case, action: str, actor_id: int | None, payload: dict, at: datetime) -> CaseEvent:
     """An event recorded beside the case's course — a session held, a mediator invited, an
     agreement followed up: its status and level stay as they are; the case has changed."""
     event = append_event(

@@ -83,6 +83,7 @@ class LoggedAction(LabelledEnum):
     SESSION = "session", _l("Mediation session recorded")  # 调解笔录 / 调查记录
     INVITE = "invite", _l("Mediator invited")  # 邀请特邀调解员
     UNINVITE = "uninvite", _l("Invitation withdrawn")
+    ARCHIVE = "archive", _l("Case file archived")  # 卷宗归档
 
 
 def event_action_label(action: str) -> str:

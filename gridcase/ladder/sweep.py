@@ -37,6 +37,7 @@ from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
 from gridcase.mediation.agreements import remind_confirmation, remind_performance
+from gridcase.mediation.case_file import archive_closed_files
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
 from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
@@ -62,6 +63,7 @@ class SweepReport:
     verifications_late: list[str] = field(default_factory=list)  # case numbers
     performance_due: int = 0  # agreements whose performance deadline came: mediators reminded
     confirmation_closing: int = 0  # agreements on day 20 of the 司法确认 window: mediators reminded
+    files_archived: list[str] = field(default_factory=list)  # disputes whose 卷宗 was archived
 
     def lines(self) -> list[str]:
         if not self.ran:
@@ -72,7 +74,8 @@ class SweepReport:
             f"{len(self.assignments_late)} unit assignment(s) late, "
             f"{len(self.verifications_late)} verification(s) late, "
             f"{self.performance_due} agreement(s) due for performance, "
-            f"{self.confirmation_closing} near the end of their window for judicial confirmation."
+            f"{self.confirmation_closing} near the end of their window for judicial confirmation, "
+            f"{len(self.files_archived)} case file(s) archived."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
@@ -115,6 +118,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     _mark_late_assignments(at, report)
     _mark_late_verifications(at, report)
     _remind_performance(at, report)
+    report.files_archived = [case.public_number for case in archive_closed_files(at)]
     return report
 
 

@@ -21,6 +21,7 @@ from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.mediation.archive import refuse_if_archived
 from gridcase.mediation.domain import (
     CONFIRMATION_REMINDER_DAY,
     CONFIRMATION_WINDOW_DAYS,
@@ -257,6 +258,7 @@ def _agreement_to_follow_up(user: User, case: Case, agreement_id: int) -> Mediat
     actor, state = actor_state(user, case), case_state(case)
     if agreement.mediator_id != user.id and not (handles(actor, state) or above(actor, state)):
         raise Forbidden(Message("Only its mediator or a handler of this case follows the agreement up."))
+    refuse_if_archived(case.id)
     return agreement
 
 

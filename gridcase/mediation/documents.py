@@ -67,12 +67,7 @@ def agreement_paperwork(
     paper.add("人民调解协议书", "title").add(f"{agreement.committee_name}　{agreement.number}", "centred")
     paper.add("当事人：")
     for role, person in parties:
-        details = [f"{role.zh}：{person['name']}"]
-        if person.get("id_number"):
-            details.append(f"公民身份号码：{person['id_number']}")
-        if person.get("phone"):
-            details.append(f"联系电话：{person['phone']}")
-        paper.add("，".join(details) + "。")
+        paper.add(party_line(role, person) + "。")
     paper.add("纠纷主要事实、争议事项：", "heading")
     paper.lines("\n".join(t for t in (agreement.facts, agreement.disputed_points) if t))
     paper.add("经调解，当事人自愿达成如下协议：", "heading").lines(agreement.terms)
@@ -91,6 +86,16 @@ def agreement_paperwork(
     paper.add(f"{agreement.committee_name}（印章）")
     paper.add(chinese_date(agreement.signed_at) if agreement.signed_at else BLANK_DATE, "right")
     return paper
+
+
+def party_line(role: PartyRole, person: dict) -> str:
+    """A party as the paperwork names them: role, name, ID number and phone, in full."""
+    details = [f"{role.zh}：{person['name']}"]
+    if person.get("id_number"):
+        details.append(f"公民身份号码：{person['id_number']}")
+    if person.get("phone"):
+        details.append(f"联系电话：{person['phone']}")
+    return "，".join(details)
 
 
 def chinese_date(day: date) -> str:

@@ -144,3 +144,17 @@ class MediationSession(db.Model):
     parties = so.relationship("CaseParty", secondary=session_parties, order_by="CaseParty.id")
 
     __table_args__ = (sa.CheckConstraint(f"kind IN {SessionKind.sql_values()}", name="kind"),)
+
+
+class MediationCaseFile(db.Model):
+    """A dispute's case file (人民调解卷宗) as archived: the PDF bound when the dispute was
+    closed with nothing left to follow up, and its SHA-256. Every copy from then on is this one."""
+
+    __tablename__ = "mediation_case_files"
+
+    case_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cases.id", ondelete="RESTRICT"), primary_key=True
+    )
+    archived_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))

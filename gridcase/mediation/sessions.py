@@ -23,6 +23,7 @@ from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
+from gridcase.mediation.archive import refuse_if_archived
 from gridcase.mediation.domain import SessionKind
 from gridcase.mediation.invitations import standing_invitation
 from gridcase.mediation.models import MediationSession
@@ -67,6 +68,7 @@ def record_session(user: User, ref, data: dict, now: datetime) -> MediationSessi
         )
     if case.status not in OPEN_STATUSES:
         raise Unprocessable(Message("The case is finished: its mediation record is closed."))
+    refuse_if_archived(case.id)  # (a case reopened after its file was archived)
     errors: dict[str, list] = {}
     held_at, record = data["held_at"], (data.get("record") or "").strip()
     if held_at > now + CLOCK_SKEW:

@@ -25,6 +25,8 @@ from gridcase.cases.supervision import case_supervisions
 from gridcase.errors import Conflict, GridcaseError
 from gridcase.extensions import db
 from gridcase.mediation.agreements import case_agreements, court_choices
+from gridcase.mediation.archive import archived_file
+from gridcase.mediation.case_file import PARTS as CASE_FILE_PARTS
 from gridcase.mediation.domain import SessionKind
 from gridcase.mediation.invitations import mediator_roster, standing_invitations
 from gridcase.mediation.sessions import case_sessions, mediates
@@ -186,6 +188,9 @@ def case_view_model(case: Case, user: User) -> dict:
         "invitations": invitations,
         "may_invite": may_invite,
         "roster": mediator_roster(case.city_code) if may_invite else [],
+        # The case file (卷宗) of a dispute: its parts, and whether it is archived.
+        "case_file_parts": CASE_FILE_PARTS if case.kind == "dispute" else (),
+        "case_file_archived": archived_file(case.id) if case.kind == "dispute" else None,
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

@@ -325,6 +325,10 @@ def _invitation(w: World, role: str, scope: str):
     return f"/api/v1/cases/{w.case(role, scope).id}/invitations/{w.invitation}", {}
 
 
+def _case_file(w: World, role: str, scope: str):
+    return f"/api/v1/cases/{w.case(role, scope).id}/case-file", {"json": {"reason": "调阅卷宗备查"}}
+
+
 def _photo_upload(w: World, role: str, scope: str):
     data = {"file": (io.BytesIO(_jpeg()), "photo.jpg")}
     return f"/api/v1/cases/{w.case(role, scope).id}/attachments", {"data": data}
@@ -542,6 +546,14 @@ TABLE = [
         every(404),
         units=ON_THE_ASSIGNMENT,
         external=(403, 404),  # an invited mediator reveals nobody
+    ),
+    Row(  # the committee's record: its handlers, not a unit on its assignment
+        "POST",
+        "/api/v1/cases/<ref>/case-file",
+        _case_file,
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(403, 404),
     ),
     Row(
         "GET",

@@ -1,5 +1,6 @@
 """The mediation pages of the workbench: an invited mediator's own list of cases, and the case
-page's forms for the mediation record (调解笔录, 调查记录) and for inviting mediators."""
+page's forms for the mediation record (调解笔录, 调查记录), for inviting mediators and for the
+case file (卷宗)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from gridcase.cases.models import Case
 from gridcase.cases.queries import visible_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.mediation.case_file import case_file_document
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.models import MediationInvitation
 from gridcase.mediation.schemas import SessionInSchema
 from gridcase.mediation.sessions import record_session
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.sessions import current_user
+from gridcase.printing import Format, send_paperwork
 from gridcase.settings import local_tz, utcnow
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
@@ -98,6 +101,24 @@ def withdraw(ref, invitation_id):
         return render_case_page(user, ref, outcome.refused(exc))
     flash(_("The invitation is withdrawn."), "success")
     return redirect(url_for("desk.case", ref=ref, _anchor="invitations"))
+
+
+@bp.post("/cases/<ref>/case-file")
+@page_login_required(*HANDLER_ROLES)
+def case_file(ref):
+    """The dispute's case file (人民调解卷宗), as DOCX or PDF, for a reason (audited)."""
+    user = current_user()
+    try:
+        fmt = Format.of(request.form.get("format"))
+    except ValueError:
+        fmt = Format.PDF
+    try:
+        content, filename = case_file_document(user, ref, request.form.get("reason", ""), fmt)
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome = FormOutcome(action="case_file", values=request.form.copy())
+        return render_case_page(user, ref, outcome.refused(exc))
+    return send_paperwork(content, fmt, filename)
 
 
 def _local_time(value: str) -> str:
