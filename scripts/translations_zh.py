@@ -847,6 +847,10 @@ ZH = {
     "Archived %(when)s: the mediation record is read-only; every copy is the archived PDF.": "已于 %(when)s 归档：调解记录只读，调阅的均为归档 PDF。",
     "Produce the case file": "调阅卷宗",
     "Produced the case file": "调阅了调解卷宗",
+    "Who mediated, who attended and what each party said go in the mediation record (record a session).": "调解员、到场人员及各方陈述请在调解记录中记录（记录调解或调查）。",
+    "Main facts of the dispute": "纠纷主要事实",
+    "Points in dispute": "争议事项",
+    "How they are performed": "履行方式",
 }
 
 

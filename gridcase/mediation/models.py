@@ -118,7 +118,7 @@ session_parties = sa.Table(
     "mediation_session_parties",
     db.metadata,
     sa.Column("session_id", sa.ForeignKey("mediation_sessions.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("party_id", sa.ForeignKey("case_parties.id"), primary_key=True),
+    sa.Column("party_id", sa.ForeignKey("case_parties.id", ondelete="CASCADE"), primary_key=True),
 )
 
 

@@ -1,4 +1,5 @@
-"""The archived case file of a dispute (人民调解卷宗, issue 15): its PDF and SHA-256
+"""The archived case file of a dispute (人民调解卷宗, issue 15): its PDF and SHA-256; a session's
+attendance goes with the party it names
 
 Revision ID: 0029_case_files
 Revises: 0028_mediation_sessions
@@ -27,7 +28,17 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_mediation_case_files")),
     )
+    _attendance_foreign_key("CASCADE")
 
 
 def downgrade():
+    _attendance_foreign_key(None)
     op.drop_table("mediation_case_files")
+
+
+def _attendance_foreign_key(ondelete):
+    name = op.f("fk_mediation_session_parties_party_id_case_parties")
+    op.drop_constraint(name, "mediation_session_parties", type_="foreignkey")
+    op.create_foreign_key(
+        name, "mediation_session_parties", "case_parties", ["party_id"], ["id"], ondelete=ondelete
+    )
