@@ -851,6 +851,7 @@ ZH = {
     "Main facts of the dispute": "纠纷主要事实",
     "Points in dispute": "争议事项",
     "How they are performed": "履行方式",
+    "You are not invited to this case.": "您未受邀参与此案件的调解。",
 }
 
 

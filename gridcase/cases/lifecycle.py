@@ -186,6 +186,7 @@ class ActorState:
     unit_code: str | None = None  # a unit's people: their unit
     is_assignee: bool = False  # the case's handler (承办人)
     user_id: int | None = None
+    invited: bool = False  # an invited mediator (特邀调解员) standing invited to the case
 
 
 @dataclass(frozen=True)
@@ -270,8 +271,10 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     if actor.role in UNIT_ROLES:
         return _unit_decision(action, actor)
     if actor.role is Role.EXTERNAL_MEDIATOR:
-        # An invited mediator (they reach only the cases they are invited to) writes notes
-        # beside their sessions' records; the case's course stays with its handlers.
+        # An invited mediator writes notes beside their sessions' records on the case they are
+        # invited to; the case's course stays with its handlers.
+        if not actor.invited:
+            return Message("You are not invited to this case.")
         return None if action is Action.NOTE else _no_role(action)
     if action in UNIT_ACTIONS - {Action.RESOLVE}:
         return _no_role(action)

@@ -4,11 +4,15 @@ whether the case lies in their scope, or their unit's assignment of it."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from gridcase.cases.domain import CaseKind, Severity, Status
 from gridcase.cases.lifecycle import ActorState, CaseState
 from gridcase.cases.models import Case
 from gridcase.cases.supervision import supervision_state
 from gridcase.cases.verification import verifier_of
+from gridcase.extensions import db
+from gridcase.mediation.models import MediationInvitation
 from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import covers
@@ -43,4 +47,18 @@ def actor_state(user: User, case: Case) -> ActorState:
         is_assignee=case.assignee_id is not None and case.assignee_id == user.id,
         user_id=user.id,
         assignment=assignment_state(unit_assignment(case.id, user.unit_code)) if user.unit_code else None,
+        invited=user.role == Role.EXTERNAL_MEDIATOR and standing_invitation(case.id, user.id),
+    )
+
+
+def standing_invitation(case_id: int, mediator_id: int) -> bool:
+    """The mediator stands invited to the case (an invitation not withdrawn)."""
+    return bool(
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                MediationInvitation.case_id == case_id,
+                MediationInvitation.mediator_id == mediator_id,
+                MediationInvitation.withdrawn_at.is_(None),
+            )
+        )
     )

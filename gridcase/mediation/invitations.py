@@ -19,7 +19,7 @@ from gridcase.cases.events import log_beside
 from gridcase.cases.lifecycle import LoggedAction, handles
 from gridcase.cases.models import Case
 from gridcase.cases.queries import find_case
-from gridcase.cases.states import actor_state, case_state
+from gridcase.cases.states import actor_state, case_state, standing_invitation
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.mediation.models import MediationInvitation
@@ -49,7 +49,7 @@ def invite_mediator(user: User, ref, mediator_id: int, now: datetime) -> Mediati
     ):
         problem = Message("Choose an invited mediator of this city.")
         raise Unprocessable(problem, {"mediator_id": [problem]})
-    if standing_invitation(case.id, mediator.id) is not None:
+    if standing_invitation(case.id, mediator.id):
         problem = Message("%(name)s is already invited to this case.", name=mediator.display_name)
         raise Unprocessable(problem, {"mediator_id": [problem]})
     invitation = MediationInvitation(
@@ -76,16 +76,6 @@ def withdraw_invitation(user: User, ref, invitation_id: int, now: datetime) -> M
     invitation.withdrawn_at, invitation.withdrawn_by_id = now, user.id
     _log(user, case, LoggedAction.UNINVITE, invitation, db.session.get(User, invitation.mediator_id), now)
     return invitation
-
-
-def standing_invitation(case_id: int, mediator_id: int) -> MediationInvitation | None:
-    return db.session.scalar(
-        sa.select(MediationInvitation).where(
-            MediationInvitation.case_id == case_id,
-            MediationInvitation.mediator_id == mediator_id,
-            MediationInvitation.withdrawn_at.is_(None),
-        )
-    )
 
 
 def standing_invitations(case_id: int) -> list[tuple[MediationInvitation, User]]:

@@ -20,12 +20,11 @@ from gridcase.cases.lifecycle import LoggedAction, above, handles
 from gridcase.cases.models import Case, CaseParty
 from gridcase.cases.parties import masked
 from gridcase.cases.queries import find_case
-from gridcase.cases.states import actor_state, case_state
+from gridcase.cases.states import actor_state, case_state, standing_invitation
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.mediation.archive import refuse_if_archived
 from gridcase.mediation.domain import SessionKind
-from gridcase.mediation.invitations import standing_invitation
 from gridcase.mediation.models import MediationSession
 from gridcase.messages import Message
 from gridcase.people.models import User
@@ -110,7 +109,7 @@ def record_session(user: User, ref, data: dict, now: datetime) -> MediationSessi
 def mediates(user: User, case: Case) -> bool:
     """The user mediates the case: a handler of it where it is or above, or a mediator invited to it."""
     if user.role == Role.EXTERNAL_MEDIATOR:
-        return standing_invitation(case.id, user.id) is not None
+        return standing_invitation(case.id, user.id)
     actor, state = actor_state(user, case), case_state(case)
     return handles(actor, state) or above(actor, state)
 
@@ -150,7 +149,7 @@ def _mediators(case: Case, recorder: User, ids: list[int], errors: dict) -> list
         user = db.session.get(User, user_id)
         eligible = user is not None and user.active
         if eligible and user.role == Role.EXTERNAL_MEDIATOR:
-            eligible = standing_invitation(case.id, user.id) is not None
+            eligible = standing_invitation(case.id, user.id)
         elif eligible:
             eligible = Role(user.role) in HANDLER_ROLES and covers(user, case)
         if not eligible:

@@ -25,6 +25,11 @@ them lives in gridcase.stats.rollups and follows these words exactly):
   basically satisfied / accepted cases revisited at least once, counting only revisits made by
   someone other than the handler (the person themselves with a code, or the centre's staff or a
   hotline, who record how: `revisit_method`); `revisited` is how many, shown with the rate.
+- agreement_performance_rate (协议履行率) = the 人民调解协议书 of accepted cases performed in full
+  (履行情况 recorded as performed) / those whose performance has been recorded (performed,
+  partly, not performed); agreements still before their deadline or unchecked are in neither.
+  `agreements_checked` is how many, shown with the rate. Counted by agreement, as 人民调解's
+  statistics count 协议履行, over the cases created in the period.
 - median_hours_to_accept (响应时长中位数): median of accepted_at − created_at over accepted cases
   with an acceptance time; median_hours_to_resolve (办结时长中位数): median of resolved_at −
   created_at over resolved cases. Both come from histograms (see gridcase.stats.histogram).
@@ -53,6 +58,8 @@ COUNTS = (
     "reopened",
     "revisited",
     "satisfied",
+    "agreements_checked",
+    "agreements_performed",
 )
 
 # key, Chinese name, unit: the order of the indicator table and its exports.
@@ -67,6 +74,8 @@ INDICATORS = (
     ("reopen_rate", "返工率", "%"),
     ("satisfaction_rate", "满意率", "%"),
     ("revisited", "回访数", "件"),  # what the satisfaction rate is counted over (independent 回访)
+    ("agreement_performance_rate", "协议履行率", "%"),
+    ("agreements_checked", "履行核实协议数", "件"),  # what the performance rate is counted over
     ("median_hours_to_accept", "响应时长中位数", "小时"),
     ("median_hours_to_resolve", "办结时长中位数", "小时"),
     ("overdue_open", "超期未办结", "件"),
@@ -82,6 +91,7 @@ RATES = {
     "escalation_rate": ("escalated", "accepted"),
     "reopen_rate": ("reopened", "resolved"),
     "satisfaction_rate": ("satisfied", "revisited"),
+    "agreement_performance_rate": ("agreements_performed", "agreements_checked"),
 }
 
 
@@ -98,7 +108,7 @@ def indicators(
 ) -> dict:
     """Every indicator of DESIGN §5 from the summed counts, the medians and the live overdue count."""
     count = {name: int(counts.get(name) or 0) for name in COUNTS}
-    result: dict = {name: count[name] for name in ("accepted", "resolved", "revisited")}
+    result: dict = {name: count[name] for name in ("accepted", "resolved", "revisited", "agreements_checked")}
     for name, (numerator, denominator) in RATES.items():
         result[name] = rate(count[numerator], count[denominator])
     result["median_hours_to_accept"] = _hours(median_hours_to_accept)

@@ -167,6 +167,8 @@ class StatsRollup(db.Model):
     reopened: so.Mapped[int] = so.mapped_column(default=0)
     revisited: so.Mapped[int] = so.mapped_column(default=0)
     satisfied: so.Mapped[int] = so.mapped_column(default=0)
+    agreements_checked: so.Mapped[int] = so.mapped_column(default=0, server_default="0")  # 协议履行率
+    agreements_performed: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     accept_buckets: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.SmallInteger), default=list)
     accept_counts: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.Integer), default=list)
     resolve_buckets: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.SmallInteger), default=list)

@@ -300,7 +300,15 @@ _CASE_COUNTS = {
         "AND c.revisit_method IS NOT NULL"
     ),
 }
-assert tuple(_CASE_COUNTS) == COUNTS
+# Counts of a case's records rather than yes-or-no of the case: its 人民调解协议书 whose
+# performance was recorded, and those of them performed in full (协议履行率).
+_AGREEMENTS = "(SELECT count(*) FROM mediation_agreements a WHERE a.case_id = c.id AND {0})"
+_CHECKED, _PERFORMED = "a.performance IS NOT NULL", "a.performance = 'performed'"
+_CASE_SUMS = {
+    "agreements_checked": f"CASE WHEN {_ACCEPTED} THEN {_AGREEMENTS.format(_CHECKED)} ELSE 0 END",
+    "agreements_performed": f"CASE WHEN {_ACCEPTED} THEN {_AGREEMENTS.format(_PERFORMED)} ELSE 0 END",
+}
+assert (*_CASE_COUNTS, *_CASE_SUMS) == COUNTS
 
 
 def _case_source(cases: str) -> str:
@@ -313,6 +321,7 @@ def _case_source(cases: str) -> str:
            c.district_code COLLATE "C" AS district_code, c.township_code COLLATE "C" AS township_code,
            c.community_code COLLATE "C" AS community_code,
            {", ".join(f"(({sql}) IS TRUE)::int AS {name}" for name, sql in _CASE_COUNTS.items())},
+           {", ".join(f"coalesce(({sql}), 0)::int AS {name}" for name, sql in _CASE_SUMS.items())},
            CASE WHEN {_ACCEPTED} AND c.accepted_at IS NOT NULL
                 THEN ARRAY[{bucket_sql(_HOURS.format("accepted_at"))}]::smallint[]
                 ELSE ARRAY[]::smallint[] END AS accept_buckets,

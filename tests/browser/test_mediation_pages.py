@@ -79,8 +79,12 @@ def test_mediate_to_an_agreement_follow_it_up_and_bind_the_file(app, browser, li
     number, other = accepted_dispute(app, title)
     outsider, outsider_id = invited_mediator(app)
     with app.app_context():
-        today = utcnow().astimezone(local_tz()).date()
+        now = utcnow().astimezone(local_tz())
+    today = now.date()
     deadline = today + timedelta(days=1)
+    # Sessions are recorded after they are held: times an hour or two ago, whatever the hour CI runs at.
+    inquiry_at = (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    sitting_at = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 
     page = browser.new_context(
         base_url=live_server, viewport=DESK, locale="zh-CN", accept_downloads=True
@@ -90,7 +94,7 @@ def test_mediate_to_an_agreement_follow_it_up_and_bind_the_file(app, browser, li
     # An inquiry on the spot, with both parties present.
     page.click("#session-form summary")
     page.check("#session-form input[name=kind][value=investigation]")
-    page.fill("#session-form input[name=held_at]", f"{today.isoformat()}T08:30")
+    page.fill("#session-form input[name=held_at]", inquiry_at)
     page.fill("#session-form input[name=place]", "争议围墙现场")
     for box in page.locator("#session-form input[name=party_ids]").all():
         box.check()
@@ -105,7 +109,7 @@ def test_mediate_to_an_agreement_follow_it_up_and_bind_the_file(app, browser, li
     assert page.locator("#invitations", has_text="乡贤 陈德高").count() == 1
     # Mediate to an agreement.
     page.click("#action-mediate summary")
-    page.fill("#action-mediate input[name='session.held_at']", f"{today.isoformat()}T09:00")
+    page.fill("#action-mediate input[name='session.held_at']", sitting_at)
     page.fill("#action-mediate textarea[name='session.summary']", "双方陈述，达成协议")
     page.fill("#action-mediate textarea[name='agreement.facts']", "双方因宅基地边界围墙位置发生争执")
     page.fill("#action-mediate textarea[name='agreement.disputed_points']", "围墙是否越界约0.5米")

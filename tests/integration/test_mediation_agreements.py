@@ -17,12 +17,13 @@ from gridcase.cases.queries import case_events
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
-from gridcase.mediation.agreements import record_confirmation
-from gridcase.mediation.domain import Confirmation
+from gridcase.mediation.agreements import record_confirmation, record_performance
+from gridcase.mediation.domain import Confirmation, Performance
 from gridcase.mediation.models import MediationAgreement
 from gridcase.notifications.models import Notification
+from gridcase.stats.rollups import refresh_rollups
 from gridcase.territory.models import Region
-from tests.helpers import case_payload, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december
 from tests.integration.test_attachments_and_pages import csrf_from, jpeg, sign_in
 
 PARTIES = [
@@ -265,3 +266,18 @@ def test_the_signed_copy_is_archived_as_the_original_once(app, people):
     assert "the archived scan" in shown
     again = {"csrf_token": token, "file": (io.BytesIO(jpeg()), "again.jpg")}
     assert client.post(url, data=again, content_type="multipart/form-data").status_code == 422
+
+
+def test_the_agreement_performance_rate_counts_agreements_whose_performance_is_known(api_as, people):
+    """协议履行率 = agreements performed in full / agreements whose performance was recorded; one
+    still before its deadline counts in neither."""
+    performed, partly, _still_due = (mediate_to_agreement(people, f"纠纷{n}") for n in range(3))
+    for case, outcome in ((performed, Performance.PERFORMED), (partly, Performance.PARTLY)):
+        agreement = db.session.scalar(
+            sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id)
+        )
+        record_performance(people["mediator"], case.id, agreement.id, outcome, "", in_december(21))
+    refresh_rollups(full=True)
+    stats = api_as(people["township"]).get(f"/api/v1/stats?region={FENGQIAO}&from=2026-12-01&to=2026-12-31")
+    figures = stats.json["indicators"]
+    assert (figures["agreements_checked"], figures["agreement_performance_rate"]) == (2, 0.5)

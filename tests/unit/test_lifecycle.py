@@ -32,6 +32,7 @@ ROLE_LEVEL = {
     Role.OPEN311_CLIENT: "city",
     Role.UNIT_HANDLER: "township",
     Role.UNIT_HEAD: "township",
+    Role.EXTERNAL_MEDIATOR: "city",
 }
 
 
@@ -50,7 +51,8 @@ ALL = list(
 
 @pytest.mark.parametrize("combo", [ALL], ids=["all-combinations"])
 def test_exhaustive_invariants(combo):
-    """Over all 16 × 5 × 10 × 3 × 2 × 2 combinations: the guards that hold for every action."""
+    """Over every action × status × role × level × covering or not × kind: the guards that hold
+    for every action."""
     checked = 0
     for action, status, role, level, covers, kind in combo:
         state = case(status, level, kind=kind, resolved_level=level, extension_pending=True)
@@ -60,8 +62,16 @@ def test_exhaustive_invariants(combo):
         assert reason is None or (isinstance(reason, str) and reason)
         if status not in FROM_STATUSES[action]:
             assert reason and "cannot take" in reason
-        if role in (Role.ADMIN, Role.AUDITOR, Role.OPEN311_CLIENT, Role.UNIT_HANDLER, Role.UNIT_HEAD):
-            # No case work for them (a unit's people work only through their unit's assignment).
+        if role in (
+            Role.ADMIN,
+            Role.AUDITOR,
+            Role.OPEN311_CLIENT,
+            Role.UNIT_HANDLER,
+            Role.UNIT_HEAD,
+            Role.EXTERNAL_MEDIATOR,
+        ):
+            # No case work for them (a unit's people work only through their unit's assignment,
+            # an invited mediator only on the case they are invited to).
             assert reason is not None, (action, status, role)
         if not covers:
             assert reason is not None
@@ -262,3 +272,14 @@ def test_random_sequences_stay_defined_and_levels_move_by_the_rules(kind, severi
                 not in (Action.DECIDE_EXTENSION, Action.ESCALATE, Action.TAKE_OVER, Action.HAND_DOWN)
             ),
         )
+
+
+def test_an_invited_mediator_only_writes_notes_and_only_when_invited():
+    invited = ActorState(role=Role.EXTERNAL_MEDIATOR, level="city", covers_case=False, invited=True)
+    stranger = ActorState(role=Role.EXTERNAL_MEDIATOR, level="city", covers_case=False)
+    for action in Action:
+        for status in FROM_STATUSES[action]:
+            state = case(status, "community", kind=CaseKind.DISPUTE)
+            allowed = decide(action, state, invited) is None
+            assert allowed == (action is Action.NOTE), (action, status)
+            assert decide(action, state, stranger) is not None
