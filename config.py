@@ -281,6 +281,12 @@ class Config:
     # Photos: at most this many per case, each at most this many bytes before processing.
     GRIDCASE_MAX_ATTACHMENTS = 9
     GRIDCASE_MAX_PHOTO_BYTES = _env_int("GRIDCASE_MAX_PHOTO_BYTES", 12 * 1024 * 1024)
+    # Evidence files of a dispute (PDF, recordings): at most this many per case, each at most
+    # this many bytes — a sitting's recording on a phone, a few minutes of phone video. Their
+    # upload routes alone accept bodies this large (gridcase/uploads.py); every other request
+    # stays within MAX_CONTENT_LENGTH.
+    GRIDCASE_MAX_EVIDENCE_FILES = _env_int("GRIDCASE_MAX_EVIDENCE_FILES", 30)
+    GRIDCASE_MAX_EVIDENCE_BYTES = _env_int("GRIDCASE_MAX_EVIDENCE_BYTES", 50 * 1024 * 1024)
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",

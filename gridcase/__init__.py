@@ -55,12 +55,14 @@ def create_app(config: object | str | None = None) -> Flask:
     from gridcase.open311 import register_open311
     from gridcase.people.privacy import init_cipher
     from gridcase.people.sessions import chosen_language
+    from gridcase.uploads import register_upload_limits
     from gridcase.web import register_web
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     read_replica.init_app(app)
     init_cipher(app)
+    register_upload_limits(app)  # first: before the pages' CSRF check reads a form
     # Every front door speaks the reader's language: pages, the API's answers to the pages, exports.
     babel.init_app(app, locale_selector=chosen_language, default_translation_directories="translations")
     # The front doors; each registers how it answers errors (gridcase.http_errors).

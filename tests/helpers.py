@@ -156,3 +156,15 @@ def rotated_cipher(app, keep_old_key: bool = True) -> Iterator[PersonalDataCiphe
         yield rotated
     finally:
         app.extensions["gridcase.cipher"] = old
+
+
+def pdf_file(pages: int = 2) -> bytes:
+    """A small real PDF (fpdf2) of `pages` pages: a scan as an office scanner would send it."""
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_font("helvetica", size=14)
+    for page in range(pages):
+        document.add_page()
+        document.cell(text=f"Scanned page {page + 1}")
+    return bytes(document.output())

@@ -1,16 +1,24 @@
-"""The mediation record of a dispute (GET/POST /api/v1/cases/{id}/sessions) and the mediators
-invited onto it (POST /api/v1/cases/{id}/invitations, DELETE …/invitations/{id})."""
+"""The mediation record of a dispute (GET/POST /api/v1/cases/{id}/sessions), its evidence files
+(GET/POST …/evidence, POST …/evidence/{id}/download) and the mediators invited onto it
+(POST /api/v1/cases/{id}/invitations, DELETE …/invitations/{id})."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
 
+from gridcase.api.answers import answer
 from gridcase.api.cases import blp
+from gridcase.api.parties import RevealSchema
 from gridcase.api.security import auth_required
 from gridcase.cases.queries import find_case
 from gridcase.extensions import db
+from gridcase.mediation.evidence import MAX_TITLE, add_evidence, case_evidence, evidence_view, open_evidence
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.schemas import (
+    EvidenceOutSchema,
     InvitationInSchema,
     InvitationOutSchema,
     SessionInSchema,
@@ -19,6 +27,7 @@ from gridcase.mediation.schemas import (
 from gridcase.mediation.sessions import case_sessions, record_session
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
+from gridcase.uploads import send_private_file, takes_larger_uploads
 
 
 @blp.route("/<ref>/sessions")
@@ -70,3 +79,70 @@ class Invitation(MethodView):
         """Withdraw an invitation: the mediator no longer sees the case."""
         withdraw_invitation(current_user(), ref, invitation_id, utcnow())
         db.session.commit()
+
+
+class EvidenceUploadSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={"description": "PDF, MP3, M4A, AMR, MP4, 3GP or MOV; checked by its content."},
+    )
+
+
+class EvidenceTitleSchema(Schema):
+    title = fields.String(
+        required=True,
+        validate=validate.Length(1, MAX_TITLE),
+        metadata={"description": "What the file is, e.g. 借条扫描件, 第一次调解录音. Encrypted at rest."},
+    )
+
+
+@blp.route("/<ref>/evidence")
+class Evidence(MethodView):
+    @auth_required
+    @blp.response(200, EvidenceOutSchema(many=True))
+    def get(self, ref):
+        """The case's evidence files beyond photos, in the order added: kind, size, length or
+        pages, fingerprint. Titles in clear for those mediating the case; the bytes only through
+        …/download."""
+        user = current_user()
+        return case_evidence(user, find_case(user, ref))
+
+    @auth_required
+    @blp.arguments(EvidenceUploadSchema, location="files")
+    @blp.arguments(EvidenceTitleSchema, location="form")
+    @blp.response(201, EvidenceOutSchema)
+    @blp.alt_response(
+        403, description="Only a handler of the case or a mediator invited to it adds evidence."
+    )
+    def post(self, files, form, ref):
+        """Add an evidence file (multipart: `file`, `title`): a PDF document, or an audio or
+        video recording, up to GRIDCASE_MAX_EVIDENCE_BYTES (50 MB by default) and 30 per case.
+        Its type is found from its content, whatever its name; it is kept as uploaded, encrypted.
+        An `Idempotency-Key` header makes a retried upload return the file stored the first time."""
+        user = current_user()
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:128] or None
+        evidence, created = add_evidence(user, ref, files["file"].read(), form["title"], utcnow(), key)
+        body = EvidenceOutSchema().dump(evidence_view(evidence, user.display_name, with_title=True))
+        db.session.commit()
+        return answer(body, 201 if created else 200)
+
+
+takes_larger_uploads("cases.Evidence", "GRIDCASE_MAX_EVIDENCE_BYTES")
+
+
+@blp.route("/<ref>/evidence/<id:evidence_id>/download")
+class EvidenceDownload(MethodView):
+    @auth_required
+    @blp.arguments(RevealSchema, example={"reason": "调解前听取现场录音"})
+    @blp.response(200, description="The file as uploaded.")
+    @blp.alt_response(
+        403, description="Only a handler of the case or a mediator invited to it opens its evidence."
+    )
+    def post(self, body, ref, evidence_id):
+        """The evidence file as uploaded, for someone mediating the case who gives a reason:
+        written to the audit log and the case's timeline."""
+        data, content_type, filename = open_evidence(
+            current_user(), ref, evidence_id, body["reason"], utcnow()
+        )
+        db.session.commit()
+        return send_private_file(data, content_type, filename)

@@ -84,6 +84,7 @@ class LoggedAction(LabelledEnum):
     INVITE = "invite", _l("Mediator invited")  # 邀请特邀调解员
     UNINVITE = "uninvite", _l("Invitation withdrawn")
     ARCHIVE = "archive", _l("Case file archived")  # 卷宗归档
+    EVIDENCE = "evidence", _l("Evidence file added")  # 证据材料 (PDF, recording)
 
 
 def event_action_label(action: str) -> str:

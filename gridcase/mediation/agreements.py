@@ -28,6 +28,7 @@ from gridcase.mediation.domain import (
     Confirmation,
     Performance,
 )
+from gridcase.mediation.evidence import store_evidence
 from gridcase.mediation.models import AgreementNumberCounter, MediationAgreement
 from gridcase.messages import Message
 from gridcase.people.models import User
@@ -228,22 +229,28 @@ def record_confirmation(
 def archive_signed_original(
     user: User, ref, agreement_id: int, raw: bytes, now: datetime
 ) -> MediationAgreement:
-    """The copy the parties signed, uploaded back (a scan or photo, checked and stored as any
-    photo of the case): it becomes the agreement's archived original, once.
+    """The copy the parties signed, uploaded back: it becomes the agreement's archived original,
+    once. A photo is checked and stored as any photo of the case; a PDF (what an office scanner
+    writes, several pages in one file) as an evidence file of the case.
 
     Raises:
         NotFound, Forbidden: see _agreement_to_follow_up.
-        Unprocessable: the original is archived already, or the file is not a picture.
+        Unprocessable: the original is archived already, or the file is neither a picture nor a PDF.
     """
     case = find_case(user, ref, lock=True)
     agreement = _agreement_to_follow_up(user, case, agreement_id)
-    if agreement.signed_original_id is not None:
+    if agreement.signed_original_id is not None or agreement.signed_original_evidence_id is not None:
         raise Unprocessable(Message("The signed original of this agreement is archived already."))
-    attachment, _created = add_photo(user, case.id, raw, now=now)
-    agreement.signed_original_id = attachment.id
-    _log_follow_up(
-        user, case, agreement, LoggedAction.SIGNED_ORIGINAL, {"attachment_id": attachment.id}, "", now
-    )
+    if raw.startswith(b"%PDF-"):
+        title = f"人民调解协议书签字原件 {agreement.committee_name}{agreement.number}"
+        evidence = store_evidence(user, case, raw, title, now)
+        agreement.signed_original_evidence_id = evidence.id
+        archived = {"evidence_id": evidence.id}
+    else:
+        attachment, _created = add_photo(user, case.id, raw, now=now)
+        agreement.signed_original_id = attachment.id
+        archived = {"attachment_id": attachment.id}
+    _log_follow_up(user, case, agreement, LoggedAction.SIGNED_ORIGINAL, archived, "", now)
     return agreement
 
 

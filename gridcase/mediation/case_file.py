@@ -1,5 +1,6 @@
 """The case file of a dispute (人民调解卷宗): one bundle in the customary order — cover, list of
-contents, 受理登记表, 调查记录, 调解笔录 (人民调解记录), 协议书, 回访记录 — as DOCX or PDF.
+contents, 受理登记表, 调查记录, 证据材料 (listed: the files themselves are kept electronically,
+each with its SHA-256), 调解笔录 (人民调解记录), 协议书, 回访记录 — as DOCX or PDF.
 
 It names the parties in full (it is the committee's record), so producing it is a reveal with a
 reason, audited. Once the dispute is closed and nothing of it is still being followed up (no
@@ -29,8 +30,14 @@ from gridcase.extensions import db
 from gridcase.mediation.agreements import case_agreements, committee_name, committee_of
 from gridcase.mediation.archive import archived_file
 from gridcase.mediation.documents import agreement_paperwork, chinese_date, mediator_name, party_line
-from gridcase.mediation.domain import Confirmation, Performance, SessionKind
-from gridcase.mediation.models import MediationAgreement, MediationCaseFile, MediationSession
+from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, SessionKind
+from gridcase.mediation.evidence import evidence_title
+from gridcase.mediation.models import (
+    MediationAgreement,
+    MediationCaseFile,
+    MediationEvidence,
+    MediationSession,
+)
 from gridcase.mediation.sessions import session_record
 from gridcase.messages import Message
 from gridcase.people.models import User
@@ -44,6 +51,7 @@ PARTS = (
     "卷内目录",
     "人民调解受理登记表",
     "人民调解调查记录",
+    "证据材料目录",
     "人民调解记录",
     "人民调解协议书",
     "人民调解回访记录",
@@ -130,21 +138,23 @@ def _bundle(case: Case) -> Paperwork:
         paper.add(f"{number}. {part}")
     paper.page_break()
     _registration(paper, case, committee, parties)
-    for kind, part in ((SessionKind.INVESTIGATION, PARTS[3]), (SessionKind.MEDIATION, PARTS[4])):
+    for kind, part in ((SessionKind.INVESTIGATION, PARTS[3]), (SessionKind.MEDIATION, PARTS[5])):
         paper.page_break().add(part, "title")
         chosen = [s for s in sessions if s.kind == kind.value]
         for index, session in enumerate(chosen, start=1):
             _session(paper, session, index)
         if not chosen:
             paper.add("（无）")
+        if kind is SessionKind.INVESTIGATION:
+            _evidence(paper, case)
     paper.page_break()
     for index, agreement in enumerate(agreements):
         if index:
             paper.page_break()
         paper.extend(agreement_paperwork(agreement, parties, mediator_name(agreement)))
     if not agreements:
-        paper.add(PARTS[5], "title").add("（未达成调解协议）")
-    paper.page_break().add(PARTS[6], "title")
+        paper.add(PARTS[6], "title").add("（未达成调解协议）")
+    paper.page_break().add(PARTS[7], "title")
     for agreement in agreements:
         _performance(paper, agreement)
     for event in revisits:
@@ -193,6 +203,35 @@ def _session(paper: Paperwork, session: MediationSession, index: int) -> None:
     paper.add("到场当事人：" + ("、".join(in_clear(p)["name"] for p in session.parties) or "—"))
     paper.add("记录：", "heading").lines(session_record(session))
     paper.add("当事人（签名）：____________　　记录人（签名）：____________")
+
+
+def _evidence(paper: Paperwork, case: Case) -> None:
+    """The list of evidence files beyond photos: what each is, its kind and extent, who added it
+    and when, and its fingerprint — the files themselves stay in the system, encrypted."""
+    paper.page_break().add(PARTS[4], "title")
+    files = db.session.scalars(
+        sa.select(MediationEvidence)
+        .where(MediationEvidence.case_id == case.id)
+        .order_by(MediationEvidence.id)
+    ).all()
+    for number, evidence in enumerate(files, start=1):
+        extent = f"{evidence.pages}页" if evidence.pages else _duration(evidence.duration_seconds)
+        uploader = db.session.get(User, evidence.uploaded_by_id)
+        paper.add(
+            f"{number}. {evidence_title(evidence)}（{EvidenceKind(evidence.kind).label}，{extent}，"
+            f"{evidence.size_bytes}字节）　提交：{uploader.display_name if uploader else '—'}　"
+            f"{_local_time(evidence.created_at)}"
+        )
+        paper.add(f"SHA-256：{evidence.sha256}" + ("（保存期满，文件已删除）" if evidence.erased_at else ""))
+    if files:
+        paper.add("以上证据材料以电子文件存档，可凭 SHA-256 校验与原件一致。")
+    else:
+        paper.add("（无）")
+
+
+def _duration(seconds: float | None) -> str:
+    whole = round(seconds or 0)
+    return f"{whole // 60}分{whole % 60:02d}秒"
 
 
 def _performance(paper: Paperwork, agreement: MediationAgreement) -> None:

@@ -30,6 +30,14 @@ class SessionKind(LabelledEnum):
     INVESTIGATION = "investigation", _l("Inquiry (调查记录)")  # 调查: facts gathered, a witness heard
 
 
+class EvidenceKind(LabelledEnum):
+    """What an evidence file beyond a photo is (证据材料: 书证、视听资料)."""
+
+    DOCUMENT = "document", _l("Document (PDF)")  # 书证: contracts, receipts, IOUs, bills
+    AUDIO = "audio", _l("Audio recording")  # 录音
+    VIDEO = "video", _l("Video recording")  # 录像
+
+
 # Days from the agreement taking effect within which the parties may apply (第三十三条), and the
 # day of that window on which the mediator is reminded.
 CONFIRMATION_WINDOW_DAYS = 30

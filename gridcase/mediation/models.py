@@ -1,5 +1,5 @@
 """Tables of 人民调解: the agreements (调解协议书) and their numbers, the sessions and inquiries
-with their records (笔录), and the mediators invited from outside."""
+with their records (笔录), and the mediators invited from outside, the evidence files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
-from gridcase.mediation.domain import Confirmation, Performance, SessionKind
+from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, SessionKind
 
 TZ = sa.DateTime(timezone=True)
 
@@ -40,6 +40,12 @@ class MediationAgreement(db.Model):
     # The copy the parties signed, scanned or photographed and uploaded back: the archived original.
     signed_original_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("case_attachments.id", ondelete="RESTRICT")
+    )
+    # … or, when the scan is a PDF, the evidence file holding it.
+    signed_original_evidence_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey(
+            "mediation_evidence.id", ondelete="RESTRICT", name="fk_mediation_agreements_signed_evidence"
+        )
     )
     # 履行: the sweep reminds the mediator once the deadline has come; the outcome is recorded.
     performance_reminded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
@@ -158,3 +164,35 @@ class MediationCaseFile(db.Model):
     archived_at: so.Mapped[datetime] = so.mapped_column(TZ)
     pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
+class MediationEvidence(db.Model):
+    """An evidence file of a dispute beyond its photos: a PDF document, an audio or a video
+    recording (gridcase/mediation/evidence_files.py says what is accepted). The bytes and the
+    title are the parties' business: encrypted at rest (fields "evidence_data", "evidence_title"),
+    rotated with the other personal data, erased with the parties at the end of retention — the
+    row stays, with its fingerprint, so the case file's list of materials still adds up."""
+
+    __tablename__ = "mediation_evidence"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    uploaded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12))  # EvidenceKind
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    extension: so.Mapped[str] = so.mapped_column(sa.String(8))
+    title_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    size_bytes: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    pages: so.Mapped[int | None] = so.mapped_column()
+    duration_seconds: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    data_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
+    idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(128))
+    erased_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # retention: the bytes erased
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {EvidenceKind.sql_values()}", name="kind"),
+        sa.CheckConstraint("(data_encrypted IS NULL) = (erased_at IS NOT NULL)", name="erased"),
+        sa.UniqueConstraint("case_id", "idempotency_key", name="uq_mediation_evidence_case_key"),
+    )

@@ -65,3 +65,21 @@ class InvitationOutSchema(Schema):
     id = fields.Integer()
     mediator_id = fields.Integer()
     invited_at = fields.DateTime()
+
+
+class EvidenceOutSchema(Schema):
+    id = fields.Integer()
+    kind = fields.Function(lambda e: e.kind.value, metadata={"description": "document, audio or video."})
+    content_type = fields.String(metadata={"description": "As found in the file's content."})
+    size_bytes = fields.Integer()
+    sha256 = fields.String(metadata={"description": "The fingerprint of the file as uploaded."})
+    pages = fields.Integer(allow_none=True, metadata={"description": "A document's pages."})
+    duration_seconds = fields.Float(allow_none=True, metadata={"description": "A recording's length."})
+    created_at = fields.DateTime()
+    uploaded_by = fields.String()
+    title = fields.String(
+        allow_none=True, metadata={"description": "In clear for those mediating the case; null for others."}
+    )
+    erased = fields.Boolean(
+        metadata={"description": "Erased at the end of retention: only the record is left."}
+    )

@@ -108,8 +108,12 @@ class PersonalDataCipher:
         self._lookup_key = lookup_key.encode()
 
     def encrypt(self, plaintext: str, field: str) -> bytes:
+        return self.encrypt_bytes(plaintext.encode(), field)
+
+    def encrypt_bytes(self, data: bytes, field: str) -> bytes:
+        """A file's bytes (an evidence recording, a scan), sealed like a text field."""
         nonce = os.urandom(12)
-        sealed = self._keys[self.current_key_id].encrypt(nonce, plaintext.encode(), field.encode())
+        sealed = self._keys[self.current_key_id].encrypt(nonce, data, field.encode())
         return _FORMAT_VERSION + bytes([self.current_key_id]) + nonce + sealed
 
     @staticmethod
@@ -123,6 +127,9 @@ class PersonalDataCipher:
         raise ValueError("unknown encrypted-field format")
 
     def decrypt(self, token: bytes, field: str) -> str:
+        return self.decrypt_bytes(token, field).decode()
+
+    def decrypt_bytes(self, token: bytes, field: str) -> bytes:
         token = bytes(token or b"")
         if token[:1] == _FORMAT_VERSION:
             key_id, body = token[1], token[2:]
@@ -132,7 +139,7 @@ class PersonalDataCipher:
             raise ValueError("unknown encrypted-field format")
         if key_id not in self._keys:
             raise ValueError(f"data key {key_id} is not configured (GRIDCASE_DATA_KEYS)")
-        return self._keys[key_id].decrypt(body[:12], body[12:], field.encode()).decode()
+        return self._keys[key_id].decrypt(body[:12], body[12:], field.encode())
 
     def lookup_hash(self, value: str) -> str:
         normalised = value.strip().upper().encode()

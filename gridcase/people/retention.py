@@ -31,6 +31,8 @@ class EncryptedColumns:
     key: str = "id"  # the primary key column
     # Recomputed from the clear ID number during rotation (a new lookup key takes effect too).
     lookup_hash: tuple[str, str] | None = None
+    binary: frozenset[str] = frozenset()  # columns sealing bytes (files), not text
+    batch: int | None = None  # rows per batch, where each may be megabytes (files)
 
 
 ENCRYPTED = (
@@ -53,6 +55,13 @@ ENCRYPTED = (
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
     EncryptedColumns("revisit_invitations", {"code_encrypted": "revisit_code"}),  # until sent
     EncryptedColumns("mediation_sessions", {"record_encrypted": "mediation_record"}),  # 笔录
+    # Evidence files: up to GRIDCASE_MAX_EVIDENCE_BYTES each, so a few at a time.
+    EncryptedColumns(
+        "mediation_evidence",
+        {"title_encrypted": "evidence_title", "data_encrypted": "evidence_data"},
+        binary=frozenset({"data_encrypted"}),
+        batch=4,
+    ),
     EncryptedColumns(
         "open311_requests",
         {
@@ -88,7 +97,7 @@ def rotate_keys(batch: int = BATCH, commit: Callable[[], None] | None = None) ->
                     f"SELECT {spec.key} AS id, {', '.join(keys)} FROM {spec.table} "
                     f"WHERE {_stale(spec.columns)} ORDER BY {spec.key} LIMIT :batch FOR UPDATE SKIP LOCKED"
                 ),
-                {"key_id": box.current_key_id, "batch": batch},
+                {"key_id": box.current_key_id, "batch": min(batch, spec.batch or batch)},
             ).all()
             if not rows:
                 break
@@ -97,6 +106,9 @@ def rotate_keys(batch: int = BATCH, commit: Callable[[], None] | None = None) ->
                 for column, field in spec.columns.items():
                     old = getattr(row, column)
                     if old is None:
+                        continue
+                    if column in spec.binary:
+                        values[column] = box.encrypt_bytes(box.decrypt_bytes(old, field), field)
                         continue
                     clear = box.decrypt(old, field)
                     values[column] = box.encrypt(clear, field)
@@ -191,7 +203,17 @@ def anonymise_closed_parties(
         ),
         {"record": box.encrypt(ANONYMOUS, "mediation_record"), "now": now, "cutoff": cutoff},
     ).rowcount
-    if total or reporters or informants or records:
+    # Evidence files (recordings, documents) too: the bytes erased, the fingerprint kept.
+    evidence = db.session.execute(
+        sa.text(
+            f"""
+            UPDATE mediation_evidence SET data_encrypted = NULL, title_encrypted = :title, erased_at = :now
+            WHERE erased_at IS NULL AND case_id IN ({old_cases})
+            """
+        ),
+        {"title": box.encrypt(ANONYMOUS, "evidence_title"), "now": now, "cutoff": cutoff},
+    ).rowcount
+    if total or reporters or informants or records or evidence:
         record(
             AuditAction.PARTIES_ANONYMISED,
             details={
@@ -199,6 +221,7 @@ def anonymise_closed_parties(
                 "open311_reporters": reporters,
                 "informants": informants,
                 "mediation_records": records,
+                "evidence_files": evidence,
                 "closed_before": cutoff.isoformat(),
             },
         )

@@ -28,6 +28,7 @@ from gridcase.mediation.agreements import case_agreements, court_choices
 from gridcase.mediation.archive import archived_file
 from gridcase.mediation.case_file import PARTS as CASE_FILE_PARTS
 from gridcase.mediation.domain import SessionKind
+from gridcase.mediation.evidence import case_evidence
 from gridcase.mediation.invitations import mediator_roster, standing_invitations
 from gridcase.mediation.sessions import case_sessions, mediates
 from gridcase.people.models import User, grid_assignments
@@ -180,6 +181,8 @@ def case_view_model(case: Case, user: User) -> dict:
         # The mediation record and who mediates: the sittings with their 笔录, the mediators
         # invited from outside, and whom a sitting may name beside the one recording it.
         "sessions": case_sessions(user, case),
+        "evidence": case_evidence(user, case),
+        "max_evidence_mb": int(setting("GRIDCASE_MAX_EVIDENCE_BYTES")) // (1024 * 1024),
         "session_kinds": list(SessionKind),
         "may_record_session": is_open and mediates(user, case),
         "co_mediators": [

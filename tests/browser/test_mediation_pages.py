@@ -25,7 +25,7 @@ from gridcase.people.auth import create_user
 from gridcase.people.models import User
 from gridcase.settings import local_tz, utcnow
 from tests.browser.conftest import sign_in
-from tests.helpers import CITY, case_payload
+from tests.helpers import CITY, case_payload, pdf_file
 from tests.integration.test_mediation_agreements import pdf_text
 
 pytestmark = pytest.mark.browser
@@ -102,6 +102,27 @@ def test_mediate_to_an_agreement_follow_it_up_and_bind_the_file(app, browser, li
     page.click("#session-form button[type=submit]")
     page.wait_for_selector(".flash-success")
     assert page.locator("#sessions", has_text="围墙东端越界约0.5米").count() == 1
+    # Evidence beyond photos: a file that is not what its name says is refused, in Chinese; a
+    # scanned PDF is taken, listed with its pages, and opened again for a reason.
+    scan = pdf_file(pages=1)
+    page.click("#evidence-form summary")  # (a refused form comes back open)
+    for name, content in (("录音.mp3", b"not a recording at all"), ("界址协议.pdf", scan)):
+        page.fill("#evidence-form input[name=title]", "围墙界址协议扫描件")
+        page.set_input_files(
+            "#evidence-form input[name=file]",
+            files=[{"name": name, "mimeType": "application/octet-stream", "buffer": content}],
+        )
+        page.click("#evidence-form button[type=submit]")
+        if content != scan:
+            assert page.locator("#evidence-form .field-error", has_text="证据材料只接受以下格式").count() == 1
+    page.wait_for_selector(".flash-success")
+    item = page.locator("#sessions .evidence-file", has_text="围墙界址协议扫描件")
+    assert item.count() == 1 and "1 页" in item.inner_text()
+    item.locator("summary").click()
+    item.locator("input[name=reason]").fill("调解前核对界址协议")
+    with page.expect_download() as caught:
+        item.locator("button[type=submit]").click()
+    assert downloaded(caught.value) == scan
     # Invite a 乡贤 from the city's roster.
     page.select_option("#invitations select[name=mediator_id]", str(outsider_id))
     page.click("#invitations button[type=submit]")

@@ -15,10 +15,12 @@ from gridcase.ladder.sweep import sweep
 from gridcase.mediation.agreements import record_performance
 from gridcase.mediation.case_file import PARTS
 from gridcase.mediation.domain import Performance
+from gridcase.mediation.evidence import add_evidence
 from gridcase.mediation.models import MediationAgreement, MediationCaseFile
 from gridcase.mediation.sessions import record_session
 from tests.helpers import in_december
 from tests.integration.test_mediation_agreements import mediate_to_agreement, pdf_text
+from tests.integration.test_mediation_evidence import FIXTURES
 
 
 def act(user, case, action, now, **payload):
@@ -43,6 +45,8 @@ def case_file(api, case, fmt="docx"):
 
 def test_the_case_file_lists_its_parts_in_order_and_holds_them(api_as, people):
     case = with_record(people)
+    recording = (FIXTURES / "recording.m4a").read_bytes()
+    evidence, _ = add_evidence(people["mediator"], case.id, recording, "现场录音", in_december(8, 13))
     answer = case_file(api_as(people["mediator"]), case)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     paragraphs = [p.text for p in Document(io.BytesIO(answer.data)).paragraphs]
@@ -58,6 +62,8 @@ def test_the_case_file_lists_its_parts_in_order_and_holds_them(api_as, people):
         "现场查看：围墙东端越界约0.5米。",
         "孙丽华同意拆除越界部分",
         agreement.number,
+        "1. 现场录音（录音，0分02秒，",  # the evidence listed, its fingerprint beside it
+        f"SHA-256：{evidence.sha256}",
     ):
         assert expected in text, expected
     assert text.index("现场查看") < text.index("孙丽华同意拆除越界部分")  # 调查记录 before 调解笔录

@@ -19,11 +19,12 @@ from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.mediation.agreements import record_confirmation, record_performance
 from gridcase.mediation.domain import Confirmation, Performance
-from gridcase.mediation.models import MediationAgreement
+from gridcase.mediation.evidence import evidence_title
+from gridcase.mediation.models import MediationAgreement, MediationEvidence
 from gridcase.notifications.models import Notification
 from gridcase.stats.rollups import refresh_rollups
 from gridcase.territory.models import Region
-from tests.helpers import FENGQIAO, case_payload, in_december
+from tests.helpers import FENGQIAO, case_payload, in_december, pdf_file
 from tests.integration.test_attachments_and_pages import csrf_from, jpeg, sign_in
 
 PARTIES = [
@@ -265,6 +266,29 @@ def test_the_signed_copy_is_archived_as_the_original_once(app, people):
     shown = client.get(f"/desk/cases/{case.public_number}?lang=en").get_data(as_text=True)
     assert "the archived scan" in shown
     again = {"csrf_token": token, "file": (io.BytesIO(jpeg()), "again.jpg")}
+    assert client.post(url, data=again, content_type="multipart/form-data").status_code == 422
+
+
+def test_a_signed_copy_scanned_to_pdf_is_archived_among_the_evidence(app, people):
+    """An office scanner writes the signed pages as one PDF: it is kept as an evidence file of the
+    case (checked, encrypted), and the agreement points to it."""
+    case = mediate_to_agreement(people)
+    agreement = db.session.scalar(sa.select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    path = f"/desk/cases/{case.public_number}"
+    token = csrf_from(client.get(f"{path}?lang=en").data)
+    scan = {"csrf_token": token, "file": (io.BytesIO(pdf_file(pages=3)), "signed.pdf")}
+    url = f"{path}/agreements/{agreement.id}/signed"
+    assert client.post(url, data=scan, content_type="multipart/form-data").status_code == 302
+    db.session.refresh(agreement)
+    evidence = db.session.get(MediationEvidence, agreement.signed_original_evidence_id)
+    assert (evidence.kind, evidence.pages, agreement.signed_original_id) == ("document", 3, None)
+    assert evidence_title(evidence) == f"人民调解协议书签字原件 {agreement.committee_name}{agreement.number}"
+    assert case_events(case)[-1].payload["evidence_id"] == evidence.id
+    shown = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert f'href="#evidence-{evidence.id}"' in shown and f'id="evidence-{evidence.id}"' in shown
+    again = {"csrf_token": token, "file": (io.BytesIO(pdf_file()), "again.pdf")}
     assert client.post(url, data=again, content_type="multipart/form-data").status_code == 422
 
 

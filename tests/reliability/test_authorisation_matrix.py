@@ -26,10 +26,12 @@ from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.channels.clients import create_client
 from gridcase.extensions import db
+from gridcase.mediation.evidence import DATA_FIELD, TITLE_FIELD
 from gridcase.mediation.invitations import invite_mediator
+from gridcase.mediation.models import MediationEvidence
 from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
-from gridcase.settings import utcnow
+from gridcase.settings import cipher, utcnow
 from gridcase.stats.models import Alert, alert_cases
 from gridcase.units.models import Unit
 from gridcase.webhooks.models import WebhookDelivery
@@ -43,6 +45,7 @@ from tests.helpers import (
     add_other_city,
     case_payload,
     grid_in,
+    pdf_file,
     point_in,
 )
 from tests.reliability.budget import REPORT
@@ -88,6 +91,7 @@ class World:
     notifications: dict[str, int] = field(default_factory=dict)  # role → its own; "other" → not
     channels: dict[str, int] = field(default_factory=dict)  # role → its own e-mail; "other" → not
     agreements: dict[int, int] = field(default_factory=dict)  # case id → its 人民调解协议书
+    evidence: dict[int, int] = field(default_factory=dict)  # case id → an evidence file (a PDF)
     invitation: int = 0  # the external mediator's invitation to the case inside
     another_mediator: int = 0  # a second invited mediator of the roster, to invite
     webhooks: dict[str, tuple[int, int]] = field(default_factory=dict)  # in/out → (webhook, delivery)
@@ -199,6 +203,7 @@ def world(app, make_user, client) -> World:
         w.photos[case.id] = add_photo(case.reporter, case.id, _jpeg())[0].id
         terms = {"terms": "矩阵", "performance_deadline": utcnow().date()}
         w.agreements[case.id] = record_agreement(case, users["community_mediator"], terms, utcnow()).id
+        w.evidence[case.id] = _evidence_on(case)
         w.alerts[case.id] = db.session.scalar(
             sa.select(Alert.id)
             .join(alert_cases, alert_cases.c.alert_id == Alert.id)
@@ -327,6 +332,38 @@ def _invitation(w: World, role: str, scope: str):
 
 def _case_file(w: World, role: str, scope: str):
     return f"/api/v1/cases/{w.case(role, scope).id}/case-file", {"json": {"reason": "调阅卷宗备查"}}
+
+
+def _evidence_on(case: Case) -> int:
+    """A PDF on the case, stored as an upload stores it (whoever mediates each case differs)."""
+    box, data = cipher(), pdf_file(pages=1)
+    evidence = MediationEvidence(
+        case_id=case.id,
+        uploaded_by_id=case.reporter_id,
+        created_at=utcnow(),
+        kind="document",
+        content_type="application/pdf",
+        extension="pdf",
+        title_encrypted=box.encrypt("借条", TITLE_FIELD),
+        size_bytes=len(data),
+        sha256="0" * 64,
+        pages=1,
+        data_encrypted=box.encrypt_bytes(data, DATA_FIELD),
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence.id
+
+
+def _evidence_upload(w: World, role: str, scope: str):
+    data = {"file": (io.BytesIO(pdf_file(pages=1)), "jietiao.pdf"), "title": "借条"}
+    return f"/api/v1/cases/{w.case(role, scope).id}/evidence", {"data": data}
+
+
+def _evidence_download(w: World, role: str, scope: str):
+    case = w.case(role, scope)
+    path = f"/api/v1/cases/{case.id}/evidence/{w.evidence[case.id]}/download"
+    return path, {"json": {"reason": "调解前核对借条"}}
 
 
 def _photo_upload(w: World, role: str, scope: str):
@@ -487,6 +524,32 @@ TABLE = [
         every(404),
         units=(403, 404),
         external=(201, 404),
+    ),
+    Row(  # evidence files are listed to whoever sees the case; titled and opened by those mediating
+        "GET",
+        "/api/v1/cases/<ref>/evidence",
+        _case_path("/evidence"),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/evidence",
+        _evidence_upload,
+        (403, 201, 201, 201, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+        external=(201, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/evidence/<id:evidence_id>/download",
+        _evidence_download,
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+        external=(200, 404),
     ),
     Row(  # the handler where the case is (here the community; the city anywhere) invites
         "POST",

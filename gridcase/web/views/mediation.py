@@ -1,6 +1,6 @@
 """The mediation pages of the workbench: an invited mediator's own list of cases, and the case
-page's forms for the mediation record (调解笔录, 调查记录), for inviting mediators and for the
-case file (卷宗)."""
+page's forms for the mediation record (调解笔录, 调查记录), its evidence files, for inviting
+mediators and for the case file (卷宗)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from gridcase.cases.queries import visible_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.mediation.case_file import case_file_document
+from gridcase.mediation.evidence import add_evidence as store_evidence
+from gridcase.mediation.evidence import open_evidence as evidence_bytes
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.models import MediationInvitation
 from gridcase.mediation.schemas import SessionInSchema
@@ -24,6 +26,7 @@ from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.sessions import current_user
 from gridcase.printing import Format, send_paperwork
 from gridcase.settings import local_tz, utcnow
+from gridcase.uploads import send_private_file, takes_larger_uploads
 from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.views.desk import render_case_page
@@ -71,6 +74,44 @@ def record(ref):
         return render_case_page(user, ref, outcome.refused(exc))
     flash(_("The session record is saved."), "success")
     return redirect(url_for("desk.case", ref=ref, _anchor="sessions"))
+
+
+@bp.post("/cases/<ref>/evidence")
+@page_login_required(*HANDLER_ROLES, Role.EXTERNAL_MEDIATOR)
+def add_evidence(ref):
+    """Add an evidence file (a PDF, a recording) to the mediation record."""
+    user = current_user()
+    outcome = FormOutcome(action="evidence", values=request.form.copy())
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            message = _("Choose a file.")
+            raise ValidationError({"file": [message]})
+        store_evidence(user, ref, upload.read(), request.form.get("title", ""), utcnow())
+        db.session.commit()
+    except (GridcaseError, ValidationError) as exc:
+        return render_case_page(user, ref, outcome.refused(exc))
+    flash(_("The evidence file is added."), "success")
+    return redirect(url_for("desk.case", ref=ref, _anchor="evidence"))
+
+
+takes_larger_uploads("mediation_page.add_evidence", "GRIDCASE_MAX_EVIDENCE_BYTES")
+
+
+@bp.post("/cases/<ref>/evidence/<id:evidence_id>/download")
+@page_login_required(*HANDLER_ROLES, Role.EXTERNAL_MEDIATOR)
+def open_evidence(ref, evidence_id):
+    """An evidence file as uploaded, for a reason (audited)."""
+    user = current_user()
+    try:
+        data, content_type, filename = evidence_bytes(
+            user, ref, evidence_id, request.form.get("reason", ""), utcnow()
+        )
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome = FormOutcome(action="evidence_open", values=request.form.copy())
+        return render_case_page(user, ref, outcome.refused(exc))
+    return send_private_file(data, content_type, filename)
 
 
 @bp.post("/cases/<ref>/invitations")
