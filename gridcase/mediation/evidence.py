@@ -57,7 +57,8 @@ class EvidenceView:
 def add_evidence(
     user: User, ref, raw: bytes, title: str, now: datetime, idempotency_key: str | None = None
 ) -> tuple[MediationEvidence, bool]:
-    """Add an evidence file to an open dispute; returns (evidence, created). The same
+    """Add an evidence file to an open case (a dispute, in practice: any case its mediators
+    handle); returns (evidence, created). The same
     idempotency key returns the file stored the first time.
 
     Raises:
