@@ -209,18 +209,17 @@ def _evidence(paper: Paperwork, case: Case) -> None:
     """The list of evidence files beyond photos: what each is, its kind and extent, who added it
     and when, and its fingerprint — the files themselves stay in the system, encrypted."""
     paper.page_break().add(PARTS[4], "title")
-    files = db.session.scalars(
-        sa.select(MediationEvidence)
+    files = db.session.execute(
+        sa.select(MediationEvidence, User.display_name)
+        .join(User, User.id == MediationEvidence.uploaded_by_id)
         .where(MediationEvidence.case_id == case.id)
         .order_by(MediationEvidence.id)
     ).all()
-    for number, evidence in enumerate(files, start=1):
+    for number, (evidence, uploader) in enumerate(files, start=1):
         extent = f"{evidence.pages}页" if evidence.pages else _duration(evidence.duration_seconds)
-        uploader = db.session.get(User, evidence.uploaded_by_id)
         paper.add(
             f"{number}. {evidence_title(evidence)}（{EvidenceKind(evidence.kind).label}，{extent}，"
-            f"{evidence.size_bytes}字节）　提交：{uploader.display_name if uploader else '—'}　"
-            f"{_local_time(evidence.created_at)}"
+            f"{evidence.size_bytes}字节）　提交：{uploader}　{_local_time(evidence.created_at)}"
         )
         paper.add(f"SHA-256：{evidence.sha256}" + ("（保存期满，文件已删除）" if evidence.erased_at else ""))
     if files:
