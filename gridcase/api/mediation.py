@@ -1,6 +1,7 @@
 """The mediation record of a dispute (GET/POST /api/v1/cases/{id}/sessions), its evidence files
-(GET/POST …/evidence, POST …/evidence/{id}/download) and the mediators invited onto it
-(POST /api/v1/cases/{id}/invitations, DELETE …/invitations/{id})."""
+(GET/POST …/evidence, POST …/evidence/{id}/download), the mediators invited onto it
+(POST /api/v1/cases/{id}/invitations, DELETE …/invitations/{id}) and a court's referral of it
+(诉前调解: GET/POST …/court-referral, POST …/court-referral/extension and …/result)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,21 @@ from gridcase.api.cases import blp
 from gridcase.api.parties import RevealSchema
 from gridcase.api.security import auth_required
 from gridcase.cases.queries import find_case
+from gridcase.errors import NotFound
 from gridcase.extensions import db
+from gridcase.mediation.court_referrals import (
+    court_referral,
+    extend_court_referral,
+    record_court_referral,
+    report_referral_result,
+)
 from gridcase.mediation.evidence import MAX_TITLE, add_evidence, case_evidence, evidence_view, open_evidence
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.schemas import (
+    CourtReferralExtensionSchema,
+    CourtReferralInSchema,
+    CourtReferralOutSchema,
+    CourtReferralResultSchema,
     EvidenceOutSchema,
     InvitationInSchema,
     InvitationOutSchema,
@@ -146,3 +158,71 @@ class EvidenceDownload(MethodView):
         )
         db.session.commit()
         return send_private_file(data, content_type, filename)
+
+
+@blp.route("/<ref>/court-referral")
+class CourtReferral(MethodView):
+    @auth_required
+    @blp.response(200, CourtReferralOutSchema)
+    @blp.alt_response(404, description="No such case in scope, or the case has no court's referral.")
+    def get(self, ref):
+        """The court's referral of the dispute (诉前调解), if a court referred it."""
+        case = find_case(current_user(), ref)
+        referral = court_referral(case.id)
+        if referral is None:
+            raise NotFound(f"Case {case.public_number} has no court's referral.")
+        return referral
+
+    @auth_required
+    @blp.arguments(
+        CourtReferralInSchema,
+        example={
+            "court_unit_code": "330681000000-fyssfw",
+            "court_number": "(2026)浙0681民诉前调123号",
+            "referred_on": "2026-12-01",
+        },
+    )
+    @blp.response(201, CourtReferralOutSchema)
+    @blp.alt_response(403, description="Only a handler of the case records the referral.")
+    def post(self, body, ref):
+        """Record that a court referred this open dispute to mediation before registering the
+        suit (委派调解): the period of 30 days starts from the day of the referral."""
+        user = current_user()
+        referral = record_court_referral(
+            user,
+            ref,
+            body["court_unit_code"],
+            body["court_number"],
+            body["referred_on"],
+            body["note"],
+            utcnow(),
+        )
+        db.session.commit()
+        return referral
+
+
+@blp.route("/<ref>/court-referral/extension")
+class CourtReferralExtension(MethodView):
+    @auth_required
+    @blp.arguments(CourtReferralExtensionSchema)
+    @blp.response(200, CourtReferralOutSchema)
+    @blp.alt_response(403, description="Only a handler of the case extends the period.")
+    def post(self, body, ref):
+        """A longer period, as both parties agreed (before the result is reported)."""
+        referral = extend_court_referral(current_user(), ref, body["due_on"], body["note"], utcnow())
+        db.session.commit()
+        return referral
+
+
+@blp.route("/<ref>/court-referral/result")
+class CourtReferralResult(MethodView):
+    @auth_required
+    @blp.arguments(CourtReferralResultSchema)
+    @blp.response(200, CourtReferralOutSchema)
+    @blp.alt_response(403, description="Only a handler of the case reports the result.")
+    def post(self, body, ref):
+        """Report the result back to the court, once: mediated (the agreement recorded first),
+        failed (the court registers the suit) or withdrawn."""
+        referral = report_referral_result(current_user(), ref, body["result"], body["note"], utcnow())
+        db.session.commit()
+        return referral

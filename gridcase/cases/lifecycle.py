@@ -85,6 +85,12 @@ class LoggedAction(LabelledEnum):
     UNINVITE = "uninvite", _l("Invitation withdrawn")
     ARCHIVE = "archive", _l("Case file archived")  # 卷宗归档
     EVIDENCE = "evidence", _l("Evidence file added")  # 证据材料 (PDF, recording)
+    COURT_REFERRAL = "court_referral", _l("Referred by a court for mediation")  # 法院委派调解
+    COURT_REFERRAL_EXTENDED = (
+        "court_referral_extended",
+        _l("Court referral extended with the parties' consent"),
+    )  # 延长调解期限
+    COURT_REFERRAL_RESULT = "court_referral_result", _l("Result reported to the court")  # 反馈调解结果
 
 
 def event_action_label(action: str) -> str:

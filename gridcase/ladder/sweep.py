@@ -38,6 +38,7 @@ from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
 from gridcase.mediation.agreements import remind_confirmation, remind_performance
 from gridcase.mediation.case_file import archive_closed_files
+from gridcase.mediation.court_referrals import remind_court_referrals
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
 from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
@@ -63,6 +64,9 @@ class SweepReport:
     verifications_late: list[str] = field(default_factory=list)  # case numbers
     performance_due: int = 0  # agreements whose performance deadline came: mediators reminded
     confirmation_closing: int = 0  # agreements on day 20 of the 司法确认 window: mediators reminded
+    # court referrals (诉前调解) with no result: on day 20 of their period, and past its end
+    referrals_closing: int = 0
+    referrals_ended: int = 0
     files_archived: list[str] = field(default_factory=list)  # disputes whose 卷宗 was archived
 
     def lines(self) -> list[str]:
@@ -75,6 +79,8 @@ class SweepReport:
             f"{len(self.verifications_late)} verification(s) late, "
             f"{self.performance_due} agreement(s) due for performance, "
             f"{self.confirmation_closing} near the end of their window for judicial confirmation, "
+            f"{self.referrals_closing} court referral(s) near their end and {self.referrals_ended} ended "
+            "with no result, "
             f"{len(self.files_archived)} case file(s) archived."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
@@ -118,6 +124,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     _mark_late_assignments(at, report)
     _mark_late_verifications(at, report)
     _remind_performance(at, report)
+    _remind_court_referrals(at, report)
     report.files_archived = [case.public_number for case in archive_closed_files(at)]
     return report
 
@@ -188,6 +195,27 @@ def _remind_performance(at: datetime, report: SweepReport) -> None:
         message = f"{cases[case_id].public_number} 调解协议司法确认申请期限将于{due_day}届满，请告知当事人"
         notify_user(mediator_id, cases[case_id], Kind.CONFIRMATION_CLOSING, message, at)
     report.confirmation_closing = len(closing)
+
+
+def _remind_court_referrals(at: datetime, report: SweepReport) -> None:
+    """诉前调解: a referral with no result reported, on day 20 of its period, and once more when
+    the period has ended: the handlers of the case's level are told, to report the result back
+    (a mediation that failed goes back to the court for the suit to be registered)."""
+    closing, ended = remind_court_referrals(at)
+    ids = {case_id for case_id, _ in closing + ended}
+    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))}
+    for case_id, due_on in closing:
+        case = cases[case_id]
+        message = f"{case.public_number} 诉前调解期限将于{due_on.isoformat()}届满，请及时向法院反馈调解结果"
+        notify_level(case, case.level, Kind.REFERRAL_CLOSING, message, at)
+    for case_id, due_on in ended:
+        case = cases[case_id]
+        message = (
+            f"{case.public_number} 诉前调解期限已于{due_on.isoformat()}届满，"
+            "请向法院反馈结果（调解不成的退回法院立案）"
+        )
+        notify_level(case, case.level, Kind.REFERRAL_ENDED, message, at)
+    report.referrals_closing, report.referrals_ended = len(closing), len(ended)
 
 
 def _mark_late_verifications(at: datetime, report: SweepReport) -> None:

@@ -4,7 +4,8 @@ each with its SHA-256), 调解笔录 (人民调解记录), 协议书, 回访记�
 
 It names the parties in full (it is the committee's record), so producing it is a reveal with a
 reason, audited. Once the dispute is closed and nothing of it is still being followed up (no
-agreement awaiting its performance outcome, no 司法确认 awaiting the court's ruling), the sweep
+agreement awaiting its performance outcome, no 司法确认 awaiting the court's ruling, no court's
+referral awaiting its result), the sweep
 archives the file: the PDF is stored with its hash and from then on every copy is that one, and
 the mediation record takes nothing more (sessions, invitations, follow-ups, signed originals).
 
@@ -30,9 +31,10 @@ from gridcase.extensions import db
 from gridcase.mediation.agreements import case_agreements, committee_name, committee_of
 from gridcase.mediation.archive import archived_file
 from gridcase.mediation.documents import agreement_paperwork, chinese_date, mediator_name, party_line
-from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, SessionKind
+from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, ReferralResult, SessionKind
 from gridcase.mediation.evidence import evidence_title
 from gridcase.mediation.models import (
+    CourtReferral,
     MediationAgreement,
     MediationCaseFile,
     MediationEvidence,
@@ -98,6 +100,7 @@ def archive_closed_files(now: datetime) -> list[Case]:
             MediationAgreement.performance.is_(None), MediationAgreement.confirmation == Confirmation.APPLIED
         ),
     )
+    awaiting_result = sa.exists().where(CourtReferral.case_id == Case.id, CourtReferral.result.is_(None))
     cases = db.session.scalars(
         sa.select(Case)
         .where(
@@ -105,6 +108,7 @@ def archive_closed_files(now: datetime) -> list[Case]:
             Case.status == "closed",
             ~sa.exists().where(MediationCaseFile.case_id == Case.id),
             ~pending,
+            ~awaiting_result,
         )
         .order_by(Case.id)
         .limit(ARCHIVE_BATCH)
@@ -180,6 +184,7 @@ def _registration(paper: Paperwork, case: Case, committee: str, parties) -> None
     paper.add(PARTS[2], "title").add(committee, "centred")
     paper.add(f"编号：{case.public_number}　　来源：{Source(case.source).label}")
     paper.add(f"受理时间：{_local_time(case.created_at)}")
+    _court_referral(paper, db.session.get(CourtReferral, case.id))
     if case.occurred_at:
         paper.add(f"事发时间：{_local_time(case.occurred_at)}")
     paper.add(f"纠纷地点：{case.address or case.grid.name}")
@@ -194,6 +199,25 @@ def _registration(paper: Paperwork, case: Case, committee: str, parties) -> None
         )
     paper.add("纠纷简要情况：", "heading").lines(case.description)
     paper.add(f"登记人：{case.reporter.display_name}")
+
+
+def _court_referral(paper: Paperwork, referral: CourtReferral | None) -> None:
+    """诉前调解: the court's referral (委派调解) and the result reported back to it."""
+    if referral is None:
+        return
+    paper.add(
+        f"委派法院：{referral.court.name}　法院案号：{referral.court_number}　"
+        f"委派日期：{chinese_date(referral.referred_on)}　调解期限至：{chinese_date(referral.due_on)}"
+        + ("（经双方当事人同意延长）" if referral.extended_at else "")
+    )
+    if referral.result:
+        paper.add(
+            f"诉前调解结果：{ReferralResult(referral.result).label}　"
+            f"反馈法院时间：{_local_time(referral.reported_at)}"
+            + (f"　{referral.result_note}" if referral.result_note else "")
+        )
+    else:
+        paper.add("诉前调解结果：（尚未反馈法院）")
 
 
 def _session(paper: Paperwork, session: MediationSession, index: int) -> None:

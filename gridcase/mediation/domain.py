@@ -1,4 +1,5 @@
-"""Vocabulary of 人民调解 (pure): how an agreement was performed."""
+"""Vocabulary of 人民调解 (pure): how an agreement was performed, its 司法确认, the sittings and
+evidence of a mediation, and the result of a court's referral (诉前调解)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,21 @@ class EvidenceKind(LabelledEnum):
     VIDEO = "video", _l("Video recording")  # 录像
 
 
+class ReferralResult(LabelledEnum):
+    """How a mediation a court referred before registering the suit (委派调解, 诉前调解) ended, as
+    reported back to the court (最高人民法院《关于人民法院特邀调解的规定》第二十、二十一条)."""
+
+    MEDIATED = "mediated", _l("Mediated: agreement reached")  # 调解成功
+    FAILED = "failed", _l("Not mediated: returned to the court")  # 调解不成，退回法院立案
+    WITHDRAWN = "withdrawn", _l("Withdrawn by the party")  # 当事人撤回
+
+
 # Days from the agreement taking effect within which the parties may apply (第三十三条), and the
 # day of that window on which the mediator is reminded.
 CONFIRMATION_WINDOW_DAYS = 30
 CONFIRMATION_REMINDER_DAY = 20
+
+# Days a court gives a mediation it refers (委派调解的期限为三十日, 特邀调解规定 第二十条;
+# longer only with both parties' consent), and the day of it on which the handlers are reminded.
+COURT_REFERRAL_DAYS = 30
+COURT_REFERRAL_REMINDER_DAY = 20

@@ -1,5 +1,6 @@
 """Tables of 人民调解: the agreements (调解协议书) and their numbers, the sessions and inquiries
-with their records (笔录), and the mediators invited from outside, the evidence files."""
+with their records (笔录), and the mediators invited from outside, the evidence files, the
+referrals from a court (诉前调解)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
-from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, SessionKind
+from gridcase.mediation.domain import Confirmation, EvidenceKind, Performance, ReferralResult, SessionKind
 
 TZ = sa.DateTime(timezone=True)
 
@@ -195,4 +196,41 @@ class MediationEvidence(db.Model):
         sa.CheckConstraint(f"kind IN {EvidenceKind.sql_values()}", name="kind"),
         sa.CheckConstraint("(data_encrypted IS NULL) = (erased_at IS NOT NULL)", name="erased"),
         sa.UniqueConstraint("case_id", "idempotency_key", name="uq_mediation_evidence_case_key"),
+    )
+
+
+class CourtReferral(db.Model):
+    """A dispute a court referred to mediation before registering the suit (委派调解 / 诉前调解):
+    which court and its number for the matter (e.g. (2026)浙0681民诉前调123号), the day it was
+    referred and the day the mediation period ends (30 days, longer only as both parties agree),
+    then the result reported back to the court. One per case: the case is the court's matter."""
+
+    __tablename__ = "court_referrals"
+
+    case_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("cases.id", ondelete="RESTRICT"), primary_key=True
+    )
+    court_unit_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("units.code"))
+    court_number: so.Mapped[str] = so.mapped_column(sa.String(60))  # 法院案号
+    referred_on: so.Mapped[date] = so.mapped_column(sa.Date)  # 委派日期
+    due_on: so.Mapped[date] = so.mapped_column(sa.Date)  # 调解期限届满日
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    extended_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # the latest extension
+    # The sweep tells the case's handlers once when the period nears its end, once when it ends.
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    overdue_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    result: so.Mapped[str | None] = so.mapped_column(sa.String(12))  # ReferralResult
+    result_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    reported_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    reported_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+
+    court = so.relationship("Unit", lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"result IN {ReferralResult.sql_values()}", name="result"),
+        sa.CheckConstraint("(result IS NULL) = (reported_at IS NULL)", name="reported"),
+        sa.CheckConstraint("due_on > referred_on", name="period"),
+        sa.Index("ix_court_referrals_open", "due_on", postgresql_where=sa.text("result IS NULL")),
     )

@@ -1,10 +1,11 @@
-"""What the API takes and gives for the mediation record and the invited mediators."""
+"""What the API takes and gives for the mediation record, the invited mediators, the evidence
+files and a court's referral (诉前调解)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gridcase.mediation.domain import SessionKind
+from gridcase.mediation.domain import ReferralResult, SessionKind
 from gridcase.mediation.sessions import MAX_RECORD
 from gridcase.settings import BIGINT_MAX
 
@@ -83,3 +84,59 @@ class EvidenceOutSchema(Schema):
     erased = fields.Boolean(
         metadata={"description": "Erased at the end of retention: only the record is left."}
     )
+
+
+class CourtReferralInSchema(Schema):
+    court_unit_code = fields.String(
+        required=True,
+        validate=validate.Length(1, 40),
+        metadata={"description": "The court: a unit of the case's city (GET /api/v1/units)."},
+    )
+    court_number = fields.String(
+        required=True,
+        validate=validate.Length(1, 60),
+        metadata={"description": "The court's number for the matter (案号), e.g. (2026)浙0681民诉前调123号."},
+    )
+    referred_on = fields.Date(
+        required=True, metadata={"description": "The day the court referred it (委派日期)."}
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CourtReferralExtensionSchema(Schema):
+    due_on = fields.Date(required=True, metadata={"description": "The new end of the period."})
+    note = fields.String(
+        required=True,
+        validate=validate.Length(1, 2000),
+        metadata={"description": "How both parties agreed to the longer period."},
+    )
+
+
+class CourtReferralResultSchema(Schema):
+    result = fields.Enum(
+        ReferralResult,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "mediated (an agreement is recorded), failed (back to the court) or withdrawn."
+        },
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CourtReferralOutSchema(Schema):
+    court_unit_code = fields.String()
+    court = fields.Function(lambda r: r.court.name)
+    court_number = fields.String()
+    referred_on = fields.Date()
+    due_on = fields.Date(
+        metadata={"description": "The end of the mediation period (30 days, or as extended)."}
+    )
+    extended = fields.Function(
+        lambda r: r.extended_at is not None, metadata={"description": "Extended with the parties' consent."}
+    )
+    note = fields.String()
+    recorded_at = fields.DateTime()
+    result = fields.String(allow_none=True, metadata={"description": "null until reported to the court."})
+    result_note = fields.String(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)

@@ -47,6 +47,8 @@ class Kind(LabelledEnum):
         _l("Judicial confirmation window closing"),
     )  # 司法确认将届满
     INVITED = "invited", _l("Invited to mediate")  # 特邀调解员 asked onto a case
+    REFERRAL_CLOSING = "referral_closing", _l("Court referral period closing")  # 诉前调解期限将届满
+    REFERRAL_ENDED = "referral_ended", _l("Court referral period ended")  # 诉前调解期限已届满
 
 
 def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who) -> None:

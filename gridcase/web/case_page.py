@@ -27,6 +27,7 @@ from gridcase.extensions import db
 from gridcase.mediation.agreements import case_agreements, court_choices
 from gridcase.mediation.archive import archived_file
 from gridcase.mediation.case_file import PARTS as CASE_FILE_PARTS
+from gridcase.mediation.court_referrals import court_referral
 from gridcase.mediation.domain import SessionKind
 from gridcase.mediation.evidence import case_evidence
 from gridcase.mediation.invitations import mediator_roster, standing_invitations
@@ -166,6 +167,16 @@ def case_view_model(case: Case, user: User) -> dict:
     is_open = case.status in OPEN_STATUSES
     may_invite = is_open and handles(actor, state)
     invitations = standing_invitations(case.id)
+    is_dispute = case.kind == "dispute"
+    archived = archived_file(case.id) if is_dispute else None
+    referral = court_referral(case.id) if is_dispute else None
+    # 诉前调解: a handler records a court's referral of an open dispute, then reports its result.
+    may_handle_referral = (
+        is_dispute
+        and archived is None
+        and (handles(actor, state) or above(actor, state))
+        and (referral is not None or is_open)
+    )
     return {
         "may_reveal": handles(actor, state) or above(actor, state) or works_on(actor),
         "revealed": {},
@@ -176,8 +187,12 @@ def case_view_model(case: Case, user: User) -> dict:
         "level_handlers": level_handlers(case) if Action.SUPERVISE.value in allowed else [],
         "supervisions": case_supervisions(case.id),
         "agreements": agreements,
-        # Where parties apply for 司法确认: the city's units, courts first.
-        "courts": court_choices(case.city_code) if agreements else [],
+        # Where parties apply for 司法确认, or the court that referred the dispute: the city's
+        # units, courts first.
+        "courts": court_choices(case.city_code) if agreements or may_handle_referral else [],
+        "court_referral": referral,
+        "may_handle_referral": may_handle_referral,
+        "today": datetime.now(local_tz()).date().isoformat(),
         # The mediation record and who mediates: the sittings with their 笔录, the mediators
         # invited from outside, and whom a sitting may name beside the one recording it.
         "sessions": case_sessions(user, case),
@@ -192,8 +207,8 @@ def case_view_model(case: Case, user: User) -> dict:
         "may_invite": may_invite,
         "roster": mediator_roster(case.city_code) if may_invite else [],
         # The case file (卷宗) of a dispute: its parts, and whether it is archived.
-        "case_file_parts": CASE_FILE_PARTS if case.kind == "dispute" else (),
-        "case_file_archived": archived_file(case.id) if case.kind == "dispute" else None,
+        "case_file_parts": CASE_FILE_PARTS if is_dispute else (),
+        "case_file_archived": archived,
         "grid_json": grids_feature_collection([case.grid_code]),
         "point_json": [body["location"]["lon"], body["location"]["lat"]],
         "ladder_levels": _lower_levels(case),

@@ -22,7 +22,7 @@ from gridcase.cases.domain import (
 )
 from gridcase.cases.lifecycle import event_action_label
 from gridcase.ladder.limits import Light
-from gridcase.mediation.domain import Confirmation, Performance, SessionKind
+from gridcase.mediation.domain import Confirmation, Performance, ReferralResult, SessionKind
 from gridcase.notifications.inbox import Kind
 from gridcase.notifications.outbound import ChannelKind
 from gridcase.people.roles import Role
@@ -58,6 +58,7 @@ VOCABULARY_FILTERS = {
     "performance": Performance,
     "confirmation": Confirmation,
     "session_kind": SessionKind,
+    "referral_result": ReferralResult,
 }
 
 
@@ -92,6 +93,7 @@ def register_filters(app: Flask) -> None:
         ReturnReason=ReturnReason,
         RevisitMethod=RevisitMethod,
         Performance=Performance,
+        ReferralResult=ReferralResult,
         STAFF_REVISIT_METHODS=STAFF_REVISIT_METHODS,
         unit_name_of=unit_name,
         case_people=case_people,

@@ -28,7 +28,7 @@ from gridcase.channels.clients import create_client
 from gridcase.extensions import db
 from gridcase.mediation.evidence import DATA_FIELD, TITLE_FIELD
 from gridcase.mediation.invitations import invite_mediator
-from gridcase.mediation.models import MediationEvidence
+from gridcase.mediation.models import CourtReferral, MediationEvidence
 from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
 from gridcase.settings import cipher, utcnow
@@ -366,6 +366,34 @@ def _evidence_download(w: World, role: str, scope: str):
     return path, {"json": {"reason": "调解前核对借条"}}
 
 
+COURT = "330681000000-fyssfw"  # 诸暨市人民法院诉讼服务中心
+
+
+def _court_referral(suffix: str = "", body: dict | None = None, referred: bool = True) -> Request:
+    """…/court-referral{suffix} of the case; with `referred`, a court's referral awaiting its
+    result is put on it first (inside the cell's savepoint, so only this cell sees it)."""
+
+    def build(w: World, role: str, scope: str):
+        case = w.case(role, scope)
+        if referred:
+            today = utcnow().date()
+            db.session.execute(
+                sa.insert(CourtReferral).values(
+                    case_id=case.id,
+                    court_unit_code=COURT,
+                    court_number="(2026)浙0681民诉前调1号",
+                    referred_on=today,
+                    due_on=today.replace(year=today.year + 1),
+                    note="",
+                    recorded_by_id=case.reporter_id,
+                    recorded_at=utcnow(),
+                )
+            )
+        return f"/api/v1/cases/{case.id}/court-referral{suffix}", {"json": body} if body is not None else {}
+
+    return build
+
+
 def _photo_upload(w: World, role: str, scope: str):
     data = {"file": (io.BytesIO(_jpeg()), "photo.jpg")}
     return f"/api/v1/cases/{w.case(role, scope).id}/attachments", {"data": data}
@@ -550,6 +578,45 @@ TABLE = [
         every(404),
         units=(403, 404),
         external=(200, 404),
+    ),
+    Row(  # a court's referral (诉前调解) is seen by whoever sees the case
+        "GET",
+        "/api/v1/cases/<ref>/court-referral",
+        _court_referral(),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=ON_THE_ASSIGNMENT,
+    ),
+    Row(  # … and recorded, extended and reported back by its handlers, where it is or above
+        "POST",
+        "/api/v1/cases/<ref>/court-referral",
+        _court_referral(
+            body={
+                "court_unit_code": COURT,
+                "court_number": "(2026)浙0681民诉前调2号",
+                "referred_on": "2026-01-05",
+            },
+            referred=False,
+        ),
+        (403, 201, 201, 201, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/court-referral/extension",
+        _court_referral("/extension", {"due_on": "2099-01-01", "note": "双方当事人同意延长"}),
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(403, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/cases/<ref>/court-referral/result",
+        _court_referral("/result", {"result": "failed", "note": "调解不成"}),
+        (403, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(403, 404),
     ),
     Row(  # the handler where the case is (here the community; the city anywhere) invites
         "POST",
@@ -937,12 +1004,12 @@ def test_after_a_role_change_the_old_token_opens_no_endpoint(app, client, transa
     db.session.commit()
     old, opened, checked = world.tokens["grid_worker"], [], 0
     for row in TABLE:
-        path, kwargs = row.request(world, "grid_worker", "in")
-        if path.startswith(NO_TOKEN):
-            continue
         db.session.commit()
-        savepoint = transaction.begin_nested()
+        savepoint = transaction.begin_nested()  # a request's builder may add what it needs
         try:
+            path, kwargs = row.request(world, "grid_worker", "in")
+            if path.startswith(NO_TOKEN):
+                continue
             status = client.open(path, method=row.method, headers=bearer(old), **kwargs).status_code
         finally:
             db.session.rollback()

@@ -1,27 +1,36 @@
 """The mediation pages of the workbench: an invited mediator's own list of cases, and the case
 page's forms for the mediation record (调解笔录, 调查记录), its evidence files, for inviting
-mediators and for the case file (卷宗)."""
+mediators, for a court's referral (诉前调解) and for the case file (卷宗)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from gridcase.cases.models import Case
 from gridcase.cases.queries import visible_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
 from gridcase.mediation.case_file import case_file_document
+from gridcase.mediation.court_referrals import (
+    extend_court_referral,
+    record_court_referral,
+    report_referral_result,
+)
+from gridcase.mediation.domain import ReferralResult
 from gridcase.mediation.evidence import add_evidence as store_evidence
 from gridcase.mediation.evidence import open_evidence as evidence_bytes
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.models import MediationInvitation
 from gridcase.mediation.schemas import SessionInSchema
 from gridcase.mediation.sessions import record_session
+from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.sessions import current_user
 from gridcase.printing import Format, send_paperwork
@@ -160,6 +169,83 @@ def case_file(ref):
         outcome = FormOutcome(action="case_file", values=request.form.copy())
         return render_case_page(user, ref, outcome.refused(exc))
     return send_paperwork(content, fmt, filename)
+
+
+@bp.post("/cases/<ref>/court-referral", endpoint="record_court_referral")
+@page_login_required(*HANDLER_ROLES)
+def record_court_referral_page(ref):
+    """Record that a court referred the dispute to mediation before registering the suit."""
+
+    def record(user: User, form) -> str:
+        referral = record_court_referral(
+            user,
+            ref,
+            form.get("court_unit_code"),
+            form.get("court_number", ""),
+            _day(form, "referred_on"),
+            form.get("note", ""),
+            utcnow(),
+        )
+        return _(
+            "The court's referral is recorded: the mediation has until %(day)s.",
+            day=referral.due_on.isoformat(),
+        )
+
+    return _court_referral_step(ref, record)
+
+
+@bp.post("/cases/<ref>/court-referral/extension")
+@page_login_required(*HANDLER_ROLES)
+def court_referral_extension(ref):
+    """Extend the period of a court's referral, as both parties agreed."""
+
+    def extend(user: User, form) -> str:
+        extend_court_referral(user, ref, _day(form, "due_on"), form.get("note", ""), utcnow())
+        return _("The period is extended.")
+
+    return _court_referral_step(ref, extend)
+
+
+@bp.post("/cases/<ref>/court-referral/result")
+@page_login_required(*HANDLER_ROLES)
+def court_referral_result(ref):
+    """Report the result of a court's referral back to the court."""
+
+    def report(user: User, form) -> str:
+        try:
+            result = ReferralResult(form.get("result", ""))
+        except ValueError:
+            raise ValidationError({"result": [_("Choose the result.")]}) from None
+        report_referral_result(user, ref, result, form.get("note", ""), utcnow())
+        return _("The result is reported to the court.")
+
+    return _court_referral_step(ref, report)
+
+
+def _court_referral_step(ref, step: Callable[[User, MultiDict], str]):
+    """Take one step of a court's referral from the posted form and commit it, then back to the
+    case page saying so; refused, the case page with the form's errors and nothing saved."""
+    user, form = current_user(), request.form
+    try:
+        done = step(user, form)
+        db.session.commit()
+    except (GridcaseError, ValidationError) as exc:
+        outcome = FormOutcome(action="court_referral", values=form.copy())
+        return render_case_page(user, ref, outcome.refused(exc))
+    flash(done, "success")
+    return redirect(url_for("desk.case", ref=ref, _anchor="court-referral"))
+
+
+def _day(form, name: str) -> date:
+    """A date field's value.
+
+    Raises:
+        ValidationError: not a day (YYYY-MM-DD), said by the field.
+    """
+    try:
+        return date.fromisoformat(form.get(name, "").strip())
+    except ValueError:
+        raise ValidationError({name: [_("Give a day.")]}) from None
 
 
 def _local_time(value: str) -> str:
