@@ -925,6 +925,16 @@ ZH = {
     "Choose the result.": "请选择调解结果。",
     "The result is reported to the court.": "已向法院反馈调解结果。",
     "Give a day.": "请填写日期。",
+    "Mediation follow-ups": "调解待办",
+    "What the mediations you handle still wait for: performance to check, judicial confirmation, results to report to a court. An item leaves the list once it is recorded.": "您承办的调解案件尚待跟进的事项：协议履行回访、司法确认、向法院反馈诉前调解结果。登记后即从列表中移除。",
+    "Nothing to follow up.": "暂无待办事项。",
+    "Agreement or court number": "协议编号或法院案号",
+    "By": "期限",
+    "with the court": "待法院裁定",
+    "Performance to check with the parties": "协议履行回访",
+    "Judicial confirmation: the time to apply is ending": "司法确认申请期限将届满",
+    "Judicial confirmation: the court's ruling to record": "司法确认：待登记法院裁定",
+    "Result to report to the court": "向法院反馈调解结果",
 }
 
 

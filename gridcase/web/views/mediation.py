@@ -1,4 +1,5 @@
-"""The mediation pages of the workbench: an invited mediator's own list of cases, and the case
+"""The mediation pages of the workbench: an invited mediator's own list of cases, a handler's
+follow-ups (调解待办), and the case
 page's forms for the mediation record (调解笔录, 调查记录), its evidence files, for inviting
 mediators, for a court's referral (诉前调解) and for the case file (卷宗)."""
 
@@ -26,6 +27,13 @@ from gridcase.mediation.court_referrals import (
 from gridcase.mediation.domain import ReferralResult
 from gridcase.mediation.evidence import add_evidence as store_evidence
 from gridcase.mediation.evidence import open_evidence as evidence_bytes
+from gridcase.mediation.follow_ups import (
+    CONFIRMATION_RULING,
+    CONFIRMATION_WINDOW,
+    COURT_REFERRAL,
+    PERFORMANCE,
+    follow_ups,
+)
 from gridcase.mediation.invitations import invite_mediator, withdraw_invitation
 from gridcase.mediation.models import MediationInvitation
 from gridcase.mediation.schemas import SessionInSchema
@@ -60,6 +68,23 @@ def invited():
         .order_by(MediationInvitation.invited_at.desc())
     ).all()
     return render_template("desk/invited.html", user=user, rows=rows)
+
+
+@bp.get("/follow-ups")
+@page_login_required(*HANDLER_ROLES)
+def follow_ups_page():
+    """调解待办: what the disputes I mediate or handle still wait for, the earliest due first."""
+    user, now = current_user(), utcnow()
+    kinds = {
+        PERFORMANCE: _("Performance to check with the parties"),
+        CONFIRMATION_WINDOW: _("Judicial confirmation: the time to apply is ending"),
+        CONFIRMATION_RULING: _("Judicial confirmation: the court's ruling to record"),
+        COURT_REFERRAL: _("Result to report to the court"),
+    }
+    today = now.astimezone(local_tz()).date()
+    return render_template(
+        "desk/follow_ups.html", user=user, items=follow_ups(user, now), kinds=kinds, today=today
+    )
 
 
 @bp.post("/cases/<ref>/sessions")
