@@ -935,6 +935,19 @@ ZH = {
     "Judicial confirmation: the time to apply is ending": "司法确认申请期限将届满",
     "Judicial confirmation: the court's ruling to record": "司法确认：待登记法院裁定",
     "Result to report to the court": "向法院反馈调解结果",
+    "Send the phone's key for the patrol as the Idempotency-Key header.": "请在 Idempotency-Key 请求头中发送手机为本次巡查生成的标识。",
+    "Only a grid worker records patrols.": "只有网格员才能记录巡查。",
+    "This finding is case %(number)s already.": "该巡查发现已立案，案件编号%(number)s。",
+    "Choose the category of the case.": "请选择案件类别。",
+    "Unknown category: %(code)s.": "未知的类别：%(code)s。",
+    "A patrol ends after it starts.": "巡查结束时间须晚于开始时间。",
+    "A patrol lasts at most 16 hours.": "一次巡查最长16小时。",
+    "A patrol cannot end in the future.": "巡查结束时间不能晚于现在。",
+    "At most %(n)s points.": "轨迹点最多%(n)s个。",
+    "Point %(i)s lies outside the patrol's time.": "第%(i)s个轨迹点不在巡查时间内。",
+    "Finding %(i)s lies outside the patrol's time.": "第%(i)s条巡查发现不在巡查时间内。",
+    "The patrol cannot be saved as sent.": "巡查记录有误，未能保存。",
+    "You have no grid to patrol.": "您没有负责的网格，无法巡查。",
 }
 
 

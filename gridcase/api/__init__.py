@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
         mediation,
         notifications,
         parties,
+        patrols,
         territory,
         units,
         users,
@@ -29,7 +30,18 @@ def register_api(app: Flask) -> None:
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for module in (auth, territory, catalogue, cases, attachments, notifications, webhooks, audit, users):
+    for module in (
+        auth,
+        territory,
+        catalogue,
+        cases,
+        attachments,
+        notifications,
+        webhooks,
+        audit,
+        users,
+        patrols,
+    ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)
     from gridcase.api import alerts, exports, stats

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from gridcase.api.answers import answer
+from gridcase.api.answers import answer, idempotency_key
 from gridcase.api.security import auth_required
 from gridcase.cases.intake import create_case, possible_duplicates
 from gridcase.cases.queries import find_case, list_cases, open_case_points
@@ -20,7 +20,6 @@ from gridcase.cases.schemas import (
     DuplicateQuerySchema,
     DuplicateSchema,
 )
-from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import to_wgs84
 from gridcase.people.sessions import current_user
@@ -31,19 +30,6 @@ from gridcase.replica import reads_from_replica
 blp = Blueprint(
     "cases", __name__, url_prefix="/api/v1/cases", description="Cases: intake, lists and timelines."
 )
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > 128 or not key.isprintable():
-        raise Unprocessable(
-            "The Idempotency-Key header must be 1 to 128 printable characters.",
-            {"Idempotency-Key": ["Use a fresh random value, such as a UUID, per new case."]},
-        )
-    return key
 
 
 @blp.route("")
@@ -67,7 +53,7 @@ class Cases(MethodView):
         The point is converted to WGS84 and placed in the grid containing it; the level follows
         the severity (一般 → community, 较大 → township, 重大/特别重大 → city). The answer lists
         possible duplicates: open cases of the same category within 100 m in the last 7 days."""
-        result = create_case(current_user(), data, idempotency_key=_idempotency_key())
+        result = create_case(current_user(), data, idempotency_key=idempotency_key())
         view = CaseView(result.case, viewer=current_user(), whole=True, duplicates=result.duplicates)
         body = CaseSchema().dump(view)
         db.session.commit()

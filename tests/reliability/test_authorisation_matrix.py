@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -394,6 +395,52 @@ def _court_referral(suffix: str = "", body: dict | None = None, referred: bool =
     return build
 
 
+def _patrol_of(w: World, role: str, scope: str):
+    """A patrol with a finding (a broken manhole cover) of the world's grid worker ("in"), or of
+    the worker who logged the role's nearest case outside its scope, stored as the phone sends
+    it (inside the cell's savepoint)."""
+    from gridcase.gridwork.patrols import record_patrol
+
+    case = w.case_in if scope == "in" else w.cases_out[role]
+    worker = w.users["grid_worker"] if scope == "in" else case.reporter
+    if worker.role != "grid_worker":  # the role-change test has made them a mediator
+        worker = case.reporter
+    lon, lat = point_in(case.grid_code)
+    start = utcnow() - timedelta(hours=1)
+    points = [
+        {"lon": lon, "lat": lat, "at": start},
+        {"lon": lon + 0.0002, "lat": lat, "at": start + timedelta(seconds=30)},
+    ]
+    finding = {"at": start, "lon": lon, "lat": lat, "note": "井盖破损", "category": "E0105"}
+    body = {
+        "started_at": start,
+        "ended_at": start + timedelta(minutes=5),
+        "points": points,
+        "findings": [finding],
+    }
+    return record_patrol(worker, {**body, "note": ""}, "matrix", utcnow())[0]
+
+
+def _patrol(w: World, role: str, scope: str):
+    return f"/api/v1/patrols/{_patrol_of(w, role, scope).id}", {}
+
+
+def _finding_case(w: World, role: str, scope: str):
+    finding = _patrol_of(w, role, scope).findings[0]
+    return f"/api/v1/patrols/findings/{finding.id}/case", {"json": {}}
+
+
+def _new_patrol(w: World, role: str, scope: str):
+    lon, lat = point_in(w.case_in.grid_code)
+    start = utcnow() - timedelta(hours=1)
+    body = {
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=30)).isoformat(),
+        "points": [{"lon": lon, "lat": lat, "at": (start + timedelta(minutes=1)).isoformat()}],
+    }
+    return "/api/v1/patrols", {"json": body, "headers": {"Idempotency-Key": f"matrix-{role}-{scope}"}}
+
+
 def _photo_upload(w: World, role: str, scope: str):
     data = {"file": (io.BytesIO(_jpeg()), "photo.jpg")}
     return f"/api/v1/cases/{w.case(role, scope).id}/attachments", {"data": data}
@@ -699,6 +746,30 @@ TABLE = [
         (403, 403, 403, 403, 403, 200, 403),
         units=NEVER_FOR_UNITS,
     ),
+    Row("GET", "/api/v1/patrols", _fixed("/api/v1/patrols"), every(200)),  # each sees their own or none
+    Row(  # grid workers patrol
+        "POST",
+        "/api/v1/patrols",
+        _new_patrol,
+        (201, 403, 403, 403, 403, 403, 403),
+        units=(403, 403),
+    ),
+    Row(  # a worker's own patrols, and the centres' in their scope
+        "GET",
+        "/api/v1/patrols/<id:patrol_id>",
+        _patrol,
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(  # only the worker who found it makes a finding a case
+        "POST",
+        "/api/v1/patrols/findings/<id:finding_id>/case",
+        _finding_case,
+        (201, 404, 404, 404, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
     Row("GET", "/api/v1/notifications", _fixed("/api/v1/notifications"), every(200)),
     Row("POST", "/api/v1/notifications/<id:notification_id>/read", _notification, every(200), every(404)),
     Row("POST", "/api/v1/notifications/read-all", _fixed("/api/v1/notifications/read-all"), every(200)),
@@ -959,9 +1030,8 @@ def test_each_role_gets_exactly_the_status_the_table_says(app, client, transacti
                 savepoint = transaction.begin_nested()
                 try:
                     path, kwargs = row.request(world, role, scope)
-                    response = client.open(
-                        path, method=row.method, headers=bearer(world.tokens[role]), **kwargs
-                    )
+                    headers = {**bearer(world.tokens[role]), **kwargs.pop("headers", {})}
+                    response = client.open(path, method=row.method, headers=headers, **kwargs)
                     status, text = response.status_code, response.get_data().decode(errors="replace")
                     response.close()  # a streamed export holds its request open until then
                 finally:
@@ -1010,7 +1080,8 @@ def test_after_a_role_change_the_old_token_opens_no_endpoint(app, client, transa
             path, kwargs = row.request(world, "grid_worker", "in")
             if path.startswith(NO_TOKEN):
                 continue
-            status = client.open(path, method=row.method, headers=bearer(old), **kwargs).status_code
+            headers = {**bearer(old), **kwargs.pop("headers", {})}
+            status = client.open(path, method=row.method, headers=headers, **kwargs).status_code
         finally:
             db.session.rollback()
             savepoint.rollback()

@@ -1,0 +1,79 @@
+"""Tables of the grid worker's day: patrols (巡查) with their GPS track, the grids they covered
+and what was found along the way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from geoalchemy2 import Geometry, WKBElement
+
+from gridcase.extensions import db
+from gridcase.geo import SRID
+
+TZ = sa.DateTime(timezone=True)
+
+
+class Patrol(db.Model):
+    """One patrol (巡查) of a grid worker: when it started and ended, the GPS track sampled on
+    the phone (a line whose M value is the seconds since the start), its length on the ground
+    and the grids it passed through. Recorded on the phone, sent once when there is signal: the
+    phone's key for it makes a second send the same patrol. Placed in the territory like a case
+    (the grid where it started), so the same scope rules show it."""
+
+    __tablename__ = "patrols"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    client_key: so.Mapped[str] = so.mapped_column(sa.String(128))
+    started_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    ended_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    received_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    track: so.Mapped[WKBElement | None] = so.mapped_column(Geometry("LINESTRINGM", srid=SRID))
+    point_count: so.Mapped[int] = so.mapped_column()
+    distance_m: so.Mapped[float] = so.mapped_column(sa.Float)
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
+    township_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    community_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+
+    worker = so.relationship("User", lazy="joined")
+    grids = so.relationship("PatrolGrid", order_by="PatrolGrid.grid_code", cascade="all, delete-orphan")
+    findings = so.relationship("PatrolFinding", order_by="PatrolFinding.found_at", back_populates="patrol")
+
+    __table_args__ = (
+        sa.UniqueConstraint("worker_id", "client_key", name="uq_patrols_worker_key"),
+        sa.CheckConstraint("ended_at >= started_at", name="period"),
+        sa.Index("ix_patrols_started_at", "started_at"),
+    )
+
+
+class PatrolGrid(db.Model):
+    """A grid a patrol's track passed through (巡查覆盖): what the coverage indicator counts."""
+
+    __tablename__ = "patrol_grids"
+
+    patrol_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("patrols.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), primary_key=True, index=True)
+
+
+class PatrolFinding(db.Model):
+    """Something found on a patrol (巡查发现): when and where along the way, what. It becomes a
+    case in one tap (its place and words carried over); the case it became is kept."""
+
+    __tablename__ = "patrol_findings"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    patrol_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patrols.id", ondelete="CASCADE"), index=True)
+    found_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    location: so.Mapped[WKBElement] = so.mapped_column(Geometry("POINT", srid=SRID))
+    note: so.Mapped[str] = so.mapped_column(sa.Text)
+    category_code: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("categories.code"))
+    case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"))
+
+    patrol = so.relationship("Patrol", back_populates="findings")
