@@ -1,4 +1,4 @@
-"""The grid worker's phone pages (/m/): home, new case, case detail.
+"""The grid worker's phone pages (/m/): home, new case, case detail, patrol.
 
 Built for a cheap Android phone in a lane with a weak signal: small pages, big touch targets,
 and a new case that is saved on the phone first (an outbox) and sent when there is signal.
@@ -6,15 +6,22 @@ and a new case that is saved on the phone first (an outbox) and sent when there 
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, Severity
 from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
+from gridcase.errors import GridcaseError
+from gridcase.extensions import db
+from gridcase.gridwork.models import Patrol
+from gridcase.gridwork.patrols import finding_to_case, visible_patrols
+from gridcase.messages import say, say_all
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
 from gridcase.people.sessions import current_user
+from gridcase.settings import utcnow
 from gridcase.territory.queries import grids_feature_collection
 from gridcase.web.case_page import case_view_model, register_case_page
 from gridcase.web.login import page_login_required, protect_forms
@@ -78,6 +85,48 @@ def new_case():
         grids_json=grids_feature_collection([g.code for g in user.grids]),
         map_json=map_settings(),
     )
+
+
+@bp.route("/patrol")
+@page_login_required(Role.GRID_WORKER)
+def patrol():
+    """Start and end a patrol, record findings along the way (all kept on the phone until it
+    is sent), and my latest patrols with their findings, each a case in one tap."""
+    return _patrol_page(current_user())
+
+
+@bp.post("/patrol/findings/<id:finding_id>/case")
+@page_login_required(Role.GRID_WORKER)
+def finding_case(finding_id):
+    """Log a finding of my patrol as a case, at the place it was found; then its case page."""
+    user = current_user()
+    try:
+        case = finding_to_case(user, finding_id, request.form.get("category"), "", utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        db.session.rollback()
+        return _patrol_page(user, message=_sentence(exc), status=exc.status)
+    return redirect(url_for("mobile.case", ref=case.public_number))
+
+
+def _sentence(exc: GridcaseError) -> str:
+    """The refusal in the page's language, with what each field says."""
+    fields = say_all(exc.errors) if isinstance(exc.errors, dict) else {}
+    details = [
+        m for messages in fields.values() for m in (messages if isinstance(messages, list) else [messages])
+    ]
+    return " ".join([say(exc.message), *[d for d in details if isinstance(d, str)]])
+
+
+def _patrol_page(user, message: str = "", status: int = 200):
+    patrols = db.session.scalars(
+        sa.select(Patrol).where(visible_patrols(user)).order_by(Patrol.started_at.desc()).limit(10)
+    ).unique()
+    categories = [{"code": c.code, "name": c.name} for c in list_categories() if c.code in leaf_codes()]
+    page = render_template(
+        "mobile/patrol.html", user=user, patrols=list(patrols), categories=categories, message=message
+    )
+    return page, status
 
 
 def _case_page(user, ref, outcome):

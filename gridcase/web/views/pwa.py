@@ -2,7 +2,7 @@
 
 The service worker must be served from the site root to control /m/; it caches the app shell
 (the worker's pages, styles, scripts and the catalogue) so that a grid worker can open the
-new-case form and save a case with no signal at all.
+new-case form and save a case, or patrol, with no signal at all.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SHELL_STATIC = [
     "js/sw-register.js",
     "js/new-case.js",
     "js/home.js",
+    "js/patrol.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
     "img/icon-192.png",
@@ -49,7 +50,7 @@ def manifest():
 
 @bp.route("/sw.js")
 def service_worker():
-    shell = [url_for("mobile.home"), url_for("mobile.new_case")] + [
+    shell = [url_for("mobile.home"), url_for("mobile.new_case"), url_for("mobile.patrol")] + [
         url_for("static", filename=name) for name in SHELL_STATIC
     ]
     body = render_template("pwa/sw.js", version=_shell_version(), shell=shell)

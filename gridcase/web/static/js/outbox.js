@@ -3,26 +3,38 @@
 // the signal comes back and however many times the phone retries.
 (function (global) {
   "use strict";
-  const DB_NAME = "gridcase-outbox", STORE = "cases";
-
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "key" }); };
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
-  }
-  function tx(mode, work) {
-    return openDb().then(function (db) {
+  // A store of records on this phone (IndexedDB), kept by key: what waits to be sent.
+  function LocalStore(dbName, storeName) {
+    function openDb() {
       return new Promise(function (resolve, reject) {
-        const t = db.transaction(STORE, mode);
-        const result = work(t.objectStore(STORE));
-        t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
-        t.onerror = function () { reject(t.error); };
+        const request = indexedDB.open(dbName, 1);
+        request.onupgradeneeded = function () { request.result.createObjectStore(storeName, { keyPath: "key" }); };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { reject(request.error); };
       });
-    });
+    }
+    function tx(mode, work) {
+      return openDb().then(function (db) {
+        return new Promise(function (resolve, reject) {
+          const t = db.transaction(storeName, mode);
+          const result = work(t.objectStore(storeName));
+          t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+          t.onerror = function () { reject(t.error); };
+        });
+      });
+    }
+    return {
+      put: function (entry) { return tx("readwrite", function (s) { return s.put(entry); }); },
+      remove: function (key) { return tx("readwrite", function (s) { return s.delete(key); }); },
+      all: function () {
+        return tx("readonly", function (s) { return s.getAll(); }).then(function (items) {
+          return (items || []).sort(function (a, b) { return a.savedAt - b.savedAt; });
+        });
+      },
+    };
   }
+  const cases = LocalStore("gridcase-outbox", "cases");
+
   function newKey() {
     if (global.crypto && crypto.randomUUID) return crypto.randomUUID();
     const b = crypto.getRandomValues(new Uint8Array(16));
@@ -33,13 +45,9 @@
 
   const Outbox = {
     newKey: newKey,
-    put: function (entry) { return tx("readwrite", function (s) { return s.put(entry); }); },
-    remove: function (key) { return tx("readwrite", function (s) { return s.delete(key); }); },
-    all: function () {
-      return tx("readonly", function (s) { return s.getAll(); }).then(function (items) {
-        return (items || []).sort(function (a, b) { return a.savedAt - b.savedAt; });
-      });
-    },
+    put: cases.put,
+    remove: cases.remove,
+    all: cases.all,
     changed: function () { global.dispatchEvent(new CustomEvent("outbox:change")); },
   };
 
@@ -126,6 +134,9 @@
     return Outbox._flushing;
   };
 
+  Outbox.csrfToken = csrfToken;
+  Outbox.post = post;
   global.addEventListener("online", function () { Outbox.flush(); });
   global.Outbox = Outbox;
+  global.LocalStore = LocalStore;
 })(window);
