@@ -970,6 +970,16 @@ ZH = {
     "No GPS: allow location for this site": "无法定位：请允许本网站使用位置信息",
     "Recording": "记录中",
     "points": "个点",
+    "Patrols": "巡查",
+    "Day": "日期",
+    "Patrol coverage": "巡查覆盖",
+    "%(patrolled)s of %(total)s grids patrolled in the last %(days)s days": "近%(days)s天已巡查%(patrolled)s个网格，共%(total)s个",
+    "Grids not patrolled in those days": "期间未巡查的网格",
+    "Patrols of %(day)s": "%(day)s的巡查",
+    "No patrol that day.": "当天没有巡查记录。",
+    "Grids covered": "覆盖网格",
+    "Findings": "巡查发现",
+    "Map of the day’s patrol tracks": "当天巡查轨迹地图",
 }
 
 

@@ -25,7 +25,7 @@ from gridcase.geo import SRID
 from gridcase.gridwork.models import Patrol, PatrolFinding, PatrolGrid
 from gridcase.messages import Message
 from gridcase.people.models import User
-from gridcase.people.roles import Role
+from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import in_scope
 from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
@@ -104,7 +104,7 @@ def visible_patrols(user: User) -> sa.ColumnElement[bool]:
     """A grid worker's own patrols; for the centres, the patrols placed in their scope."""
     if user.role == Role.GRID_WORKER:
         return Patrol.worker_id == user.id
-    if user.role not in (Role.COMMUNITY_MEDIATOR, Role.TOWNSHIP_COORDINATOR, Role.CITY_COMMANDER):
+    if user.role not in HANDLER_ROLES:
         return sa.false()
     return in_scope(user, Patrol)
 
@@ -180,6 +180,23 @@ def coverage(user: User, since: datetime) -> tuple[int, int]:
     )
     total = sa.select(sa.func.count()).select_from(grids.subquery())
     return db.session.scalar(patrolled), db.session.scalar(total)
+
+
+def unpatrolled_grids(user: User, since: datetime, limit: int) -> list[str]:
+    """Names of the grids in the user's scope no patrol crossed since `since` (up to `limit`)."""
+    walked = (
+        sa.select(PatrolGrid.grid_code)
+        .join(Patrol, Patrol.id == PatrolGrid.patrol_id)
+        .where(Patrol.started_at >= since)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Region.name)
+            .where(Region.level == RegionLevel.GRID.value, _region_in_scope(user), Region.code.not_in(walked))
+            .order_by(Region.code)
+            .limit(limit)
+        )
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------

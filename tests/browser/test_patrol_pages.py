@@ -56,7 +56,7 @@ def remove_patrols(app) -> None:
         db.session.commit()
 
 
-def test_a_patrol_kept_offline_is_sent_once_and_its_finding_becomes_a_case(app, phone, cleanup):
+def test_a_patrol_kept_offline_is_sent_once_and_its_finding_becomes_a_case(app, phone, desk, cleanup):
     note = f"井盖破损 {uuid.uuid4().hex[:6]}"
     cleanup.append(note)
     remove_patrols(app)
