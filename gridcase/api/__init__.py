@@ -25,6 +25,7 @@ def register_api(app: Flask) -> None:
         territory,
         units,
         users,
+        visits,
         webhooks,
     )
 
@@ -41,6 +42,7 @@ def register_api(app: Flask) -> None:
         audit,
         users,
         patrols,
+        visits,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)

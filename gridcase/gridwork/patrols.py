@@ -17,16 +17,16 @@ import sqlalchemy as sa
 from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
 
-from gridcase.cases.intake import create_case
-from gridcase.cases.models import Case, Category
+from gridcase.cases.models import Category
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID
+from gridcase.gridwork.field_cases import case_from_the_field, refuse_a_second_case
 from gridcase.gridwork.models import Patrol, PatrolFinding, PatrolGrid
+from gridcase.gridwork.places import placed, region_in_scope, serialise_sends, worker_grid_at, worker_records
 from gridcase.messages import Message
 from gridcase.people.models import User
-from gridcase.people.roles import HANDLER_ROLES, Role
-from gridcase.people.scope import in_scope
+from gridcase.people.roles import Role
 from gridcase.territory.levels import RegionLevel
 from gridcase.territory.models import Region
 
@@ -53,8 +53,7 @@ def record_patrol(worker: User, body: dict, client_key: str, now: datetime) -> t
         raise Forbidden(Message("Only a grid worker records patrols."))
     # Two sends of one patrol racing each other (a retry on a flaky line) store it once: the
     # second waits here for the first, then finds it.
-    lock = sa.func.hashtextextended(f"patrol:{worker.id}:{client_key}", 0)
-    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+    serialise_sends(worker, "patrol", client_key)
     existing = db.session.scalar(
         sa.select(Patrol).where(Patrol.worker_id == worker.id, Patrol.client_key == client_key)
     )
@@ -64,7 +63,7 @@ def record_patrol(worker: User, body: dict, client_key: str, now: datetime) -> t
     points = sorted(body["points"], key=lambda p: p["at"])
     _check_period(started, ended, points, body["findings"], now)
     track = _track_wkt(points, started)
-    home = _home_grid(worker, points)
+    home = worker_grid_at(worker, points[0]["lon"], points[0]["lat"]) if points else worker_grid_at(worker)
     patrol = Patrol(
         worker_id=worker.id,
         client_key=client_key,
@@ -75,11 +74,7 @@ def record_patrol(worker: User, body: dict, client_key: str, now: datetime) -> t
         point_count=len(points),
         distance_m=_length_m(track),
         note=body.get("note", "").strip(),
-        grid_code=home.code,
-        community_code=home.community_code,
-        township_code=home.township_code,
-        district_code=home.district_code,
-        city_code=home.city_code,
+        **placed(home),
     )
     db.session.add(patrol)
     db.session.flush()
@@ -102,11 +97,7 @@ def record_patrol(worker: User, body: dict, client_key: str, now: datetime) -> t
 
 def visible_patrols(user: User) -> sa.ColumnElement[bool]:
     """A grid worker's own patrols; for the centres, the patrols placed in their scope."""
-    if user.role == Role.GRID_WORKER:
-        return Patrol.worker_id == user.id
-    if user.role not in HANDLER_ROLES:
-        return sa.false()
-    return in_scope(user, Patrol)
+    return worker_records(user, Patrol)
 
 
 def find_patrol(user: User, patrol_id: int) -> Patrol:
@@ -144,35 +135,18 @@ def finding_to_case(user: User, finding_id: int, category: str | None, title: st
     )
     if finding is None:
         raise NotFound(f"No finding {finding_id} of your patrols.")
-    if finding.case_id is not None:
-        case = db.session.get(Case, finding.case_id)
-        raise Unprocessable(Message("This finding is case %(number)s already.", number=case.public_number))
-    category = category or finding.category_code
-    if not category:
-        problem = Message("Choose the category of the case.")
-        raise Unprocessable(problem, {"category": [problem]})
+    refuse_a_second_case(finding.case_id)
     point = to_shape(finding.location)
-    chosen = db.session.get(Category, category)
-    if chosen is None:
-        problem = Message("Unknown category: %(code)s.", code=category)
-        raise Unprocessable(problem, {"category": [problem]})
-    body = {
-        "kind": chosen.kind,
-        "category": category,
-        "title": (title or finding.note).strip()[:60] or finding.note[:60],
-        "description": finding.note,
-        "location": {"lon": point.x, "lat": point.y, "crs": "wgs84"},
-        "people_involved": 0,
-        "occurred_at": finding.found_at,
-    }
-    case = create_case(user, body, now=now).case
+    case = case_from_the_field(
+        user, category or finding.category_code, title, finding.note, point, finding.found_at, now
+    )
     finding.case_id = case.id
     return case
 
 
 def coverage(user: User, since: datetime) -> tuple[int, int]:
     """(grids patrolled since `since`, grids) in the user's scope: the 巡查覆盖率."""
-    grids = sa.select(Region.code).where(Region.level == RegionLevel.GRID.value, _region_in_scope(user))
+    grids = sa.select(Region.code).where(Region.level == RegionLevel.GRID.value, region_in_scope(user))
     patrolled = (
         sa.select(sa.func.count(sa.distinct(PatrolGrid.grid_code)))
         .join(Patrol, Patrol.id == PatrolGrid.patrol_id)
@@ -192,7 +166,7 @@ def unpatrolled_grids(user: User, since: datetime, limit: int) -> list[str]:
     return list(
         db.session.scalars(
             sa.select(Region.name)
-            .where(Region.level == RegionLevel.GRID.value, _region_in_scope(user), Region.code.not_in(walked))
+            .where(Region.level == RegionLevel.GRID.value, region_in_scope(user), Region.code.not_in(walked))
             .order_by(Region.code)
             .limit(limit)
         )
@@ -261,34 +235,3 @@ def _grids_covered(track: str | None, points: list) -> list[str]:
             .order_by(Region.code)
         )
     )
-
-
-def _home_grid(worker: User, points: list) -> Region:
-    """Where the patrol is placed: the worker's grid its first sample lies in, else the
-    worker's first grid.
-
-    Raises:
-        Unprocessable: the worker has no grid.
-    """
-    mine = {g.code: g for g in worker.grids}
-    if not mine:
-        raise Unprocessable(Message("You have no grid to patrol."))
-    for point in points[:1]:
-        shape = sa.func.ST_SetSRID(sa.func.ST_MakePoint(point["lon"], point["lat"]), SRID)
-        code = db.session.scalar(
-            sa.select(Region.code)
-            .where(Region.code.in_(mine), sa.func.ST_Covers(Region.boundary, shape))
-            .limit(1)
-        )
-        if code:
-            return mine[code]
-    return mine[min(mine)]
-
-
-def _region_in_scope(user: User) -> sa.ColumnElement[bool]:
-    if user.role == Role.GRID_WORKER:
-        return Region.code.in_([g.code for g in user.grids])
-    column = {"city": Region.city_code, "district": Region.district_code, "township": Region.township_code}
-    if user.scope_level == "community":
-        return Region.community_code == user.scope_code
-    return column.get(user.scope_level, Region.city_code) == user.scope_code

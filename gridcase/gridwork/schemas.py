@@ -1,10 +1,11 @@
-"""What the API takes and gives for patrols."""
+"""What the API takes and gives for patrols and visits."""
 
 from __future__ import annotations
 
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, fields, validate
 
+from gridcase.gridwork.domain import VisitKind, VisitTopic
 from gridcase.gridwork.patrols import MAX_FINDINGS, MAX_POINTS, track_points
 
 LON = fields.Float(required=True, validate=validate.Range(-180, 180))
@@ -105,3 +106,69 @@ class FindingCaseSchema(Schema):
         metadata={"description": "Default: the finding's."},
     )
     title = fields.String(load_default="", validate=validate.Length(max=60))
+
+
+class VisitInSchema(Schema):
+    kind = fields.Enum(
+        VisitKind,
+        by_value=True,
+        required=True,
+        metadata={"description": "household (入户走访), place (场所走访) or diary (民情日志)."},
+    )
+    topic = fields.Enum(
+        VisitTopic,
+        by_value=True,
+        load_default=None,
+        metadata={"description": "What a visit was for; none for a diary entry."},
+    )
+    visited_at = fields.AwareDateTime(required=True)
+    target = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "The household's address or the place's name."},
+    )
+    people_met = fields.String(
+        load_default="",
+        validate=validate.Length(max=400),
+        metadata={"description": "Whom you met, names separated by 、 or commas. Encrypted; shown masked."},
+    )
+    content = fields.String(
+        required=True, validate=validate.Length(1, 5000), metadata={"description": "What you saw and heard."}
+    )
+    concerns = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000),
+        metadata={"description": "What people asked for (诉求), problems found."},
+    )
+    lon = LON
+    lat = LAT
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    worker = fields.Function(lambda v: v.worker.display_name)
+    kind = fields.String()
+    topic = fields.String(allow_none=True)
+    visited_at = fields.DateTime()
+    target = fields.String()
+    people_met = fields.String(attribute="people_met_masked", metadata={"description": "Masked."})
+    content = fields.String()
+    concerns = fields.String()
+    lon = fields.Function(lambda v: to_shape(v.location).x)
+    lat = fields.Function(lambda v: to_shape(v.location).y)
+    grid_code = fields.String()
+    has_photo = fields.Function(lambda v: v.photo_sha256 is not None)
+    case_id = fields.Integer(
+        allow_none=True, metadata={"description": "The case its concern became, if it did."}
+    )
+
+
+class VisitQuerySchema(Schema):
+    kind = fields.Enum(VisitKind, by_value=True, load_default=None)
+    since = fields.Date(load_default=None, metadata={"description": "Visits on or after this local day."})
+    until = fields.Date(load_default=None, metadata={"description": "… and on or before this one."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class PeopleMetSchema(Schema):
+    people_met = fields.List(fields.String(), metadata={"description": "In clear."})

@@ -55,6 +55,7 @@ ENCRYPTED = (
     EncryptedColumns("webhook_subscriptions", {"secret_encrypted": "webhook_secret"}),
     EncryptedColumns("revisit_invitations", {"code_encrypted": "revisit_code"}),  # until sent
     EncryptedColumns("mediation_sessions", {"record_encrypted": "mediation_record"}),  # 笔录
+    EncryptedColumns("visits", {"people_met_encrypted": "visit_people"}),  # residents a visit met
     # Evidence files: up to GRIDCASE_MAX_EVIDENCE_BYTES each, so a few at a time.
     EncryptedColumns(
         "mediation_evidence",
@@ -131,7 +132,8 @@ def anonymise_closed_parties(
 ) -> int:
     """Anonymise the parties (and Open311 reporters) of cases closed or rejected more than
     GRIDCASE_PARTY_RETENTION_DAYS ago: names become "已匿名", ID numbers and phones are erased,
-    look-up hashes dropped. The cases themselves, their events and statistics stay."""
+    look-up hashes dropped. The cases themselves, their events and statistics stay. The residents
+    a grid worker's visit met are erased as long after the visit."""
     now = now or utcnow()
     cutoff = now - timedelta(days=int(setting("GRIDCASE_PARTY_RETENTION_DAYS")))
     box = cipher()
@@ -213,7 +215,18 @@ def anonymise_closed_parties(
         ),
         {"title": box.encrypt(ANONYMOUS, "evidence_title"), "now": now, "cutoff": cutoff},
     ).rowcount
-    if total or reporters or informants or records or evidence:
+    # The residents a grid worker's visit met: their names go once the same time has passed
+    # since the visit; what the visit found stays.
+    visits = db.session.execute(
+        sa.text(
+            """
+            UPDATE visits SET people_met_encrypted = NULL, people_met_masked = '', anonymised_at = :now
+            WHERE anonymised_at IS NULL AND people_met_encrypted IS NOT NULL AND visited_at < :cutoff
+            """
+        ),
+        {"now": now, "cutoff": cutoff},
+    ).rowcount
+    if total or reporters or informants or records or evidence or visits:
         record(
             AuditAction.PARTIES_ANONYMISED,
             details={
@@ -222,6 +235,7 @@ def anonymise_closed_parties(
                 "informants": informants,
                 "mediation_records": records,
                 "evidence_files": evidence,
+                "visits": visits,
                 "closed_before": cutoff.isoformat(),
             },
         )

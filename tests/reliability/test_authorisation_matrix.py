@@ -401,10 +401,7 @@ def _patrol_of(w: World, role: str, scope: str):
     it (inside the cell's savepoint)."""
     from gridcase.gridwork.patrols import record_patrol
 
-    case = w.case_in if scope == "in" else w.cases_out[role]
-    worker = w.users["grid_worker"] if scope == "in" else case.reporter
-    if worker.role != "grid_worker":  # the role-change test has made them a mediator
-        worker = case.reporter
+    worker, case = _worker_of(w, role, scope)
     lon, lat = point_in(case.grid_code)
     start = utcnow() - timedelta(hours=1)
     points = [
@@ -428,6 +425,62 @@ def _patrol(w: World, role: str, scope: str):
 def _finding_case(w: World, role: str, scope: str):
     finding = _patrol_of(w, role, scope).findings[0]
     return f"/api/v1/patrols/findings/{finding.id}/case", {"json": {}}
+
+
+def _worker_of(w: World, role: str, scope: str) -> tuple[User, Case]:
+    """The grid worker whose record a cell asks for, and the case whose grid it lies in: the
+    world's grid worker inside; outside, the worker who logged the role's nearest case out."""
+    case = w.case_in if scope == "in" else w.cases_out[role]
+    worker = w.users["grid_worker"] if scope == "in" else case.reporter
+    if worker.role != "grid_worker":  # the role-change test has made them a mediator
+        worker = case.reporter
+    return worker, case
+
+
+def _visit(suffix: str = "", body: dict | None = None, photo: bool = False, files: bool = False) -> Request:
+    """…/visits/{id}{suffix} of a visit (to a household, two residents met) of the worker of
+    _worker_of, stored as the phone sends it (inside the cell's savepoint)."""
+    from gridcase.gridwork.visits import record_visit
+
+    def build(w: World, role: str, scope: str):
+        worker, case = _worker_of(w, role, scope)
+        lon, lat = point_in(case.grid_code)
+        visit, _ = record_visit(
+            worker,
+            {
+                "kind": "household",
+                "topic": "care",
+                "visited_at": utcnow() - timedelta(minutes=10),
+                "people_met": "王秀英、李建华",
+                "content": "独居老人，屋顶漏雨",
+                "concerns": "屋顶漏雨",
+                "lon": lon,
+                "lat": lat,
+            },
+            None,
+            utcnow(),
+        )
+        if photo:
+            visit.photo, visit.photo_sha256 = _jpeg(), "0" * 64
+            db.session.flush()
+        kwargs = {"data": {"file": (io.BytesIO(_jpeg()), "visit.jpg")}} if files else {}
+        if body is not None:
+            kwargs["json"] = body
+        return f"/api/v1/visits/{visit.id}{suffix}", kwargs
+
+    return build
+
+
+def _new_visit(w: World, role: str, scope: str):
+    lon, lat = point_in(w.case_in.grid_code)
+    body = {
+        "kind": "diary",
+        "visited_at": utcnow().isoformat(),
+        "content": "村口路灯不亮",
+        "lon": lon,
+        "lat": lat,
+    }
+    return "/api/v1/visits", {"json": body}
 
 
 def _new_patrol(w: World, role: str, scope: str):
@@ -767,6 +820,48 @@ TABLE = [
         "/api/v1/patrols/findings/<id:finding_id>/case",
         _finding_case,
         (201, 404, 404, 404, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row("GET", "/api/v1/visits", _fixed("/api/v1/visits"), every(200)),  # each sees their own or none
+    Row("POST", "/api/v1/visits", _new_visit, (201, 403, 403, 403, 403, 403, 403), units=(403, 403)),
+    Row(  # a worker's own visits, and the centres' in their scope
+        "GET",
+        "/api/v1/visits/<id:visit_id>",
+        _visit(),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "GET",
+        "/api/v1/visits/<id:visit_id>/photo",
+        _visit("/photo", photo=True),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(  # its photo and its case only by the worker who wrote it
+        "POST",
+        "/api/v1/visits/<id:visit_id>/photo",
+        _visit("/photo", files=True),
+        (201, 404, 404, 404, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/visits/<id:visit_id>/case",
+        _visit("/case", {"category": "E0105"}),
+        (201, 404, 404, 404, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(  # whom it met, in clear for a reason: who sees the visit
+        "POST",
+        "/api/v1/visits/<id:visit_id>/people/reveal",
+        _visit("/people/reveal", {"reason": "安排关爱帮扶"}),
+        (200, 200, 200, 200, 404, 404, 404),
         every(404),
         units=(404, 404),
     ),
