@@ -16,7 +16,21 @@ from gridcase.gridwork.domain import VisitKind, VisitTopic
 TZ = sa.DateTime(timezone=True)
 
 
-class Patrol(db.Model):
+class PlacedInGrid:
+    """The territory columns of a worker's record placed in a grid (gridwork/places.py): the
+    same as a case's, so the scope rules of cases select it."""
+
+    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
+    township_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    community_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+
+    @so.declared_attr
+    def grid_code(cls) -> so.Mapped[str]:
+        return so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+
+
+class Patrol(PlacedInGrid, db.Model):
     """One patrol (巡查) of a grid worker: when it started and ended, the GPS track sampled on
     the phone (a line whose M value is the seconds since the start), its length on the ground
     and the grids it passed through. Recorded on the phone, sent once when there is signal: the
@@ -35,11 +49,6 @@ class Patrol(db.Model):
     point_count: so.Mapped[int] = so.mapped_column()
     distance_m: so.Mapped[float] = so.mapped_column(sa.Float)
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
-    township_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    community_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
 
     worker = so.relationship("User", lazy="joined")
     grids = so.relationship("PatrolGrid", order_by="PatrolGrid.grid_code", cascade="all, delete-orphan")
@@ -80,7 +89,7 @@ class PatrolFinding(db.Model):
     patrol = so.relationship("Patrol", back_populates="findings")
 
 
-class Visit(db.Model):
+class Visit(PlacedInGrid, db.Model):
     """A visit to a household or a place (走访), or an entry of the worker's 民情日志: when and
     where, what it was about, whom the worker met (residents' names: encrypted like the
     parties of a case, masked when shown, in clear only with a reason that is audited), what they
@@ -107,11 +116,6 @@ class Visit(db.Model):
     photo_sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id", ondelete="RESTRICT"))
     anonymised_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # retention: names erased
-    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    district_code: so.Mapped[str | None] = so.mapped_column(sa.String(15))
-    township_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    community_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
-    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
 
     worker = so.relationship("User", lazy="joined")
 
