@@ -997,6 +997,20 @@ ZH = {
     "The record is incomplete.": "记录不完整。",
     "The visit has its photo already.": "该走访记录已有照片。",
     "The names were erased at the end of their retention.": "保存期满，姓名已删除。",
+    "Visits and diary": "走访与民情日志",
+    "Record a visit": "记录走访",
+    "What": "类型",
+    "Topic": "走访事由",
+    "Household or place": "走访户或场所",
+    "Whom you met (names, separated by 、)": "走访对象（姓名，用“、”分隔）",
+    "What you saw and heard": "走访情况",
+    "What people asked for, problems found": "群众诉求、发现的问题",
+    "Photo": "照片",
+    "My visits and diary": "我的走访与民情日志",
+    "Nothing recorded yet.": "还没有记录。",
+    "Concern": "诉求",
+    "Waiting for the GPS: save again once it shows your place.": "正在定位：显示位置后请再保存。",
+    "Saved.": "已保存。",
 }
 
 

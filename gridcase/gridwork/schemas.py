@@ -133,7 +133,9 @@ class VisitInSchema(Schema):
         metadata={"description": "Whom you met, names separated by 、 or commas. Encrypted; shown masked."},
     )
     content = fields.String(
-        required=True, validate=validate.Length(1, 5000), metadata={"description": "What you saw and heard."}
+        required=True,
+        validate=validate.Length(max=5000),  # an empty one is refused by name (visits.py)
+        metadata={"description": "What you saw and heard."},
     )
     concerns = fields.String(
         load_default="",

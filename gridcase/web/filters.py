@@ -21,6 +21,7 @@ from gridcase.cases.domain import (
     SupervisionStatus,
 )
 from gridcase.cases.lifecycle import event_action_label
+from gridcase.gridwork.domain import VisitKind, VisitTopic
 from gridcase.ladder.limits import Light
 from gridcase.mediation.domain import Confirmation, Performance, ReferralResult, SessionKind
 from gridcase.notifications.inbox import Kind
@@ -59,6 +60,8 @@ VOCABULARY_FILTERS = {
     "confirmation": Confirmation,
     "session_kind": SessionKind,
     "referral_result": ReferralResult,
+    "visit_kind": VisitKind,
+    "visit_topic": VisitTopic,
 }
 
 
@@ -94,6 +97,8 @@ def register_filters(app: Flask) -> None:
         RevisitMethod=RevisitMethod,
         Performance=Performance,
         ReferralResult=ReferralResult,
+        VisitKind=VisitKind,
+        VisitTopic=VisitTopic,
         STAFF_REVISIT_METHODS=STAFF_REVISIT_METHODS,
         unit_name_of=unit_name,
         case_people=case_people,

@@ -7,7 +7,9 @@ and a new case that is saved on the phone first (an outbox) and sent when there 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, Severity
@@ -15,8 +17,10 @@ from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
-from gridcase.gridwork.models import Patrol
+from gridcase.gridwork.models import Patrol, Visit
 from gridcase.gridwork.patrols import finding_to_case, visible_patrols
+from gridcase.gridwork.schemas import VisitInSchema
+from gridcase.gridwork.visits import add_visit_photo, concern_to_case, record_visit, visible_visits
 from gridcase.messages import say, say_all
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
@@ -24,6 +28,7 @@ from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
 from gridcase.territory.queries import grids_feature_collection
 from gridcase.web.case_page import case_view_model, register_case_page
+from gridcase.web.forms import FormOutcome
 from gridcase.web.login import page_login_required, protect_forms
 from gridcase.web.maps import map_settings
 
@@ -109,6 +114,71 @@ def finding_case(finding_id):
     return redirect(url_for("mobile.case", ref=case.public_number))
 
 
+@bp.route("/visits", methods=["GET", "POST"])
+@page_login_required(Role.GRID_WORKER)
+def visits():
+    """Record a visit to a household or a place, or a 民情日志 entry, where I stand (GPS), with
+    an optional photo; my latest records, each concern a case in one tap."""
+    user = current_user()
+    if request.method == "GET":
+        return _visits_page(user, FormOutcome())
+    outcome = FormOutcome(action="visit", values=request.form.copy())
+    form = request.form
+    body = {
+        "kind": form.get("kind", ""),
+        "topic": form.get("topic") or None,
+        "visited_at": utcnow().isoformat(),
+        "target": form.get("target", ""),
+        "people_met": form.get("people_met", ""),
+        "content": form.get("content", ""),
+        "concerns": form.get("concerns", ""),
+        "lon": form.get("lon") or None,
+        "lat": form.get("lat") or None,
+    }
+    photo = request.files.get("photo")
+    try:
+        if body["lon"] is None or body["lat"] is None:
+            raise ValidationError({"lon": [_("Waiting for the GPS: save again once it shows your place.")]})
+        visit, _created = record_visit(user, VisitInSchema().load(body), None, utcnow())
+        if photo is not None and photo.filename:
+            add_visit_photo(user, visit.id, photo.read())
+        db.session.commit()
+    except (GridcaseError, ValidationError) as exc:
+        db.session.rollback()
+        return _visits_page(user, outcome.refused(exc))
+    flash(_("Saved."), "success")
+    return redirect(url_for("mobile.visits"))
+
+
+@bp.post("/visits/<id:visit_id>/case")
+@page_login_required(Role.GRID_WORKER)
+def visit_case(visit_id):
+    """Log a visit's concern as a case at the visit's place; then its case page."""
+    user = current_user()
+    try:
+        case = concern_to_case(user, visit_id, request.form.get("category"), "", utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        db.session.rollback()
+        return _visits_page(user, FormOutcome(action="visit_case").refused(exc))
+    return redirect(url_for("mobile.case", ref=case.public_number))
+
+
+def _visits_page(user, outcome: FormOutcome):
+    records = db.session.scalars(
+        sa.select(Visit).where(visible_visits(user)).order_by(Visit.visited_at.desc()).limit(20)
+    ).all()
+    page = render_template(
+        "mobile/visits.html", user=user, visits=records, categories=_leaf_categories(), form=outcome
+    )
+    return page, outcome.status
+
+
+def _leaf_categories() -> list[dict]:
+    leaves = leaf_codes()
+    return [{"code": c.code, "name": c.name} for c in list_categories() if c.code in leaves]
+
+
 def _sentence(exc: GridcaseError) -> str:
     """The refusal in the page's language, with what each field says."""
     fields = say_all(exc.errors) if isinstance(exc.errors, dict) else {}
@@ -122,9 +192,8 @@ def _patrol_page(user, message: str = "", status: int = 200):
     patrols = db.session.scalars(
         sa.select(Patrol).where(visible_patrols(user)).order_by(Patrol.started_at.desc()).limit(10)
     ).unique()
-    categories = [{"code": c.code, "name": c.name} for c in list_categories() if c.code in leaf_codes()]
     page = render_template(
-        "mobile/patrol.html", user=user, patrols=list(patrols), categories=categories, message=message
+        "mobile/patrol.html", user=user, patrols=list(patrols), categories=_leaf_categories(), message=message
     )
     return page, status
 
