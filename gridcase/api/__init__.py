@@ -26,6 +26,7 @@ def register_api(app: Flask) -> None:
         units,
         users,
         visits,
+        watch,
         webhooks,
     )
 
@@ -43,6 +44,7 @@ def register_api(app: Flask) -> None:
         users,
         patrols,
         visits,
+        watch,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)

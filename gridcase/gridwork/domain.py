@@ -24,3 +24,44 @@ class VisitTopic(LabelledEnum):
     SAFETY = "safety", _l("Safety hazard check")  # 安全隐患排查
     POLICY = "policy", _l("Explaining a policy")  # 政策宣传
     OPINION = "opinion", _l("Hearing views")  # 收集社情民意
+
+
+class WatchKind(LabelledEnum):
+    """What a watch-list record follows up (重点人员 and 风险隐患 of the grid)."""
+
+    PERSON = "person", _l("Person to follow up")  # 重点人员 / 关爱对象
+    HAZARD = "hazard", _l("Risk or hazard")  # 风险隐患
+
+
+class WatchCategory(LabelledEnum):
+    """The kinds of people and hazards a grid keeps watch over, as the 综治 and 应急 rules name
+    them (重点人员: 社区矫正对象、刑满释放人员、严重精神障碍患者、吸毒人员、信访重点人员、矛盾纠纷
+    当事人; 关爱对象: 独居老人、留守儿童; 隐患: 消防、燃气、房屋、道路交通、地质灾害)."""
+
+    COMMUNITY_CORRECTION = "community_correction", _l("Under community correction")  # 社区矫正对象
+    RELEASED_PRISONER = "released_prisoner", _l("Released from prison")  # 刑满释放人员
+    SEVERE_MENTAL_ILLNESS = "severe_mental_illness", _l("Severe mental illness")  # 严重精神障碍患者
+    DRUG_USER = "drug_user", _l("Drug user")  # 吸毒人员
+    PETITIONER = "petitioner", _l("Repeated petitioner")  # 信访重点人员
+    DISPUTE_PARTY = "dispute_party", _l("Party to a dispute that may flare up")  # 矛盾纠纷当事人
+    ELDERLY_ALONE = "elderly_alone", _l("Elderly person living alone")  # 独居老人
+    LEFT_BEHIND_CHILD = "left_behind_child", _l("Left-behind child")  # 留守儿童
+    FIRE = "fire", _l("Fire hazard")  # 消防隐患
+    GAS = "gas", _l("Gas hazard")  # 燃气隐患
+    BUILDING = "building", _l("Unsafe building")  # 危房
+    ROAD = "road", _l("Road traffic hazard")  # 道路交通隐患
+    GEOLOGICAL = "geological", _l("Geological hazard")  # 地质灾害隐患
+
+
+PERSON_CATEGORIES = frozenset(
+    {
+        WatchCategory.COMMUNITY_CORRECTION,
+        WatchCategory.RELEASED_PRISONER,
+        WatchCategory.SEVERE_MENTAL_ILLNESS,
+        WatchCategory.DRUG_USER,
+        WatchCategory.PETITIONER,
+        WatchCategory.DISPUTE_PARTY,
+        WatchCategory.ELDERLY_ALONE,
+        WatchCategory.LEFT_BEHIND_CHILD,
+    }
+)

@@ -1,9 +1,10 @@
 """Tables of the grid worker's day: patrols (巡查) with their GPS track, the grids they covered
-and what was found along the way; visits (走访) and the 民情日志."""
+and what was found along the way; visits (走访) and the 民情日志; the people and hazards under
+watch with their follow-ups; the rounds of 矛盾纠纷排查 and each grid's report."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,7 +12,7 @@ from geoalchemy2 import Geometry, WKBElement
 
 from gridcase.extensions import db
 from gridcase.geo import SRID
-from gridcase.gridwork.domain import VisitKind, VisitTopic
+from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory, WatchKind
 
 TZ = sa.DateTime(timezone=True)
 
@@ -125,3 +126,99 @@ class Visit(PlacedInGrid, db.Model):
         sa.CheckConstraint(f"topic IN {VisitTopic.sql_values()}", name="topic"),
         sa.CheckConstraint("(kind = 'diary') = (topic IS NULL)", name="topic_of_a_visit"),
     )
+
+
+class WatchItem(PlacedInGrid, db.Model):
+    """A person (重点人员, 关爱对象) or a hazard (风险隐患) of a grid kept under watch: its category
+    and grade, who answers for the follow-ups (包联责任人: a grid worker of the grid) and their
+    rhythm in days (e.g. 30: a monthly visit), the day the next one is due. A person's name, ID
+    number and phone are encrypted like a case's parties and shown masked."""
+
+    __tablename__ = "watch_items"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))  # WatchKind
+    category: so.Mapped[str] = so.mapped_column(sa.String(24))  # WatchCategory
+    grade: so.Mapped[str] = so.mapped_column(sa.String(8))  # RiskGrade: high, medium, low
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))  # a hazard's name; a person's masked name
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    name_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    id_number_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    phone_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    id_number_masked: so.Mapped[str] = so.mapped_column(sa.String(24), default="")
+    phone_masked: so.Mapped[str] = so.mapped_column(sa.String(16), default="")
+    location: so.Mapped[WKBElement] = so.mapped_column(Geometry("POINT", srid=SRID))
+    responsible_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    rhythm_days: so.Mapped[int] = so.mapped_column()
+    next_due: so.Mapped[date] = so.mapped_column(sa.Date)
+    last_followed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    overdue_alerted_for: so.Mapped[date | None] = so.mapped_column(sa.Date)  # the due day alerted
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # 解除管控 / 隐患消除
+    close_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    responsible = so.relationship("User", foreign_keys=[responsible_id], lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {WatchKind.sql_values()}", name="kind"),
+        sa.CheckConstraint(f"category IN {WatchCategory.sql_values()}", name="category"),
+        sa.CheckConstraint("grade IN ('high', 'medium', 'low')", name="grade"),
+        sa.CheckConstraint("rhythm_days BETWEEN 1 AND 366", name="rhythm"),
+        sa.Index("ix_watch_items_due", "next_due", postgresql_where=sa.text("closed_at IS NULL")),
+    )
+
+
+class WatchFollowUp(db.Model):
+    """One follow-up of a watched person or hazard (走访、回访、巡查复核): when, by whom, what."""
+
+    __tablename__ = "watch_follow_ups"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    item_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("watch_items.id", ondelete="CASCADE"), index=True
+    )
+    followed_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    note: so.Mapped[str] = so.mapped_column(sa.Text)
+
+
+class ScreeningRound(db.Model):
+    """A round of 矛盾纠纷排查 called by a township or the city for a period (e.g. 2026年12月):
+    every grid of its region reports what it found, or a 零报告, by the due day."""
+
+    __tablename__ = "screening_rounds"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    region_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+    city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
+    period: so.Mapped[str] = so.mapped_column(sa.String(40))
+    due_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    opened_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    opened_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    missing_checked_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # the sweep's alerts raised
+
+    region = so.relationship("Region", lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("region_code", "period", name="uq_screening_rounds_region_period"),)
+
+
+class ScreeningReport(db.Model):
+    """A grid's report in a screening round: the disputes found (and what), or a 零报告."""
+
+    __tablename__ = "screening_reports"
+
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("screening_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    reported_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    reported_at: so.Mapped[datetime] = so.mapped_column(TZ)
+    disputes_found: so.Mapped[int] = so.mapped_column()
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    __table_args__ = (sa.CheckConstraint("disputes_found >= 0", name="disputes_found"),)
+
+    @property
+    def zero_report(self) -> bool:
+        return self.disputes_found == 0

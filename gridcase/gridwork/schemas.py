@@ -1,12 +1,14 @@
-"""What the API takes and gives for patrols and visits."""
+"""What the API takes and gives for patrols, visits, watched people and hazards, and screening
+rounds."""
 
 from __future__ import annotations
 
 from geoalchemy2.shape import to_shape
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
-from gridcase.gridwork.domain import VisitKind, VisitTopic
+from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory, WatchKind
 from gridcase.gridwork.patrols import MAX_FINDINGS, MAX_POINTS, track_points
+from gridcase.stats.models import RiskGrade
 
 LON = fields.Float(required=True, validate=validate.Range(-180, 180))
 LAT = fields.Float(required=True, validate=validate.Range(-90, 90))
@@ -174,3 +176,132 @@ class VisitQuerySchema(Schema):
 
 class PeopleMetSchema(Schema):
     people_met = fields.List(fields.String(), metadata={"description": "In clear."})
+
+
+class WatchPersonSchema(Schema):
+    name = fields.String(load_default="", validate=validate.Length(max=50))
+    id_number = fields.String(load_default=None, validate=validate.Length(max=18))
+    phone = fields.String(load_default=None, validate=validate.Length(max=20))
+
+
+class WatchItemInSchema(Schema):
+    kind = fields.Enum(WatchKind, by_value=True, required=True, metadata={"description": "person or hazard."})
+    category = fields.Enum(WatchCategory, by_value=True, required=True)
+    grade = fields.Enum(
+        RiskGrade, by_value=True, required=True, metadata={"description": "high, medium or low."}
+    )
+    title = fields.String(
+        load_default="", validate=validate.Length(max=200), metadata={"description": "A hazard's name."}
+    )
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    person = fields.Nested(
+        WatchPersonSchema, load_default=None, metadata={"description": "A person's details: encrypted."}
+    )
+    lon = LON
+    lat = LAT
+    responsible_id = fields.Integer(
+        load_default=None,
+        metadata={"description": "A grid worker of the grid; a grid worker adding it answers for it."},
+    )
+    rhythm_days = fields.Integer(
+        required=True,
+        validate=validate.Range(1, 366),
+        metadata={"description": "A follow-up every so many days."},
+    )
+    first_due = fields.Date(load_default=None, metadata={"description": "Default: a rhythm from today."})
+
+    @post_load
+    def _values(self, data, **_):
+        data["kind"], data["category"], data["grade"] = (
+            data["kind"].value,
+            data["category"].value,
+            data["grade"].value,
+        )
+        return data
+
+
+class WatchItemSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    category = fields.String()
+    grade = fields.String()
+    title = fields.String(metadata={"description": "A hazard's name; a person's name masked."})
+    description = fields.String()
+    id_number = fields.String(attribute="id_number_masked")
+    phone = fields.String(attribute="phone_masked")
+    lon = fields.Function(lambda w: to_shape(w.location).x)
+    lat = fields.Function(lambda w: to_shape(w.location).y)
+    grid_code = fields.String()
+    responsible = fields.Function(lambda w: w.responsible.display_name)
+    rhythm_days = fields.Integer()
+    next_due = fields.Date()
+    last_followed_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class WatchQuerySchema(Schema):
+    due = fields.Boolean(
+        load_default=False, metadata={"description": "Only those due within a week or late."}
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class NoteSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class WatchCloseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class WatchedPersonSchema(Schema):
+    name = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class RoundInSchema(Schema):
+    region = fields.String(
+        required=True,
+        validate=validate.Length(1, 15),
+        metadata={"description": "A township, district or city code."},
+    )
+    period = fields.String(
+        required=True, validate=validate.Length(max=40), metadata={"description": "e.g. 2026年12月"}
+    )
+    due_on = fields.Date(required=True)
+
+
+class GridReportSchema(Schema):
+    grid_code = fields.String()
+    grid = fields.String()
+    reported = fields.Boolean()
+    zero_report = fields.Boolean(allow_none=True)
+    disputes_found = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)
+
+
+class RoundSchema(Schema):
+    id = fields.Integer()
+    region_code = fields.String()
+    region = fields.Function(lambda r: r.region.name)
+    period = fields.String()
+    due_on = fields.Date()
+    opened_at = fields.DateTime()
+
+
+class RoundDetailSchema(RoundSchema):
+    grids = fields.List(fields.Nested(GridReportSchema))
+
+
+class ReportInSchema(Schema):
+    grid_code = fields.String(required=True, validate=validate.Length(1, 15))
+    disputes_found = fields.Integer(
+        required=True,
+        validate=validate.Range(0, 10000),
+        metadata={"description": "0: a 零报告 (nothing found)."},
+    )
+    note = fields.String(
+        load_default="", validate=validate.Length(max=5000), metadata={"description": "What was found."}
+    )

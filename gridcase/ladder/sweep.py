@@ -32,6 +32,8 @@ from gridcase.cases.models import Case, is_open
 from gridcase.cases.operations import enter_level
 from gridcase.cases.verification import tell_verifiers
 from gridcase.extensions import db
+from gridcase.gridwork.screening import alert_missing_reports
+from gridcase.gridwork.watch import alert_overdue_follow_ups
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
@@ -67,6 +69,10 @@ class SweepReport:
     # court referrals (诉前调解) with no result: on day 20 of their period, and past its end
     referrals_closing: int = 0
     referrals_ended: int = 0
+    # grid work: watched people and hazards past their follow-up day; grids that filed no
+    # screening report by a round's due day
+    follow_ups_overdue: int = 0
+    screening_missing: int = 0
     files_archived: list[str] = field(default_factory=list)  # disputes whose 卷宗 was archived
 
     def lines(self) -> list[str]:
@@ -81,6 +87,8 @@ class SweepReport:
             f"{self.confirmation_closing} near the end of their window for judicial confirmation, "
             f"{self.referrals_closing} court referral(s) near their end and {self.referrals_ended} ended "
             "with no result, "
+            f"{self.follow_ups_overdue} watch follow-up(s) overdue, "
+            f"{self.screening_missing} screening report(s) missing, "
             f"{len(self.files_archived)} case file(s) archived."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
@@ -125,6 +133,8 @@ def sweep(at: datetime | None = None) -> SweepReport:
     _mark_late_verifications(at, report)
     _remind_performance(at, report)
     _remind_court_referrals(at, report)
+    report.follow_ups_overdue = len(alert_overdue_follow_ups(at))
+    report.screening_missing = len(alert_missing_reports(at))
     report.files_archived = [case.public_number for case in archive_closed_files(at)]
     return report
 

@@ -64,6 +64,31 @@ def raise_case_alert(
     return alert_id
 
 
+def raise_area_alert(
+    kind: AlertKind, title: str, area: dict, dedup_key: str, at: datetime, severity: str = "yellow"
+) -> int | None:
+    """Open an alert about a place rather than a case (a grid's missing report, a watched
+    person's overdue follow-up) unless the same one is open; returns its id. `area`: the
+    territory columns (city_code … grid_code) of the place."""
+    return db.session.scalar(
+        insert(Alert)
+        .values(
+            kind=kind.value,
+            severity=severity,
+            title=title[:300],
+            **{column: area.get(column) for column in AREA_COLUMNS},
+            dedup_key=dedup_key[:120],
+            status="open",
+            opened_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"], index_where=sa.text("status <> 'closed'"))
+        .returning(Alert.id)
+    )
+
+
+AREA_COLUMNS = ("city_code", "district_code", "township_code", "community_code", "grid_code")
+
+
 def raise_intake_alerts(case: Case, at: datetime) -> list[AlertKind]:
     """The immediate rules for a newly logged case: mass incident and may intensify."""
     raised = []

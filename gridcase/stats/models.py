@@ -41,6 +41,10 @@ class AlertKind(LabelledEnum):
     RETURNED_TWICE = "returned_twice", _l("Returned twice by units")
     # a resolution waited past its verification's due time: 核查超期
     VERIFICATION_OVERDUE = "verification_overdue", _l("Verification overdue")
+    # a watched person or hazard past its follow-up day: 重点人员/隐患 回访超期 (no case linked)
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _l("Follow-up overdue")
+    # a grid filed no report (nor a 零报告) in a 矛盾纠纷排查 round by its due day: 排查未报
+    SCREENING_MISSING = "screening_missing", _l("Screening report missing")
 
 
 class RiskGrade(LabelledEnum):

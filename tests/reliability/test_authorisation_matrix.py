@@ -483,6 +483,69 @@ def _new_visit(w: World, role: str, scope: str):
     return "/api/v1/visits", {"json": body}
 
 
+def _watch_item(suffix: str = "", body: dict | None = None) -> Request:
+    """…/watch-items/{id}{suffix} of a watched person the worker of _worker_of answers for
+    (stored inside the cell's savepoint)."""
+    from gridcase.gridwork.watch import add_watch_item
+
+    def build(w: World, role: str, scope: str):
+        worker, case = _worker_of(w, role, scope)
+        lon, lat = point_in(case.grid_code)
+        person = {"name": "赵德明", "id_number": "11010519491231002X", "phone": "13500001111"}
+        item = add_watch_item(
+            worker,
+            {"kind": "person", "category": "community_correction", "grade": "high", "person": person,
+             "lon": lon, "lat": lat, "rhythm_days": 30},
+            utcnow(),
+        )  # fmt: skip
+        return f"/api/v1/watch-items/{item.id}{suffix}", {"json": body} if body is not None else {}
+
+    return build
+
+
+def _new_watch_item(w: World, role: str, scope: str):
+    lon, lat = w.points["in" if scope == "in" else role]
+    body = {
+        "kind": "hazard",
+        "category": "gas",
+        "grade": "medium",
+        "title": "液化气瓶露天存放",
+        "lon": lon,
+        "lat": lat,
+    }
+    return "/api/v1/watch-items", {
+        "json": {**body, "rhythm_days": 7, "responsible_id": w.users["grid_worker"].id}
+    }
+
+
+def _round(suffix: str = "", body: dict | None = None) -> Request:
+    """…/screening-rounds/{id}{suffix}: a round over 枫桥镇 inside, over a township of the other
+    city outside (stored inside the cell's savepoint)."""
+    from gridcase.gridwork.models import ScreeningRound
+
+    def build(w: World, role: str, scope: str):
+        region, city = (FENGQIAO, CITY) if scope == "in" else (OTHER_TOWNSHIP, OTHER_CITY)
+        due = utcnow().date() + timedelta(days=5)
+        round_ = ScreeningRound(
+            region_code=region, city_code=city, period="矩阵", due_on=due,
+            opened_by_id=w.users["township_coordinator"].id, opened_at=utcnow(),
+        )  # fmt: skip
+        db.session.add(round_)
+        db.session.flush()
+        grid = w.case_in.grid_code if scope == "in" else OTHER_GRID
+        payload = {**body, "grid_code": grid} if body is not None else None
+        return f"/api/v1/screening-rounds/{round_.id}{suffix}", {"json": payload} if payload else {}
+
+    return build
+
+
+def _new_round(w: World, role: str, scope: str):
+    due = (utcnow().date() + timedelta(days=5)).isoformat()
+    return "/api/v1/screening-rounds", {
+        "json": {"region": w.region(role, scope), "period": "矩阵", "due_on": due}
+    }
+
+
 def _new_patrol(w: World, role: str, scope: str):
     lon, lat = point_in(w.case_in.grid_code)
     start = utcnow() - timedelta(hours=1)
@@ -862,6 +925,72 @@ TABLE = [
         "/api/v1/visits/<id:visit_id>/people/reveal",
         _visit("/people/reveal", {"reason": "安排关爱帮扶"}),
         (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row("GET", "/api/v1/watch-items", _fixed("/api/v1/watch-items"), every(200)),  # each sees theirs or none
+    Row(  # a worker in their grid, a centre in its scope (naming the grid's worker)
+        "POST",
+        "/api/v1/watch-items",
+        _new_watch_item,
+        (201, 201, 201, 201, 404, 404, 404),
+        (422, 422, 422, 422, 404, 404, 404),
+        units=(404, 404),
+    ),
+    Row(
+        "GET",
+        "/api/v1/watch-items/<id:item_id>",
+        _watch_item(),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/watch-items/<id:item_id>/follow-ups",
+        _watch_item("/follow-ups", {"note": "按时报到"}),
+        (201, 201, 201, 201, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(  # a centre closes it, not the worker
+        "POST",
+        "/api/v1/watch-items/<id:item_id>/close",
+        _watch_item("/close", {"reason": "矫正期满"}),
+        (422, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/watch-items/<id:item_id>/person/reveal",
+        _watch_item("/person/reveal", {"reason": "月度走访前核对联系方式"}),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row("GET", "/api/v1/screening-rounds", _fixed("/api/v1/screening-rounds"), every(200)),
+    Row(  # a township, district or city centre calls a round over its scope
+        "POST",
+        "/api/v1/screening-rounds",
+        _new_round,
+        (403, 403, 201, 201, 403, 403, 403),
+        (403, 403, 404, 404, 403, 403, 403),
+        units=(403, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/screening-rounds/<id:round_id>",
+        _round(),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(  # the grid's worker, or a centre over the grid
+        "POST",
+        "/api/v1/screening-rounds/<id:round_id>/reports",
+        _round("/reports", {"disputes_found": 0}),
+        (201, 201, 201, 201, 404, 404, 404),
         every(404),
         units=(404, 404),
     ),
