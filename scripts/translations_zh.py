@@ -1046,6 +1046,15 @@ ZH = {
     "Say why it is no longer watched.": "请说明销号原因。",
     "Follow-up overdue": "回访超期",
     "Screening report missing": "排查未报",
+    "Follow-ups due": "待回访",
+    "What the follow-up found": "回访情况",
+    "Record the follow-up": "登记回访",
+    "Dispute screening to report": "待上报的矛盾纠纷排查",
+    "by %(day)s": "%(day)s前",
+    "Disputes found (0: nothing found, a zero report)": "排查出的矛盾纠纷数（0 为零报告）",
+    "What they are": "纠纷情况",
+    "Give the number of disputes found (0 for none).": "请填写排查出的矛盾纠纷数（没有填 0）。",
+    "Follow up by": "回访期限",
 }
 
 

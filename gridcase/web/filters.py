@@ -21,7 +21,7 @@ from gridcase.cases.domain import (
     SupervisionStatus,
 )
 from gridcase.cases.lifecycle import event_action_label
-from gridcase.gridwork.domain import VisitKind, VisitTopic
+from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory
 from gridcase.ladder.limits import Light
 from gridcase.mediation.domain import Confirmation, Performance, ReferralResult, SessionKind
 from gridcase.notifications.inbox import Kind
@@ -62,6 +62,7 @@ VOCABULARY_FILTERS = {
     "referral_result": ReferralResult,
     "visit_kind": VisitKind,
     "visit_topic": VisitTopic,
+    "watch_category": WatchCategory,
 }
 
 

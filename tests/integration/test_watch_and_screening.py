@@ -16,6 +16,7 @@ from gridcase.settings import utcnow
 from gridcase.stats.models import Alert
 from gridcase.territory.models import Region
 from tests.helpers import FENGQIAO, SHANGHAI, point_in
+from tests.integration.test_attachments_and_pages import csrf_from, sign_in
 
 PERSON = {"name": "赵德明", "id_number": "11010519491231002X", "phone": "13500001111"}
 
@@ -190,3 +191,38 @@ def test_who_calls_a_round(api_as, people, worker):
         "/api/v1/screening-rounds", json={**body, "region": worker.grids[0].code}
     )
     assert grid.status_code == 422 and "region" in grid.json["errors"]
+
+
+def test_the_workers_phone_lists_due_follow_ups_and_screening_to_report(app, api_as, worker, people):
+    item = api_as(worker).post("/api/v1/watch-items", json=watched_person(worker)).json
+    due = (utcnow() + timedelta(days=4)).date().isoformat()
+    round_id = (
+        api_as(people["township"])
+        .post("/api/v1/screening-rounds", json={"region": FENGQIAO, "period": "2026年12月", "due_on": due})
+        .json["id"]
+    )
+    client = app.test_client()
+    sign_in(client, worker.username)
+    home = client.get("/m/?lang=zh")
+    html = home.get_data(as_text=True)
+    assert "待回访" in html and "赵**" in html and "赵德明" not in html
+    assert "2026年12月" in html and worker.grids[0].name in html
+    token = csrf_from(home.data)
+    bad = client.post(
+        f"/m/screening/{round_id}/report",
+        data={"csrf_token": token, "grid_code": worker.grids[0].code, "disputes_found": "some"},
+    )
+    assert bad.status_code == 302
+    assert "请填写排查出的矛盾纠纷数" in client.get("/m/?lang=zh").get_data(as_text=True)
+    zero = client.post(
+        f"/m/screening/{round_id}/report",
+        data={"csrf_token": token, "grid_code": worker.grids[0].code, "disputes_found": "0"},
+    )
+    assert zero.status_code == 302
+    detail = api_as(people["township"]).get(f"/api/v1/screening-rounds/{round_id}").json
+    mine = next(g for g in detail["grids"] if g["grid_code"] == worker.grids[0].code)
+    assert mine["zero_report"] is True
+    done = client.post(f"/m/watch/{item['id']}/follow-up", data={"csrf_token": token, "note": "按时报到"})
+    assert done.status_code == 302
+    html = client.get("/m/?lang=zh").get_data(as_text=True)
+    assert "赵**" not in html and "2026年12月" not in html  # nothing left to do

@@ -15,17 +15,19 @@ from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, Severity
 from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
-from gridcase.errors import GridcaseError
+from gridcase.errors import GridcaseError, Unprocessable
 from gridcase.extensions import db
-from gridcase.gridwork.models import Patrol, Visit
+from gridcase.gridwork.models import Patrol, ScreeningRound, Visit
 from gridcase.gridwork.patrols import finding_to_case, visible_patrols
 from gridcase.gridwork.schemas import VisitInSchema
+from gridcase.gridwork.screening import file_report, round_grids, visible_rounds
 from gridcase.gridwork.visits import add_visit_photo, concern_to_case, record_visit, visible_visits
+from gridcase.gridwork.watch import due_follow_ups, follow_up
 from gridcase.messages import say, say_all
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
 from gridcase.people.sessions import current_user
-from gridcase.settings import utcnow
+from gridcase.settings import local_tz, utcnow
 from gridcase.territory.queries import grids_feature_collection
 from gridcase.web.case_page import case_view_model, register_case_page
 from gridcase.web.forms import FormOutcome
@@ -50,6 +52,7 @@ def home():
         for c in items
     ]
     to_verify = dump_cases(list_cases(user, {"verify": "me", "sort": "created_at"}, page_size=20).items)
+    today = utcnow().astimezone(local_tz()).date()
     return render_template(
         "mobile/home.html",
         user=user,
@@ -61,7 +64,60 @@ def home():
         unread=unread,
         grids_json=grids,
         map_json=map_settings(),
+        follow_ups=due_follow_ups(user, today),
+        screenings=_my_screenings(user),
+        today=today,
     )
+
+
+@bp.post("/watch/<id:item_id>/follow-up")
+@page_login_required(Role.GRID_WORKER)
+def watch_follow_up(item_id):
+    """Record a follow-up of a person or hazard I answer for; back to my list."""
+    return _home_step(lambda user: follow_up(user, item_id, request.form.get("note", ""), utcnow()))
+
+
+@bp.post("/screening/<id:round_id>/report")
+@page_login_required(Role.GRID_WORKER)
+def screening_report(round_id):
+    """File my grid's report in a screening round: the disputes found, or a 零报告."""
+    form = request.form
+    count = form.get("disputes_found", "0").strip() or "0"
+
+    def report(user):
+        if not count.isdigit():
+            raise Unprocessable(_("Give the number of disputes found (0 for none)."))
+        file_report(user, round_id, form.get("grid_code", ""), int(count), form.get("note", ""), utcnow())
+
+    return _home_step(report)
+
+
+def _home_step(step):
+    """Take a step from a form of the home page and go back to it, saying how it went."""
+    user = current_user()
+    try:
+        step(user)
+        db.session.commit()
+    except GridcaseError as exc:
+        db.session.rollback()
+        flash(_sentence(exc), "error")
+        return redirect(url_for("mobile.home"))
+    flash(_("Saved."), "success")
+    return redirect(url_for("mobile.home"))
+
+
+def _my_screenings(user) -> list[tuple]:
+    """(round, grid) for each grid of mine that has not filed its report in a round over it."""
+    rounds = db.session.scalars(
+        sa.select(ScreeningRound).where(visible_rounds(user)).order_by(ScreeningRound.due_on)
+    ).all()
+    mine = {g.code for g in user.grids}
+    return [
+        (round_, grid)
+        for round_ in rounds
+        for grid, report in round_grids(round_)
+        if grid.code in mine and report is None
+    ]
 
 
 @bp.route("/new")
