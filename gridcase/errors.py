@@ -60,7 +60,10 @@ class Unprocessable(GridcaseError):
 
 
 class ImportRejected(GridcaseError):
-    """A geodata file failed validation; `problems` lists every reason, nothing was saved."""
+    """A file to import (geodata, a grid's register) failed validation; `problems` lists every
+    reason, nothing was saved."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
 
     def __init__(self, message: str, problems: list[str]):
         super().__init__(message, errors=problems)

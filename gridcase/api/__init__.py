@@ -22,6 +22,7 @@ def register_api(app: Flask) -> None:
         notifications,
         parties,
         patrols,
+        register,
         territory,
         units,
         users,
@@ -45,6 +46,7 @@ def register_api(app: Flask) -> None:
         patrols,
         visits,
         watch,
+        register,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)

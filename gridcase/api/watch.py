@@ -19,12 +19,12 @@ from gridcase.gridwork.models import ScreeningRound, WatchItem
 from gridcase.gridwork.schemas import (
     GridReportSchema,
     NoteSchema,
+    PersonInClearSchema,
     ReportInSchema,
     RoundDetailSchema,
     RoundInSchema,
     RoundSchema,
     WatchCloseSchema,
-    WatchedPersonSchema,
     WatchItemInSchema,
     WatchItemSchema,
     WatchQuerySchema,
@@ -113,7 +113,7 @@ class CloseWatchItem(MethodView):
 class RevealWatchedPerson(MethodView):
     @auth_required
     @blp.arguments(RevealSchema, example={"reason": "月度走访前核对联系方式"})
-    @blp.response(200, WatchedPersonSchema)
+    @blp.response(200, PersonInClearSchema)
     def post(self, body, item_id):
         """A watched person's name, ID number and phone in clear, for a reason kept in the audit log."""
         person = reveal_watched_person(current_user(), item_id, body["reason"])

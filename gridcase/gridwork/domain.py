@@ -65,3 +65,44 @@ PERSON_CATEGORIES = frozenset(
         WatchCategory.LEFT_BEHIND_CHILD,
     }
 )
+
+
+class HouseKind(LabelledEnum):
+    """What a house of the grid is (房屋类型)."""
+
+    SELF_BUILT = "self_built", _l("Self-built house")  # 自建房 (农房)
+    APARTMENT = "apartment", _l("Apartment building")  # 住宅楼
+    MIXED = "mixed", _l("Shops below, homes above")  # 商住楼
+    OTHER = "other", _l("Other building")  # 其他
+
+
+class ResidentTag(LabelledEnum):
+    """What the grid keeps in mind about a resident (人员标签), kept as data: the groups the 民政,
+    残联 and 综治 services reach through the grid."""
+
+    ELDERLY_ALONE = "elderly_alone", _l("Elderly living alone")  # 独居老人
+    LEFT_BEHIND_CHILD = "left_behind_child", _l("Left-behind child")  # 留守儿童
+    DISABLED = "disabled", _l("Person with a disability")  # 残疾人
+    SUBSISTENCE = "subsistence", _l("On subsistence allowance")  # 低保户
+    EXTREME_POVERTY = "extreme_poverty", _l("In extreme poverty")  # 特困人员
+    VETERAN = "veteran", _l("Veteran")  # 退役军人
+    KEY_PERSON = "key_person", _l("Key person")  # 重点人员 (followed up on the watch list)
+
+
+class Residence(LabelledEnum):
+    """Whether a resident is registered here (户籍) or lives here from elsewhere (流动人口)."""
+
+    REGISTERED = "registered", _l("Registered resident")  # 户籍人口
+    FLOATING = "floating", _l("Living here from elsewhere")  # 流动人口
+
+
+class PlaceKind(LabelledEnum):
+    """Units and places of the grid (单位场所) that the worker checks on."""
+
+    SHOP = "shop", _l("Shop")  # 商铺
+    NINE_SMALL = "nine_small", _l("Small premises (九小场所)")  # 小餐饮、小旅馆、小网吧 …
+    SCHOOL = "school", _l("School or kindergarten")  # 学校、幼儿园
+    RENTAL = "rental", _l("Rented housing")  # 出租房
+    ENTERPRISE = "enterprise", _l("Enterprise")  # 企业
+    CLINIC = "clinic", _l("Clinic or pharmacy")  # 医疗机构
+    OTHER = "other", _l("Other place")  # 其他

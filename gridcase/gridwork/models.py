@@ -1,6 +1,7 @@
 """Tables of the grid worker's day: patrols (巡查) with their GPS track, the grids they covered
 and what was found along the way; visits (走访) and the 民情日志; the people and hazards under
-watch with their follow-ups; the rounds of 矛盾纠纷排查 and each grid's report."""
+watch with their follow-ups; the rounds of 矛盾纠纷排查 and each grid's report; the houses,
+residents and places of the grid (人房事物)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from geoalchemy2 import Geometry, WKBElement
 
 from gridcase.extensions import db
 from gridcase.geo import SRID
-from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory, WatchKind
+from gridcase.gridwork.domain import (
+    HouseKind,
+    PlaceKind,
+    Residence,
+    VisitKind,
+    VisitTopic,
+    WatchCategory,
+    WatchKind,
+)
 
 TZ = sa.DateTime(timezone=True)
 
@@ -222,3 +231,79 @@ class ScreeningReport(db.Model):
     @property
     def zero_report(self) -> bool:
         return self.disputes_found == 0
+
+
+class House(PlacedInGrid, db.Model):
+    """A house or building of a grid (房): its number in the grid's register (e.g. 3组21号, a
+    building's 3幢), address, kind and place (a point; its outline when known)."""
+
+    __tablename__ = "houses"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    ref: so.Mapped[str] = so.mapped_column(sa.String(40))  # 房屋编号, unique in its grid
+    address: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12))  # HouseKind
+    location: so.Mapped[WKBElement | None] = so.mapped_column(Geometry("POINT", srid=SRID))
+    outline: so.Mapped[WKBElement | None] = so.mapped_column(Geometry("POLYGON", srid=SRID))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    residents = so.relationship("Resident", back_populates="house", order_by="Resident.id")
+
+    __table_args__ = (
+        sa.UniqueConstraint("grid_code", "ref", name="uq_houses_grid_ref"),
+        sa.CheckConstraint(f"kind IN {HouseKind.sql_values()}", name="kind"),
+    )
+
+
+class Resident(db.Model):
+    """A person living in a house of the grid (人): name, ID number and phone encrypted like a
+    case's parties (the ID number's keyed hash finds them again), shown masked; their place in
+    the household, whether registered here or living here from elsewhere, and tags as data."""
+
+    __tablename__ = "residents"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    house_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("houses.id", ondelete="CASCADE"), index=True)
+    grid_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"), index=True)
+    name_encrypted: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    id_number_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    id_number_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    phone_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    name_masked: so.Mapped[str] = so.mapped_column(sa.String(60))
+    id_number_masked: so.Mapped[str] = so.mapped_column(sa.String(24), default="")
+    phone_masked: so.Mapped[str] = so.mapped_column(sa.String(16), default="")
+    relation: so.Mapped[str] = so.mapped_column(sa.String(20), default="")  # 与户主关系: 户主、配偶、子女 …
+    residence: so.Mapped[str] = so.mapped_column(sa.String(12))  # Residence
+    tags: so.Mapped[list[str]] = so.mapped_column(sa.ARRAY(sa.String(24)), default=list)
+    updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    house = so.relationship("House", back_populates="residents")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"residence IN {Residence.sql_values()}", name="residence"),
+        sa.UniqueConstraint("grid_code", "id_number_hash", name="uq_residents_grid_id_number"),
+    )
+
+
+class Place(PlacedInGrid, db.Model):
+    """A unit or place of the grid (事、物: 商铺, 九小场所, 学校, 出租房 …): its name, kind,
+    address, place, and the person in charge (name and phone encrypted, shown masked)."""
+
+    __tablename__ = "places"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12))  # PlaceKind
+    address: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    location: so.Mapped[WKBElement | None] = so.mapped_column(Geometry("POINT", srid=SRID))
+    contact_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    contact_phone_encrypted: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    contact_masked: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    contact_phone_masked: so.Mapped[str] = so.mapped_column(sa.String(16), default="")
+    updated_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    __table_args__ = (
+        sa.UniqueConstraint("grid_code", "name", name="uq_places_grid_name"),
+        sa.CheckConstraint(f"kind IN {PlaceKind.sql_values()}", name="kind"),
+    )

@@ -254,7 +254,7 @@ class WatchCloseSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(max=2000))
 
 
-class WatchedPersonSchema(Schema):
+class PersonInClearSchema(Schema):
     name = fields.String(allow_none=True)
     id_number = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -305,3 +305,47 @@ class ReportInSchema(Schema):
     note = fields.String(
         load_default="", validate=validate.Length(max=5000), metadata={"description": "What was found."}
     )
+
+
+class ResidentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String(attribute="name_masked")
+    id_number = fields.String(attribute="id_number_masked")
+    phone = fields.String(attribute="phone_masked")
+    relation = fields.String()
+    residence = fields.String()
+    tags = fields.List(fields.String())
+
+
+class HouseSchema(Schema):
+    id = fields.Integer()
+    ref = fields.String()
+    address = fields.String()
+    kind = fields.String()
+    lon = fields.Function(lambda h: to_shape(h.location).x if h.location is not None else None)
+    lat = fields.Function(lambda h: to_shape(h.location).y if h.location is not None else None)
+    residents = fields.List(fields.Nested(ResidentSchema), metadata={"description": "Masked."})
+
+
+class PlaceSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    address = fields.String()
+    lon = fields.Function(lambda p: to_shape(p.location).x if p.location is not None else None)
+    lat = fields.Function(lambda p: to_shape(p.location).y if p.location is not None else None)
+    contact = fields.String(attribute="contact_masked")
+    contact_phone = fields.String(attribute="contact_phone_masked")
+
+
+class HouseQuerySchema(Schema):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=60),
+        metadata={"description": "Part of an address or house number, or a resident's ID number in full."},
+    )
+
+
+class RegisterImportSchema(Schema):
+    created = fields.Dict(keys=fields.String(), values=fields.Integer())
+    updated = fields.Dict(keys=fields.String(), values=fields.Integer())

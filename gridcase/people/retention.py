@@ -56,6 +56,16 @@ ENCRYPTED = (
     EncryptedColumns("revisit_invitations", {"code_encrypted": "revisit_code"}),  # until sent
     EncryptedColumns("mediation_sessions", {"record_encrypted": "mediation_record"}),  # 笔录
     EncryptedColumns("visits", {"people_met_encrypted": "visit_people"}),  # residents a visit met
+    EncryptedColumns(  # 人房事物: the residents of the grids, and the people in charge of places
+        "residents",
+        {"name_encrypted": "name", "id_number_encrypted": "id_number", "phone_encrypted": "phone"},
+        lookup_hash=("id_number_encrypted", "id_number_hash"),
+    ),
+    EncryptedColumns("places", {"contact_encrypted": "name", "contact_phone_encrypted": "phone"}),
+    EncryptedColumns(
+        "watch_items",
+        {"name_encrypted": "name", "id_number_encrypted": "id_number", "phone_encrypted": "phone"},
+    ),
     # Evidence files: up to GRIDCASE_MAX_EVIDENCE_BYTES each, so a few at a time.
     EncryptedColumns(
         "mediation_evidence",

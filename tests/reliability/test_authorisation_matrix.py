@@ -546,6 +546,50 @@ def _new_round(w: World, role: str, scope: str):
     }
 
 
+def _register_book(grid_code: str) -> bytes:
+    """A grid's register: a house with one resident, a place."""
+    from openpyxl import Workbook
+
+    lon, lat = point_in(grid_code)
+    book = Workbook()
+    houses = book.active
+    houses.title = "房屋"
+    houses.append(["房屋编号", "地址", "房屋类型", "经度", "纬度", "备注"])
+    houses.append(["1号", "枫桥村1号", "自建房", lon, lat, ""])
+    residents = book.create_sheet("居民")
+    residents.append(["房屋编号", "姓名", "身份证号", "联系电话", "与户主关系", "人员类型", "人员标签"])
+    residents.append(["1号", "王秀英", "11010519491231002X", "13812348000", "户主", "户籍", "独居老人"])
+    places = book.create_sheet("场所")
+    places.append(["名称", "场所类型", "地址", "经度", "纬度", "负责人", "联系电话"])
+    places.append(["红红小吃店", "九小场所", "枫桥村口", lon, lat, "陈红", "13900001111"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _grid_register(suffix: str, body: dict | None = None, upload: bool = False) -> Request:
+    """/grids/{code}{suffix} of the world's grid inside, of the role's nearest case's grid outside."""
+
+    def build(w: World, role: str, scope: str):
+        grid = w.case(role, scope).grid_code
+        kwargs = {"data": {"file": (io.BytesIO(_register_book(grid)), "r.xlsx")}} if upload else {}
+        if body is not None:
+            kwargs["json"] = body
+        return f"/api/v1/grids/{grid}{suffix}", kwargs
+
+    return build
+
+
+def _resident_reveal(w: World, role: str, scope: str):
+    from gridcase.gridwork.models import Resident
+    from gridcase.gridwork.register import import_register
+
+    worker, case = _worker_of(w, role, scope)
+    import_register(worker, case.grid_code, _register_book(case.grid_code), utcnow())
+    resident = db.session.scalar(sa.select(Resident.id).where(Resident.grid_code == case.grid_code))
+    return f"/api/v1/residents/{resident}/reveal", {"json": {"reason": "入户走访前核对"}}
+
+
 def _new_patrol(w: World, role: str, scope: str):
     lon, lat = point_in(w.case_in.grid_code)
     start = utcnow() - timedelta(hours=1)
@@ -991,6 +1035,47 @@ TABLE = [
         "/api/v1/screening-rounds/<id:round_id>/reports",
         _round("/reports", {"disputes_found": 0}),
         (201, 201, 201, 201, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row("GET", "/api/v1/register/template", _fixed("/api/v1/register/template"), every(200)),
+    Row(  # a grid's register: its own workers and the centres over it
+        "POST",
+        "/api/v1/grids/<code>/register",
+        _grid_register("/register", upload=True),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/grids/<code>/register/export",
+        _grid_register("/register/export", {"reason": "年度核对"}),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "GET",
+        "/api/v1/grids/<code>/houses",
+        _grid_register("/houses"),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "GET",
+        "/api/v1/grids/<code>/places",
+        _grid_register("/places"),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/residents/<id:resident_id>/reveal",
+        _resident_reveal,
+        (200, 200, 200, 200, 404, 404, 404),
         every(404),
         units=(404, 404),
     ),

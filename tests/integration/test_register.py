@@ -1,0 +1,139 @@
+"""The people and places of a grid (人房事物, issue 16, Done means): an XLSX import with one bad row
+is refused with that row's number and writes nothing, the corrected one imports; a dump of the
+table shows no resident's ID number or phone in clear; reveals and the full export are audited;
+the household look-up; importing again updates rather than doubles; scope."""
+
+import io
+
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+from gridcase.audit.models import AuditEntry
+from gridcase.extensions import db
+from gridcase.gridwork.models import House, Place, Resident
+from tests.helpers import FENGQIAO, grid_in, point_in
+
+GOOD_ID, OTHER_ID, BAD_ID = "11010519491231002X", "330681198805061235", "330681198805061234"
+PHONE = "13812348000"
+
+
+def workbook(grid_code: str, resident_id: str = OTHER_ID) -> bytes:
+    lon, lat = point_in(grid_code)
+    book = Workbook()
+    houses = book.active
+    houses.title = "房屋"
+    houses.append(["房屋编号", "地址", "房屋类型", "经度", "纬度", "备注"])
+    houses.append(["3组21号", "枫桥村3组21号", "自建房", lon, lat, ""])
+    houses.append(["3组22号", "枫桥村3组22号", "自建房", None, None, "出租"])
+    residents = book.create_sheet("居民")
+    residents.append(["房屋编号", "姓名", "身份证号", "联系电话", "与户主关系", "人员类型", "人员标签"])
+    residents.append(["3组21号", "王秀英", GOOD_ID, PHONE, "户主", "户籍", "独居老人、低保户"])
+    residents.append(["3组22号", "李建华", resident_id, "", "租户", "流动", ""])
+    residents.append(["3组22号", "李小明", None, None, "子女", "", "留守儿童"])
+    places = book.create_sheet("场所")
+    places.append(["名称", "场所类型", "地址", "经度", "纬度", "负责人", "联系电话"])
+    places.append(["红红小吃店", "九小场所", "枫桥村口", lon, lat, "陈红", "13900001111"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def send(api, grid_code, content):
+    return api.post(
+        f"/api/v1/grids/{grid_code}/register",
+        data={"file": (io.BytesIO(content), "register.xlsx")},
+        content_type="multipart/form-data",
+    )
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_a_bad_row_is_named_and_nothing_is_written_then_the_good_file_imports(api_as, worker):
+    grid = worker.grids[0].code
+    api = api_as(worker)
+    refused = send(api, grid, workbook(grid, BAD_ID))
+    assert refused.status_code == 422
+    assert any("居民, row 3, 身份证号" in problem for problem in refused.json["errors"]), refused.json
+    assert (count(House), count(Resident), count(Place)) == (0, 0, 0)
+    imported = send(api, grid, workbook(grid))
+    assert imported.status_code == 200, imported.json
+    assert imported.json["created"] == {"房屋": 2, "居民": 3, "场所": 1}
+    dump = "\n".join(db.session.execute(sa.text("SELECT residents::text FROM residents")).scalars())
+    dump += "\n".join(db.session.execute(sa.text("SELECT places::text FROM places")).scalars())
+    for secret in (GOOD_ID, OTHER_ID, PHONE, "13900001111", "王秀英", "陈红"):
+        assert secret not in dump  # nothing of them in clear at rest
+    again = send(api, grid, workbook(grid))
+    assert again.json["created"] == {"房屋": 0, "居民": 0, "场所": 0}
+    assert again.json["updated"] == {"房屋": 2, "居民": 3, "场所": 1}
+    assert count(Resident) == 3
+
+
+def test_the_household_look_up_masks_and_the_reveal_and_export_are_audited(api_as, worker, people):
+    grid = worker.grids[0].code
+    assert send(api_as(worker), grid, workbook(grid)).status_code == 200
+    houses = api_as(worker).get(f"/api/v1/grids/{grid}/houses").json
+    first = next(h for h in houses if h["ref"] == "3组21号")
+    (resident,) = first["residents"]
+    assert (
+        resident["name"] == "王**"
+        and resident["phone"] != PHONE
+        and set(resident["tags"])
+        == {
+            "elderly_alone",
+            "subsistence",
+        }
+    )
+    by_id = api_as(worker).get(f"/api/v1/grids/{grid}/houses?q={GOOD_ID}").json
+    assert [h["ref"] for h in by_id] == ["3组21号"]
+    by_address = api_as(worker).get(f"/api/v1/grids/{grid}/houses?q=22号").json
+    assert [h["ref"] for h in by_address] == ["3组22号"]
+    reveal = api_as(people["mediator"]).post(
+        f"/api/v1/residents/{resident['id']}/reveal", json={"reason": "入户走访前核对"}
+    )
+    assert reveal.status_code == 200 and reveal.json == {
+        "name": "王秀英",
+        "id_number": GOOD_ID,
+        "phone": PHONE,
+    }
+    export = api_as(people["mediator"]).post(
+        f"/api/v1/grids/{grid}/register/export", json={"reason": "年度核对"}
+    )
+    assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
+    rows = list(load_workbook(io.BytesIO(export.data))["居民"].iter_rows(values_only=True))
+    assert ("3组21号", "王秀英", GOOD_ID, PHONE, "户主", "户籍", "独居老人、低保户") in rows
+    audited = db.session.scalars(
+        sa.select(AuditEntry.target).where(AuditEntry.action == "reveal_personal_data")
+    ).all()
+    assert f"resident {resident['id']}" in audited and f"grid {grid} register" in audited
+    assert (
+        api_as(people["mediator"])
+        .post(f"/api/v1/grids/{grid}/register/export", json={"reason": ""})
+        .status_code
+        == 422
+    )
+    places = api_as(worker).get(f"/api/v1/grids/{grid}/places").json
+    assert places[0]["name"] == "红红小吃店" and places[0]["contact"] == "陈*"
+
+
+def test_scope_and_what_is_no_workbook(api_as, worker, make_user):
+    grid = worker.grids[0].code
+    other = next(
+        g
+        for i in range(1, 60)
+        if (g := grid_in(FENGQIAO, i)).community_code != worker.grids[0].community_code
+    )
+    stranger = make_user("community_mediator", other.community_code)
+    assert send(api_as(stranger), grid, workbook(grid)).status_code == 404
+    assert api_as(stranger).get(f"/api/v1/grids/{grid}/houses").status_code == 404
+    other_worker = make_user("grid_worker", other.code)
+    assert send(api_as(other_worker), grid, workbook(grid)).status_code == 404
+    not_a_book = send(api_as(worker), grid, b"name,id\n")
+    assert not_a_book.status_code == 422 and "XLSX" in not_a_book.json["message"]
+    outside = workbook(other.code)  # its points lie in another grid
+    answer = send(api_as(worker), grid, outside)
+    assert answer.status_code == 422 and any("outside the grid" in p for p in answer.json["errors"])
+    template = api_as(worker).get("/api/v1/register/template")
+    assert template.status_code == 200
+    assert load_workbook(io.BytesIO(template.data)).sheetnames == ["房屋", "居民", "场所", "填写说明"]
