@@ -1082,6 +1082,14 @@ ZH = {
     "Sheet %(sheet)s: at most %(n)s rows.": "工作表%(sheet)s：最多%(n)s行。",
     "The workbook has none of the sheets 房屋, 居民, 场所.": "表格中没有“房屋”“居民”“场所”工作表。",
     "%(sheet)s, row %(row)s, %(column)s: %(what)s": "%(sheet)s第%(row)s行，%(column)s：%(what)s",
+    "People and places": "人房事物",
+    "Address, house number or ID number": "地址、房屋编号或身份证号",
+    "Look up": "查询",
+    "Houses": "房屋",
+    "No house found.": "没有找到房屋。",
+    "Nobody registered.": "未登记居民。",
+    "Units and places": "单位场所",
+    "Search by ID number with POST …/houses/search, not in the URL.": "按身份证号查询请用 POST …/houses/search，不要放在网址中。",
 }
 
 

@@ -13,12 +13,14 @@ from gridcase.api.answers import answer
 from gridcase.api.attachments import UploadSchema
 from gridcase.api.parties import RevealSchema
 from gridcase.api.security import auth_required
+from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.gridwork.register import (
     export_register,
     find_households,
     grid_places,
     import_register,
+    looks_like_id_number,
     register_grid,
     reveal_resident,
     template,
@@ -30,6 +32,7 @@ from gridcase.gridwork.schemas import (
     PlaceSchema,
     RegisterImportSchema,
 )
+from gridcase.messages import Message
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
 
@@ -89,8 +92,24 @@ class Houses(MethodView):
     @blp.arguments(HouseQuerySchema, location="query")
     @blp.response(200, HouseSchema(many=True))
     def get(self, args, code):
-        """The grid's houses with their residents (masked), or those a search finds."""
+        """The grid's houses with their residents (masked), or those whose address or number
+        holds `q`. (A search by ID number is a POST to …/houses/search: an ID number never
+        stands in a URL.)"""
+        if looks_like_id_number(args["q"]):
+            problem = Message("Search by ID number with POST …/houses/search, not in the URL.")
+            raise Unprocessable(problem, {"q": [problem]})
         return find_households(current_user(), code, args["q"])
+
+
+@blp.route("/grids/<code>/houses/search")
+class HouseSearch(MethodView):
+    @auth_required
+    @blp.arguments(HouseQuerySchema)
+    @blp.response(200, HouseSchema(many=True))
+    def post(self, body, code):
+        """The grid's houses whose address or number holds `q`, or where the resident with the ID
+        number `q` lives."""
+        return find_households(current_user(), code, body["q"])
 
 
 @blp.route("/grids/<code>/places")

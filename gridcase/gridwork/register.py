@@ -206,13 +206,17 @@ def export_register(user: User, grid_code: str, reason: str, now: datetime) -> i
     return xlsx_workbook([(sheet, header, rows[sheet]) for sheet, header in HEADERS.items()])
 
 
+def looks_like_id_number(text: str) -> bool:
+    return bool(text) and id_number_problem(text.strip()) is None
+
+
 def find_households(user: User, grid_code: str, query: str = "") -> list[House]:
     """The grid's houses with their residents, the ones matching `query` (an address or house
     number in part, or a resident's ID number in full) — for the worker looking a household up."""
     grid = register_grid(user, grid_code)
     statement = sa.select(House).where(House.grid_code == grid.code)
     query = (query or "").strip()
-    if query and id_number_problem(query) is None:
+    if looks_like_id_number(query):
         digest = cipher().lookup_hash(normalised_id_number(query))
         statement = statement.where(
             House.id.in_(sa.select(Resident.house_id).where(Resident.id_number_hash == digest))

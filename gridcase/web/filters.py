@@ -21,7 +21,15 @@ from gridcase.cases.domain import (
     SupervisionStatus,
 )
 from gridcase.cases.lifecycle import event_action_label
-from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory
+from gridcase.gridwork.domain import (
+    HouseKind,
+    PlaceKind,
+    Residence,
+    ResidentTag,
+    VisitKind,
+    VisitTopic,
+    WatchCategory,
+)
 from gridcase.ladder.limits import Light
 from gridcase.mediation.domain import Confirmation, Performance, ReferralResult, SessionKind
 from gridcase.notifications.inbox import Kind
@@ -63,6 +71,10 @@ VOCABULARY_FILTERS = {
     "visit_kind": VisitKind,
     "visit_topic": VisitTopic,
     "watch_category": WatchCategory,
+    "house_kind": HouseKind,
+    "residence": Residence,
+    "resident_tag": ResidentTag,
+    "place_kind": PlaceKind,
 }
 
 

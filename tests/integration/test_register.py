@@ -12,6 +12,7 @@ from gridcase.audit.models import AuditEntry
 from gridcase.extensions import db
 from gridcase.gridwork.models import House, Place, Resident
 from tests.helpers import FENGQIAO, grid_in, point_in
+from tests.integration.test_attachments_and_pages import csrf_from, sign_in
 
 GOOD_ID, OTHER_ID, BAD_ID = "11010519491231002X", "330681198805061235", "330681198805061234"
 PHONE = "13812348000"
@@ -85,7 +86,8 @@ def test_the_household_look_up_masks_and_the_reveal_and_export_are_audited(api_a
             "subsistence",
         }
     )
-    by_id = api_as(worker).get(f"/api/v1/grids/{grid}/houses?q={GOOD_ID}").json
+    assert api_as(worker).get(f"/api/v1/grids/{grid}/houses?q={GOOD_ID}").status_code == 422  # not in a URL
+    by_id = api_as(worker).post(f"/api/v1/grids/{grid}/houses/search", json={"q": GOOD_ID}).json
     assert [h["ref"] for h in by_id] == ["3组21号"]
     by_address = api_as(worker).get(f"/api/v1/grids/{grid}/houses?q=22号").json
     assert [h["ref"] for h in by_address] == ["3组22号"]
@@ -137,3 +139,17 @@ def test_scope_and_what_is_no_workbook(api_as, worker, make_user):
     template = api_as(worker).get("/api/v1/register/template")
     assert template.status_code == 200
     assert load_workbook(io.BytesIO(template.data)).sheetnames == ["房屋", "居民", "场所", "填写说明"]
+
+
+def test_the_phone_looks_a_household_up(app, api_as, worker):
+    grid = worker.grids[0].code
+    assert send(api_as(worker), grid, workbook(grid)).status_code == 200
+    client = app.test_client()
+    sign_in(client, worker.username)
+    html = client.get("/m/households?lang=zh").get_data(as_text=True)
+    assert "3组21号" in html and "3组22号" in html and "红红小吃店" in html
+    assert "王**" in html and "独居老人" in html and "王秀英" not in html and PHONE not in html
+    page = client.get("/m/households?lang=zh")
+    found = client.post("/m/households", data={"csrf_token": csrf_from(page.data), "q": GOOD_ID})
+    found = found.get_data(as_text=True)
+    assert "3组21号" in found and "3组22号" not in found and GOOD_ID not in found

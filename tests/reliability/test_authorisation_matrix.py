@@ -1064,6 +1064,14 @@ TABLE = [
         units=(404, 404),
     ),
     Row(
+        "POST",
+        "/api/v1/grids/<code>/houses/search",
+        _grid_register("/houses/search", {"q": "1号"}),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
         "GET",
         "/api/v1/grids/<code>/places",
         _grid_register("/places"),

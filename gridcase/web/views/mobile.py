@@ -15,15 +15,16 @@ from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, Severity
 from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
-from gridcase.errors import GridcaseError, Unprocessable
+from gridcase.errors import GridcaseError, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.gridwork.models import Patrol, ScreeningRound, Visit
 from gridcase.gridwork.patrols import finding_to_case, visible_patrols
+from gridcase.gridwork.register import find_households, grid_places
 from gridcase.gridwork.schemas import VisitInSchema
 from gridcase.gridwork.screening import file_report, round_grids, visible_rounds
 from gridcase.gridwork.visits import add_visit_photo, concern_to_case, record_visit, visible_visits
 from gridcase.gridwork.watch import due_follow_ups, follow_up
-from gridcase.messages import say, say_all
+from gridcase.messages import Message, say, say_all
 from gridcase.notifications.inbox import inbox
 from gridcase.people.roles import Role
 from gridcase.people.sessions import current_user
@@ -67,6 +68,29 @@ def home():
         follow_ups=due_follow_ups(user, today),
         screenings=_my_screenings(user),
         today=today,
+    )
+
+
+@bp.route("/households", methods=["GET", "POST"])
+@page_login_required(Role.GRID_WORKER)
+def households():
+    """My grid's houses with their residents (masked) and its places; a household looked up by
+    address, house number or a resident's full ID number — posted, so that an ID number never
+    stands in a URL (browser history, server logs)."""
+    user = current_user()
+    mine = {g.code: g for g in user.grids}
+    if not mine:
+        raise NotFound(Message("You have no grid to work in."))
+    chosen = request.form.get("grid") or request.args.get("grid", "")
+    grid = mine.get(chosen) or mine[min(mine)]
+    q = request.form.get("q", "")[:60] if request.method == "POST" else ""
+    return render_template(
+        "mobile/households.html",
+        user=user,
+        grid=grid,
+        q=q,
+        houses=find_households(user, grid.code, q),
+        places=[] if q else grid_places(user, grid.code),
     )
 
 
