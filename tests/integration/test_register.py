@@ -4,7 +4,10 @@ table shows no resident's ID number or phone in clear; reveals and the full expo
 the household look-up; importing again updates rather than doubles; scope."""
 
 import io
+import os
+import subprocess
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
@@ -153,3 +156,35 @@ def test_the_phone_looks_a_household_up(app, api_as, worker):
     found = client.post("/m/households", data={"csrf_token": csrf_from(page.data), "q": GOOD_ID})
     found = found.get_data(as_text=True)
     assert "3组21号" in found and "3组22号" not in found and GOOD_ID not in found
+
+
+@pytest.mark.committing
+def test_a_database_dump_shows_no_residents_id_number_or_phone(app):
+    """pg_dump of the database after an import: the residents' and the places' people appear
+    nowhere in clear, while the houses do (the dump is real)."""
+    from gridcase.gridwork.register import import_register
+    from gridcase.people.models import User
+    from gridcase.settings import utcnow
+
+    with app.app_context():
+        worker = db.session.scalar(sa.select(User).where(User.username == "demo-worker"))
+        grid = worker.grids[0].code
+        import_register(worker, grid, workbook(grid), utcnow())
+        db.session.commit()
+        url = db.engine.url
+    try:
+        dump = subprocess.run(
+            ["/usr/lib/postgresql/15/bin/pg_dump", "--data-only", "-h", url.host, "-p", str(url.port),
+             "-U", url.username, url.database],
+            env={**os.environ, "PGPASSWORD": url.password},
+            capture_output=True,
+            check=True,
+        ).stdout  # fmt: skip
+        assert "枫桥村3组21号".encode() in dump
+        for secret in (GOOD_ID, OTHER_ID, PHONE, "13900001111", "王秀英", "李建华", "陈红"):
+            assert secret.encode() not in dump
+    finally:
+        with app.app_context():
+            for table in ("residents", "houses", "places"):
+                db.session.execute(sa.text(f"DELETE FROM {table} WHERE grid_code = :g"), {"g": grid})
+            db.session.commit()
