@@ -1090,6 +1090,14 @@ ZH = {
     "Nobody registered.": "未登记居民。",
     "Units and places": "单位场所",
     "Search by ID number with POST …/houses/search, not in the URL.": "按身份证号查询请用 POST …/houses/search，不要放在网址中。",
+    "My cases": "我的案件",
+    "Which": "范围",
+    "Resolved or closed": "已化解或已结案",
+    "All": "全部",
+    "Title or case number": "标题或案件编号",
+    "No case found.": "没有找到案件。",
+    "All my cases, closed ones too; search": "全部案件（含已结案）与搜索",
+    "At most 100 characters.": "最多100个字符。",
 }
 
 

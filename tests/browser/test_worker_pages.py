@@ -138,7 +138,7 @@ def test_first_load_of_the_home_page_is_under_300_kb(phone):
     assert 0 < transferred < 300_000, transferred
 
 
-@pytest.mark.parametrize("path", ["/m/", "/m/new", "/m/patrol", "/m/visits", "/m/households"])
+@pytest.mark.parametrize("path", ["/m/", "/m/new", "/m/patrol", "/m/visits", "/m/households", "/m/cases"])
 def test_touch_targets_are_at_least_44_px(phone, path):
     page = phone.new_page()
     sign_in(page, "demo-worker")

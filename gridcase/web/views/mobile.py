@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from gridcase.cases.catalogue import leaf_codes, list_categories
-from gridcase.cases.domain import OPEN_STATUSES, Severity
+from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, Severity
 from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
 from gridcase.errors import GridcaseError, NotFound, Unprocessable
@@ -68,6 +68,31 @@ def home():
         follow_ups=due_follow_ups(user, today),
         screenings=_my_screenings(user),
         today=today,
+    )
+
+
+@bp.route("/cases")
+@page_login_required(Role.GRID_WORKER)
+def cases():
+    """The cases of my grids and the ones I logged — open, done (resolved or closed) or all —
+    found by title or number, the latest first."""
+    user = current_user()
+    show = request.args.get("show", "open")
+    statuses = {"open": list(OPEN_STATUSES), "done": list(DONE_STATUSES), "all": None}.get(
+        show, list(OPEN_STATUSES)
+    )
+    q, error = request.args.get("q", "").strip(), ""
+    if len(q) > 100:
+        q, error = q[:100], _("At most 100 characters.")
+    result = list_cases(user, {"status": statuses, "q": q or None, "sort": "-created_at"}, page_size=50)
+    return render_template(
+        "mobile/cases.html",
+        user=user,
+        cases=dump_cases(result.items),
+        total=result.total,
+        show=show if show in ("open", "done", "all") else "open",
+        q=q,
+        error=error,
     )
 
 
