@@ -1098,6 +1098,12 @@ ZH = {
     "No case found.": "没有找到案件。",
     "All my cases, closed ones too; search": "全部案件（含已结案）与搜索",
     "At most 100 characters.": "最多100个字符。",
+    "Or pick a resident of your grid (address or house number)": "或从本网格居民中选择（地址或房屋编号）",
+    "Find residents": "查找居民",
+    "No resident found.": "没有找到居民。",
+    "No signal: type the party in.": "没有信号：请直接填写当事人。",
+    "Give the party's name, or pick a resident.": "请填写当事人姓名，或选择居民。",
+    "No such resident in your grids.": "您的网格中没有该居民。",
 }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import url_for
-from marshmallow import Schema, ValidationError, fields, missing, validate, validates
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates, validates_schema
 
 from gridcase.cases.domain import (
     OPEN_STATUSES,
@@ -366,10 +366,27 @@ class LocationSchema(Schema):
 
 
 class PartyInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 50))
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 50),
+        metadata={"description": "Required unless resident_id."},
+    )
     id_number = fields.String(load_default=None, allow_none=True, metadata={"description": "居民身份证号码"})
     phone = fields.String(load_default=None, allow_none=True)
     role = fields.Enum(PartyRole, by_value=True, load_default=PartyRole.APPLICANT)
+    resident_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, BIGINT_MAX),
+        metadata={
+            "description": "A resident of the grid (GET /api/v1/grids/{code}/houses): their name, ID "
+            "number and phone are taken from the register."
+        },
+    )
+
+    @validates_schema
+    def _named(self, data, **_):
+        if not data.get("name") and not data.get("resident_id"):
+            raise ValidationError("Give the party's name, or pick a resident.", field_name="name")
 
     @validates("id_number")
     def _id_number(self, value, **_):
@@ -387,7 +404,7 @@ class InformantInSchema(PartyInSchema):
     revisit's code to; an ID number when they give one."""
 
     class Meta:
-        exclude = ("role",)
+        exclude = ("role", "resident_id")
 
 
 class OnSpotSchema(Schema):

@@ -188,3 +188,43 @@ def test_a_database_dump_shows_no_residents_id_number_or_phone(app):
             for table in ("residents", "houses", "places"):
                 db.session.execute(sa.text(f"DELETE FROM {table} WHERE grid_code = :g"), {"g": grid})
             db.session.commit()
+
+
+def test_a_party_is_picked_from_the_grids_residents_at_intake(api_as, worker, make_user):
+    from tests.helpers import case_payload
+
+    grid = worker.grids[0].code
+    assert send(api_as(worker), grid, workbook(grid)).status_code == 200
+    resident = db.session.scalar(
+        sa.select(Resident).where(Resident.id_number_hash.is_not(None)).order_by(Resident.id)
+    )
+    body = case_payload(
+        grid, kind="dispute", category="D02", parties=[{"resident_id": resident.id, "role": "applicant"}]
+    )
+    answer = api_as(worker).post("/api/v1/cases", json=body)
+    assert answer.status_code == 201, answer.json
+    (party,) = answer.json["parties"]
+    assert party["name"] == "王**" and party["id_number"].startswith("110105")
+    revealed = api_as(make_user("community_mediator", worker.grids[0].community_code)).post(
+        f"/api/v1/cases/{answer.json['id']}/parties/{party['id']}/reveal", json={"reason": "约双方调解"}
+    )
+    assert (
+        revealed.json["name"] == "王秀英"
+        and revealed.json["id_number"] == GOOD_ID
+        and revealed.json["phone"] == PHONE
+    )
+    other = next(
+        g
+        for i in range(1, 60)
+        if (g := grid_in(FENGQIAO, i)).community_code != worker.grids[0].community_code
+    )
+    stranger = make_user("grid_worker", other.code)
+    refused = api_as(stranger).post(
+        "/api/v1/cases",
+        json=case_payload(other.code, kind="dispute", category="D02", parties=[{"resident_id": resident.id}]),
+    )
+    assert refused.status_code == 422 and "resident_id" in str(refused.json["errors"])
+    nameless = api_as(worker).post(
+        "/api/v1/cases", json=case_payload(grid, kind="dispute", category="D02", parties=[{}])
+    )
+    assert nameless.status_code == 422

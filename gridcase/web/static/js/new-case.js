@@ -113,10 +113,44 @@
 
   // --- parties -----------------------------------------------------------------------------
   const partyTemplate = $("#party-template");
-  $("#add-party").addEventListener("click", function () {
+  function addParty(resident) {
     const node = partyTemplate.content.cloneNode(true);
     $(".remove-party", node).addEventListener("click", function (e) { e.target.closest(".party").remove(); });
+    if (resident) {  // from the register: shown masked, its details taken by the server
+      $("[name=party_resident]", node).value = resident.id;
+      $("[name=party_name]", node).value = resident.name;
+      $("[name=party_name]", node).readOnly = true;
+      $("[name=party_id]", node).remove();
+      $("[name=party_phone]", node).remove();
+    }
     $("#party-list").appendChild(node);
+  }
+  $("#add-party").addEventListener("click", function () { addParty(null); });
+
+  // A resident of the worker's grids (人房事物), found by address or house number.
+  $("#resident-find").addEventListener("click", function () {
+    const q = $("#resident-search").value.trim();
+    const list = $("#resident-results");
+    list.textContent = "";
+    const grids = JSON.parse(document.getElementById("grids").textContent).features.map(function (f) { return f.properties.code; });
+    Promise.all(grids.map(function (code) {
+      return fetch("/api/v1/grids/" + encodeURIComponent(code) + "/houses?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; });
+    })).then(function (pages) {
+      const houses = [].concat.apply([], pages);
+      houses.forEach(function (house) {
+        house.residents.forEach(function (resident) {
+          const item = document.createElement("li");
+          const pick = document.createElement("button");
+          pick.type = "button"; pick.className = "button wide resident-pick";
+          pick.textContent = resident.name + " · " + house.ref + " " + house.address;
+          pick.addEventListener("click", function () { addParty(resident); list.textContent = ""; });
+          item.appendChild(pick);
+          list.appendChild(item);
+        });
+      });
+      if (!list.children.length) { const none = document.createElement("li"); none.className = "muted"; none.textContent = T.no_resident; list.appendChild(none); }
+    }).catch(function () { const none = document.createElement("li"); none.className = "muted"; none.textContent = T.no_signal; list.appendChild(none); });
   });
 
   // --- photos: scaled down on the phone before they are stored or sent -----------------------
@@ -188,12 +222,14 @@
     };
     if (body.kind === "dispute") {
       body.parties = $$(".party", $("#party-list")).map(function (p) {
-        const party = { name: $("[name=party_name]", p).value.trim(), role: $("[name=party_role]", p).value };
+        const role = $("[name=party_role]", p).value, resident = $("[name=party_resident]", p).value;
+        if (resident) return { resident_id: parseInt(resident, 10), role: role };
+        const party = { name: $("[name=party_name]", p).value.trim(), role: role };
         const id = $("[name=party_id]", p).value.trim(), phone = $("[name=party_phone]", p).value.trim();
         if (id) party.id_number = id;
         if (phone) party.phone = phone;
         return party;
-      }).filter(function (p) { return p.name; });
+      }).filter(function (p) { return p.name || p.resident_id; });
     }
     if ($("#on-spot").checked) {
       body.resolved_on_spot = { outcome: $("#on-spot-outcome").value, summary: $("#on-spot-summary").value.trim() };
