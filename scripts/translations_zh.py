@@ -1104,6 +1104,7 @@ ZH = {
     "No signal: type the party in.": "没有信号：请直接填写当事人。",
     "Give the party's name, or pick a resident.": "请填写当事人姓名，或选择居民。",
     "No such resident in your grids.": "您的网格中没有该居民。",
+    "All notifications": "全部通知",
 }
 
 

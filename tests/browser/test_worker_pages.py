@@ -122,10 +122,15 @@ def test_a_case_saved_without_signal_is_sent_once_when_it_returns(app, phone, cl
     assert page.locator("#outbox").is_hidden()
 
 
-def test_first_load_of_the_home_page_is_under_300_kb(phone):
+PHONE_PAGES = ["/m/", "/m/new", "/m/patrol", "/m/visits", "/m/households", "/m/cases", "/m/notifications"]
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_first_load_of_a_phone_page_is_under_300_kb(phone, path):
+    """The home page's budget, for every page of the worker's day."""
     page = phone.new_page()
     sign_in(page, "demo-worker")
-    page.goto("/m/")
+    page.goto(path)
     page.wait_for_load_state("networkidle")
     transferred = page.evaluate(
         """() => {
@@ -138,7 +143,16 @@ def test_first_load_of_the_home_page_is_under_300_kb(phone):
     assert 0 < transferred < 300_000, transferred
 
 
-@pytest.mark.parametrize("path", ["/m/", "/m/new", "/m/patrol", "/m/visits", "/m/households", "/m/cases"])
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_a_360_px_phone_scrolls_no_page_sideways(phone, path):
+    page = phone.new_page()
+    sign_in(page, "demo-worker")
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
 def test_touch_targets_are_at_least_44_px(phone, path):
     page = phone.new_page()
     sign_in(page, "demo-worker")

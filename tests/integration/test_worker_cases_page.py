@@ -38,3 +38,20 @@ def test_my_cases_shows_closed_ones_and_finds_by_title(app, worker, people):
     assert "桥头垃圾堆放" in by_number and "路灯损坏" not in by_number
     long = client.get("/m/cases?q=" + "长" * 120)
     assert long.status_code == 200 and "最多100个字符" in long.get_data(as_text=True)
+
+
+def test_all_my_notifications_and_marking_them_read(app, worker):
+    from gridcase.notifications.inbox import Kind, notify_user
+    from gridcase.settings import utcnow
+    from tests.integration.test_attachments_and_pages import csrf_from
+
+    case = create_case(worker, case_payload(worker.scope_code, title="井盖缺失"), now=in_december(1)).case
+    for n in range(7):
+        notify_user(worker.id, case, Kind.YOUR_CASE, f"通知{n}", utcnow())
+    client = app.test_client()
+    sign_in(client, worker.username)
+    page = client.get("/m/notifications?lang=zh")
+    html = page.get_data(as_text=True)
+    assert all(f"通知{n}" in html for n in range(7)) and "全部标为已读" in html
+    assert client.post("/m/notifications", data={"csrf_token": csrf_from(page.data)}).status_code == 302
+    assert 'class="unread"' not in client.get("/m/notifications?lang=zh").get_data(as_text=True)

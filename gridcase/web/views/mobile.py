@@ -25,7 +25,7 @@ from gridcase.gridwork.screening import file_report, round_grids, visible_rounds
 from gridcase.gridwork.visits import add_visit_photo, concern_to_case, record_visit, visible_visits
 from gridcase.gridwork.watch import due_follow_ups, follow_up
 from gridcase.messages import Message, say, say_all
-from gridcase.notifications.inbox import inbox
+from gridcase.notifications.inbox import inbox, mark_read
 from gridcase.people.roles import Role
 from gridcase.people.sessions import current_user
 from gridcase.settings import local_tz, utcnow
@@ -69,6 +69,19 @@ def home():
         screenings=_my_screenings(user),
         today=today,
     )
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@page_login_required(Role.GRID_WORKER)
+def notifications():
+    """All my notifications, the latest first; posting marks them all read."""
+    user = current_user()
+    if request.method == "POST":
+        mark_read(user, None, utcnow())
+        db.session.commit()
+        return redirect(url_for("mobile.notifications"))
+    items, unread = inbox(user, limit=100)
+    return render_template("mobile/notifications.html", user=user, items=items, unread=unread)
 
 
 @bp.route("/cases")
