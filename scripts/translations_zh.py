@@ -1105,6 +1105,9 @@ ZH = {
     "Give the party's name, or pick a resident.": "请填写当事人姓名，或选择居民。",
     "No such resident in your grids.": "您的网格中没有该居民。",
     "All notifications": "全部通知",
+    "Send a GeoJSON Polygon.": "请提交 GeoJSON 多边形。",
+    "The polygon is not valid (its ring crosses itself or is not closed).": "多边形无效（边界自相交或未闭合）。",
+    "The outline lies outside the house's grid.": "房屋轮廓不在其所属网格内。",
 }
 
 

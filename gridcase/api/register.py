@@ -1,7 +1,8 @@
 """The people and places of a grid (人房事物): the template (GET /api/v1/register/template), a
 grid's import (POST /api/v1/grids/{code}/register) and full export for a reason (POST
-…/register/export), its households (GET …/houses) and places (GET …/places), and a resident
-in clear for a reason (POST /api/v1/residents/{id}/reveal)."""
+…/register/export), its households (GET …/houses, POST …/houses/search) and places (GET
+…/places), a house's outline (PUT /api/v1/houses/{id}/outline), and a resident in clear for a
+reason (POST /api/v1/residents/{id}/reveal)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ from gridcase.gridwork.register import (
     looks_like_id_number,
     register_grid,
     reveal_resident,
+    set_outline,
     template,
 )
 from gridcase.gridwork.schemas import (
     HouseQuerySchema,
     HouseSchema,
+    OutlineSchema,
     PersonInClearSchema,
     PlaceSchema,
     RegisterImportSchema,
@@ -120,6 +123,19 @@ class Places(MethodView):
         """The grid's units and places, their people in charge masked."""
         register_grid(current_user(), code)
         return grid_places(current_user(), code)
+
+
+@blp.route("/houses/<id:house_id>/outline")
+class HouseOutline(MethodView):
+    @auth_required
+    @blp.arguments(OutlineSchema)
+    @blp.response(200, HouseSchema)
+    def put(self, body, house_id):
+        """Set a house's outline (a GeoJSON Polygon, its centre inside the grid)."""
+        house = set_outline(current_user(), house_id, body["outline"], utcnow())
+        data = HouseSchema().dump(house)
+        db.session.commit()
+        return answer(data)
 
 
 @blp.route("/residents/<id:resident_id>/reveal")

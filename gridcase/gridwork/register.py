@@ -16,6 +16,7 @@ Who: the grid's own workers and the centres over the grid.
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -258,6 +259,48 @@ def reveal_resident(user: User, resident_id: int, reason: str) -> dict:
         else None,
         "phone": box.decrypt(resident.phone_encrypted, "phone") if resident.phone_encrypted else None,
     }
+
+
+def set_outline(user: User, house_id: int, polygon: dict, now: datetime) -> House:
+    """A house's outline (a GeoJSON Polygon in WGS84, e.g. traced by a GIS office): valid, with its
+    centre inside the house's grid; the house's point becomes that centre when it has none.
+
+    Raises:
+        NotFound: no such house in a grid the user sees.
+        Unprocessable: not a polygon, not a valid one, or its centre outside the grid.
+    """
+    house = db.session.get(House, house_id)
+    if house is None:
+        raise NotFound(f"No house {house_id} in your scope.")
+    grid = register_grid(user, house.grid_code)
+    problem = None
+    if polygon.get("type") != "Polygon" or not polygon.get("coordinates"):
+        problem = Message("Send a GeoJSON Polygon.")
+    else:
+        shape = sa.func.ST_SetSRID(sa.func.ST_GeomFromGeoJSON(json.dumps(polygon)), SRID)
+        try:
+            with db.session.begin_nested():
+                valid, inside = db.session.execute(
+                    sa.select(
+                        sa.func.ST_IsValid(shape),
+                        sa.func.ST_Covers(Region.boundary, sa.func.ST_PointOnSurface(shape)),
+                    ).where(Region.code == grid.code)
+                ).one()
+        except sa.exc.DBAPIError:
+            valid = inside = False
+        if not valid:
+            problem = Message("The polygon is not valid (its ring crosses itself or is not closed).")
+        elif not inside:
+            problem = Message("The outline lies outside the house's grid.")
+    if problem:
+        raise Unprocessable(problem, {"outline": [problem]})
+    house.outline = shape
+    if house.location is None:
+        house.location = sa.func.ST_PointOnSurface(shape)
+    house.updated_at = now
+    db.session.flush()
+    db.session.expire(house, ["outline", "location"])
+    return house
 
 
 # --- reading and checking ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from geoalchemy2.shape import to_shape
 from marshmallow import Schema, fields, post_load, validate
+from shapely.geometry import mapping
 
 from gridcase.gridwork.domain import VisitKind, VisitTopic, WatchCategory, WatchKind
 from gridcase.gridwork.patrols import MAX_FINDINGS, MAX_POINTS, track_points
@@ -324,7 +325,15 @@ class HouseSchema(Schema):
     kind = fields.String()
     lon = fields.Function(lambda h: to_shape(h.location).x if h.location is not None else None)
     lat = fields.Function(lambda h: to_shape(h.location).y if h.location is not None else None)
+    outline = fields.Function(
+        lambda h: mapping(to_shape(h.outline)) if h.outline is not None else None,
+        metadata={"description": "GeoJSON Polygon, when known."},
+    )
     residents = fields.List(fields.Nested(ResidentSchema), metadata={"description": "Masked."})
+
+
+class OutlineSchema(Schema):
+    outline = fields.Dict(required=True, metadata={"description": "A GeoJSON Polygon in WGS84."})
 
 
 class PlaceSchema(Schema):

@@ -85,6 +85,9 @@ class ApiClient:
     def patch(self, path, json=None, headers=None, **kwargs):
         return self.client.patch(path, json=json, headers=self._headers(headers), **kwargs)
 
+    def put(self, path, json=None, headers=None, **kwargs):
+        return self.client.put(path, json=json, headers=self._headers(headers), **kwargs)
+
 
 @pytest.fixture
 def api_as(client, request):

@@ -228,3 +228,54 @@ def test_a_party_is_picked_from_the_grids_residents_at_intake(api_as, worker, ma
         "/api/v1/cases", json=case_payload(grid, kind="dispute", category="D02", parties=[{}])
     )
     assert nameless.status_code == 422
+
+
+def square(lon, lat, d=0.0001):
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [lon - d, lat - d],
+                [lon + d, lat - d],
+                [lon + d, lat + d],
+                [lon - d, lat + d],
+                [lon - d, lat - d],
+            ]
+        ],
+    }
+
+
+def test_a_houses_outline_is_a_valid_polygon_in_its_grid(api_as, worker, make_user):
+    grid = worker.grids[0].code
+    assert send(api_as(worker), grid, workbook(grid)).status_code == 200
+    house = db.session.scalar(sa.select(House).where(House.ref == "3组22号"))  # imported without a point
+    lon, lat = point_in(grid)
+    url = f"/api/v1/houses/{house.id}/outline"
+    answer = api_as(worker).put(url, json={"outline": square(lon, lat)})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["outline"]["type"] == "Polygon" and abs(answer.json["lon"] - lon) < 1e-6
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon, lat], [lon + 0.001, lat + 0.001], [lon + 0.001, lat], [lon, lat + 0.001], [lon, lat]]
+        ],
+    }
+    refused = api_as(worker).put(url, json={"outline": bowtie})
+    assert refused.status_code == 422 and "outline" in refused.json["errors"]
+    far = api_as(worker).put(url, json={"outline": square(121.5, 31.2)})
+    assert far.status_code == 422 and "outside" in far.json["message"]
+    assert (
+        api_as(worker).put(url, json={"outline": {"type": "Point", "coordinates": [lon, lat]}}).status_code
+        == 422
+    )
+    other = next(
+        g
+        for i in range(1, 60)
+        if (g := grid_in(FENGQIAO, i)).community_code != worker.grids[0].community_code
+    )
+    assert (
+        api_as(make_user("community_mediator", other.community_code))
+        .put(url, json={"outline": square(lon, lat)})
+        .status_code
+        == 404
+    )

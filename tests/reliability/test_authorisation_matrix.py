@@ -590,6 +590,26 @@ def _resident_reveal(w: World, role: str, scope: str):
     return f"/api/v1/residents/{resident}/reveal", {"json": {"reason": "入户走访前核对"}}
 
 
+def _house_outline(w: World, role: str, scope: str):
+    from gridcase.gridwork.models import House
+    from gridcase.gridwork.register import import_register
+
+    worker, case = _worker_of(w, role, scope)
+    import_register(worker, case.grid_code, _register_book(case.grid_code), utcnow())
+    house = db.session.scalar(sa.select(House.id).where(House.grid_code == case.grid_code))
+    lon, lat, d = *point_in(case.grid_code), 0.0001
+    ring = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
+    return f"/api/v1/houses/{house}/outline", {
+        "json": {"outline": {"type": "Polygon", "coordinates": [ring]}}
+    }
+
+
 def _new_patrol(w: World, role: str, scope: str):
     lon, lat = point_in(w.case_in.grid_code)
     start = utcnow() - timedelta(hours=1)
@@ -1075,6 +1095,14 @@ TABLE = [
         "GET",
         "/api/v1/grids/<code>/places",
         _grid_register("/places"),
+        (200, 200, 200, 200, 404, 404, 404),
+        every(404),
+        units=(404, 404),
+    ),
+    Row(
+        "PUT",
+        "/api/v1/houses/<id:house_id>/outline",
+        _house_outline,
         (200, 200, 200, 200, 404, 404, 404),
         every(404),
         units=(404, 404),
