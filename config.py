@@ -287,6 +287,10 @@ class Config:
     # stays within MAX_CONTENT_LENGTH.
     GRIDCASE_MAX_EVIDENCE_FILES = _env_int("GRIDCASE_MAX_EVIDENCE_FILES", 30)
     GRIDCASE_MAX_EVIDENCE_BYTES = _env_int("GRIDCASE_MAX_EVIDENCE_BYTES", 50 * 1024 * 1024)
+    # 矛盾纠纷排查 every month: with a day of the month here (e.g. 25), the sweep opens on the
+    # 1st a round "YYYY年M月" for every township, due on that day; 0 leaves rounds to be called
+    # by hand (gridcase/gridwork/screening.py).
+    GRIDCASE_MONTHLY_SCREENING_DUE_DAY = _env_int("GRIDCASE_MONTHLY_SCREENING_DUE_DAY", 0)
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",

@@ -203,7 +203,7 @@ class ScreeningRound(db.Model):
     city_code: so.Mapped[str] = so.mapped_column(sa.String(15), index=True)
     period: so.Mapped[str] = so.mapped_column(sa.String(40))
     due_on: so.Mapped[date] = so.mapped_column(sa.Date)
-    opened_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    opened_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))  # None: the monthly one
     opened_at: so.Mapped[datetime] = so.mapped_column(TZ)
     missing_checked_at: so.Mapped[datetime | None] = so.mapped_column(TZ)  # the sweep's alerts raised
 

@@ -2,7 +2,8 @@
 practice monthly, more often before holidays and sensitive dates — and every grid of its region
 reports by the due day what disputes it found, or a 零报告 (nothing found: said, not assumed).
 The day after the due day the sweep raises an alert for each grid that filed nothing (排查未报),
-once per round.
+once per round. With GRIDCASE_MONTHLY_SCREENING_DUE_DAY set, the sweep opens each month's round
+for every township by itself.
 
 Source: the 矛盾纠纷排查化解 rules of the 综治 / 平安建设 system (村（社区）每周、乡镇（街道）每半月、
 县每月排查; 零报告制度: a unit with nothing to report still reports that it has nothing).
@@ -10,9 +11,11 @@ Source: the 矛盾纠纷排查化解 rules of the 综治 / 平安建设 system (
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
@@ -22,7 +25,7 @@ from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import covers_region
-from gridcase.settings import local_tz
+from gridcase.settings import local_tz, setting
 from gridcase.stats.alerts import raise_area_alert
 from gridcase.stats.models import AlertKind
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
@@ -148,6 +151,46 @@ def round_grids(round_: ScreeningRound) -> list[tuple[Region, ScreeningReport | 
         .order_by(Region.code)
     ).all()
     return [(grid, report) for grid, report in rows]
+
+
+def open_monthly_rounds(now: datetime) -> list[int]:
+    """With GRIDCASE_MONTHLY_SCREENING_DUE_DAY set, the month's round ("2026年12月") for every
+    township of the installation that has none yet, due on that day of the month (the month's
+    last day when shorter); opened by nobody (the system). Returns the new rounds' ids."""
+    due_day = int(setting("GRIDCASE_MONTHLY_SCREENING_DUE_DAY"))
+    if not due_day:
+        return []
+    today = now.astimezone(local_tz()).date()
+    period = f"{today.year}年{today.month}月"
+    last = calendar.monthrange(today.year, today.month)[1]
+    due_on = today.replace(day=min(due_day, last))
+    townships = db.session.scalars(
+        sa.select(Region)
+        .where(
+            Region.level == RegionLevel.TOWNSHIP.value,
+            ~sa.exists().where(ScreeningRound.region_code == Region.code, ScreeningRound.period == period),
+        )
+        .order_by(Region.code)
+    ).all()
+    opened = []
+    for township in townships:
+        statement = (
+            insert(ScreeningRound)
+            .values(
+                region_code=township.code,
+                city_code=township.city_code or township.code,
+                period=period,
+                due_on=due_on,
+                opened_by_id=None,
+                opened_at=now,
+            )
+            .on_conflict_do_nothing(constraint="uq_screening_rounds_region_period")
+            .returning(ScreeningRound.id)
+        )
+        round_id = db.session.scalar(statement)
+        if round_id is not None:
+            opened.append(round_id)
+    return opened
 
 
 def alert_missing_reports(now: datetime) -> list[tuple[int, str]]:

@@ -32,7 +32,7 @@ from gridcase.cases.models import Case, is_open
 from gridcase.cases.operations import enter_level
 from gridcase.cases.verification import tell_verifiers
 from gridcase.extensions import db
-from gridcase.gridwork.screening import alert_missing_reports
+from gridcase.gridwork.screening import alert_missing_reports, open_monthly_rounds
 from gridcase.gridwork.watch import alert_overdue_follow_ups
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import load_calendar
@@ -73,6 +73,7 @@ class SweepReport:
     # screening report by a round's due day
     follow_ups_overdue: int = 0
     screening_missing: int = 0
+    screening_rounds_opened: int = 0  # the month's rounds, when GRIDCASE_MONTHLY_SCREENING_DUE_DAY
     files_archived: list[str] = field(default_factory=list)  # disputes whose 卷宗 was archived
 
     def lines(self) -> list[str]:
@@ -135,6 +136,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     _remind_court_referrals(at, report)
     report.follow_ups_overdue = len(alert_overdue_follow_ups(at))
     report.screening_missing = len(alert_missing_reports(at))
+    report.screening_rounds_opened = len(open_monthly_rounds(at))
     report.files_archived = [case.public_number for case in archive_closed_files(at)]
     return report
 

@@ -226,3 +226,19 @@ def test_the_workers_phone_lists_due_follow_ups_and_screening_to_report(app, api
     assert done.status_code == 302
     html = client.get("/m/?lang=zh").get_data(as_text=True)
     assert "赵**" not in html and "2026年12月" not in html  # nothing left to do
+
+
+def test_the_months_rounds_open_by_themselves_when_configured(app, api_as, worker, monkeypatch):
+    assert sweep(at(date(2026, 12, 1))).screening_rounds_opened == 0  # off by default
+    monkeypatch.setitem(app.config, "GRIDCASE_MONTHLY_SCREENING_DUE_DAY", 30)
+    townships = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Region).where(Region.level == "township")
+    )
+    assert sweep(at(date(2026, 12, 1))).screening_rounds_opened == townships
+    assert sweep(at(date(2026, 12, 2))).screening_rounds_opened == 0  # once a month
+    (mine,) = api_as(worker).get("/api/v1/screening-rounds").json
+    assert (mine["period"], mine["due_on"], mine["region_code"]) == ("2026年12月", "2026-12-30", FENGQIAO)
+    february = sweep(at(date(2027, 2, 1)))
+    assert february.screening_rounds_opened == townships
+    rounds = api_as(worker).get("/api/v1/screening-rounds").json
+    assert rounds[0]["period"] == "2027年2月" and rounds[0]["due_on"] == "2027-02-28"  # the month's last day
