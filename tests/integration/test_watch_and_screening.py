@@ -242,3 +242,56 @@ def test_the_months_rounds_open_by_themselves_when_configured(app, api_as, worke
     assert february.screening_rounds_opened == townships
     rounds = api_as(worker).get("/api/v1/screening-rounds").json
     assert rounds[0]["period"] == "2027年2月" and rounds[0]["due_on"] == "2027-02-28"  # the month's last day
+
+
+def test_the_township_calls_a_round_at_its_desk_and_sees_each_grid(app, people, worker, api_as):
+    client = app.test_client()
+    sign_in(client, people["township"].username)
+    page = client.get("/desk/screening?lang=zh")
+    assert page.status_code == 200 and "组织排查" in page.get_data(as_text=True)
+    token = csrf_from(page.data)
+    refused = client.post(
+        "/desk/screening", data={"csrf_token": token, "region": FENGQIAO, "period": "", "due_on": "x"}
+    )
+    assert refused.status_code == 422 and "请填写日期" in refused.get_data(as_text=True)
+    due = (utcnow().astimezone(SHANGHAI).date() + timedelta(days=3)).isoformat()
+    called = client.post(
+        "/desk/screening",
+        data={"csrf_token": token, "region": FENGQIAO, "period": "2026年12月", "due_on": due},
+    )
+    assert called.status_code == 302
+    (round_,) = api_as(worker).get("/api/v1/screening-rounds").json
+    url = f"/api/v1/screening-rounds/{round_['id']}/reports"
+    assert (
+        api_as(worker).post(url, json={"grid_code": worker.grids[0].code, "disputes_found": 0}).status_code
+        == 201
+    )
+    html = client.get("/desk/screening?lang=zh").get_data(as_text=True)
+    assert "2026年12月" in html and "已上报1个网格" in html and "零报告1个" in html and "未上报" in html
+    mediator = app.test_client()
+    sign_in(mediator, people["mediator"].username)
+    seen = mediator.get("/desk/screening?lang=zh").get_data(as_text=True)
+    assert "2026年12月" in seen and "发起排查" not in seen  # a community sees it, calls none
+
+
+def test_the_centres_watch_list_shows_late_ones_and_closes_with_a_reason(app, api_as, worker, people):
+    item = (
+        api_as(worker)
+        .post(
+            "/api/v1/watch-items",
+            json=watched_person(worker, first_due=(utcnow() - timedelta(days=2)).date().isoformat()),
+        )
+        .json
+    )
+    client = app.test_client()
+    sign_in(client, people["mediator"].username)
+    page = client.get("/desk/watch?lang=zh")
+    html = page.get_data(as_text=True)
+    assert "赵**" in html and "社区矫正对象" in html and "超时" in html and "赵德明" not in html
+    url = f"/desk/watch/{item['id']}/close"
+    refused = client.post(url, data={"csrf_token": csrf_from(page.data), "reason": ""})
+    assert refused.status_code == 422 and "请说明销号原因" in refused.get_data(as_text=True)
+    assert (
+        client.post(url, data={"csrf_token": csrf_from(page.data), "reason": "矫正期满"}).status_code == 302
+    )
+    assert "赵**" not in client.get("/desk/watch?lang=zh").get_data(as_text=True)
