@@ -167,6 +167,12 @@ class Config:
     GRIDCASE_MASS_INCIDENT_THRESHOLD = _env_int("GRIDCASE_MASS_INCIDENT_THRESHOLD", 5)
     GRIDCASE_HOTSPOT_COUNT = _env_int("GRIDCASE_HOTSPOT_COUNT", 3)
     GRIDCASE_HOTSPOT_DAYS = _env_int("GRIDCASE_HOTSPOT_DAYS", 7)
+    # 研判, a rising issue: a township's cases of one category in the last 7 days against the
+    # RISING_WEEKS 7-day windows before, flagged when the rise is significant at RISING_ALPHA
+    # (gridcase/stats/trend_rule.py) and has at least RISING_MIN_COUNT cases.
+    GRIDCASE_RISING_WEEKS = _env_int("GRIDCASE_RISING_WEEKS", 8)
+    GRIDCASE_RISING_ALPHA = float(_env("GRIDCASE_RISING_ALPHA", "0.001"))
+    GRIDCASE_RISING_MIN_COUNT = _env_int("GRIDCASE_RISING_MIN_COUNT", 5)
     GRIDCASE_REPEAT_PARTY_COUNT = _env_int("GRIDCASE_REPEAT_PARTY_COUNT", 2)
     # The scheduler refreshes the indicator rollups and scans for alerts this often; exports
     # of cases stop at this many rows (a clear 422 beyond: narrow the filters).

@@ -1132,6 +1132,7 @@ ZH = {
     "Close": "销号",
     "Why it is no longer watched": "销号原因",
     "Closed.": "已销号。",
+    "Rising issue": "同类上升",
 }
 
 

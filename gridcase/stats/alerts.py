@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from gridcase import locks
 from gridcase.cases.domain import CaseKind
-from gridcase.cases.models import Case, accepted_sql, open_sql
+from gridcase.cases.models import Case, Category, accepted_sql, open_sql
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.locks import try_job_lock
@@ -34,6 +34,8 @@ from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.alert_queries import alerts_in_scope
 from gridcase.stats.models import Alert, AlertKind, AlertStatus, CloseOutcome, RiskGrade, alert_cases
+from gridcase.stats.trend_rule import significant_rise
+from gridcase.territory.models import Region
 
 
 def raise_case_alert(
@@ -251,7 +253,65 @@ def scan_alerts(now: datetime | None = None) -> ScanReport:
         report.raised[rule.kind.value], linked = _raise_grouped(rule, params)
         report.linked += linked
     _widen_repeat_party_alerts()
+    report.raised[AlertKind.RISING_ISSUE.value] = _raise_rising_issues(now)
     return report
+
+
+WEEK = timedelta(days=7)
+
+
+def _raise_rising_issues(now: datetime) -> int:
+    """研判: for each township and top-level category, the cases of the last 7 days against the
+    GRIDCASE_RISING_WEEKS 7-day windows before; a significant rise (trend_rule) raises a yellow
+    alert linking the window's cases — once per township, category and week, closed or not."""
+    weeks = int(setting("GRIDCASE_RISING_WEEKS"))
+    rows = db.session.execute(
+        sa.text(
+            f"""
+            SELECT c.township_code, coalesce(cat.parent_code, cat.code) AS top,
+                   floor(extract(epoch FROM (:now - c.created_at)) / 604800)::int AS window, count(*) AS n
+            FROM cases c JOIN categories cat ON cat.code = c.category_code
+            WHERE c.created_at > :since AND c.created_at <= :now AND {accepted_sql("c")}
+            GROUP BY 1, 2, 3
+            """
+        ),
+        {"now": now, "since": now - WEEK * (weeks + 1)},
+    ).all()
+    counts: dict[tuple[str, str], list[int]] = {}
+    for township, top, window, n in rows:
+        counts.setdefault((township, top), [0] * (weeks + 1))[window] = n
+    alpha, minimum = float(setting("GRIDCASE_RISING_ALPHA")), int(setting("GRIDCASE_RISING_MIN_COUNT"))
+    year, week, _ = now.astimezone(local_tz()).isocalendar()
+    raised = 0
+    for (township, top), series in sorted(counts.items()):
+        rise = significant_rise(series[0], series[1:], alpha, minimum)
+        key = f"rising_issue:{township}:{top}:{year}-W{week:02d}"
+        if rise is None or db.session.scalar(sa.select(sa.exists().where(Alert.dedup_key == key))):
+            continue
+        place = db.session.get(Region, township)
+        category = db.session.get(Category, top)
+        title = (
+            f"{place.name} {category.name}：近7天{rise.current}起，"
+            f"前{weeks}周平均每周{rise.baseline_mean:.1f}起，显著上升（p={rise.p_value:.1g}）"
+        )
+        area = {"city_code": place.city_code, "district_code": place.district_code, "township_code": township}
+        alert_id = raise_area_alert(AlertKind.RISING_ISSUE, title, area, key, now)
+        if alert_id is None:
+            continue
+        raised += 1
+        db.session.execute(
+            sa.text(
+                f"""
+                INSERT INTO alert_cases (alert_id, case_id)
+                SELECT :alert, c.id FROM cases c JOIN categories cat ON cat.code = c.category_code
+                WHERE c.township_code = :township AND coalesce(cat.parent_code, cat.code) = :top
+                  AND c.created_at > :since AND c.created_at <= :now AND {accepted_sql("c")}
+                ON CONFLICT DO NOTHING
+                """
+            ),
+            {"alert": alert_id, "township": township, "top": top, "since": now - WEEK, "now": now},
+        )
+    return raised
 
 
 def _widen_repeat_party_alerts() -> None:

@@ -45,6 +45,8 @@ class AlertKind(LabelledEnum):
     FOLLOW_UP_OVERDUE = "follow_up_overdue", _l("Follow-up overdue")
     # a grid filed no report (nor a 零报告) in a 矛盾纠纷排查 round by its due day: 排查未报
     SCREENING_MISSING = "screening_missing", _l("Screening report missing")
+    # a township's cases of one category rose significantly over the weeks before: 同类上升 (研判)
+    RISING_ISSUE = "rising_issue", _l("Rising issue")
 
 
 class RiskGrade(LabelledEnum):

@@ -1,0 +1,41 @@
+"""研判, a rising issue (issue 17): a township's cases of one category in the last 7 days against
+the 8 weeks before — a significant rise raises one alert linking the week's cases, steady
+counts raise none."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from gridcase.cases.intake import create_case
+from gridcase.extensions import db
+from gridcase.stats.alerts import scan_alerts
+from gridcase.stats.models import Alert, alert_cases
+from tests.helpers import FENGQIAO, case_payload, in_december
+
+
+def log(worker, when, n, category="E0105"):
+    for i in range(n):
+        body = case_payload(worker.scope_code, category=category, title=f"井盖破损 {when:%m%d}-{i}")
+        create_case(worker, body, now=when + timedelta(minutes=i))
+
+
+def test_a_spike_raises_one_rising_issue_and_steady_weeks_none(worker):
+    now = in_december(28, 12)
+    for week in range(1, 9):  # two a week for eight weeks: the baseline
+        log(worker, now - timedelta(days=7 * week + 2), 2)
+    log(worker, now - timedelta(days=1), 12)  # twelve in the last seven days
+    log(worker, now - timedelta(days=3), 2, category="E0302")  # another category, steady
+    for week in range(1, 9):
+        log(worker, now - timedelta(days=7 * week + 3), 2, category="E0302")
+    report = scan_alerts(now)
+    assert report.raised["rising_issue"] == 1
+    (alert,) = db.session.scalars(sa.select(Alert).where(Alert.kind == "rising_issue"))
+    assert alert.township_code == FENGQIAO and alert.grid_code is None and "近7天12起" in alert.title
+    linked = db.session.scalar(
+        sa.select(sa.func.count()).select_from(alert_cases).where(alert_cases.c.alert_id == alert.id)
+    )
+    assert linked == 12
+    assert scan_alerts(now + timedelta(hours=1)).raised["rising_issue"] == 0  # once that week
+    alert.status = "closed"
+    db.session.flush()
+    assert scan_alerts(now + timedelta(hours=2)).raised["rising_issue"] == 0  # closed, still not again
