@@ -15,9 +15,10 @@ from gridcase.schemas import CodeNameSchema, PeriodArgsSchema
 from gridcase.settings import local_tz, utcnow
 from gridcase.stats.exports import stats_header, stats_rows, unit_stats_header, unit_stats_rows
 from gridcase.stats.indicators import INDICATORS, RATES, UNIT_COUNTS, UNIT_INDICATORS, UNIT_RATES
-from gridcase.stats.queries import indicator_table, stats_query
+from gridcase.stats.queries import indicator_table, stats_query, stats_region
 from gridcase.stats.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, xlsx_workbook
 from gridcase.stats.supervision_stats import SUPERVISION_RATES, supervision_table
+from gridcase.stats.trends import trend_table
 from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.units.domain import UnitKind
 
@@ -140,6 +141,43 @@ class Stats(MethodView):
         The period is on case creation time in local days. Counts are read from rollups the
         scheduler refreshes every minute (see `refreshed_until`); overdue_open is counted live."""
         return indicator_table(stats_query(current_user(), args))
+
+
+class TrendArgsSchema(Schema):
+    region = fields.String(
+        load_default=None, metadata={"description": "A territory code in your scope; default: your scope."}
+    )
+
+
+class TrendSchema(Schema):
+    area_code = fields.String()
+    area = fields.String()
+    category_code = fields.String(metadata={"description": "A top-level category (大类)."})
+    category = fields.String()
+    current = fields.Integer(metadata={"description": "Cases in the last 7 days."})
+    baseline_mean = fields.Float(metadata={"description": "Cases per 7 days over the weeks before."})
+    p_value = fields.Float(
+        metadata={"description": "Week-on-week: P(this many or more, were the rate unchanged)."}
+    )
+    rising = fields.Boolean(
+        metadata={"description": "Flagged: significant at GRIDCASE_RISING_ALPHA, enough cases."}
+    )
+    last_year = fields.Integer(metadata={"description": "Cases in the same 7 days 52 weeks before."})
+    year_p_value = fields.Float(metadata={"description": "Year-on-year, by the same test."})
+    rising_on_last_year = fields.Boolean()
+
+
+@blp.route("/trends")
+class Trends(MethodView):
+    @auth_required
+    @reads_from_replica
+    @blp.arguments(TrendArgsSchema, location="query")
+    @blp.response(200, TrendSchema(many=True))
+    def get(self, args):
+        """研判: for the node's children and each top-level category, the last 7 days against the
+        weeks before and against the same days a year before, with the p-values of the
+        conditional Poisson test; the most significant rises first."""
+        return trend_table(stats_region(current_user(), args["region"]), utcnow())
 
 
 @blp.route("/units")

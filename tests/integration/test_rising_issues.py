@@ -39,3 +39,27 @@ def test_a_spike_raises_one_rising_issue_and_steady_weeks_none(worker):
     alert.status = "closed"
     db.session.flush()
     assert scan_alerts(now + timedelta(hours=2)).raised["rising_issue"] == 0  # closed, still not again
+
+
+def test_the_trends_table_says_week_on_week_and_year_on_year(api_as, worker, people):
+    from gridcase.settings import utcnow
+
+    now = utcnow()
+    for week in range(1, 9):
+        log(worker, now - timedelta(days=7 * week + 2), 2)
+    log(worker, now - timedelta(days=2), 12)
+    log(worker, now - timedelta(days=366), 10)  # the same week a year before: as many, nearly
+    answer = api_as(people["township"]).get(f"/api/v1/stats/trends?region={FENGQIAO}")
+    assert answer.status_code == 200, answer.json
+    row = next(
+        r
+        for r in answer.json
+        if r["category_code"] == "E01" and r["area_code"] == worker.grids[0].community_code
+    )
+    assert (row["current"], row["baseline_mean"], row["rising"]) == (12, 2.0, True)
+    assert row["last_year"] == 10 and row["rising_on_last_year"] is False  # no rise on last year
+    assert answer.json[0] == row  # the most significant first
+    assert (
+        api_as(worker).get(f"/api/v1/stats/trends?region={FENGQIAO}").status_code == 404
+    )  # a grid worker: own grid
+    assert api_as(worker).get(f"/api/v1/stats/trends?region={worker.grids[0].code}").status_code == 200

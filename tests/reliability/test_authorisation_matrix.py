@@ -1134,6 +1134,14 @@ TABLE = [
         (404, 404, 404, 404, 403, 403, 403),
         units=NEVER_FOR_UNITS,
     ),
+    Row(  # 研判's trends: whoever reads statistics, for a node in scope
+        "GET",
+        "/api/v1/stats/trends",
+        _region("/api/v1/stats/trends?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
     Row(
         "GET",
         "/api/v1/stats/export",
