@@ -1133,6 +1133,10 @@ ZH = {
     "Why it is no longer watched": "销号原因",
     "Closed.": "已销号。",
     "Rising issue": "同类上升",
+    "(month to date, to %(day)s)": "（月度累计，截至%(day)s）",
+    "%(m)s from the 1st to %(day)s, compared with the same days of %(p)s (to %(pday)s)": "%(m)s 1日至%(day)s，与%(p)s同期（截至%(pday)s）比较",
+    "to date": "累计",
+    "same days": "同期",
 }
 
 

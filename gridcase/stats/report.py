@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -61,19 +61,28 @@ class Month:
         return f"{self.year}-{self.month:02d}"
 
 
-def monthly_report(viewer: User, region_code: str | None, month: Month) -> dict:
-    """The report's figures for a node in the viewer's scope.
+def monthly_report(viewer: User, region_code: str | None, month: Month, today: date | None = None) -> dict:
+    """The report's figures for a node in the viewer's scope. A month not over yet (`today`
+    inside it) is a month-to-date: its first days up to today, compared with the same first days
+    of the month before (上月同期), never with that whole month — and the report says so.
 
     Raises:
         Forbidden / NotFound: as for the indicator table.
     """
     region = stats_region(viewer, region_code)
-    this = indicator_table(StatsQuery(region, month.first, month.last))
-    before = indicator_table(StatsQuery(region, month.previous.first, month.previous.last))
+    last, previous_last = month.last, month.previous.last
+    to_date = today is not None and month.first <= today < month.last
+    if to_date:
+        last = today
+        previous_last = min(month.previous.last, month.previous.first + timedelta(days=today.day - 1))
+    this = indicator_table(StatsQuery(region, month.first, last))
+    before = indicator_table(StatsQuery(region, month.previous.first, previous_last))
     return {
         "region": this["region"],
         "month": str(month),
         "previous_month": str(month.previous),
+        "to_date": last if to_date else None,  # the last day counted, for a month-to-date
+        "previous_to": previous_last if to_date else None,
         "indicators": this["indicators"],
         "previous": before["indicators"],
         "children": this["children"],

@@ -39,10 +39,11 @@ ROWS = [
 def monthly():
     """The month's indicators against the previous month, top categories, weakest communities."""
     user = current_user()
-    default = utcnow().astimezone(local_tz()).strftime("%Y-%m")
+    today = utcnow().astimezone(local_tz()).date()
+    default = today.strftime("%Y-%m")
     try:
         month = Month.parse(request.args.get("month") or default)
     except ValueError:
         raise Unprocessable(_("A month is written like 2026-11.")) from None
-    report = monthly_report(user, request.args.get("region"), month)
+    report = monthly_report(user, request.args.get("region"), month, today)
     return render_template("reports/monthly.html", user=user, report=report, rows=ROWS)
