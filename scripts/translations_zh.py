@@ -1137,6 +1137,15 @@ ZH = {
     "%(m)s from the 1st to %(day)s, compared with the same days of %(p)s (to %(pday)s)": "%(m)s 1日至%(day)s，与%(p)s同期（截至%(pday)s）比较",
     "to date": "累计",
     "same days": "同期",
+    "Trends": "趋势研判",
+    "Cases of the last 7 days against the %(weeks)s weeks before and against the same days a year before, by area and category. A rise is flagged when it is significant (a Poisson test at %(alpha)s) with at least %(minimum)s cases: noise of a small count is not a rise.": "近7天案件与此前%(weeks)s周、去年同期比较（按地区和类别）。上升须经检验显著（泊松检验，显著性水平%(alpha)s）且不少于%(minimum)s起才标记：小数量的波动不算上升。",
+    "No case in these weeks.": "这几周没有案件。",
+    "Last 7 days": "近7天",
+    "Weekly before": "此前周均",
+    "Week on week": "环比",
+    "A year before": "去年同期",
+    "Year on year": "同比",
+    "rising": "上升",
 }
 
 

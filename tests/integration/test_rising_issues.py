@@ -63,3 +63,20 @@ def test_the_trends_table_says_week_on_week_and_year_on_year(api_as, worker, peo
         api_as(worker).get(f"/api/v1/stats/trends?region={FENGQIAO}").status_code == 404
     )  # a grid worker: own grid
     assert api_as(worker).get(f"/api/v1/stats/trends?region={worker.grids[0].code}").status_code == 200
+
+
+def test_the_command_centre_shows_the_trends(app, worker, people):
+    from gridcase.settings import utcnow
+    from tests.integration.test_attachments_and_pages import sign_in
+
+    now = utcnow()
+    for week in range(1, 9):
+        log(worker, now - timedelta(days=7 * week + 2), 1)
+    log(worker, now - timedelta(days=2), 9)
+    client = app.test_client()
+    sign_in(client, people["township"].username)
+    html = client.get(f"/dashboard/trends?region={FENGQIAO}&lang=zh").get_data(as_text=True)
+    assert 'id="trends"' in html and "趋势研判" in html
+    row = html[html.index('<tr class="rising">') :]
+    assert "<td>9</td>" in row[: row.index("</tr>")] and "上升" in row[: row.index("</tr>")]
+    assert client.get("/dashboard/trends?region=330682000000").status_code == 404  # another city

@@ -20,14 +20,15 @@ from gridcase.people.roles import HANDLER_ROLES
 from gridcase.people.scope import covers_region
 from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
-from gridcase.settings import local_tz, utcnow
+from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.alert_queries import alert_cases_visible, find_alert
 from gridcase.stats.alerts import acknowledge_alert, assess_alert, close_alert
 from gridcase.stats.indicators import UNIT_RATES
 from gridcase.stats.models import AlertKind, CloseOutcome, RiskGrade
-from gridcase.stats.queries import stats_query
+from gridcase.stats.queries import stats_query, stats_region
 from gridcase.stats.schemas import AcknowledgeSchema, AssessSchema, CloseSchema
 from gridcase.stats.supervision_stats import supervision_table
+from gridcase.stats.trends import trend_table
 from gridcase.stats.unit_indicators import unit_indicator_table
 from gridcase.territory.queries import ancestors, get_region
 from gridcase.units.domain import UnitKind
@@ -153,6 +154,27 @@ def units():
         supervision=supervision_table(query),
         rates=UNIT_RATES,
         unit_kinds=UnitKind,
+    )
+
+
+@bp.route("/trends")
+@page_login_required(*HANDLER_ROLES)
+@reads_from_replica
+def trends():
+    """研判: the node's areas and categories, the last 7 days against the weeks before and the
+    same days a year before, the significant rises marked (as GET /api/v1/stats/trends)."""
+    user = current_user()
+    region = stats_region(user, request.args.get("region"))
+    path = [r for r in ancestors(region) if covers_region(user, r)] + [region]
+    return render_template(
+        "dashboard/trends.html",
+        user=user,
+        region=region,
+        path=path,
+        rows=trend_table(region, utcnow()),
+        weeks=setting("GRIDCASE_RISING_WEEKS"),
+        alpha=setting("GRIDCASE_RISING_ALPHA"),
+        minimum=setting("GRIDCASE_RISING_MIN_COUNT"),
     )
 
 
