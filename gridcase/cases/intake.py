@@ -25,25 +25,25 @@ from gridcase.cases.domain import (
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import Action, LoggedAction
 from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
-from gridcase.cases.parties import build_informant, build_party
+from gridcase.cases.parties import build_informant, build_party, in_clear
 from gridcase.cases.queries import visible_cases
 from gridcase.cases.verification import await_verification
-from gridcase.errors import Conflict, Forbidden, Unprocessable
+from gridcase.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.gridwork.models import Resident
+from gridcase.gridwork.register import register_grid
 from gridcase.ladder.clock import clock_for_level
 from gridcase.ladder.limits import level_rank
 from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
-from gridcase.people.scope import covers_region, user_city_code
-from gridcase.settings import cipher, ladder, local_tz, setting, utcnow
+from gridcase.people.scope import user_city_code
+from gridcase.settings import ladder, local_tz, setting, utcnow
 from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
 from gridcase.territory.levels import RegionLevel
-from gridcase.territory.models import Region
 from gridcase.territory.queries import locate_grid
 
 # Which sources each role may record; the first is the default.
@@ -76,39 +76,21 @@ def fingerprint(data: dict) -> str:
 def _with_residents(reporter: User, parties: list[dict], errors: dict) -> list[dict]:
     """Parties picked from a grid's residents (人房事物) take the register's name, ID number and
     phone; the resident must live in a grid the reporter sees (their own grids for a worker)."""
-    picked = [p for p in parties if p.get("resident_id")]
-    if not picked:
-        return parties
-    box = cipher()
     result = []
     for index, party in enumerate(parties):
         if not party.get("resident_id"):
             result.append(party)
             continue
         resident = db.session.get(Resident, party["resident_id"])
-        grid = db.session.get(Region, resident.grid_code) if resident else None
-        if grid is None or not _sees_grid(reporter, grid):
+        try:
+            register_grid(reporter, resident.grid_code if resident else "")
+        except NotFound:
             errors.setdefault("parties", {})[index] = {
                 "resident_id": [Message("No such resident in your grids.")]
             }
             continue
-        result.append(
-            {
-                **party,
-                "name": box.decrypt(resident.name_encrypted, "name"),
-                "id_number": box.decrypt(resident.id_number_encrypted, "id_number")
-                if resident.id_number_encrypted
-                else None,
-                "phone": box.decrypt(resident.phone_encrypted, "phone") if resident.phone_encrypted else None,
-            }
-        )
+        result.append({**party, **in_clear(resident)})
     return result
-
-
-def _sees_grid(user: User, grid: Region) -> bool:
-    if user.role == Role.GRID_WORKER:
-        return grid.code in {g.code for g in user.grids}
-    return user.role in HANDLER_ROLES and covers_region(user, grid)
 
 
 def create_case(

@@ -112,17 +112,26 @@ def case_to_reveal(user, ref, reason: str):
         Forbidden: the user does not handle the case.
         Unprocessable: no reason, or too short a one.
     """
-    reason = (reason or "").strip()
     case = find_case(user, ref, lock=True)
     actor, state = actor_state(user, case), case_state(case)
     if not (handles(actor, state) or above(actor, state) or works_on(actor)):
         raise Forbidden(Message("Only a handler of this case may see its parties in full."))
+    return case, reveal_reason(reason)
+
+
+def reveal_reason(reason: str | None, why: Message | None = None) -> str:
+    """The reason given for seeing personal data in full, trimmed (at most 500 characters).
+
+    Raises:
+        Unprocessable: no reason, or too short a one (`why` says what the reason is for).
+    """
+    reason = (reason or "").strip()
     if len(reason) < MIN_REVEAL_REASON:
         raise Unprocessable(
-            Message("Say why you need to see this person's details (at least a few words)."),
+            why or Message("Say why you need to see this person's details (at least a few words)."),
             {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
         )
-    return case, reason[:500]
+    return reason[:500]
 
 
 def record_reveal(user, case, whom: str, which: dict, reason: str, now) -> None:

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from geoalchemy2.shape import to_shape
 
 from gridcase.audit.log import AuditAction, record
-from gridcase.cases.parties import MIN_REVEAL_REASON
+from gridcase.cases.parties import encrypted_person, in_clear, reveal_reason
 from gridcase.errors import ImportRejected, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID
@@ -35,7 +36,6 @@ from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.privacy import (
     id_number_problem,
-    mask_id_number,
     mask_name,
     mask_phone,
     normalised_id_number,
@@ -152,15 +152,8 @@ def export_register(user: User, grid_code: str, reason: str, now: datetime) -> i
         Unprocessable: no reason, or too short a one.
     """
     grid = register_grid(user, grid_code)
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REVEAL_REASON:
-        raise Unprocessable(
-            Message("Say why you need the register in full (at least a few words)."),
-            {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
-        )
-    record(
-        AuditAction.REVEAL, actor=user, target=f"grid {grid.code} register", details={"reason": reason[:500]}
-    )
+    reason = reveal_reason(reason, Message("Say why you need the register in full (at least a few words)."))
+    record(AuditAction.REVEAL, actor=user, target=f"grid {grid.code} register", details={"reason": reason})
     box = cipher()
 
     def clear(value, field_name):
@@ -244,21 +237,9 @@ def reveal_resident(user: User, resident_id: int, reason: str) -> dict:
     if resident is None:
         raise NotFound(f"No resident {resident_id} in your scope.")
     register_grid(user, resident.grid_code)
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REVEAL_REASON:
-        raise Unprocessable(
-            Message("Say why you need to see this person's details (at least a few words)."),
-            {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
-        )
-    record(AuditAction.REVEAL, actor=user, target=f"resident {resident.id}", details={"reason": reason[:500]})
-    box = cipher()
-    return {
-        "name": box.decrypt(resident.name_encrypted, "name"),
-        "id_number": box.decrypt(resident.id_number_encrypted, "id_number")
-        if resident.id_number_encrypted
-        else None,
-        "phone": box.decrypt(resident.phone_encrypted, "phone") if resident.phone_encrypted else None,
-    }
+    reason = reveal_reason(reason)
+    record(AuditAction.REVEAL, actor=user, target=f"resident {resident.id}", details={"reason": reason})
+    return in_clear(resident)
 
 
 def set_outline(user: User, house_id: int, polygon: dict, now: datetime) -> House:
@@ -499,8 +480,8 @@ def _write(grid: Region, houses: dict, residents: list, places: dict, now: datet
     db.session.flush()
     for data in residents:
         house = existing[data["ref"]]
-        digest = box.lookup_hash(data["id_number"]) if data["id_number"] else None
-        resident = _same_resident(grid, house, data["name"], digest)
+        person = encrypted_person(data)  # encrypted and masked as a case's parties are
+        resident = _same_resident(grid, house, data["name"], person["id_number_hash"])
         if resident is None:
             resident = Resident(grid_code=grid.code)
             db.session.add(resident)
@@ -508,17 +489,8 @@ def _write(grid: Region, houses: dict, residents: list, places: dict, now: datet
         else:
             report.updated[RESIDENTS] += 1
         resident.house_id = house.id
-        resident.name_encrypted, resident.name_masked = (
-            box.encrypt(data["name"], "name"),
-            mask_name(data["name"]),
-        )
-        resident.id_number_encrypted = (
-            box.encrypt(data["id_number"], "id_number") if data["id_number"] else None
-        )
-        resident.id_number_hash = digest
-        resident.id_number_masked = mask_id_number(data["id_number"]) if data["id_number"] else ""
-        resident.phone_encrypted = box.encrypt(data["phone"], "phone") if data["phone"] else None
-        resident.phone_masked = mask_phone(data["phone"]) if data["phone"] else ""
+        for column, value in person.items():
+            setattr(resident, column, "" if value is None and column.endswith("_masked") else value)
         resident.relation, resident.residence, resident.tags = (
             data["relation"],
             data["residence"].value,
@@ -565,7 +537,5 @@ def _same_resident(grid: Region, house: House, name: str, digest: str | None) ->
 def _lon_lat(location) -> list:
     if location is None:
         return ["", ""]
-    from geoalchemy2.shape import to_shape
-
     point = to_shape(location)
     return [point.x, point.y]

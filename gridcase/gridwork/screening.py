@@ -193,6 +193,30 @@ def open_monthly_rounds(now: datetime) -> list[int]:
     return opened
 
 
+def reports_owed(worker: User) -> list[tuple[ScreeningRound, Region]]:
+    """(round, grid) for each of the worker's grids that has filed nothing in a round over it,
+    the earliest due first — one query, for the phone's home page."""
+    mine = [g.code for g in worker.grids]
+    over = sa.or_(
+        Region.code == ScreeningRound.region_code,
+        *(
+            getattr(Region, column) == ScreeningRound.region_code
+            for level, column in ANCESTOR_COLUMNS.items()
+            if level is not RegionLevel.GRID
+        ),
+    )
+    filed = sa.exists().where(
+        ScreeningReport.round_id == ScreeningRound.id, ScreeningReport.grid_code == Region.code
+    )
+    rows = db.session.execute(
+        sa.select(ScreeningRound, Region)
+        .join(Region, sa.and_(Region.code.in_(mine), over))
+        .where(~filed)
+        .order_by(ScreeningRound.due_on, ScreeningRound.id, Region.code)
+    ).all()
+    return [(round_, grid) for round_, grid in rows]
+
+
 def alert_missing_reports(now: datetime) -> list[tuple[int, str]]:
     """Rounds whose due day has passed and not yet checked: an alert for each grid that filed
     nothing, and the round marked checked (once). Returns (round id, grid code) alerted."""

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from geoalchemy2.shape import to_shape
 
 from gridcase.audit.log import AuditAction, record
-from gridcase.cases.parties import MIN_REVEAL_REASON
+from gridcase.cases.parties import reveal_reason
 from gridcase.cases.photos import PhotoRejected, process_photo
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
@@ -147,15 +147,10 @@ def reveal_people_met(user: User, visit_id: int, reason: str) -> list[str]:
             their retention.
     """
     visit = find_visit(user, visit_id)
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REVEAL_REASON:
-        raise Unprocessable(
-            Message("Say why you need to see this person's details (at least a few words)."),
-            {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
-        )
+    reason = reveal_reason(reason)
     if visit.anonymised_at is not None:
         raise Unprocessable(Message("The names were erased at the end of their retention."))
-    record(AuditAction.REVEAL, actor=user, target=f"visit {visit.id}", details={"reason": reason[:500]})
+    record(AuditAction.REVEAL, actor=user, target=f"visit {visit.id}", details={"reason": reason})
     names = cipher().decrypt(visit.people_met_encrypted, PEOPLE_FIELD) if visit.people_met_encrypted else ""
     return [n for n in names.split("、") if n]
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from gridcase.audit.log import AuditAction, record
-from gridcase.cases.parties import MIN_REVEAL_REASON
+from gridcase.cases.parties import encrypted_person, in_clear, reveal_reason
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import SRID
@@ -25,10 +25,10 @@ from gridcase.gridwork.models import WatchFollowUp, WatchItem
 from gridcase.gridwork.places import placed, worker_records
 from gridcase.messages import Message
 from gridcase.people.models import User, grid_assignments
-from gridcase.people.privacy import id_number_problem, mask_id_number, mask_name, mask_phone, phone_problem
+from gridcase.people.privacy import id_number_problem, phone_problem
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import covers_region
-from gridcase.settings import cipher, local_tz
+from gridcase.settings import local_tz
 from gridcase.stats.alerts import raise_area_alert
 from gridcase.stats.models import AlertKind
 from gridcase.territory.queries import locate_grid
@@ -71,21 +71,20 @@ def add_watch_item(user: User, body: dict, now: datetime) -> WatchItem:
         problems["responsible_id"] = [Message("Name a grid worker of the grid to answer for it.")]
     if problems:
         raise Unprocessable(Message("The record is incomplete."), problems)
-    box = cipher()
+    # A person encrypted and masked as a case's parties are (a hazard has no person).
+    who = encrypted_person(person) if kind is WatchKind.PERSON else {}
     today = now.astimezone(local_tz()).date()
     item = WatchItem(
         kind=kind.value,
         category=category.value,
         grade=body["grade"],
-        title=mask_name(name) if kind is WatchKind.PERSON else body["title"].strip(),
+        title=who["name_masked"] if who else body["title"].strip(),
         description=(body.get("description") or "").strip(),
-        name_encrypted=box.encrypt(name, "name") if name else None,
-        id_number_encrypted=box.encrypt(person["id_number"], "id_number")
-        if person.get("id_number")
-        else None,
-        phone_encrypted=box.encrypt(person["phone"], "phone") if person.get("phone") else None,
-        id_number_masked=mask_id_number(person["id_number"]) if person.get("id_number") else "",
-        phone_masked=mask_phone(person["phone"]) if person.get("phone") else "",
+        name_encrypted=who.get("name_encrypted"),
+        id_number_encrypted=who.get("id_number_encrypted"),
+        phone_encrypted=who.get("phone_encrypted"),
+        id_number_masked=who.get("id_number_masked") or "",
+        phone_masked=who.get("phone_masked") or "",
         location=sa.func.ST_SetSRID(sa.func.ST_MakePoint(body["lon"], body["lat"]), SRID),
         responsible_id=responsible_id,
         rhythm_days=body["rhythm_days"],
@@ -169,22 +168,9 @@ def reveal_watched_person(user: User, item_id: int, reason: str) -> dict:
     item = find_watch_item(user, item_id)
     if item.kind != WatchKind.PERSON:
         raise NotFound(f"Watched record {item_id} is no person.")
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REVEAL_REASON:
-        raise Unprocessable(
-            Message("Say why you need to see this person's details (at least a few words)."),
-            {"reason": [Message("At least %(count)s characters.", count=str(MIN_REVEAL_REASON))]},
-        )
-    record(
-        AuditAction.REVEAL, actor=user, target=f"watched person {item.id}", details={"reason": reason[:500]}
-    )
-    box = cipher()
-    clear = {
-        "name": item.name_encrypted,
-        "id_number": item.id_number_encrypted,
-        "phone": item.phone_encrypted,
-    }
-    return {field: box.decrypt(value, field) if value else None for field, value in clear.items()}
+    reason = reveal_reason(reason)
+    record(AuditAction.REVEAL, actor=user, target=f"watched person {item.id}", details={"reason": reason})
+    return in_clear(item)
 
 
 def due_follow_ups(user: User, today: date) -> list[WatchItem]:

@@ -13,7 +13,7 @@ is computed from the records, never kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -35,6 +35,8 @@ CONFIRMATION_RULING = "confirmation_ruling"  # 司法确认: awaiting the court'
 CONFIRMATION_WINDOW = "confirmation_window"  # 司法确认: the window closing, no application
 COURT_REFERRAL = "court_referral"  # 诉前调解: the result to report back
 MAX_FOLLOW_UPS = 200
+# How long before the end of the 司法确认 window its reminder falls (day 20 of 30).
+REMINDER_LEAD = timedelta(days=CONFIRMATION_WINDOW_DAYS - CONFIRMATION_REMINDER_DAY)
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,7 @@ def follow_ups(user: User, now: datetime) -> list[FollowUp]:
                         MediationAgreement.performance.is_(None),
                         MediationAgreement.performance != Performance.PERFORMED,
                     ),
-                    MediationAgreement.confirmation_due
-                    - (CONFIRMATION_WINDOW_DAYS - CONFIRMATION_REMINDER_DAY)
-                    <= today,
+                    MediationAgreement.confirmation_due <= today + REMINDER_LEAD,
                     MediationAgreement.confirmation_due >= today,
                 ),
             ),
@@ -92,11 +92,8 @@ def follow_ups(user: User, now: datetime) -> list[FollowUp]:
         if agreement.confirmation == Confirmation.APPLIED:
             items.append(FollowUp(CONFIRMATION_RULING, number, title, None, detail, anchor))
         elif agreement.confirmation is None and agreement.performance != Performance.PERFORMED:
-            reminder_day = agreement.confirmation_due.toordinal() - (
-                CONFIRMATION_WINDOW_DAYS - CONFIRMATION_REMINDER_DAY
-            )
-            if reminder_day <= today.toordinal() <= agreement.confirmation_due.toordinal():
-                due = agreement.confirmation_due
+            due = agreement.confirmation_due
+            if due - REMINDER_LEAD <= today <= due:
                 items.append(FollowUp(CONFIRMATION_WINDOW, number, title, due, detail, anchor))
     referrals = db.session.execute(
         sa.select(CourtReferral, Case.public_number, Case.title)

@@ -17,11 +17,11 @@ from gridcase.cases.queries import find_case, list_cases
 from gridcase.cases.schemas import dump_cases
 from gridcase.errors import GridcaseError, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.gridwork.models import Patrol, ScreeningRound, Visit
+from gridcase.gridwork.models import Patrol, Visit
 from gridcase.gridwork.patrols import finding_to_case, visible_patrols
 from gridcase.gridwork.register import find_households, grid_places
 from gridcase.gridwork.schemas import VisitInSchema
-from gridcase.gridwork.screening import file_report, round_grids, visible_rounds
+from gridcase.gridwork.screening import file_report, reports_owed
 from gridcase.gridwork.visits import add_visit_photo, concern_to_case, record_visit, visible_visits
 from gridcase.gridwork.watch import due_follow_ups, follow_up
 from gridcase.messages import Message, say, say_all
@@ -66,7 +66,7 @@ def home():
         grids_json=grids,
         map_json=map_settings(),
         follow_ups=due_follow_ups(user, today),
-        screenings=_my_screenings(user),
+        screenings=reports_owed(user),
         today=today,
     )
 
@@ -166,20 +166,6 @@ def _home_step(step):
         return redirect(url_for("mobile.home"))
     flash(_("Saved."), "success")
     return redirect(url_for("mobile.home"))
-
-
-def _my_screenings(user) -> list[tuple]:
-    """(round, grid) for each grid of mine that has not filed its report in a round over it."""
-    rounds = db.session.scalars(
-        sa.select(ScreeningRound).where(visible_rounds(user)).order_by(ScreeningRound.due_on)
-    ).all()
-    mine = {g.code for g in user.grids}
-    return [
-        (round_, grid)
-        for round_ in rounds
-        for grid, report in round_grids(round_)
-        if grid.code in mine and report is None
-    ]
 
 
 @bp.route("/new")
