@@ -1,5 +1,6 @@
 """Imports every model module, so that the metadata knows all tables (for Alembic and tests)."""
 
+from gridcase.assessment.models import AssessmentScheme, AssessmentSchemeItem  # noqa: F401
 from gridcase.audit.models import AuditEntry  # noqa: F401
 from gridcase.cases.models import (  # noqa: F401
     Case,

@@ -50,9 +50,9 @@ def register_api(app: Flask) -> None:
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)
-    from gridcase.api import alerts, exports, stats
+    from gridcase.api import alerts, assessment, exports, stats
 
-    for module in (exports, stats, alerts):
+    for module in (exports, stats, alerts, assessment):
         api.register_blueprint(module.blp)
     actions.document_action_bodies(api.spec)
     answer_errors(app, json_error, prefix="/api/")

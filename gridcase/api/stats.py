@@ -199,6 +199,7 @@ class UnitStats(MethodView):
 
 class SupervisionCountsSchema(Schema):
     supervised = fields.Integer(metadata={"description": "督办数"})
+    yellow = fields.Integer(metadata={"description": "黄牌数"})
     red = fields.Integer(metadata={"description": "红牌数"})
     reply_due = fields.Integer(metadata={"description": "Replies that could be judged: given, or past due."})
     replied_on_time = fields.Integer(metadata={"description": "按期回复"})

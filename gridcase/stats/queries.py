@@ -19,6 +19,7 @@ from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
 from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
 from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
 
 # The longest period a question may cover, and the longest weekly series an answer carries
@@ -296,3 +297,11 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
         ).group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(inner.c.child), sa.tuple_(inner.c.week)))
     )
     return {(row.g, row.child, row.week): row.n for row in rows}
+
+
+def counts_by_node(region: Region, level: str, first: date, last: date) -> dict[str, dict]:
+    """The summed rollup counts (COUNTS) of each node of `level` inside `region` over a period of
+    local days: what an assessment of every grid, community or township of an area reads."""
+    node_column = "region_code" if level == region.level else ANCESTOR_COLUMNS[RegionLevel(region.level)]
+    counts = _rollup_counts(StatsQuery(region, first, last), level, node_column)
+    return {child: row for (group, child, _), row in counts.items() if group == _CHILD}

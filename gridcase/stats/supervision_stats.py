@@ -23,6 +23,7 @@ from gridcase.stats.queries import StatsQuery
 # The counts of each target, over its 督办单 `s` (SQL conditions), in the order shown.
 SUPERVISION_COUNTS = {
     "supervised": "TRUE",  # 督办数
+    "yellow": "s.grade = 'yellow'",  # 黄牌数
     "red": "s.grade = 'red'",  # 红牌数
     "reply_due": "s.replied_at IS NOT NULL OR s.reply_due_at <= :now",  # replies that could be judged
     "replied_on_time": "s.replied_at <= s.reply_due_at",  # 按期回复

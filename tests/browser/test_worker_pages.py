@@ -122,7 +122,16 @@ def test_a_case_saved_without_signal_is_sent_once_when_it_returns(app, phone, cl
     assert page.locator("#outbox").is_hidden()
 
 
-PHONE_PAGES = ["/m/", "/m/new", "/m/patrol", "/m/visits", "/m/households", "/m/cases", "/m/notifications"]
+PHONE_PAGES = [
+    "/m/",
+    "/m/new",
+    "/m/patrol",
+    "/m/visits",
+    "/m/households",
+    "/m/cases",
+    "/m/notifications",
+    "/m/score",
+]
 
 
 @pytest.mark.parametrize("path", PHONE_PAGES)

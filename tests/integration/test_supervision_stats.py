@@ -37,6 +37,7 @@ def test_each_target_is_counted_with_its_red_cards_and_replies(people):
     assert (township["name"], township["level"]) == ("枫桥镇", "township")
     assert township["counts"] == {
         "supervised": 2,
+        "yellow": 1,
         "red": 1,
         "reply_due": 2,  # the red one is past its deadline unanswered
         "replied_on_time": 1,

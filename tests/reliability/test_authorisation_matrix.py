@@ -32,7 +32,7 @@ from gridcase.mediation.invitations import invite_mediator
 from gridcase.mediation.models import CourtReferral, MediationEvidence
 from gridcase.notifications.inbox import Kind, notify_user
 from gridcase.people.models import User
-from gridcase.settings import cipher, utcnow
+from gridcase.settings import cipher, local_tz, utcnow
 from gridcase.stats.models import Alert, alert_cases
 from gridcase.units.models import Unit
 from gridcase.webhooks.models import WebhookDelivery
@@ -664,6 +664,17 @@ def _fixed(path: str, **kwargs) -> Request:
     return lambda w, role, scope: (path, kwargs)
 
 
+def _new_scheme(w: World, role: str, scope: str):
+    this_month = utcnow().astimezone(local_tz()).date().replace(day=1)
+    body = {
+        "subject": "unit",
+        "name": "部门考核",
+        "effective_from": this_month.isoformat(),
+        "items": [{"indicator": "finish_on_time_rate", "points": 100, "target": 0.9}],
+    }
+    return "/api/v1/assessment/schemes", {"json": body}
+
+
 def _token(w: World, role: str, scope: str):
     return "/api/v1/auth/token", {"json": {"username": w.users[role].username, "password": PASSWORD}}
 
@@ -1164,6 +1175,40 @@ TABLE = [
         _region("/api/v1/stats/supervision?region={code}"),
         (200, 200, 200, 200, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row("GET", "/api/v1/assessment/indicators", _fixed("/api/v1/assessment/indicators"), every(200)),
+    Row(  # a city's schemes are its published rules: anyone of the city reads them
+        "GET", "/api/v1/assessment/schemes", _fixed("/api/v1/assessment/schemes?subject=grid"), every(200)
+    ),
+    Row(  # only the city centre sets them
+        "POST",
+        "/api/v1/assessment/schemes",
+        _new_scheme,
+        (403, 403, 403, 201, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(  # rankings are the centres'; a grid worker has their own score only
+        "GET",
+        "/api/v1/assessment/rankings",
+        _region("/api/v1/assessment/rankings?subject=grid&region={code}"),
+        (403, 200, 200, 200, 403, 403, 403),
+        (403, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/assessment/rankings/export",
+        _region("/api/v1/assessment/rankings/export?subject=grid&region={code}"),
+        (403, 200, 200, 200, 403, 403, 403),
+        (403, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/assessment/my-score",
+        _fixed("/api/v1/assessment/my-score"),
+        (200, 403, 403, 403, 403, 403, 403),
         units=NEVER_FOR_UNITS,
     ),
     Row(

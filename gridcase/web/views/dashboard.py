@@ -14,6 +14,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from gridcase.assessment.domain import Period, Subject
+from gridcase.assessment.scores import ranking
 from gridcase.errors import GridcaseError, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.people.roles import HANDLER_ROLES
@@ -175,6 +177,50 @@ def trends():
         weeks=setting("GRIDCASE_RISING_WEEKS"),
         alpha=setting("GRIDCASE_RISING_ALPHA"),
         minimum=setting("GRIDCASE_RISING_MIN_COUNT"),
+    )
+
+
+# Below each kind of area, the subjects it may rank (the first is the default: the level below).
+_RANKABLE = {
+    "city": (Subject.TOWNSHIP, Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
+    "district": (Subject.TOWNSHIP, Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
+    "township": (Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
+    "community": (Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
+}
+# What a row of each subject drills down into.
+_DRILL_INTO = {Subject.TOWNSHIP: Subject.COMMUNITY, Subject.COMMUNITY: Subject.GRID}
+
+
+@bp.route("/assessment")
+@page_login_required(*HANDLER_ROLES)
+@reads_from_replica
+def assessment():
+    """考核排名: the subjects of an area scored for a month or a quarter, sortable, each score
+    explained, 红黑榜, change against the period before, drill-down and the spreadsheet (as GET
+    /api/v1/assessment/rankings)."""
+    user = current_user()
+    region = stats_region(user, request.args.get("region"))
+    choices = _RANKABLE.get(region.level, (Subject.GRID_WORKER, Subject.UNIT))
+    try:
+        subject = Subject(request.args.get("subject") or choices[0].value)
+    except ValueError:
+        asked = request.args["subject"]
+        raise Unprocessable(_("No such kind of subject to rank."), {"subject": [asked]}) from None
+    table = ranking(user, subject, region.code, request.args.get("period"))
+    path = [r for r in ancestors(region) if covers_region(user, r)] + [region]
+    today = utcnow().astimezone(local_tz()).date()
+    this_month = Period.month_of(today)
+    return render_template(
+        "dashboard/assessment.html",
+        user=user,
+        region=region,
+        path=path,
+        table=table,
+        choices=choices,
+        subject=subject,
+        drill_into=_DRILL_INTO.get(subject),
+        periods=[this_month, this_month.previous, Period(today.year, quarter=(today.month - 1) // 3 + 1)],
+        rated=[item for item in table["scheme"]["items"] if item["kind"] != "penalty"],
     )
 
 

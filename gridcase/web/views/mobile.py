@@ -11,6 +11,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from gridcase.assessment.domain import Period
+from gridcase.assessment.scores import my_score
 from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import DONE_STATUSES, OPEN_STATUSES, Severity
 from gridcase.cases.queries import find_case, list_cases
@@ -82,6 +84,19 @@ def notifications():
         return redirect(url_for("mobile.notifications"))
     items, unread = inbox(user, limit=100)
     return render_template("mobile/notifications.html", user=user, items=items, unread=unread)
+
+
+@bp.route("/score")
+@page_login_required(Role.GRID_WORKER)
+def score():
+    """My 考核 score for a month or a quarter (this month to date by default): each item's part
+    in it and what it cost me, my place among my township's workers, the period before."""
+    user = current_user()
+    mine = my_score(user, request.args.get("period"))
+    today = utcnow().astimezone(local_tz()).date()
+    this_month = Period.month_of(today)
+    periods = [this_month, this_month.previous, Period(today.year, quarter=(today.month - 1) // 3 + 1)]
+    return render_template("mobile/score.html", user=user, mine=mine, periods=periods)
 
 
 @bp.route("/cases")
