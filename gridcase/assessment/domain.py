@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from gridcase.messages import Message
+
 RATED_POINTS_TOTAL = 100
 
 
@@ -260,7 +262,7 @@ def scheme_problems(subject: Subject, items: Sequence[Item]) -> dict[str, list[s
     """Why these items cannot make a scheme for the subject, by field; empty when they can."""
     problems: dict[str, list[str]] = {}
 
-    def problem(where: str, text: str) -> None:
+    def problem(where: str, text: Message) -> None:
         problems.setdefault(where, []).append(text)
 
     seen = set()
@@ -268,32 +270,46 @@ def scheme_problems(subject: Subject, items: Sequence[Item]) -> dict[str, list[s
         where = f"items.{index}"
         indicator = INDICATORS.get(item.indicator)
         if indicator is None:
-            problem(where, f"No indicator {item.indicator}.")
+            problem(where, Message("No indicator %(key)s.", key=item.indicator))
             continue
         if subject not in indicator.subjects:
-            problem(where, f"{indicator.label} ({item.indicator}) does not apply to {subject.value}.")
+            problem(
+                where,
+                Message(
+                    "%(label)s does not apply to %(subject)s.", label=indicator.label, subject=subject.label
+                ),
+            )
         if item.indicator in seen:
-            problem(where, f"{item.indicator} is listed twice.")
+            problem(where, Message("%(label)s is listed twice.", label=indicator.label))
         seen.add(item.indicator)
         if not item.points > 0:
-            problem(where, "Points must be above 0.")
+            problem(where, Message("Points must be above 0."))
         if indicator.kind == PENALTY:
             if item.cap is None or not item.cap >= item.points:
-                problem(where, "A penalty needs a cap (扣完为止) of at least its points per event.")
+                problem(where, Message("A penalty needs a cap of at least its points per event."))
         elif item.target is None:
-            problem(where, "A rated item needs a target.")
+            problem(where, Message("A rated item needs a target."))
         elif indicator.kind == RATE and not (
             0 < item.target <= 1 if indicator.better == HIGHER else 0 <= item.target < 1
         ):
             problem(
                 where,
-                "A rate's target lies between 0 and 1 (above 0 if higher is better, below 1 if lower is).",
+                Message(
+                    "A rate's target lies between 0 and 1 (above 0 if higher is better, below 1 if lower is)."
+                ),
             )
         elif indicator.kind == COUNT and not item.target >= 1:
-            problem(where, "A count's target is at least 1.")
+            problem(where, Message("A count's target is at least 1."))
     rated = sum(item.points for item in items if item.indicator in INDICATORS and not item.is_penalty)
     if not math.isclose(rated, RATED_POINTS_TOTAL, abs_tol=1e-6):
-        problem("items", f"The rated items' points add up to {rated:g}, not {RATED_POINTS_TOTAL}.")
+        problem(
+            "items",
+            Message(
+                "The rated items' points add up to %(sum)s, not %(total)s.",
+                sum=f"{rated:g}",
+                total=str(RATED_POINTS_TOTAL),
+            ),
+        )
     return problems
 
 

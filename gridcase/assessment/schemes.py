@@ -19,6 +19,7 @@ from gridcase.assessment.models import AssessmentScheme, AssessmentSchemeItem
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import user_city_code
@@ -122,7 +123,7 @@ def create_scheme(viewer: User, data: dict, now: datetime) -> SchemeVersion:
             month, or one already passed.
     """
     if viewer.role != Role.CITY_COMMANDER:
-        raise Forbidden("Only the city centre sets its assessment schemes.")
+        raise Forbidden(Message("Only the city centre sets its assessment schemes."))
     subject = Subject(data["subject"])
     items = [Item(i["indicator"], i["points"], i.get("target"), i.get("cap")) for i in data["items"]]
     problems = scheme_problems(subject, items)
@@ -130,11 +131,14 @@ def create_scheme(viewer: User, data: dict, now: datetime) -> SchemeVersion:
     this_month = now.astimezone(local_tz()).date().replace(day=1)
     if effective_from.day != 1 or effective_from < this_month:
         problems.setdefault("effective_from", []).append(
-            f"A scheme takes effect on the first day of a month, {this_month} or later: "
-            "a period already scored keeps its scheme."
+            Message(
+                "A scheme takes effect on the first day of a month, %(day)s or later: "
+                "a period already scored keeps its scheme.",
+                day=str(this_month),
+            )
         )
     if problems:
-        raise Unprocessable("The scheme cannot be used.", problems)
+        raise Unprocessable(Message("The scheme cannot be used."), problems)
     city = user_city_code(viewer)
     # Two centre staff saving at once must not both make version n + 1.
     db.session.execute(

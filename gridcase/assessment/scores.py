@@ -16,6 +16,7 @@ from gridcase.assessment.figures import subjects_with_figures
 from gridcase.assessment.schemes import scheme_in_effect
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.settings import local_tz, utcnow
@@ -56,7 +57,10 @@ def spans(period: Period, today: date) -> tuple[Span, Span]:
         Unprocessable: the period has not begun.
     """
     if period.first > today:
-        raise Unprocessable("That period has not begun.", {"period": [f"{period} starts after today."]})
+        raise Unprocessable(
+            Message("That period has not begun."),
+            {"period": [Message("%(period)s starts after today.", period=str(period))]},
+        )
     if period.last < today:
         return Span(period, period.first, period.last, False), Span(
             period.previous, period.previous.first, period.previous.last, False
@@ -81,8 +85,8 @@ def parse_period(text: str | None, today: date) -> Period:
         return Period.parse(text)
     except ValueError:
         raise Unprocessable(
-            "A period is a month like 2026-11 or a quarter like 2026-Q4.",
-            {"period": [f"Not a period: {text}"]},
+            Message("A period is a month like 2026-11 or a quarter like 2026-Q4."),
+            {"period": [Message("Not a period: %(text)s", text=text)]},
         ) from None
 
 
@@ -95,14 +99,18 @@ def ranking_region(viewer: User, subject: Subject, region_code: str | None) -> R
         Unprocessable: the subjects are not below the area (townships of a township).
     """
     if viewer.role not in HANDLER_ROLES:
-        raise Forbidden("Rankings are for the centres; a grid worker sees their own score.")
+        raise Forbidden(Message("Rankings are for the centres; a grid worker sees their own score."))
     region = stats_region(viewer, region_code)
     level = _TERRITORY_SUBJECT_LEVEL.get(subject)
     levels = [member.value for member in RegionLevel]  # from the top down
     if level and levels.index(level) <= levels.index(region.level):
         raise Unprocessable(
-            f"{subject.label} are ranked within an area above them.",
-            {"region": [f"{region.name} is a {region.level}; {subject.value} lie below it."]},
+            Message("%(subject)s are ranked within an area above them.", subject=subject.label),
+            {
+                "region": [
+                    Message("%(subject)s do not lie below %(area)s.", subject=subject.label, area=region.name)
+                ]
+            },
         )
     return region
 
@@ -210,9 +218,9 @@ def my_score(viewer: User, period_text: str | None, now: datetime | None = None)
         NotFound: a worker with no grid.
     """
     if viewer.role != Role.GRID_WORKER:
-        raise Forbidden("Only a grid worker has a worker's score.")
+        raise Forbidden(Message("Only a grid worker has a worker's score."))
     if not viewer.grids:
-        raise NotFound("You have no grid to be assessed in.")
+        raise NotFound(Message("You have no grid to be assessed in."))
     now = now or utcnow()
     today = now.astimezone(local_tz()).date()
     period = parse_period(period_text, today)

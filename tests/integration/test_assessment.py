@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
+import pyotp
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -17,7 +18,7 @@ from gridcase.assessment.scores import ranking
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
-from gridcase.settings import local_tz, utcnow
+from gridcase.settings import cipher, local_tz, utcnow
 from gridcase.stats.rollups import refresh_rollups
 from gridcase.territory.models import Region
 from tests.helpers import CITY, FENGQIAO, SHANGHAI, case_payload, grid_in
@@ -261,3 +262,49 @@ def test_drilling_down_from_townships_to_communities(api_as, people):
         sa.select(Region.code).where(Region.level == "community", Region.township_code == FENGQIAO)
     )
     assert names == set(inside) and grid_in(FENGQIAO).community_code in names
+
+
+def test_the_city_centre_makes_a_version_on_its_page_and_mistakes_are_said_in_chinese(app, people):
+    from tests.integration.test_attachments_and_pages import sign_in
+
+    # The city centre signs in with its second factor.
+    secret = pyotp.random_base32()
+    people["city"].totp_secret_encrypted = cipher().encrypt(secret, "totp")
+    people["city"].totp_confirmed_at = utcnow()
+    db.session.flush()
+    client = app.test_client()
+    sign_in(client, people["city"].username)
+    step = client.get("/login/second-factor").get_data(as_text=True)
+    csrf = step.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf})
+    page = client.get("/dashboard/assessment/schemes?subject=grid&lang=zh").get_data(as_text=True)
+    assert "默认考核方案（示例）" in page and "群众安全感满意率" in page and 'id="new-scheme"' in page
+    this_month = utcnow().astimezone(local_tz()).date().strftime("%Y-%m")
+    token = client.get("/dashboard/assessment/schemes?subject=grid").get_data(as_text=True)
+    csrf = token.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {
+        "csrf_token": csrf,
+        "subject": "grid",
+        "name": "网格考核2027",
+        "effective_month": this_month,
+        "points-resolution_rate": "60",
+        "target-resolution_rate": "90",  # percent on the page
+        "points-patrol_coverage": "30",
+        "target-patrol_coverage": "100",
+    }
+    short = client.post("/dashboard/assessment/schemes", data=form)
+    assert short.status_code == 422
+    assert "计分指标分值合计90分，应为100分" in short.get_data(as_text=True)
+    assert 'value="网格考核2027"' in short.get_data(as_text=True)  # what was typed stays
+    saved = client.post("/dashboard/assessment/schemes", data={**form, "points-patrol_coverage": "40"})
+    assert saved.status_code == 302
+    stored = db.session.scalars(sa.select(AssessmentScheme).where(AssessmentScheme.subject == "grid")).one()
+    assert stored.version == 1 and [(i.indicator, float(i.target)) for i in stored.items] == [
+        ("resolution_rate", 0.9),
+        ("patrol_coverage", 1.0),
+    ]
+    # Another centre reads the schemes, without the form.
+    reader = app.test_client()
+    sign_in(reader, people["township"].username)
+    page = reader.get("/dashboard/assessment/schemes?subject=grid&lang=zh").get_data(as_text=True)
+    assert "网格考核2027" in page and 'id="new-scheme"' not in page

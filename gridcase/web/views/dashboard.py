@@ -14,12 +14,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from gridcase.assessment.domain import Period, Subject
+from gridcase.assessment.domain import CATALOGUE, RATE, Period, Subject
+from gridcase.assessment.schemes import create_scheme, scheme_in_effect, scheme_versions
 from gridcase.assessment.scores import ranking
 from gridcase.errors import GridcaseError, NotFound, Unprocessable
 from gridcase.extensions import db
-from gridcase.people.roles import HANDLER_ROLES
-from gridcase.people.scope import covers_region
+from gridcase.people.roles import HANDLER_ROLES, Role
+from gridcase.people.scope import covers_region, user_city_code
 from gridcase.people.sessions import current_user
 from gridcase.replica import reads_from_replica
 from gridcase.settings import local_tz, setting, utcnow
@@ -222,6 +223,102 @@ def assessment():
         periods=[this_month, this_month.previous, Period(today.year, quarter=(today.month - 1) // 3 + 1)],
         rated=[item for item in table["scheme"]["items"] if item["kind"] != "penalty"],
     )
+
+
+@bp.route("/assessment/schemes", methods=["GET", "POST"])
+@page_login_required(*HANDLER_ROLES)
+def assessment_schemes():
+    """考核方案: the versions of the city's scheme for a kind of subject, each item's points and
+    target; the city centre makes the next version here (as POST /api/v1/assessment/schemes)."""
+    user = current_user()
+    try:
+        subject = Subject(request.values.get("subject") or Subject.TOWNSHIP.value)
+    except ValueError:
+        raise Unprocessable(
+            _("No such kind of subject to rank."), {"subject": [request.values["subject"]]}
+        ) from None
+    outcome = FormOutcome()
+    if request.method == "POST":
+        outcome = _scheme_form(user, subject)
+        if outcome.redirect:
+            return outcome.redirect
+    today = utcnow().astimezone(local_tz()).date()
+    in_effect = scheme_in_effect(user_city_code(user), subject, today)
+    current = {item.indicator: item for item in in_effect.items}
+    return (
+        render_template(
+            "dashboard/assessment_schemes.html",
+            user=user,
+            subject=subject,
+            subjects=list(Subject),
+            versions=scheme_versions(user, subject),
+            in_effect=in_effect,
+            catalogue=[
+                (indicator, current.get(indicator.key))
+                for indicator in CATALOGUE
+                if subject in indicator.subjects
+            ],
+            next_month=Period.month_of(today),
+            can_edit=user.role == Role.CITY_COMMANDER,
+            form=outcome,
+        ),
+        outcome.status,
+    )
+
+
+def _scheme_form(user, subject: Subject) -> FormOutcome:
+    """A new version from the form: one row per indicator, points left empty leave it out; a
+    rate's target is typed in percent."""
+    form = request.form
+    outcome = FormOutcome(action="scheme", values=form.copy())
+    items, keys, errors = [], [], {}
+    for indicator in CATALOGUE:
+        points = form.get(f"points-{indicator.key}", "").strip()
+        if subject not in indicator.subjects or not points:
+            continue
+        try:
+            item = {"indicator": indicator.key, "points": float(points)}
+            target = form.get(f"target-{indicator.key}", "").strip()
+            cap = form.get(f"cap-{indicator.key}", "").strip()
+            if target:
+                item["target"] = float(target) / 100 if indicator.kind == RATE else float(target)
+            if cap:
+                item["cap"] = float(cap)
+        except ValueError:
+            errors[f"item-{indicator.key}"] = [_("Not a valid number.")]
+            continue
+        items.append(item)
+        keys.append(indicator.key)
+    try:
+        period = Period.parse(form.get("effective_month", ""))
+        if period.month is None:
+            raise ValueError
+    except ValueError:
+        errors["effective_month"] = [_("A month is written like 2026-11.")]
+    if errors:
+        outcome.status, outcome.errors = 422, errors
+        outcome.message = _("Please correct the fields marked below.")
+        return outcome
+    data = {
+        "subject": subject.value,
+        "name": form.get("name", "").strip()[:100] or "考核方案",
+        "note": form.get("note", "").strip()[:2000],
+        "effective_from": period.first,
+        "items": items,
+    }
+    try:
+        create_scheme(user, data, utcnow())
+        db.session.commit()
+    except GridcaseError as exc:
+        outcome.refused(exc)
+        # The domain names an item by its place in the list; the page by its row.
+        outcome.errors = {
+            (f"item-{keys[int(name.split('.')[1])]}" if name.startswith("items.") else name): value
+            for name, value in outcome.errors.items()
+        }
+        return outcome
+    flash(_("Saved."), "success")
+    return FormOutcome(redirect=redirect(url_for("dashboard.assessment_schemes", subject=subject.value)))
 
 
 def _day(text: str | None, field: str) -> date | None:
