@@ -3,7 +3,8 @@ rendered as DOCX (python-docx: what the offices edit and print) or as PDF (fpdf2
 font from Debian's fonts-noto-cjk embedded, so it reads the same on any machine).
 
 The document says what each paragraph is (a title, a centred line, a heading, body text, a
-right-aligned date, a page break); each renderer decides how that looks in its format.
+right-aligned date, a page break), or holds a picture (a chart, as PNG) or a simple table of
+texts; each renderer decides how that looks in its format.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from dataclasses import dataclass, field
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from flask import send_file
 from fontTools.ttLib import TTCollection
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from gridcase.settings import setting
 
 DOCX_FONT = "SimSun"  # 宋体, what the offices' documents use; Word substitutes where it lacks it
 SIZES = {"title": 18, "subtitle": 14, "centred": 12, "heading": 12, "body": 12, "right": 12}
+TABLE_SIZE = 10.5  # 五号, the size tables of figures are printed in
+PAGE_MARGIN_MM = 25
 
 
 class Format(enum.Enum):
@@ -45,12 +49,28 @@ class Format(enum.Enum):
         raise ValueError(name)
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A PNG image, printed centred at `width_mm` wide (its height kept in proportion)."""
+
+    png: bytes
+    width_mm: float = 150
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of texts; the first row is the header."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+
 @dataclass
 class Paperwork:
-    """A document as paragraphs, each with its style (see SIZES, plus "page_break")."""
+    """A document as paragraphs, each with its style (see SIZES, plus "page_break"), and the
+    pictures ("picture": a Picture) and tables ("table": a Table) among them."""
 
     title: str
-    paragraphs: list[tuple[str, str]] = field(default_factory=list)
+    paragraphs: list[tuple[str, str | Picture | Table]] = field(default_factory=list)
 
     def add(self, text: str, style: str = "body") -> Paperwork:
         self.paragraphs.append((style, text))
@@ -64,6 +84,15 @@ class Paperwork:
 
     def page_break(self) -> Paperwork:
         return self.add("", "page_break")
+
+    def picture(self, png: bytes, width_mm: float = 150) -> Paperwork:
+        self.paragraphs.append(("picture", Picture(png, width_mm)))
+        return self
+
+    def table(self, rows) -> Paperwork:
+        """A table of texts, its first row the header."""
+        self.paragraphs.append(("table", Table(tuple(tuple(str(cell) for cell in row) for row in rows))))
+        return self
 
     def extend(self, other: Paperwork) -> Paperwork:
         """Another document's paragraphs, after these (a part of a bundle)."""
@@ -93,6 +122,13 @@ def to_docx(paperwork: Paperwork) -> bytes:
         if kind == "page_break":
             document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
             continue
+        if kind == "picture":
+            document.add_picture(io.BytesIO(text.png), width=Mm(text.width_mm))
+            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            continue
+        if kind == "table":
+            _docx_table(document, text)
+            continue
         paragraph = document.add_paragraph()
         run = paragraph.add_run(text)
         run.font.size = Pt(SIZES[kind])
@@ -106,17 +142,35 @@ def to_docx(paperwork: Paperwork) -> bytes:
     return out.getvalue()
 
 
+def _docx_table(document, table: Table) -> None:
+    """A bordered table ("Table Grid", in every Word template), its header row bold."""
+    grid = document.add_table(rows=len(table.rows), cols=len(table.rows[0]))
+    grid.style = "Table Grid"
+    for r, row in enumerate(table.rows):
+        for c, text in enumerate(row):
+            run = grid.cell(r, c).paragraphs[0].add_run(text)
+            run.font.size, run.bold = Pt(TABLE_SIZE), r == 0
+    document.add_paragraph()  # Word runs a table into the next paragraph without one
+
+
 def to_pdf(paperwork: Paperwork) -> bytes:
     path, index = cjk_font()
     pdf = FPDF(format="A4")
     pdf.set_title(paperwork.title)
-    pdf.set_margins(25, 25, 25)
-    pdf.set_auto_page_break(True, margin=25)
+    pdf.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM)
+    pdf.set_auto_page_break(True, margin=PAGE_MARGIN_MM)
     pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.add_page()
     for kind, text in paperwork.paragraphs:
         if kind == "page_break":
             pdf.add_page()
+            continue
+        if kind == "picture":
+            pdf.image(io.BytesIO(text.png), x="C", w=min(text.width_mm, pdf.epw))
+            pdf.ln(3)
+            continue
+        if kind == "table":
+            _pdf_table(pdf, text)
             continue
         size = SIZES[kind]
         pdf.set_font("cjk", size=size)
@@ -124,6 +178,29 @@ def to_pdf(paperwork: Paperwork) -> bytes:
         pdf.multi_cell(0, size * 0.6, text or " ", align=align, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(size * 0.25 if kind != "title" else size * 0.6)
     return bytes(pdf.output())
+
+
+def _pdf_table(pdf: FPDF, table: Table) -> None:
+    # One CJK face is embedded, no bold one: the header is set apart by its shading instead.
+    pdf.set_font("cjk", size=TABLE_SIZE)
+    header = FontFace(emphasis="", fill_color=(232, 234, 237))
+    with pdf.table(
+        headings_style=header,
+        line_height=TABLE_SIZE * 0.55,
+        text_align="CENTER",
+        col_widths=_column_weights(table),
+    ) as grid:
+        for row in table.rows:
+            cells = grid.row()
+            for text in row:
+                cells.cell(text)
+    pdf.ln(4)
+
+
+def _column_weights(table: Table) -> tuple[int, ...]:
+    """Columns as wide as their longest text (at least 4 characters' room), so a long name is
+    not wrapped beside short figures."""
+    return tuple(max(4, *(len(row[c]) for row in table.rows)) for c in range(len(table.rows[0])))
 
 
 def cjk_font() -> tuple[str, int]:

@@ -50,7 +50,7 @@ def register_api(app: Flask) -> None:
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)
-    from gridcase.api import alerts, assessment, exports, stats
+    from gridcase.api import alerts, assessment, exports, monthly_report, stats  # noqa: F401  (monthly_report adds routes to the stats blueprint)
 
     for module in (exports, stats, alerts, assessment):
         api.register_blueprint(module.blp)

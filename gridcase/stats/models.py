@@ -1,5 +1,5 @@
 """Risk alerts (风险预警) and the cases each one links; the indicator rollups (统计汇总) and the
-watermark of their refresh."""
+watermark of their refresh; the monthly reports a centre issues (月报签发) and their snapshots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gridcase.cases.models import Case
 from gridcase.extensions import db
@@ -204,3 +204,36 @@ class StatsWatermark(db.Model):
 # each changed (day, grid) pair by grid and creation time.
 sa.Index("ix_cases_updated_at", Case.__table__.c.updated_at)
 sa.Index("ix_cases_grid_created", Case.__table__.c.grid_code, Case.__table__.c.created_at)
+
+
+class MonthlyReport(db.Model):
+    """A node's monthly report (月报) as its centre keeps it: the centre's own text (编者按、工作
+    要求), saved as a draft until the month is issued (签发); once issued, the snapshot of every
+    figure, chart series and sentence of the report as it stood that day, which every reader
+    reads from then on, so that later changes to cases do not rewrite a signed document."""
+
+    __tablename__ = "monthly_reports"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    region_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("regions.code"))
+    month: so.Mapped[date] = so.mapped_column(sa.Date)  # the month's first day
+    centre_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    draft_saved_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    draft_saved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    issued_at: so.Mapped[datetime | None] = so.mapped_column(TZ)
+    issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    snapshot: so.Mapped[dict | None] = so.mapped_column(JSONB)  # the report as issued
+
+    draft_saved_by: so.Mapped[User | None] = so.relationship(foreign_keys=[draft_saved_by_id])
+    issued_by: so.Mapped[User | None] = so.relationship(foreign_keys=[issued_by_id])
+
+    __table_args__ = (
+        # One report per node and month: a second issue races into this and is refused (409).
+        sa.UniqueConstraint("region_code", "month", name="uq_monthly_reports_region_month"),
+        sa.CheckConstraint("extract(day FROM month) = 1", name="first_of_month"),
+        # Issued means all three: who, when and what was signed.
+        sa.CheckConstraint(
+            "(issued_at IS NULL) = (issued_by_id IS NULL) AND (issued_at IS NULL) = (snapshot IS NULL)",
+            name="issued_whole",
+        ),
+    )

@@ -42,7 +42,9 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["draft_saved_by_id"], ["users.id"], name=op.f("fk_monthly_reports_draft_saved_by_id_users")
         ),
-        sa.ForeignKeyConstraint(["issued_by_id"], ["users.id"], name=op.f("fk_monthly_reports_issued_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"], ["users.id"], name=op.f("fk_monthly_reports_issued_by_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_monthly_reports")),
         sa.UniqueConstraint("region_code", "month", name="uq_monthly_reports_region_month"),
     )

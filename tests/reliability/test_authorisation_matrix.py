@@ -652,6 +652,20 @@ def _region(template: str) -> Request:
     return lambda w, role, scope: (template.format(code=w.region(role, scope)), {})
 
 
+def _monthly_report_text(path: str, closed: bool) -> Request:
+    """The centre's text of the role's node (or the nearest node outside its scope) for this
+    month (a draft) or for last month (`closed`: over, so it can be issued)."""
+
+    def build(w: World, role: str, scope: str):
+        month = utcnow().astimezone(local_tz()).date().replace(day=1)
+        if closed:
+            month = month - timedelta(days=1)
+        body = {"region": w.region(role, scope), "month": f"{month:%Y-%m}", "centre_text": "矩阵"}
+        return path, {"json": body}
+
+    return build
+
+
 def _point(template: str) -> Request:
     def build(w: World, role: str, scope: str):
         lon, lat = w.points["in" if scope == "in" else role]
@@ -1174,6 +1188,46 @@ TABLE = [
         "/api/v1/stats/supervision",
         _region("/api/v1/stats/supervision?region={code}"),
         (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(  # 月报: whoever reads statistics, for a node in scope
+        "GET",
+        "/api/v1/stats/monthly-report",
+        _region("/api/v1/stats/monthly-report?region={code}"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/stats/monthly-report/document",
+        _region("/api/v1/stats/monthly-report/document?region={code}&format=docx"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "GET",
+        "/api/v1/stats/monthly-report/chart",
+        _region("/api/v1/stats/monthly-report/chart?region={code}&chart=trend"),
+        (200, 200, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(  # only the node's own centre (township, district, city) writes and issues its report
+        "PUT",
+        "/api/v1/stats/monthly-report/draft",
+        _monthly_report_text("/api/v1/stats/monthly-report/draft", closed=False),
+        (403, 403, 200, 200, 403, 403, 403),
+        (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "POST",
+        "/api/v1/stats/monthly-report/issue",
+        _monthly_report_text("/api/v1/stats/monthly-report/issue", closed=True),
+        (403, 403, 201, 201, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
         units=NEVER_FOR_UNITS,
     ),
