@@ -33,3 +33,11 @@ def username_problem(username: str) -> str | None:
             "starting with a letter or a digit."
         )
     return None
+
+
+def full_name(first: str, last: str) -> str:
+    """A name sent in two parts, as it is written: family name first for Chinese names (张 + 三 →
+    张三), given name first otherwise."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()

@@ -1244,6 +1244,26 @@ ZH = {
     "The month is not over: it can be issued from the first day of the next month.": "本月尚未结束，下月1日起方可签发。",
     "The report is issued.": "月报已签发。",
     "The draft is saved.": "草稿已保存。",
+    # 待定位 (issue 18)
+    "Requests to place": "待定位工单",
+    "Requests from other systems that gave an address but no point, or a point outside every grid. Choose one, click its place on the map and register it: the grid, community and township follow and the time limits start. The address is never turned into a point by guessing.": "其他系统来件只有地址、没有坐标，或坐标不在任何网格内。选中一件，在地图上点击其位置后登记：网格、村社区和镇街随之确定，办理时限开始计算。系统不会根据地址猜测位置。",
+    "Nothing waiting.": "暂无待定位工单。",
+    "Address id": "地址编码",
+    "Given point, outside every grid": "来件坐标（不在任何网格内）",
+    "Sent by": "来件人",
+    "Choose on the map": "在地图上选点",
+    "Register here": "在此登记",
+    "Set aside": "不予登记",
+    "Map of the city: click to choose the place": "全市地图：点击选择位置",
+    "Registered as %(number)s.": "已登记为 %(number)s。",
+    "Set aside.": "已不予登记。",
+    "Placing requests from other systems is the city centre's.": "其他系统来件的定位由市级中心负责。",
+    "No request %(id)s waiting in your city.": "本市没有待定位的工单 %(id)s。",
+    "This request was placed or dismissed already.": "该工单已定位或已不予登记。",
+    "That point lies outside every grid of the city.": "该位置不在本市任何网格内。",
+    "Place it inside a grid.": "请在网格内选点。",
+    "Longitude": "经度",
+    "Latitude": "纬度",
 }
 
 

@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pyotp
 import sqlalchemy as sa
 from geoalchemy2 import WKTElement
 
 from gridcase.extensions import db
 from gridcase.people.privacy import PersonalDataCipher
-from gridcase.settings import cipher
+from gridcase.settings import cipher, utcnow
 from gridcase.territory.models import Region
 
 FENGQIAO = "330681109000"  # 枫桥镇
@@ -168,3 +169,19 @@ def pdf_file(pages: int = 2) -> bytes:
         document.add_page()
         document.cell(text=f"Scanned page {page + 1}")
     return bytes(document.output())
+
+
+def sign_in_with_second_factor(client, user) -> None:
+    """Sign a city commander (or an administrator) in on the pages: their authenticator enrolled
+    here, the password, then the code."""
+    secret = pyotp.random_base32()
+    user.totp_secret_encrypted = cipher().encrypt(secret, "totp")
+    user.totp_confirmed_at = utcnow()
+    db.session.flush()
+    token = client.get("/login").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    client.post(
+        "/login", data={"username": user.username, "password": "correct-horse-battery", "csrf_token": token}
+    )
+    step = client.get("/login/second-factor").get_data(as_text=True)
+    csrf = step.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf})

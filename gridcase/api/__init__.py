@@ -24,6 +24,7 @@ def register_api(app: Flask) -> None:
         patrols,
         register,
         territory,
+        triage,
         units,
         users,
         visits,
@@ -47,6 +48,7 @@ def register_api(app: Flask) -> None:
         visits,
         watch,
         register,
+        triage,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(units.blp)

@@ -7,10 +7,10 @@ from flask import Flask
 
 
 def register_open311(app: Flask) -> None:
-    """The /open311/v2/ blueprint answers its own errors in the spec's documents; what fails
-    before reaching it (no route matched, a body too large) answers in the JSON error shape."""
-    from gridcase.http_errors import answer_errors, json_error
-    from gridcase.open311.views import bp
+    """The /open311/v2/ blueprint answers its own errors in the spec's documents, and so does
+    the app for what fails before reaching it (a method not allowed, a body too large)."""
+    from gridcase.http_errors import answer_errors
+    from gridcase.open311.views import bp, spec_error
 
     app.register_blueprint(bp)
-    answer_errors(app, json_error, prefix="/open311/")
+    answer_errors(app, spec_error, prefix="/open311/")

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 ITEM_TAGS = {
     "services": "service",
     "service_requests": "request",
-    "service_request_updates": "request_update",
+    "service_requests_updates": "request_update",
     "attributes": "attribute",
     "values": "value",
     "endpoints": "endpoint",
@@ -29,8 +29,20 @@ ITEM_TAGS = {
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def _clean(value):
+    """The document with the characters XML cannot carry taken out of every text, so that both
+    formats say the same."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, dict):
+        return {key: _clean(child) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(child) for child in value]
+    return value
+
+
 def render_json(document) -> bytes:
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(_clean(document), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def _text(value) -> str | None:

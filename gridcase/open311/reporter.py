@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from gridcase.open311.spec import PERSONAL_FIELD_MAX, Open311Error
 from gridcase.people.privacy import mask_name, mask_phone
 from gridcase.settings import cipher
+from gridcase.text import full_name
 
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
@@ -18,13 +19,6 @@ def mask_email(email: str) -> str:
     if not at:
         return mask_name(email)
     return (local[:1] + "*" * max(len(local) - 1, 1)) + "@" + domain
-
-
-def full_name(first: str, last: str) -> str:
-    """Family name first for Chinese names (张 + 三 → 张三), given name first otherwise."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
-        return f"{last}{first}"
-    return f"{first} {last}".strip()
 
 
 def encrypted_reporter(form: Mapping) -> dict:

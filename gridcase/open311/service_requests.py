@@ -22,10 +22,11 @@ from gridcase.cases.domain import Source
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.channels.models import Open311Client, Open311Request
+from gridcase.channels.triage import by_token, new_token
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import point_lonlat
-from gridcase.open311.reporter import encrypted_reporter, full_name
+from gridcase.open311.reporter import encrypted_reporter
 from gridcase.open311.services import public_codes, public_service
 from gridcase.open311.spec import (
     DESCRIPTION_MAX,
@@ -33,11 +34,14 @@ from gridcase.open311.spec import (
     Open311Error,
     attribute_values,
     date_range,
+    extra_attributes_note,
     internal_statuses,
     open311_status,
     parse_attributes,
     parse_list,
     parse_page,
+    parse_w3c,
+    repeated,
     status_notes,
     update_description,
     w3c,
@@ -45,6 +49,7 @@ from gridcase.open311.spec import (
 from gridcase.settings import local_tz, utcnow
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
+from gridcase.text import full_name
 from gridcase.units.queries import lead_unit_names
 
 TITLE_CHARS = 60
@@ -60,22 +65,18 @@ def _float(form: Mapping, name: str, low: float, high: float) -> float:
     return value
 
 
-def _location(form: Mapping) -> tuple[float, float]:
-    """(lon, lat) of the request.
+def _point(form: Mapping) -> tuple[float, float] | None:
+    """(lon, lat) of the request; None when it gives only an address (address_string or
+    address_id), which the city centre places (triage): the spec's location is "lat & long or
+    address_string or address_id".
 
     Raises:
-        Open311Error: 400 without a location, with half of one, or with only an address: a case
-            lives in the grid containing its point, and no address is guessed into a point.
+        Open311Error: 400 without any location, with half a point, or a bad coordinate.
     """
     lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
     if not lat and not lon:
         if (form.get("address_string") or "").strip() or (form.get("address_id") or "").strip():
-            raise Open311Error(
-                400,
-                "lat and long (WGS84) are required in this jurisdiction: a request is placed in the "
-                "grid containing its point, and address_string or address_id alone cannot be placed. "
-                "Send the point, with address_string as its description if you like.",
-            )
+            return None
         raise Open311Error(400, "lat/long, address_string, or address_id were not provided.")
     if not lat or not lon:
         raise Open311Error(400, "lat and long must both be sent.")
@@ -118,65 +119,115 @@ def submit_request(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """POST Service Request: register the case and answer its public number at once.
+    """POST Service Request: register the case and answer its public number at once — or, for a
+    request that cannot be placed in a grid (an address without a point, a point outside every
+    grid), keep it for the city centre's triage and answer a token (the spec's answer for a
+    request not registered at once).
 
     Raises:
-        Open311Error: 400 for a missing or bad field or a point outside every grid of the
-            jurisdiction, 404 for an unknown service_code, 403 when the client may not report.
+        Open311Error: 400 for a missing or bad field, 404 for an unknown service_code, 403 when
+            the client may not report.
     """
+    now = now or utcnow()
     category = public_service(form.get("service_code"))
-    lon, lat = _location(form)
-    attributes = attribute_values(parse_attributes(form))
+    point = _point(form)
+    attributes, extra = attribute_values(parse_attributes(form))
     description = (form.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise Open311Error(400, f"description is limited to {DESCRIPTION_MAX} characters.")
-    media_url = _media_url(form)
-    reporter = encrypted_reporter(form)
-    caller = _caller(form)
-    data = {
+    if extra:  # kept for the handlers, not refused
+        description = f"{description}\n\n{extra_attributes_note(extra)}".strip()
+    kept = {
+        "client_id": client.id,
+        "media_url": _media_url(form),
+        "attributes": attributes,
+        "extra_attributes": extra,
+        "address_id": (form.get("address_id") or "").strip()[:100] or None,
+        **encrypted_reporter(form),
+    }
+    fields = {
         "kind": category.kind,
         "category": category.code,
         "title": _title(description, category.name),
         "description": description,
-        "location": {"lon": lon, "lat": lat, "crs": "wgs84", "accuracy_m": None},
         "address": (form.get("address_string") or "").strip()[:300],
         "source": Source.PUBLIC.value,
-        **({"informant": caller} if caller else {}),
         **attributes,
     }
-    try:
-        result = create_case(client.user, data, idempotency_key=idempotency_key, now=now)
-    except Forbidden as exc:
-        raise Open311Error(403, exc.message) from exc
-    except Unprocessable as exc:
-        if "location" in exc.errors:
-            raise Open311Error(
-                400,
-                f"The point lat={lat}, long={lon} lies outside every grid of {client.jurisdiction_id}; "
-                "a request must be located inside the city's grids.",
-            ) from exc
-        details = " ".join(" ".join(messages) for messages in exc.errors.values()) if exc.errors else ""
-        raise Open311Error(400, f"{exc.message} {details}".strip()) from exc
-    case = result.case
-    if result.created:
-        db.session.add(
-            Open311Request(
-                case_id=case.id,
-                client_id=client.id,
-                media_url=media_url,
-                attributes=attributes,
-                created_at=case.created_at,
-                **reporter,
+    if point is not None:
+        caller = _caller(form)
+        data = {
+            **fields,
+            "location": {"lon": point[0], "lat": point[1], "crs": "wgs84", "accuracy_m": None},
+            **({"informant": caller} if caller else {}),
+        }
+        try:
+            result = create_case(client.user, data, idempotency_key=idempotency_key, now=now)
+        except Forbidden as exc:
+            raise Open311Error(403, exc.message) from exc
+        except Unprocessable as exc:
+            if "location" not in exc.errors:
+                details = " ".join(" ".join(map(str, m)) for m in exc.errors.values()) if exc.errors else ""
+                raise Open311Error(400, f"{exc.message} {details}".strip()) from exc
+            result = None  # outside every grid of the city: the centre places it
+        if result is not None:
+            case = result.case
+            if result.created:
+                db.session.add(Open311Request(case_id=case.id, created_at=case.created_at, **kept))
+                db.session.flush()
+            return {
+                "service_request_id": case.public_number,
+                "service_notice": service_notice(
+                    case, agency_names([case]).get(handling_code(case), case.level)
+                ),
+                "account_id": None,  # the reporter's account id is personal data: never answered
+            }
+    return _triage(client, kept, fields, point, idempotency_key, now)
+
+
+def _triage(
+    client: Open311Client,
+    kept: dict,
+    fields: dict,
+    point: tuple[float, float] | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> dict:
+    """Keep the request for the city centre to place, once per client and Idempotency-Key."""
+    row = None
+    if idempotency_key:
+        row = db.session.scalar(
+            sa.select(Open311Request).where(
+                Open311Request.client_id == client.id, Open311Request.idempotency_key == idempotency_key
             )
         )
+    if row is None:
+        row = Open311Request(
+            **kept,
+            token=new_token(),
+            city_code=client.user.scope.city_code or client.user.scope_code,
+            category_code=fields["category"],
+            description=fields["description"],
+            address_string=fields["address"] or None,
+            lon=point[0] if point else None,
+            lat=point[1] if point else None,
+            case_fields=fields,
+            idempotency_key=idempotency_key,
+            created_at=now,
+        )
+        db.session.add(row)
         db.session.flush()
-    agency = agency_names([case]).get(handling_code(case), case.level)
-    due = case.due_at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
     return {
-        "service_request_id": case.public_number,
-        "service_notice": f"已登记为 {case.public_number}，由{agency}办理，办理时限至 {due}。",
-        "account_id": None,  # the reporter's account id is personal data: never answered
+        "token": row.token,
+        "service_notice": "已收到。该位置需由市级中心在地图上确定后登记办理；可凭 token 查询登记编号。",
+        "account_id": None,
     }
+
+
+def service_notice(case: Case, agency: str) -> str:
+    """What the city says of a registered request, the same on POST and on GET."""
+    due = case.due_at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+    return f"已登记为 {case.public_number}，由{agency}办理，办理时限至 {due}。"
 
 
 def _caller(form: Mapping) -> dict | None:
@@ -200,12 +251,13 @@ def published(city_code: str) -> list[sa.ColumnElement[bool]]:
 
 
 def _request_document(
-    case: Case, media_url: str | None, agencies: dict[str, str], lead_units: dict[int, str]
+    case: Case, kept: Open311Request | None, agencies: dict[str, str], lead_units: dict[int, str]
 ) -> dict:
     tz = local_tz()
     lon, lat = point_lonlat(case.location)
     status = open311_status(case.status)
     finished = case.closed_at or case.resolved_at or case.updated_at
+    agency = agencies.get(handling_code(case), case.level)
     return {
         "service_request_id": case.public_number,
         "status": status,
@@ -214,17 +266,18 @@ def _request_document(
         "service_code": case.category_code,
         "description": case.description or None,
         # The unit doing the work (主办单位) once the case is dispatched, else the level's centre.
-        "agency_responsible": lead_units.get(case.id) or agencies.get(handling_code(case)),
-        "service_notice": None,
-        "requested_datetime": w3c(case.created_at, tz),
+        "agency_responsible": lead_units.get(case.id) or agency,
+        "service_notice": service_notice(case, agency),
+        # When the request came in (a request placed by the centre's triage came in before its case).
+        "requested_datetime": w3c(kept.created_at if kept else case.created_at, tz),
         "updated_datetime": w3c(finished if status == "closed" else case.updated_at, tz),
         "expected_datetime": w3c(case.due_at, tz) if status == "open" else None,
         "address": case.address or None,
-        "address_id": None,
+        "address_id": kept.address_id if kept else None,
         "zipcode": None,
         "lat": round(lat, 7),
         "long": round(lon, 7),
-        "media_url": media_url,
+        "media_url": kept.media_url if kept else None,
     }
 
 
@@ -236,32 +289,44 @@ def _documents(query: sa.Select) -> list[dict]:
     ).all()
     cases = [case for case, _ in rows]
     agencies, lead_units = agency_names(cases), lead_unit_names([case.id for case in cases])
-    return [_request_document(case, media_url, agencies, lead_units) for case, media_url in rows]
+    return [_request_document(case, kept, agencies, lead_units) for case, kept in rows]
 
 
 def list_requests(city_code: str, args: Mapping, now: datetime | None = None) -> list[dict]:
-    """GET Service Requests with the spec's filters and the page/page_size extension, newest
-    first. `service_request_id` (comma-delimited) overrides the other filters.
+    """GET Service Requests with the spec's filters, the page/page_size extension and the
+    updated_after/updated_before extension (Chicago's, by last change), newest first.
+    `service_request_id` (comma-delimited) overrides the other filters; every list argument may
+    also be repeated.
 
     Raises:
         Open311Error: 400 for a malformed filter or a period over 90 days.
     """
+    tz = local_tz()
     page, page_size = parse_page(args)
     conditions = published(city_code)
-    numbers = parse_list(args.get("service_request_id"))
+    numbers = parse_list(repeated(args, "service_request_id"))
     if numbers:
         conditions.append(Case.public_number.in_(numbers))
     else:
-        start, end = date_range(args.get("start_date"), args.get("end_date"), now or utcnow())
-        conditions += [Case.created_at >= start, Case.created_at <= end]
-        codes = parse_list(args.get("service_code"))
+        updated_after, updated_before = (
+            parse_w3c(args[name], name, tz) if (args.get(name) or "").strip() else None
+            for name in ("updated_after", "updated_before")
+        )
+        if updated_after:
+            conditions.append(Case.updated_at > updated_after)
+        if updated_before:
+            conditions.append(Case.updated_at < updated_before)
+        if args.get("start_date") or args.get("end_date") or not (updated_after or updated_before):
+            start, end = date_range(args.get("start_date"), args.get("end_date"), now or utcnow(), tz)
+            conditions += [Case.created_at >= start, Case.created_at <= end]
+        codes = parse_list(repeated(args, "service_code"))
         if codes:
             conditions.append(Case.category_code.in_(codes))
-        statuses = parse_list(args.get("status"))
+        statuses = parse_list(repeated(args, "status"))
         if statuses:
             conditions.append(Case.status.in_(internal_statuses(statuses)))
     return _documents(
-        sa.select(Case, Open311Request.media_url)
+        sa.select(Case, Open311Request)
         .where(*conditions)
         .order_by(Case.created_at.desc(), Case.id.desc())
         .offset((page - 1) * page_size)
@@ -276,11 +341,29 @@ def get_request(city_code: str, number: str) -> list[dict]:
         Open311Error: 404 when the jurisdiction shows no such request.
     """
     found = _documents(
-        sa.select(Case, Open311Request.media_url).where(*published(city_code), Case.public_number == number)
+        sa.select(Case, Open311Request).where(*published(city_code), Case.public_number == number)
     )
     if not found:
         raise Open311Error(404, f"service_request_id {number!r} was not found.")
     return found
+
+
+def request_for_token(city_code: str, token: str) -> list[dict]:
+    """GET service_request_id from a token: the case's number once the centre placed the
+    request, null while it waits (or when it was set aside).
+
+    Raises:
+        Open311Error: 404 for a token the jurisdiction never gave.
+    """
+    row = by_token(city_code, token)
+    if row is None:
+        raise Open311Error(404, f"token {token!r} was not found.")
+    number = (
+        db.session.scalar(sa.select(Case.public_number).where(Case.id == row.case_id))
+        if row.case_id
+        else None
+    )
+    return [{"service_request_id": number, "token": token}]
 
 
 def list_updates(city_code: str, args: Mapping, now: datetime | None = None) -> list[dict]:
@@ -291,7 +374,7 @@ def list_updates(city_code: str, args: Mapping, now: datetime | None = None) -> 
         Open311Error: 400 for a malformed date, page or a period over 90 days.
     """
     page, page_size = parse_page(args)
-    start, end = date_range(args.get("start_date"), args.get("end_date"), now or utcnow())
+    start, end = date_range(args.get("start_date"), args.get("end_date"), now or utcnow(), local_tz())
     rows = db.session.execute(
         sa.select(
             CaseEvent.id,

@@ -71,32 +71,51 @@ def w3c(moment: datetime | None, tz: tzinfo) -> str | None:
     return moment.astimezone(tz).isoformat(timespec="seconds") if moment else None
 
 
-def parse_w3c(text: str, name: str) -> datetime:
-    """A W3C datetime argument; the spec requires its time zone (Z or ±hh:mm).
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# "+08:00" sent unencoded in a query string arrives as " 08:00": the plus read as a space.
+_SPACED_OFFSET = re.compile(r"^(.*T[0-9:.]+) (\d{2}:?\d{2})$")
+
+
+def parse_w3c(text: str, name: str, tz: tzinfo) -> datetime:
+    """A W3C datetime argument (the profile of ISO 8601 the spec names): with its time zone (Z
+    or ±hh:mm), or a date alone (YYYY-MM-DD, which the W3C note allows), read as the start of
+    that day in the jurisdiction's time zone.
 
     Raises:
         Open311Error: not such a datetime.
     """
     value = text.strip()
+    if _DATE_ONLY.match(value):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=tz)
+        except ValueError:
+            value = ""
+    spaced = _SPACED_OFFSET.match(value)
+    if spaced:
+        value = f"{spaced.group(1)}+{spaced.group(2)}"
     try:
         moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise Open311Error(
-            400, f"{name} must be a W3C datetime with its time zone, such as 2026-01-01T00:00:00Z."
+            400,
+            f"{name} must be a W3C datetime with its time zone, such as 2026-01-01T00:00:00Z, "
+            "or a date such as 2026-01-01.",
         )
     return moment
 
 
-def date_range(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """The period a list covers: the last 90 days unless given, never more than 90 days.
+def date_range(start: str | None, end: str | None, now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The period a list covers. "When not specified, the range defaults to most recent 90 days":
+    nothing given is the last 90 days; a start alone runs to now, an end alone is the 90 days
+    before it; both may not span more than 90 days.
 
     Raises:
-        Open311Error: a malformed date, end before start, or a span over 90 days.
+        Open311Error: a malformed date, end before start, or both given more than 90 days apart.
     """
-    start_at = parse_w3c(start, "start_date") if start else None
-    end_at = parse_w3c(end, "end_date") if end else None
+    start_at = parse_w3c(start, "start_date", tz) if start else None
+    end_at = parse_w3c(end, "end_date", tz) if end else None
     if start_at and end_at:
         if end_at < start_at:
             raise Open311Error(400, "end_date is before start_date.")
@@ -104,10 +123,18 @@ def date_range(start: str | None, end: str | None, now: datetime) -> tuple[datet
             raise Open311Error(400, "start_date and end_date may not span more than 90 days.")
         return start_at, end_at
     if start_at:
-        return start_at, start_at + MAX_SPAN
+        return start_at, max(now, start_at)
     if end_at:
         return end_at - MAX_SPAN, end_at
     return now - MAX_SPAN, now
+
+
+def repeated(args, name: str) -> str:
+    """An argument that "can be declared multiple times, comma delimited": repeated keys
+    (service_code=A&service_code=B) joined as one comma list, never cut to the first."""
+    getlist = getattr(args, "getlist", None)
+    values = getlist(name) if getlist else [args.get(name) or ""]
+    return ",".join(value for value in values if value)
 
 
 def parse_list(text: str | None) -> list[str]:
@@ -201,19 +228,18 @@ ATTRIBUTES = (
 )
 
 
-def attribute_values(raw: dict[str, list[str]]) -> dict:
-    """Validated attribute values as case fields.
+def attribute_values(raw: dict[str, list[str]]) -> tuple[dict, dict[str, list[str]]]:
+    """Validated attribute values as case fields, and the attributes the service does not define
+    as sent ({code: [values]}): a client may add its own (FixMyStreet's `fixmystreet_id`), and
+    they are kept as a note for the handlers rather than refused.
 
     Raises:
-        Open311Error: an unknown attribute or a value its definition refuses.
+        Open311Error: a value a defined attribute refuses.
     """
     known = {a.code for a in ATTRIBUTES}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise Open311Error(
-            400,
-            f"attribute[{unknown[0]}] is not defined for this service; it takes: {', '.join(sorted(known))}.",
-        )
+    extra = {
+        code: [value[:200] for value in values[:10]] for code, values in raw.items() if code not in known
+    }
     values: dict = {}
     people = [v for v in raw.get("people_involved", []) if v.strip()]
     if people:
@@ -227,7 +253,13 @@ def attribute_values(raw: dict[str, list[str]]) -> dict:
         if text not in ("true", "false"):
             raise Open311Error(400, "attribute[may_intensify] must be true or false.")
         values["may_intensify"] = text == "true"
-    return values
+    return values, dict(sorted(extra.items())[:20])
+
+
+def extra_attributes_note(extra: dict[str, list[str]]) -> str:
+    """The attributes a service does not define, as a line the handlers read with the case."""
+    pairs = "；".join(f"{code}={'、'.join(values)}" for code, values in extra.items())
+    return f"[来件系统附带的其他属性] {pairs}"[:1000]
 
 
 # --- what a citizen reads about a status --------------------------------------------------------

@@ -25,7 +25,13 @@ from gridcase.errors import (
 )
 from gridcase.extensions import db
 from gridcase.open311.formats import render
-from gridcase.open311.service_requests import get_request, list_requests, list_updates, submit_request
+from gridcase.open311.service_requests import (
+    get_request,
+    list_requests,
+    list_updates,
+    request_for_token,
+    submit_request,
+)
 from gridcase.open311.services import list_services, service_definition
 from gridcase.open311.spec import CHANGESET, CONTENT_TYPES, MIME_TYPES, SPECIFICATION, Open311Error
 
@@ -36,8 +42,11 @@ FMT = "<any(json, xml):fmt>"
 
 
 def respond(fmt: str, root: str, document, status: int = 200) -> Response:
-    """The document in the asked format, with the spec's UTF-8 content type."""
-    return Response(render(fmt, root, document), status=status, content_type=CONTENT_TYPES[fmt])
+    """The document in the asked format, with the spec's UTF-8 content type; never cached, in
+    either format (a request's status changes)."""
+    response = Response(render(fmt, root, document), status=status, content_type=CONTENT_TYPES[fmt])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _idempotency_key() -> str | None:
@@ -83,6 +92,14 @@ def _endpoint_url() -> str:
 
 def _jurisdiction() -> tuple[str, str]:
     return resolve_jurisdiction(request.values.get("jurisdiction_id"))
+
+
+@bp.get("/")
+def root():
+    """The endpoint's root serves its discovery document (Service Discovery's recommendation),
+    in JSON when the client prefers it, else in XML, the spec's required format."""
+    best = request.accept_mimetypes.best_match(["text/xml", "application/xml", "application/json"])
+    return discovery("json" if best == "application/json" else "xml")
 
 
 @bp.get(f"/discovery.{FMT}")
@@ -146,12 +163,21 @@ def request_detail(service_request_id, fmt):
     return respond(fmt, "service_requests", get_request(city_code, service_request_id))
 
 
+@bp.get(f"/tokens/<token>.{FMT}")
+def token(token, fmt):
+    """GET service_request_id from a token: a request kept for the city centre's triage gets
+    its case's number here once the centre has placed it (null until then)."""
+    _, city_code = _jurisdiction()
+    return respond(fmt, "service_requests", request_for_token(city_code, token))
+
+
 @bp.get(f"/servicerequestupdates.{FMT}")
 def request_updates(fmt):
     """GET Service Request Updates: each status change of a request (start_date, end_date,
     page, page_size), oldest first."""
     _, city_code = _jurisdiction()
-    return respond(fmt, "service_request_updates", list_updates(city_code, request.args))
+    # The root FixMyStreet's consumer and fixtures use for the updates extension.
+    return respond(fmt, "service_requests_updates", list_updates(city_code, request.args))
 
 
 @bp.route("/<path:anything>", methods=["GET", "POST"])
@@ -173,6 +199,13 @@ def _error_format() -> str:
 def _error(status: int, description: str) -> Response:
     # Nothing is committed on the way to an error; the request's session is discarded at teardown.
     return respond(_error_format(), "errors", Open311Error(status, description).body(), status)
+
+
+def spec_error(status: int, message: str, errors=None) -> Response:
+    """The app-wide error handlers' answer under /open311/ (what fails before the blueprint's
+    own handlers: a method the route does not take, a body too large): the spec's error
+    document in the asked format, as every other Open311 error."""
+    return _error(status, str(message))
 
 
 @bp.errorhandler(Open311Error)

@@ -79,7 +79,6 @@ ENCRYPTED = (
             f"{name}_encrypted": f"open311_{name}"
             for name in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
         },
-        key="case_id",
     ),
 )
 

@@ -59,6 +59,7 @@ def register_web(app: Flask) -> None:
         pwa,
         reports,
         revisit,
+        triage,
     )
 
     # CSRF is checked on every form of the pages (gridcase.web.login.protect_forms, since
@@ -80,6 +81,7 @@ def register_web(app: Flask) -> None:
         pwa,
         apidocs,
         revisit,
+        triage,
     ):
         app.register_blueprint(module.bp)
     register_filters(app)

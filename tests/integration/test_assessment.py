@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
-import pyotp
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -18,10 +17,10 @@ from gridcase.assessment.scores import ranking
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
-from gridcase.settings import cipher, local_tz, utcnow
+from gridcase.settings import local_tz, utcnow
 from gridcase.stats.rollups import refresh_rollups
 from gridcase.territory.models import Region
-from tests.helpers import CITY, FENGQIAO, SHANGHAI, case_payload, grid_in
+from tests.helpers import CITY, FENGQIAO, SHANGHAI, case_payload, grid_in, sign_in_with_second_factor
 from tests.integration.test_supervision import RLSBS
 from tests.integration.test_supervision_stats import supervised_twice_and_a_unit_once
 
@@ -267,16 +266,8 @@ def test_drilling_down_from_townships_to_communities(api_as, people):
 def test_the_city_centre_makes_a_version_on_its_page_and_mistakes_are_said_in_chinese(app, people):
     from tests.integration.test_attachments_and_pages import sign_in
 
-    # The city centre signs in with its second factor.
-    secret = pyotp.random_base32()
-    people["city"].totp_secret_encrypted = cipher().encrypt(secret, "totp")
-    people["city"].totp_confirmed_at = utcnow()
-    db.session.flush()
     client = app.test_client()
-    sign_in(client, people["city"].username)
-    step = client.get("/login/second-factor").get_data(as_text=True)
-    csrf = step.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/login/second-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf})
+    sign_in_with_second_factor(client, people["city"])
     page = client.get("/dashboard/assessment/schemes?subject=grid&lang=zh").get_data(as_text=True)
     assert "默认考核方案（示例）" in page and "群众安全感满意率" in page and 'id="new-scheme"' in page
     this_month = utcnow().astimezone(local_tz()).date().strftime("%Y-%m")

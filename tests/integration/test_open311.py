@@ -220,7 +220,8 @@ def test_jurisdictions_other_than_the_configured_one_are_refused(client, app, mo
 
 
 def test_an_unknown_resource_answers_in_the_spec_error_format(client):
-    assert_error(client.get("/open311/v2/tokens/123.json"), 404, "no Open311 resource")
+    assert_error(client.get("/open311/v2/tickets/123.json"), 404, "no Open311 resource")
+    assert_error(client.get("/open311/v2/tokens/123.json"), 404, "token '123' was not found")
     assert_error(client.get("/open311/v2/requests.html"), 404, "no Open311 resource", fmt="xml")
 
 
@@ -258,7 +259,7 @@ def test_a_posted_request_becomes_a_public_case_through_the_intake(client, api_k
 def test_the_reporters_details_are_stored_encrypted_and_masked(client, api_key):
     number = post_request(client, api_key).json[0]["service_request_id"]
     case = db.session.scalar(sa.select(Case).where(Case.public_number == number))
-    stored = db.session.get(Open311Request, case.id)
+    stored = db.session.scalar(sa.select(Open311Request).where(Open311Request.case_id == case.id))
     box = cipher()
     assert box.decrypt(stored.email_encrypted, "open311_email") == "zhangsan@example.com"
     assert box.decrypt(stored.phone_encrypted, "open311_phone") == "13812348000"
@@ -282,7 +283,7 @@ def test_key_rotation_re_encrypts_the_reporters_details(app, client, api_key):
     case = db.session.scalar(sa.select(Case).where(Case.public_number == number))
     with rotated_cipher(app) as rotated:
         assert rotate_keys()["open311_requests"] >= 1  # keyed by case_id, not id
-        stored = db.session.get(Open311Request, case.id)
+        stored = db.session.scalar(sa.select(Open311Request).where(Open311Request.case_id == case.id))
         db.session.refresh(stored)
         assert rotated.key_id(stored.phone_encrypted) == 2
         assert rotated.decrypt(stored.phone_encrypted, "open311_phone") == "13812348000"
@@ -337,15 +338,12 @@ def test_the_api_key_is_required_and_checked(client, api_key, fmt):
             400,
             "lat/long, address_string, or address_id were not provided",
         ),
-        ({"lat": "", "long": ""}, 400, "address_string or address_id alone cannot be placed"),
         ({"long": ""}, 400, "lat and long must both be sent"),
         ({"lat": "north"}, 400, "lat must be a WGS84 decimal degree"),
-        ({"lat": "31.2304", "long": "121.4737"}, 400, "lies outside every grid of zhuji.gov.cn"),
         ({"service_code": ""}, 400, "service_code was not provided"),
         ({"service_code": "E0403"}, 404, "service_code 'E0403' was not found"),
         ({"jurisdiction_id": "hangzhou.gov.cn"}, 404, "jurisdiction_id 'hangzhou.gov.cn' was not found"),
         ({"attribute[people_involved]": "many"}, 400, "attribute[people_involved] must be a whole number"),
-        ({"attribute[colour]": "red"}, 400, "attribute[colour] is not defined for this service"),
         ({"description": "长" * 4001}, 400, "description is limited to 4000 characters"),
         ({"media_url": "javascript:alert(1)"}, 400, "media_url must be an http or https URL"),
     ],
@@ -416,7 +414,7 @@ def test_requests_list_in_the_spec_shape_with_its_filters(client, api_key, worke
         400,
         "may not span more than 90 days",
     )
-    assert_error(client.get("/open311/v2/requests.json?start_date=2026-01-01"), 400, "W3C datetime")
+    assert_error(client.get("/open311/v2/requests.json?start_date=yesterday"), 400, "W3C datetime")
     assert_error(client.get("/open311/v2/requests.json?page_size=5000"), 400, "page_size must be")
 
     root = xml(client.get("/open311/v2/requests.xml"))
@@ -466,11 +464,13 @@ def test_the_updates_feed_has_one_item_per_status_change(client, api_key, make_u
     ]  # the note changed no status; free text never appears
     assert len({u["update_id"] for u in feed}) == 3
     later = (now + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert [
-        u["status"] for u in client.get(f"/open311/v2/servicerequestupdates.json?start_date={later}").json
-    ] == ["closed", "closed"]  # the resolution and the verification
+    window = f"start_date={later}&end_date={until}"
+    assert [u["status"] for u in client.get(f"/open311/v2/servicerequestupdates.json?{window}").json] == [
+        "closed",
+        "closed",
+    ]  # the resolution and the verification
     root = xml(client.get(f"/open311/v2/servicerequestupdates.xml?end_date={until}"))
-    assert root.tag == "service_request_updates" and set(children(root)) == {"request_update"}
+    assert root.tag == "service_requests_updates" and set(children(root)) == {"request_update"}
     assert [children(u) for u in root] == [UPDATE_FIELDS] * 3
     assert [u.findtext("status") for u in root] == ["open", "closed", "closed"]
     assert SUMMARY not in client.get(f"/open311/v2/servicerequestupdates.xml?end_date={until}").data.decode()
@@ -509,6 +509,7 @@ def committed_key(app):
         case_ids = db.session.scalars(sa.select(Case.id).where(Case.reporter_id == user_id)).all()
     delete_committed_cases(app, case_ids)
     with app.app_context():
+        db.session.execute(sa.delete(Open311Request).where(Open311Request.client_id == client_id))
         db.session.execute(sa.delete(Open311Client).where(Open311Client.id == client_id))
         db.session.execute(sa.delete(User).where(User.id == user_id))
         db.session.commit()
@@ -557,14 +558,15 @@ def test_another_city_system_reports_and_follows_a_request_over_http(app, live, 
     posted = http("POST", f"{base}/requests.json", form=_form(app, committed_key, "E0401"))
     assert posted.status == 201 and posted.headers["Content-Type"].startswith("application/json")
     number = posted.json()[0]["service_request_id"]
-    refused = http(
+    # A point outside every grid of the city is kept for the centre to place: a token, no number.
+    kept = http(
         "POST",
         f"{base}/requests.xml",
         form={**_form(app, committed_key, "E0401"), "lat": "31.23", "long": "121.47"},
     )
-    assert refused.status == 400
-    error = ET.fromstring(refused.body)
-    assert error.tag == "errors" and "outside every grid" in error.findtext("error/description")
+    assert kept.status == 201
+    answer = ET.fromstring(kept.body)
+    assert answer.findtext("request/token") and answer.find("request/service_request_id") is None
 
     single = ET.fromstring(http("GET", f"{base}/requests/{number}.xml").body)
     assert single.findtext("request/status") == "open"

@@ -26,6 +26,8 @@ from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case
 from gridcase.cases.operations import perform_action
 from gridcase.channels.clients import create_client
+from gridcase.channels.models import Open311Client, Open311Request
+from gridcase.channels.triage import new_token
 from gridcase.extensions import db
 from gridcase.mediation.evidence import DATA_FIELD, TITLE_FIELD
 from gridcase.mediation.invitations import invite_mediator
@@ -689,6 +691,37 @@ def _new_scheme(w: World, role: str, scope: str):
     return "/api/v1/assessment/schemes", {"json": body}
 
 
+def _waiting_request(w: World, scope: str) -> int:
+    """A request from another system waiting for triage in the demo city ("in") or the other."""
+    client_row = db.session.scalar(
+        sa.select(Open311Client).where(Open311Client.user_id == w.users["open311_client"].id)
+    )
+    fields = {"kind": "incident", "category": "E0401", "title": "路面塌陷", "description": "路面塌陷",
+              "address": "某路口", "source": "public"}  # fmt: skip
+    row = Open311Request(
+        client_id=client_row.id,
+        token=new_token(),
+        city_code=CITY if scope == "in" else OTHER_CITY,
+        category_code="E0401",
+        description="路面塌陷",
+        address_string="某路口",
+        case_fields=fields,
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def _place(w: World, role: str, scope: str):
+    lon, lat = w.points["in"]
+    return f"/api/v1/triage/{_waiting_request(w, scope)}/place", {"json": {"lon": lon, "lat": lat}}
+
+
+def _dismiss(w: World, role: str, scope: str):
+    return f"/api/v1/triage/{_waiting_request(w, scope)}/dismiss", {"json": {"reason": "测试"}}
+
+
 def _token(w: World, role: str, scope: str):
     return "/api/v1/auth/token", {"json": {"username": w.users[role].username, "password": PASSWORD}}
 
@@ -1229,6 +1262,29 @@ TABLE = [
         _monthly_report_text("/api/v1/stats/monthly-report/issue", closed=True),
         (403, 403, 201, 201, 403, 403, 403),
         (404, 404, 404, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(  # triage is the city centre's
+        "GET",
+        "/api/v1/triage",
+        _fixed("/api/v1/triage"),
+        (403, 403, 403, 200, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "POST",
+        "/api/v1/triage/<int:request_id>/place",
+        _place,
+        (403, 403, 403, 201, 403, 403, 403),
+        (403, 403, 403, 404, 403, 403, 403),
+        units=NEVER_FOR_UNITS,
+    ),
+    Row(
+        "POST",
+        "/api/v1/triage/<int:request_id>/dismiss",
+        _dismiss,
+        (403, 403, 403, 204, 403, 403, 403),
+        (403, 403, 403, 404, 403, 403, 403),
         units=NEVER_FOR_UNITS,
     ),
     Row("GET", "/api/v1/assessment/indicators", _fixed("/api/v1/assessment/indicators"), every(200)),

@@ -41,25 +41,32 @@ def test_open_is_pending_or_in_progress_and_closed_is_everything_after():
     assert refused.value.status == 400
 
 
-def test_dates_are_w3c_with_a_time_zone():
-    assert parse_w3c("2026-11-26T01:30:00Z", "start_date") == NOW
-    assert parse_w3c("2026-11-26T09:30:00+08:00", "start_date") == NOW
-    for bad in ("2026-11-26", "2026-11-26T09:30:00", "yesterday"):
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_dates_are_w3c_with_a_time_zone_or_a_date_alone():
+    assert parse_w3c("2026-11-26T01:30:00Z", "start_date", SHANGHAI) == NOW
+    assert parse_w3c("2026-11-26T09:30:00+08:00", "start_date", SHANGHAI) == NOW
+    # "+08:00" typed into a URL unencoded arrives as a space.
+    assert parse_w3c("2026-11-26T09:30:00 08:00", "start_date", SHANGHAI) == NOW
+    # A date alone (the W3C note's YYYY-MM-DD) is the start of that day in the city.
+    assert parse_w3c("2026-11-26", "start_date", SHANGHAI) == datetime(2026, 11, 26, tzinfo=SHANGHAI)
+    for bad in ("2026-11-26T09:30:00", "yesterday", "2026-13-40"):
         with pytest.raises(Open311Error, match="W3C datetime"):
-            parse_w3c(bad, "start_date")
-    assert w3c(NOW, ZoneInfo("Asia/Shanghai")) == "2026-11-26T09:30:00+08:00"
-    assert w3c(None, ZoneInfo("Asia/Shanghai")) is None
+            parse_w3c(bad, "start_date", SHANGHAI)
+    assert w3c(NOW, SHANGHAI) == "2026-11-26T09:30:00+08:00"
+    assert w3c(None, SHANGHAI) is None
 
 
-def test_a_period_defaults_to_the_last_90_days_and_never_spans_more():
-    assert date_range(None, None, NOW) == (NOW - timedelta(days=90), NOW)
-    start = "2026-10-01T00:00:00Z"
-    assert date_range(start, None, NOW)[1] - date_range(start, None, NOW)[0] == timedelta(days=90)
-    assert date_range(None, "2026-10-01T00:00:00Z", NOW)[0] == datetime(2026, 7, 3, tzinfo=UTC)
+def test_a_period_defaults_to_the_last_90_days_a_start_alone_runs_to_now():
+    assert date_range(None, None, NOW, SHANGHAI) == (NOW - timedelta(days=90), NOW)
+    start = "2026-06-01T00:00:00Z"  # more than 90 days before now: a start alone runs to now
+    assert date_range(start, None, NOW, SHANGHAI) == (datetime(2026, 6, 1, tzinfo=UTC), NOW)
+    assert date_range(None, "2026-10-01T00:00:00Z", NOW, SHANGHAI)[0] == datetime(2026, 7, 3, tzinfo=UTC)
     with pytest.raises(Open311Error, match="90 days"):
-        date_range("2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z", NOW)
+        date_range("2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z", NOW, SHANGHAI)
     with pytest.raises(Open311Error, match="before start_date"):
-        date_range("2026-06-01T00:00:00Z", "2026-01-01T00:00:00Z", NOW)
+        date_range("2026-06-01T00:00:00Z", "2026-01-01T00:00:00Z", NOW, SHANGHAI)
 
 
 def test_pages_and_attributes_are_read_as_clients_send_them():
@@ -76,8 +83,10 @@ def test_pages_and_attributes_are_read_as_clients_send_them():
         ]
     )
     assert parse_attributes(form) == {"people_involved": ["7"], "may_intensify": ["TRUE"]}
-    assert attribute_values(parse_attributes(form)) == {"people_involved": 7, "may_intensify": True}
-    assert attribute_values({"people_involved": [""]}) == {}
+    assert attribute_values(parse_attributes(form)) == ({"people_involved": 7, "may_intensify": True}, {})
+    assert attribute_values({"people_involved": [""]}) == ({}, {})
+    # An attribute the service does not define is kept aside as sent, not refused.
+    assert attribute_values({"fixmystreet_id": ["88123"]}) == ({}, {"fixmystreet_id": ["88123"]})
     with pytest.raises(Open311Error, match="whole number"):
         attribute_values({"people_involved": ["-3"]})
     with pytest.raises(Open311Error, match="true or false"):
