@@ -157,6 +157,15 @@ class Config:
     GRIDCASE_REVISIT_SMS_HOURS = _env("GRIDCASE_REVISIT_SMS_HOURS", "08:00-21:00")
     GRIDCASE_SWEEP_SECONDS = _env_int("GRIDCASE_SWEEP_SECONDS", 60)
 
+    # The public pages (群众随手拍, /public/): a report from one address at most this often; the
+    # work a browser proves before it sends one (leading zero bits of a SHA-256, about 2^bits
+    # hashes: a second or two on a cheap phone, a cost for a script sending thousands); failed
+    # look-ups of a case by number and code from one address in an hour before it must wait.
+    GRIDCASE_PUBLIC_REPORTS_PER_HOUR = _env_int("GRIDCASE_PUBLIC_REPORTS_PER_HOUR", 5)
+    GRIDCASE_PUBLIC_REPORTS_PER_DAY = _env_int("GRIDCASE_PUBLIC_REPORTS_PER_DAY", 20)
+    GRIDCASE_PUBLIC_WORK_BITS = _env_int("GRIDCASE_PUBLIC_WORK_BITS", 16)
+    GRIDCASE_PUBLIC_TRACK_FAILURES_PER_HOUR = _env_int("GRIDCASE_PUBLIC_TRACK_FAILURES_PER_HOUR", 20)
+
     # Intake: possible duplicates are open cases of the same category this close and recent.
     GRIDCASE_DUPLICATE_RADIUS_M = _env_float("GRIDCASE_DUPLICATE_RADIUS_M", 100.0)
     GRIDCASE_DUPLICATE_DAYS = _env_int("GRIDCASE_DUPLICATE_DAYS", 7)
@@ -338,6 +347,8 @@ class TestingConfig(Config):
     GRIDCASE_PASSWORD_METHOD = "pbkdf2:sha256:1000"
     # The tests' webhook receivers listen on loopback.
     GRIDCASE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    # A lighter proof of work: the browser tests solve it, and its cost is not what they test.
+    GRIDCASE_PUBLIC_WORK_BITS = 12
 
 
 class ProductionConfig(Config):

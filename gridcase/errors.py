@@ -53,6 +53,12 @@ class Conflict(GridcaseError):
     status = HTTPStatus.CONFLICT
 
 
+class TooManyRequests(GridcaseError):
+    """Someone without an account asked too often from one address (a public page's limits)."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+
 class Unprocessable(GridcaseError):
     """Well-formed input the rules refuse: a bad field, an action the state or role forbids."""
 

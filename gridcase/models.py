@@ -10,7 +10,12 @@ from gridcase.cases.models import (  # noqa: F401
     CaseParty,
     Category,
 )
-from gridcase.channels.models import Open311Client, Open311Request  # noqa: F401
+from gridcase.channels.models import (  # noqa: F401
+    Open311Client,
+    Open311Request,
+    PublicLookupFailure,
+    PublicReport,
+)
 from gridcase.ladder.models import CalendarDay  # noqa: F401
 from gridcase.mediation.models import AgreementNumberCounter, MediationAgreement  # noqa: F401
 from gridcase.notifications.models import Notification  # noqa: F401

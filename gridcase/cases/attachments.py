@@ -45,6 +45,18 @@ def add_photo(
         )
         if existing is not None:
             return existing, False
+    return store_photo(case, user, raw, idempotency_key, now), True
+
+
+def store_photo(
+    case: Case, user: User, raw: bytes, idempotency_key: str | None, now: datetime
+) -> CaseAttachment:
+    """Clean and keep a photo of the case (the caller has checked who may add it), with its
+    timeline entry.
+
+    Raises:
+        Unprocessable: the case has its maximum of photos, or the file is not a photo.
+    """
     limit = int(setting("GRIDCASE_MAX_ATTACHMENTS"))
     count = db.session.scalar(sa.select(sa.func.count()).where(CaseAttachment.case_id == case.id))
     if count >= limit:
@@ -87,7 +99,7 @@ def add_photo(
         },
     )
     case.updated_at = now
-    return attachment, True
+    return attachment
 
 
 def photo_bytes(user: User, attachment_id: int, thumbnail: bool = False) -> tuple[bytes, str]:

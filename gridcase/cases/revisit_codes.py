@@ -257,6 +257,16 @@ def answer_revisit(
     """
     now = now or utcnow()
     invitation, case = open_invitation(code, now, lock=True)
+    by = INFORMANT if invitation.party_id is None else f"party {invitation.party_id}"
+    record_own_answer(case, satisfaction, comment, by, now)
+    invitation.answered_at = now
+    return case
+
+
+def record_own_answer(case: Case, satisfaction: Satisfaction, comment: str, by: str, now: datetime) -> None:
+    """An answer by the person themselves — a revisit code, or the tracking code of a report
+    from the public pages — as the case's revisit (method: code): it counts for satisfaction,
+    dissatisfied sends the case back to its level, and the case's open revisit codes are used up."""
     from_status = case.status
     case.status = record_revisit(case, satisfaction, RevisitMethod.CODE, now).value
     db.session.execute(
@@ -264,7 +274,6 @@ def answer_revisit(
         .where(RevisitInvitation.case_id == case.id, RevisitInvitation.answered_at.is_(None))
         .values(expires_at=sa.func.least(RevisitInvitation.expires_at, now))
     )
-    invitation.answered_at = now
     case.version += 1
     case.updated_at = now
     append_event(
@@ -277,8 +286,7 @@ def answer_revisit(
         payload={
             "satisfaction": satisfaction.value,
             "method": RevisitMethod.CODE.value,
-            "by": INFORMANT if invitation.party_id is None else f"party {invitation.party_id}",
+            "by": by,
             "note": comment.strip()[:500],
         },
     )
-    return case

@@ -102,3 +102,35 @@ class Open311Request(db.Model):
         # One triage request per client and Idempotency-Key, as cases are per reporter and key.
         sa.Index("uq_open311_requests_client_key", "client_id", "idempotency_key", unique=True),
     )
+
+
+class PublicReport(db.Model):
+    """A case a citizen reported on the public pages (群众随手拍): the keyed hash of the tracking
+    code they were shown once (查询码: with the case's number it opens its progress and, once
+    resolved, its 回访), the keyed hash of the address it came from (for the per-address limits,
+    never the address itself), and the proof of work it spent (each works once)."""
+
+    __tablename__ = "public_reports"
+
+    case_id: so.Mapped[int] = so.mapped_column(
+        sa.BigInteger, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    address_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    work_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(TZ)
+
+    __table_args__ = (sa.Index("ix_public_reports_address_created", "address_hash", "created_at"),)
+
+
+class PublicLookupFailure(db.Model):
+    """A failed look-up of a case by number and code from one address (keyed hash): too many in
+    an hour and the address waits, so codes cannot be guessed. Kept a day."""
+
+    __tablename__ = "public_lookup_failures"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    address_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(TZ, index=True)
+
+    __table_args__ = (sa.Index("ix_public_lookup_failures_address_at", "address_hash", "at"),)

@@ -131,6 +131,11 @@ PHONE_PAGES = [
     "/m/cases",
     "/m/notifications",
     "/m/score",
+    # The citizens' pages are phone pages too (no sign-in needed; a signed-in worker sees the same).
+    "/public/",
+    "/public/report",
+    "/public/track",
+    "/public/map",
 ]
 
 
