@@ -60,7 +60,7 @@ class Subject(StrEnum):
 
 SUBJECT_LABELS = {
     Subject.TOWNSHIP: "镇街",
-    Subject.COMMUNITY: "村社区",
+    Subject.COMMUNITY: "村（社区）",
     Subject.GRID: "网格",
     Subject.GRID_WORKER: "网格员",
     Subject.UNIT: "部门站所",
@@ -266,6 +266,17 @@ def scheme_problems(subject: Subject, items: Sequence[Item]) -> dict[str, list[s
         problems.setdefault(where, []).append(text)
 
     seen = set()
+    # As stored (4 decimals for a target, 2 for points): a target that rounds to 0 is refused
+    # here rather than divided by later.
+    items = [
+        Item(
+            item.indicator,
+            round(item.points, 2) if math.isfinite(item.points) else item.points,
+            round(item.target, 4) if item.target is not None and math.isfinite(item.target) else item.target,
+            round(item.cap, 2) if item.cap is not None and math.isfinite(item.cap) else item.cap,
+        )
+        for item in items
+    ]
     for index, item in enumerate(items):
         where = f"items.{index}"
         indicator = INDICATORS.get(item.indicator)
@@ -282,8 +293,14 @@ def scheme_problems(subject: Subject, items: Sequence[Item]) -> dict[str, list[s
         if item.indicator in seen:
             problem(where, Message("%(label)s is listed twice.", label=indicator.label))
         seen.add(item.indicator)
-        if not item.points > 0:
-            problem(where, Message("Points must be above 0."))
+        numbers = [value for value in (item.points, item.target, item.cap) if value is not None]
+        if not all(math.isfinite(value) for value in numbers):
+            problem(where, Message("Points, targets and caps are ordinary numbers."))
+            continue
+        if not 0 < item.points <= RATED_POINTS_TOTAL:
+            problem(where, Message("Points must be above 0 and at most 100."))
+        if item.cap is not None and item.cap > RATED_POINTS_TOTAL:
+            problem(where, Message("A cap is at most 100 points."))
         if indicator.kind == PENALTY:
             if item.cap is None or not item.cap >= item.points:
                 problem(where, Message("A penalty needs a cap of at least its points per event."))
@@ -298,9 +315,13 @@ def scheme_problems(subject: Subject, items: Sequence[Item]) -> dict[str, list[s
                     "A rate's target lies between 0 and 1 (above 0 if higher is better, below 1 if lower is)."
                 ),
             )
-        elif indicator.kind == COUNT and not item.target >= 1:
+        elif indicator.kind == COUNT and not 1 <= item.target <= 100_000:
             problem(where, Message("A count's target is at least 1."))
-    rated = sum(item.points for item in items if item.indicator in INDICATORS and not item.is_penalty)
+    rated = sum(
+        item.points
+        for item in items
+        if item.indicator in INDICATORS and not item.is_penalty and math.isfinite(item.points)
+    )
     if not math.isclose(rated, RATED_POINTS_TOTAL, abs_tol=1e-6):
         problem(
             "items",

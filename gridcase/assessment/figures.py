@@ -74,7 +74,7 @@ def subjects_with_figures(
     if subject.is_territory:
         return _territory(subject, region, first, last, now)
     if subject is Subject.GRID_WORKER:
-        return _workers(region, first, last)
+        return _workers(region, first, last, now)
     return _units(region, first, last, now)
 
 
@@ -101,7 +101,7 @@ def _territory(subject: Subject, region: Region, first: date, last: date, now: d
     counts = counts_by_node(region, level, first, last)
     ancestor = "code" if level == "grid" else ANCESTOR_COLUMNS[RegionLevel(level)]
     patrol = _patrol_coverage(region, first, last, group_by=f"g.{ancestor}")
-    screening = _screening(region, first, last, group_by=f"g.{ancestor}")
+    screening = _screening(region, first, last, f"g.{ancestor}", now.astimezone(local_tz()).date())
     penalties = _penalties_of_centres(region, level, first, last, now)
     assessed = []
     for node in nodes:
@@ -133,8 +133,14 @@ def _period_bounds(first: date, last: date) -> dict:
 def _patrol_coverage(
     region: Region, first: date, last: date, group_by: str, worker_grids: bool = False
 ) -> dict:
-    """{group: Figure(covered grid-weeks / grid-weeks)} over the region's grids."""
-    weeks = len(week_range(first, last))
+    """{group: Figure(covered grid-weeks / grid-weeks)} over the region's grids.
+
+    A week is Monday to Sunday, and a patrol on any of its days covers it, even a day outside
+    the period (a month starting on a Sunday is not judged on that Sunday alone). A week not over
+    by the period's last day counts only when it is covered already: the week is still running."""
+    weeks = week_range(first, last)
+    complete = sum(1 for monday in weeks if monday + timedelta(days=6) <= last)
+    current = weeks[-1] if weeks and weeks[-1] + timedelta(days=6) > last else None
     # For a worker, the grids are theirs (a grid of two workers counts for each) and the patrols too.
     assignment = "JOIN grid_assignments a ON a.grid_code = g.code" if worker_grids else ""
     own = "AND p.worker_id = grids.user_id" if worker_grids else ""
@@ -146,27 +152,42 @@ def _patrol_coverage(
                 FROM regions g {assignment}
                 WHERE g.level = 'grid' AND {_inside("g", region)}
             ),
-            covered AS (
-                SELECT grids.grp, count(DISTINCT (pg.grid_code,
-                       date_trunc('week', timezone(:tz, p.started_at)))) AS weeks
+            grid_weeks AS (
+                SELECT DISTINCT grids.grp, pg.grid_code,
+                       (date_trunc('week', timezone(:tz, p.started_at)))::date AS monday
                 FROM grids
                 JOIN patrol_grids pg ON pg.grid_code = grids.code
                 JOIN patrols p ON p.id = pg.patrol_id {own}
-                WHERE p.started_at >= :start AND p.started_at < :end
-                GROUP BY grids.grp
+                WHERE p.started_at >= :week_start AND p.started_at < :week_end
+            ),
+            covered AS (
+                SELECT grp, count(*) AS weeks, count(*) FILTER (WHERE monday = :current) AS running
+                FROM grid_weeks GROUP BY grp
             )
-            SELECT grids.grp, count(*) AS grids, coalesce(max(covered.weeks), 0) AS covered
+            SELECT grids.grp, count(*) AS grids, coalesce(max(covered.weeks), 0) AS covered,
+                   coalesce(max(covered.running), 0) AS running
             FROM grids LEFT JOIN covered ON covered.grp = grids.grp
             GROUP BY grids.grp
             """
         ),
-        {"node": region.code, **_period_bounds(first, last)},
+        {
+            "node": region.code,
+            "tz": setting("GRIDCASE_TIMEZONE"),
+            "week_start": datetime.combine(weeks[0], time(), local_tz()),
+            "week_end": datetime.combine(
+                min(weeks[-1] + timedelta(days=7), last + timedelta(days=1)), time(), local_tz()
+            ),
+            "current": current,
+        },
     ).all()
-    return {str(row.grp): Figure.of_rate(row.covered, row.grids * weeks) for row in rows}
+    return {str(row.grp): Figure.of_rate(row.covered, row.grids * complete + row.running) for row in rows}
 
 
-def _screening(region: Region, first: date, last: date, group_by: str, worker_grids: bool = False) -> dict:
-    """{group: Figure(reports filed by the due day / reports owed)} of rounds due in the period."""
+def _screening(
+    region: Region, first: date, last: date, group_by: str, today: date, worker_grids: bool = False
+) -> dict:
+    """{group: Figure(reports filed by the due day / reports owed)} of rounds due in the period: a
+    round whose due day has not passed is owed only once its report is in (it may still come)."""
     over = " OR ".join(
         f"g.{column} = sr.region_code"
         for column in ("city_code", "district_code", "township_code", "community_code")
@@ -175,7 +196,8 @@ def _screening(region: Region, first: date, last: date, group_by: str, worker_gr
     rows = db.session.execute(
         sa.text(
             f"""
-            SELECT {group_by} AS grp, count(*) AS owed,
+            SELECT {group_by} AS grp,
+                   count(*) FILTER (WHERE sr.due_on < :today OR r.reported_at IS NOT NULL) AS owed,
                    count(*) FILTER (WHERE (timezone(:tz, r.reported_at))::date <= sr.due_on) AS on_time
             FROM screening_rounds sr
             JOIN regions g ON g.level = 'grid' AND (g.code = sr.region_code OR {over})
@@ -185,7 +207,7 @@ def _screening(region: Region, first: date, last: date, group_by: str, worker_gr
             GROUP BY {group_by}
             """
         ),
-        {"node": region.code, **_period_bounds(first, last)},
+        {"node": region.code, "today": today, **_period_bounds(first, last)},
     ).all()
     return {str(row.grp): Figure.of_rate(row.on_time, row.owed) for row in rows}
 
@@ -204,7 +226,7 @@ def _penalties_of_centres(region: Region, level: str, first: date, last: date, n
 # --- grid workers ----------------------------------------------------------------------------------
 
 
-def _workers(region: Region, first: date, last: date) -> list[Assessed]:
+def _workers(region: Region, first: date, last: date, now: datetime) -> list[Assessed]:
     params = {"node": region.code, "role": Role.GRID_WORKER.value, **_period_bounds(first, last)}
     workers = db.session.execute(
         sa.text(
@@ -220,7 +242,9 @@ def _workers(region: Region, first: date, last: date) -> list[Assessed]:
     ).all()
     grid_counts = counts_by_node(region, "grid", first, last)
     patrol = _patrol_coverage(region, first, last, group_by="a.user_id", worker_grids=True)
-    screening = _screening(region, first, last, group_by="a.user_id", worker_grids=True)
+    screening = _screening(
+        region, first, last, "a.user_id", now.astimezone(local_tz()).date(), worker_grids=True
+    )
     reported = dict(
         db.session.execute(
             sa.text(

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -54,6 +56,7 @@ MAP_GRID_DEGREES = 0.0005
 DESCRIPTION_MAX = 1000
 CONTACT_MAX = 50
 PHOTOS_MAX = 3
+_NONCE = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _keyed(purpose: str, value: str) -> str:
@@ -87,7 +90,7 @@ def new_challenge(now: datetime) -> dict:
     keeps nothing until a report spends it."""
     issued = str(int(now.timestamp()))
     nonce = secrets.token_hex(8)
-    signature = _keyed("challenge", f"{issued}.{nonce}")[:32]
+    signature = cipher().signature(f"challenge:{issued}.{nonce}")[:32]
     return {"challenge": f"{issued}.{nonce}.{signature}", "bits": int(setting("GRIDCASE_PUBLIC_WORK_BITS"))}
 
 
@@ -113,10 +116,10 @@ def spent_work(challenge: str, solution: str, now: datetime) -> str:
         {"work": [Message("Reload the page and send again.")]},
     )
     parts = (challenge or "").split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or len(solution or "") > 32:
+    if len(parts) != 3 or not parts[0].isdigit() or not _NONCE.match(parts[1]) or len(solution or "") > 32:
         raise refused
     issued, nonce, signature = parts
-    if not hmac.compare_digest(signature, _keyed("challenge", f"{issued}.{nonce}")[:32]):
+    if not hmac.compare_digest(signature, cipher().signature(f"challenge:{issued}.{nonce}")[:32]):
         raise refused
     age = now.timestamp() - int(issued)
     if not 0 <= age <= CHALLENGE_MINUTES * 60:
@@ -143,7 +146,29 @@ def public_categories() -> list[Category]:
     )
 
 
+def address_key(address: str) -> str:
+    """The keyed hash the per-address limits count by: an IPv4 address, or an IPv6 address's /64
+    (one subscriber's network: counting single IPv6 addresses would let anyone step around the
+    limits)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return _keyed("address", address or "")
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return _keyed("address", str(ip.ipv4_mapped))
+        return _keyed("address", str(ipaddress.ip_network(f"{ip}/64", strict=False)))
+    return _keyed("address", str(ip))
+
+
+def _serialise(address_hash: str) -> None:
+    """One request from an address at a time past the limits' count: parallel requests must not
+    all read the count before any of them writes."""
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"public:{address_hash}"))))
+
+
 def _limit_reports(address_hash: str, now: datetime) -> None:
+    _serialise(address_hash)
     for window, name in ((timedelta(hours=1), "PER_HOUR"), (timedelta(days=1), "PER_DAY")):
         count = db.session.scalar(
             sa.select(sa.func.count())
@@ -165,7 +190,7 @@ def submit_report(data: dict, photos: list[bytes], address: str, now: datetime) 
         TooManyRequests: the address's limit of reports.
     """
     work_hash = spent_work(data.get("challenge", ""), data.get("solution", ""), now)
-    address_hash = _keyed("address", address or "")
+    address_hash = address_key(address)
     _limit_reports(address_hash, now)
     if db.session.scalar(sa.select(PublicReport.case_id).where(PublicReport.work_hash == work_hash)):
         raise Unprocessable(
@@ -210,6 +235,12 @@ def submit_report(data: dict, photos: list[bytes], address: str, now: datetime) 
     for raw in photos:
         store_photo(case, reporter, raw, None, now)
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    # The address's hash is needed for a day's limits only, then forgotten.
+    db.session.execute(
+        sa.update(PublicReport)
+        .where(PublicReport.created_at < now - timedelta(days=1), PublicReport.address_hash != "")
+        .values(address_hash="")
+    )
     db.session.add(
         PublicReport(
             case_id=case.id,
@@ -237,7 +268,8 @@ def find_report(number: str, code: str, address: str, now: datetime, lock: bool 
         NotFound: no such pair (one answer for all: it says nothing of which half was wrong).
         TooManyRequests: the address failed too often in the last hour.
     """
-    address_hash = _keyed("address", address or "")
+    address_hash = address_key(address)
+    _serialise(address_hash)
     failures = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(PublicLookupFailure)

@@ -15,7 +15,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from gridcase.cases.events import append_event
 from gridcase.cases.intake import create_case
+from gridcase.cases.lifecycle import Action
 from gridcase.cases.models import Case
 from gridcase.channels.models import Open311Request
 from gridcase.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -109,7 +111,9 @@ def place(viewer: User, request_id: int, lon: float, lat: float, now: datetime) 
         **({"informant": informant} if informant else {}),
     }
     try:
-        result = create_case(row.client.user, data, idempotency_key=f"triage:{row.id}", now=now)
+        # No idempotency key: the row's lock and the 409 above already make a second placing
+        # impossible, and a key would share the client's own keys' namespace.
+        result = create_case(row.client.user, data, now=now)
     except Unprocessable as exc:
         if "location" in exc.errors:
             raise Unprocessable(
@@ -118,8 +122,27 @@ def place(viewer: User, request_id: int, lon: float, lat: float, now: datetime) 
             ) from exc
         raise
     row.case_id, row.placed_at, row.placed_by_id = result.case.id, now, viewer.id
+    if row.extra_attributes:
+        note_extra_attributes(result.case, row.extra_attributes, now)
+    # The case holds what the request said now; the row keeps only what Open311 answers.
+    row.case_fields, row.description, row.address_string = {}, None, None
     db.session.flush()
     return result.case
+
+
+def note_extra_attributes(case: Case, extra: dict[str, list[str]], now: datetime) -> None:
+    """The attributes a service does not define, as a note on the case's timeline: the
+    handlers read them; Open311 and the public pages never show notes."""
+    pairs = "；".join(f"{code}={'、'.join(values)}" for code, values in extra.items())
+    append_event(
+        case,
+        action=Action.NOTE.value,
+        at=now,
+        actor_id=None,
+        from_status=case.status,
+        from_level=case.level,
+        payload={"text": f"[来件系统附带的其他属性] {pairs}"[:1000]},
+    )
 
 
 def dismiss(viewer: User, request_id: int, reason: str, now: datetime) -> None:

@@ -21,8 +21,8 @@ import sqlalchemy.orm as so
 from gridcase.cases.domain import Source
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import Case, CaseEvent
-from gridcase.channels.models import Open311Client, Open311Request
-from gridcase.channels.triage import by_token, new_token
+from gridcase.channels.models import Open311Client, Open311Request, PublicReport
+from gridcase.channels.triage import by_token, new_token, note_extra_attributes
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
 from gridcase.geo import point_lonlat
@@ -34,7 +34,6 @@ from gridcase.open311.spec import (
     Open311Error,
     attribute_values,
     date_range,
-    extra_attributes_note,
     internal_statuses,
     open311_status,
     parse_attributes,
@@ -135,8 +134,6 @@ def submit_request(
     description = (form.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX:
         raise Open311Error(400, f"description is limited to {DESCRIPTION_MAX} characters.")
-    if extra:  # kept for the handlers, not refused
-        description = f"{description}\n\n{extra_attributes_note(extra)}".strip()
     kept = {
         "client_id": client.id,
         "media_url": _media_url(form),
@@ -174,6 +171,8 @@ def submit_request(
             case = result.case
             if result.created:
                 db.session.add(Open311Request(case_id=case.id, created_at=case.created_at, **kept))
+                if extra:
+                    note_extra_attributes(case, extra, now)
                 db.session.flush()
             return {
                 "service_request_id": case.public_number,
@@ -196,6 +195,9 @@ def _triage(
     """Keep the request for the city centre to place, once per client and Idempotency-Key."""
     row = None
     if idempotency_key:
+        # Retries of one request arrive together: one at a time, so they all get one token.
+        lock = f"open311-triage:{client.id}:{idempotency_key}"
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(lock))))
         row = db.session.scalar(
             sa.select(Open311Request).where(
                 Open311Request.client_id == client.id, Open311Request.idempotency_key == idempotency_key
@@ -242,11 +244,14 @@ def _caller(form: Mapping) -> dict | None:
 
 
 def published(city_code: str) -> list[sa.ColumnElement[bool]]:
-    """Conditions on `cases`: what Open311 shows of a jurisdiction."""
+    """Conditions on `cases`: what Open311 shows of a jurisdiction. Reports from the public
+    pages stay out: their exact pin and their words are the citizen's, whom the public pages
+    promise a place rounded to about 50 m and no published text."""
     return [
         Case.city_code == city_code,
         Case.source == Source.PUBLIC.value,
         Case.category_code.in_(public_codes()),
+        ~sa.exists().where(PublicReport.case_id == Case.id),
     ]
 
 

@@ -255,9 +255,3 @@ def attribute_values(raw: dict[str, list[str]]) -> tuple[dict, dict[str, list[st
             raise Open311Error(400, "attribute[may_intensify] must be true or false.")
         values["may_intensify"] = text == "true"
     return values, dict(sorted(extra.items())[:20])
-
-
-def extra_attributes_note(extra: dict[str, list[str]]) -> str:
-    """The attributes a service does not define, as a line the handlers read with the case."""
-    pairs = "；".join(f"{code}={'、'.join(values)}" for code, values in extra.items())
-    return f"[来件系统附带的其他属性] {pairs}"[:1000]

@@ -141,6 +141,11 @@ class PersonalDataCipher:
             raise ValueError(f"data key {key_id} is not configured (GRIDCASE_DATA_KEYS)")
         return self._keys[key_id].decrypt(body[:12], body[12:], field.encode())
 
+    def signature(self, value: str) -> str:
+        """A keyed HMAC-SHA256 of the exact text (no normalising, unlike lookup_hash): for values
+        the app signs and must get back unchanged, such as a public page's challenge."""
+        return hmac.new(self._lookup_key, b"signature:" + value.encode(), hashlib.sha256).hexdigest()
+
     def lookup_hash(self, value: str) -> str:
         normalised = value.strip().upper().encode()
         return hmac.new(self._lookup_key, normalised, hashlib.sha256).hexdigest()

@@ -191,6 +191,21 @@ def anonymise_closed_parties(
         ),
         {"cutoff": cutoff, "anonymous": ANONYMOUS},
     ).rowcount
+    # Requests the city centre set aside in triage (no case ever held them): the sender and what
+    # they wrote go as long after the setting aside.
+    reporters += db.session.execute(
+        sa.text(
+            """
+            UPDATE open311_requests SET email_encrypted = NULL, first_name_encrypted = NULL,
+                   last_name_encrypted = NULL, phone_encrypted = NULL, device_id_encrypted = NULL,
+                   account_id_encrypted = NULL, name_masked = :anonymous, email_masked = NULL,
+                   phone_masked = NULL, description = NULL, address_string = NULL,
+                   case_fields = '{}'::jsonb, lon = NULL, lat = NULL
+            WHERE case_id IS NULL AND dismissed_at < :cutoff AND name_masked IS DISTINCT FROM :anonymous
+            """
+        ),
+        {"cutoff": cutoff, "anonymous": ANONYMOUS},
+    ).rowcount
     # The people who brought matters to a front desk (反映人), like the parties.
     informants = db.session.execute(
         sa.text(

@@ -299,3 +299,40 @@ def test_the_city_centre_makes_a_version_on_its_page_and_mistakes_are_said_in_ch
     sign_in(reader, people["township"].username)
     page = reader.get("/dashboard/assessment/schemes?subject=grid&lang=zh").get_data(as_text=True)
     assert "网格考核2027" in page and 'id="new-scheme"' not in page
+
+
+def test_patrol_coverage_counts_whole_weeks_a_patrol_covered(api_as, people):
+    """November 2026 touches the weeks of 26 Oct … 30 Nov; the last is still running on 30 Nov, so
+    five weeks are judged. A patrol on Tuesday 27 Oct covers the first of them, one on 10 Nov the
+    third: 2 of 5."""
+    from gridcase.gridwork.patrols import record_patrol
+    from tests.helpers import point_in
+
+    worker = people["worker"]
+    grid = worker.grids[0]
+    scheme = grid_scheme(people["city"])
+    for item in list(scheme.items):
+        db.session.delete(item)
+    db.session.flush()
+    scheme.items = [
+        AssessmentSchemeItem(
+            position=0, indicator="patrol_coverage", points=Decimal(100), target=Decimal("1")
+        )
+    ]
+    db.session.flush()
+    lon, lat = point_in(grid.code)
+    for when in (datetime(2026, 10, 27, 9, tzinfo=SHANGHAI), datetime(2026, 11, 10, 9, tzinfo=SHANGHAI)):
+        points = [
+            {"lon": lon, "lat": lat, "at": when},
+            {"lon": lon + 0.0002, "lat": lat, "at": when + timedelta(seconds=30)},
+        ]
+        body = {"started_at": when, "ended_at": when + timedelta(minutes=5), "points": points, "findings": []}
+        record_patrol(worker, {**body, "note": ""}, f"cov-{when:%m%d}", when + timedelta(minutes=6))
+    body = (
+        api_as(people["mediator"])
+        .get("/api/v1/assessment/rankings", query_string={"subject": "grid", "period": NOVEMBER})
+        .json
+    )
+    mine = next(row for row in body["rows"] if row["key"] == grid.code)
+    coverage = next(item for item in mine["items"] if item["indicator"] == "patrol_coverage")
+    assert (coverage["numerator"], coverage["denominator"]) == (2, 5) and mine["score"] == 40.0

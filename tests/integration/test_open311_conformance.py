@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from gridcase.cases.models import Case
+from gridcase.cases.models import Case, CaseEvent
 from gridcase.cases.operations import perform_action
 from gridcase.channels.clients import create_client
 from gridcase.channels.models import Open311Request
@@ -249,17 +249,21 @@ def test_d14_updated_after_and_before_filter_by_last_change(client, api_key, mak
 # --- D8, D9, D10 ---------------------------------------------------------------------------------
 
 
-def test_d8_attributes_the_service_does_not_define_are_kept_as_a_note(client, api_key):
+def test_d8_attributes_the_service_does_not_define_are_kept_as_a_note_for_the_handlers(client, api_key):
     posted = post_request(
         client, api_key, **{"attribute[fixmystreet_id]": "88123", "attribute[people_involved]": "3"}
     )
     assert posted.status_code == 201, posted.json
-    case = db.session.scalar(
-        sa.select(Case).where(Case.public_number == posted.json[0]["service_request_id"])
-    )
-    assert case.people_involved == 3 and "fixmystreet_id=88123" in case.description
+    number = posted.json[0]["service_request_id"]
+    case = db.session.scalar(sa.select(Case).where(Case.public_number == number))
+    assert case.people_involved == 3 and "fixmystreet_id" not in case.description
     kept = db.session.scalar(sa.select(Open311Request).where(Open311Request.case_id == case.id))
     assert kept.extra_attributes == {"fixmystreet_id": ["88123"]}
+    notes = db.session.scalars(
+        sa.select(CaseEvent.payload).where(CaseEvent.case_id == case.id, CaseEvent.action == "note")
+    ).all()
+    assert any("fixmystreet_id=88123" in note["text"] for note in notes)  # on the handlers' timeline
+    assert "88123" not in client.get(f"/open311/v2/requests/{number}.json").get_data(as_text=True)
 
 
 def test_d9_rejected_and_duplicate_requests_say_so_apart_from_fixed_ones(client, api_key, make_user):
@@ -319,3 +323,29 @@ def test_the_city_centre_places_a_request_on_its_page(app, client, api_key, make
     sign_in(township, make_user("township_coordinator", FENGQIAO).username)
     refused = township.get("/desk/triage")
     assert refused.status_code == 302 and refused.headers["Location"] == "/desk/"  # sent to their own desk
+
+
+def test_public_page_reports_are_not_published_through_open311(client, api_key):
+    from tests.integration.test_public_pages import number_and_code, report
+
+    number, _ = number_and_code(report(client))
+    listed = client.get("/open311/v2/requests.json").json
+    assert number not in [r["service_request_id"] for r in listed]
+    assert client.get(f"/open311/v2/requests/{number}.json").status_code == 404
+
+
+def test_a_request_set_aside_loses_its_sender_and_words_after_the_retention_period(
+    client, api_key, make_user, api_as, app
+):
+    from gridcase.people.retention import anonymise_closed_parties
+
+    only_address(client, api_key, **REPORTER)
+    city = api_as(make_user("city_commander", CITY))
+    waiting_id = next(w["id"] for w in city.get("/api/v1/triage").json if w["address_string"] == ADDRESS)
+    assert city.post(f"/api/v1/triage/{waiting_id}/dismiss", json={"reason": "测试"}).status_code == 204
+    row = db.session.get(Open311Request, waiting_id)
+    later = row.dismissed_at + timedelta(days=app.config["GRIDCASE_PARTY_RETENTION_DAYS"] + 1)
+    anonymise_closed_parties(now=later)
+    db.session.refresh(row)
+    assert row.phone_encrypted is None and row.first_name_encrypted is None and row.email_encrypted is None
+    assert row.description is None and row.address_string is None and row.case_fields == {}

@@ -185,3 +185,35 @@ def test_the_public_pages_need_no_account_and_speak_both_languages(client, path)
     assert chinese.status_code == 200 and "群众" in chinese.get_data(as_text=True)
     english = client.get(f"{path}?lang=en")
     assert english.status_code == 200 and "Citizen reports" in english.get_data(as_text=True)
+
+
+def test_limits_count_an_ipv6_network_as_one_address_and_a_challenge_is_spent_once(client, app, monkeypatch):
+    from gridcase.channels.public import address_key
+
+    assert address_key("2001:db8:1:2::a") == address_key("2001:db8:1:2:ffff::1")  # one /64
+    assert address_key("2001:db8:1:3::a") != address_key("2001:db8:1:2::a")
+    assert address_key("::ffff:10.0.0.1") == address_key("10.0.0.1")
+    work = solved(client)
+    issued, nonce, signature = work["challenge"].split(".")
+    # The same challenge written otherwise is no new challenge.
+    for variant in (f"{issued}.{nonce.upper()}.{signature}", f"{issued}.{nonce} .{signature}"):
+        assert report(client, challenge=variant, solution=work["solution"]).status_code == 422
+
+
+def test_a_report_forgets_its_address_after_a_day(client):
+    from datetime import timedelta
+
+    from gridcase.channels.models import PublicReport
+
+    number, _ = number_and_code(report(client))
+    row = db.session.scalar(
+        sa.select(PublicReport)
+        .join(Case, Case.id == PublicReport.case_id)
+        .where(Case.public_number == number)
+    )
+    assert row.address_hash
+    row.created_at = row.created_at - timedelta(days=2)
+    db.session.flush()
+    report(client)  # any later report clears the hashes over a day old
+    db.session.refresh(row)
+    assert row.address_hash == ""

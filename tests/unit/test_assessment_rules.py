@@ -130,3 +130,14 @@ def test_periods_months_and_quarters():
 
 def test_ranks_share_a_place_on_a_tie_and_the_unscored_have_none():
     assert rank([80.0, None, 92.5, 80.0, 70.0]) == [2, None, 1, 2, 4]
+
+
+def test_a_scheme_refuses_numbers_it_could_not_store_or_divide_by():
+    tiny = scheme_problems(Subject.GRID, [Item("resolution_rate", 100, 0.00004)])  # stored as 0.0000
+    assert any("between 0 and 1" in p for p in tiny["items.0"])
+    infinite = scheme_problems(Subject.GRID, [Item("resolution_rate", 100, float("inf"))])
+    assert any("ordinary numbers" in p for p in infinite["items.0"])
+    huge = scheme_problems(
+        Subject.TOWNSHIP, [Item("resolution_rate", 100, 0.9), Item("red_cards", 500, cap=1e9)]
+    )
+    assert "items.1" in huge

@@ -141,24 +141,28 @@ def revisit():
     number, code = request.form.get("number", "").strip(), request.form.get("code", "").strip()
     answer = request.form.get("satisfaction", "")
     try:
-        if answer not in Satisfaction._value2member_map_:
-            case = find_report(number, code, _address(), utcnow())
-            db.session.commit()
-            view = public_view(case)
-            error = _("Choose one of the answers.")
-            return render_template("public/track.html", view=view, number=number, code=code, error=error), 422
+        case = find_report(number, code, _address(), utcnow())
+    except (NotFound, TooManyRequests) as exc:
+        db.session.commit()  # the failed look-up's record, and nothing else, stays
+        return render_template("public/track.html", view=None, number=number, error=say(exc.message)), int(
+            exc.status
+        )
+    if answer not in Satisfaction._value2member_map_:
+        error = _("Choose one of the answers.")
+        return render_template(
+            "public/track.html", view=public_view(case), number=number, code=code, error=error
+        ), 422
+    try:
         case = answer_report_revisit(
             number, code, Satisfaction(answer), request.form.get("comment", "")[:500], _address(), utcnow()
         )
         db.session.commit()
     except GridcaseError as exc:
-        if isinstance(exc, NotFound | TooManyRequests):
-            db.session.commit()  # the failed look-up's record stays
-        else:
-            db.session.rollback()
-        return render_template("public/track.html", view=None, number=number, error=say(exc.message)), int(
-            exc.status
-        )
+        db.session.rollback()
+        view = public_view(find_report(number, code, _address(), utcnow()))
+        return render_template(
+            "public/track.html", view=view, number=number, code=code, error=say(exc.message)
+        ), int(exc.status)
     return render_template(
         "public/track.html", view=public_view(case), number=number, code=code, error=None, thanked=True
     )
