@@ -18,7 +18,7 @@ from gridcase.vocabulary import LabelledEnum
 
 
 class Kind(LabelledEnum):
-    NEW_CASE = "new_case", _l("New case")  # a case arrived at your level
+    NEW_CASE = "new_case", _l("New case arrived")  # a case arrived at your level: 新案件
     ESCALATED = "escalated", _l("Escalated to you")  # 上报/自动升级 to your level
     HANDED_DOWN = "handed_down", _l("Handed down to you")  # 交办 to your level
     TAKEN_OVER = "taken_over", _l("Taken over")  # 提级 away from your level

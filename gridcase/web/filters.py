@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
 
@@ -86,6 +86,19 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     return value.astimezone(local_tz()).strftime(fmt)
 
 
+def deadline(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A due time as people read one: a deadline at midnight is the end of the day before,
+    "12-25 24:00", not "12-26 00:00" (which reads as a day later than meant)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(local_tz())
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0) and "%H:%M" in fmt:
+        return (local - timedelta(days=1)).strftime(fmt.replace("%H:%M", "24:00"))
+    return local.strftime(fmt)
+
+
 def case_people(case: dict) -> list[tuple]:
     """The people a case page lists, as (key, party role, masked person): the person who brought
     it (key 'informant', no party role) first, then the parties (key: the party's id)."""
@@ -95,6 +108,7 @@ def case_people(case: dict) -> list[tuple]:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(deadline, "deadline")
     app.add_template_filter(event_action_label, "action")
     for name, vocabulary in VOCABULARY_FILTERS.items():
         app.add_template_filter(vocabulary.label_of, name)

@@ -65,7 +65,7 @@ def test_the_ranking_sorts_drills_down_and_exports(desk, tmp_path, resolved_in_o
     page.goto("/dashboard/")
     page.click("text=考核排名")
     page.wait_for_selector("#ranking")
-    assert "村社区" in page.locator("h1").inner_text()
+    assert "村（社区）" in page.locator("h1").inner_text()
     api = page.request.get("/api/v1/assessment/rankings?subject=community").json()
     assert len(api["rows"]) == page.locator("#ranking > tbody > tr").count()
     # Ranked by place first: the scores fall down the table, the unscored last.

@@ -261,7 +261,7 @@ class TestRefusalsInThePageLanguage:
 
     def test_in_chinese(self, app, make_user, worker_case):
         page = self.refused_accept(app, make_user, worker_case, "zh")
-        assert "只有正在办理该案件的村社区（或市级）可以执行“受理”。" in page
+        assert "只有正在办理该案件的村（社区）（或市级）可以执行“受理”。" in page
         assert "may &#39;accept&#39; it" not in page and "may 'accept' it" not in page
 
     def test_in_english(self, app, make_user, worker_case):

@@ -93,7 +93,7 @@ def test_the_csv_export_has_the_lists_cases_in_its_order(api_as, make_user, case
         "事件",
         "暴露垃圾",
         "已化解",
-        "村社区",
+        "村（社区）",
     )
     assert garbage["乡镇/街道"] == "枫桥镇" and garbage["网格"] == grid_in(FENGQIAO).name
     assert (garbage["登记时间"], garbage["化解时间"]) == ("2026-03-02 09:00", "2026-03-02 14:00")
@@ -201,7 +201,7 @@ def test_the_indicator_table_exports_the_node_and_its_children(api_as, make_user
     sheet_rows = read_xlsx(city.get(f"/api/v1/stats/export?format=xlsx&region={FENGQIAO}"))
     assert sheet_rows[0]["区域代码"] == FENGQIAO and sheet_rows[0]["受理数（件）"] == 4
     assert sheet_rows[0]["化解率（%）"] == 25.0
-    assert {row["层级"] for row in sheet_rows[1:]} == {"村社区"}
+    assert {row["层级"] for row in sheet_rows[1:]} == {"村（社区）"}
     assert api_as(make_user("admin", CITY)).get("/api/v1/stats/export").status_code == 403
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
 
 from gridcase.web.login import protect_forms
 
@@ -57,4 +57,13 @@ def service_worker():
     response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site, whatever the page links: the app's icon (a
+    PNG, which every browser takes under that name), so the tab shows it and no 404 is logged."""
+    response = send_from_directory(current_app.static_folder, "img/icon-192.png", mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
