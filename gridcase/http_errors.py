@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from gridcase.audit.log import AuditAction, keep_after_failure, record
 from gridcase.errors import RETRY_AFTER_SECONDS, GridcaseError, database_unavailable_message
 from gridcase.extensions import db
-from gridcase.messages import say, say_all
+from gridcase.messages import Message, say, say_all
 from gridcase.people.sessions import current_user, session_user
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def register_error_handlers(app: Flask) -> None:
         errors = _messages_from_webargs(exc)
         message = exc.description or HTTPStatus(status).phrase
         if status == 422 and errors:
-            message = "The request has invalid fields; see errors for each one."
+            message = Message("The request has invalid fields; see errors for each one.")
         response, status = _answer(status, message, errors)
         valid_methods = getattr(exc, "valid_methods", None)
         if status == 405 and valid_methods:

@@ -9,6 +9,8 @@ of the vocabulary (gridcase.vocabulary) says its own label.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext
 
 
@@ -44,16 +46,61 @@ FIELD_MESSAGES = (
 )
 
 
+# marshmallow's messages that carry values (a range, a length, a choice): the English text is
+# matched and said again through the catalogue's template with the same values.
+FIELD_PATTERNS = (
+    (
+        re.compile(
+            r"^Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.$"
+        ),
+        Message("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"),
+        Message("Must be greater than or equal to %(min)s."),
+    ),
+    (
+        re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"),
+        Message("Must be less than or equal to %(max)s."),
+    ),
+    (
+        re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
+        Message("Length must be between %(min)s and %(max)s."),
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"),
+        Message("Shorter than minimum length %(min)s."),
+    ),
+    (
+        re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"),
+        Message("Longer than maximum length %(max)s."),
+    ),
+    (re.compile(r"^Must be one of: (?P<choices>.*)\.$"), Message("Must be one of: %(choices)s.")),
+)
+
+
 def say(message):
     """A message (a `Message`, or a plain string) in the page language: the template through
-    the catalogue, each vocabulary value by its label. A text the catalogue does not know is
-    said as it is."""
+    the catalogue, each vocabulary value by its label (a value that is itself a Message, said
+    too). A text the catalogue does not know is matched against marshmallow's messages with
+    values, else said as it is."""
     if isinstance(message, Message):
         if not message.values:
             return gettext(message.template)
-        values = {name: getattr(value, "label", value) for name, value in message.values.items()}
+        values = {
+            name: say(value) if isinstance(value, Message) else getattr(value, "label", value)
+            for name, value in message.values.items()
+        }
         return gettext(message.template) % values
-    return gettext(message) if isinstance(message, str) and message else message
+    if not isinstance(message, str) or not message:
+        return message
+    said = gettext(message)
+    if said == message:
+        for pattern, template in FIELD_PATTERNS:
+            match = pattern.match(message)
+            if match:
+                return gettext(template.template) % match.groupdict()
+    return said
 
 
 def say_all(errors):

@@ -1317,6 +1317,26 @@ ZH = {
     "Too many wrong numbers or codes from your connection; try again in an hour.": "您所在网络输入错误次数过多，请一小时后再试。",
     "No report with that number and code.": "没有与该编号和查询码相符的反映。",
     "This report cannot be rated now: it is not resolved, or it was rated already.": "该反映目前不能评价：尚未办结，或已评价过。",
+    # Field messages said in the page's language (issue 19)
+    "No case %(number)s in your scope.": "您的范围内没有案件 %(number)s。",
+    "The original must be another case that is not itself a duplicate.": "原案件须是另一件、且本身不是重复件的案件。",
+    "Choose the first case of this matter.": "请填写该事项最早登记的案件编号。",
+    "The time limit passed: escalated automatically": "超过办理时限，系统自动上报",
+    "Overdue at the top level: under supervision": "在最高层级超期，列入督办",
+    "The request has invalid fields; see errors for each one.": "提交的内容有误，请按提示逐项修改。",
+    "Not a valid ID number: %(problem)s.": "身份证号码有误：%(problem)s。",
+    "a 15-digit ID number has digits only": "15位身份证号码只能是数字",
+    "an ID number has 18 characters: 17 digits and a final digit or X": "身份证号码为18位：17位数字加最后一位数字或X",
+    "the ID number's check digit does not match (a digit is probably mistyped)": "校验位不符（可能有一位数字输错了）",
+    "not a phone number": "不是有效的电话号码",
+    "Not a valid phone number.": "不是有效的电话号码。",
+    "Must be greater than or equal to %(min)s and less than or equal to %(max)s.": "须在%(min)s到%(max)s之间。",
+    "Must be greater than or equal to %(min)s.": "不能小于%(min)s。",
+    "Must be less than or equal to %(max)s.": "不能大于%(max)s。",
+    "Length must be between %(min)s and %(max)s.": "长度须在%(min)s到%(max)s个字之间。",
+    "Shorter than minimum length %(min)s.": "不能少于%(min)s个字。",
+    "Longer than maximum length %(max)s.": "不能超过%(max)s个字。",
+    "Must be one of: %(choices)s.": "须为以下之一：%(choices)s。",
 }
 
 

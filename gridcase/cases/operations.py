@@ -26,12 +26,13 @@ from gridcase.cases.queries import find_case
 from gridcase.cases.states import actor_state, case_state
 from gridcase.cases.supervision import evaluate_supervision, issue_supervision, reply_to_supervision
 from gridcase.cases.verification import await_verification, clear_verification
-from gridcase.errors import Conflict, Unprocessable
+from gridcase.errors import Conflict, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.clock import clock_for_level, load_calendar
 from gridcase.ladder.limits import level_clock, level_rank
 from gridcase.mediation.agreements import record_agreement
+from gridcase.messages import Message
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_user
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
@@ -366,11 +367,17 @@ def _decide_extension(case, user, actor, payload, now):
 
 
 def _mark_duplicate(case, user, actor, payload, now):
-    original = find_case(user, payload["original"])
+    try:
+        original = find_case(user, payload["original"])
+    except NotFound:
+        # The case being worked on exists; only the number typed for the original is wrong: a
+        # field to correct, not a page that is gone.
+        problem = Message("No case %(number)s in your scope.", number=str(payload["original"]))
+        raise Unprocessable(problem, {"original": [problem]}) from None
     if original.id == case.id or original.duplicate_of_id is not None:
         raise Unprocessable(
-            "The original must be another case that is not itself a duplicate.",
-            {"original": ["Choose the first case of this matter."]},
+            Message("The original must be another case that is not itself a duplicate."),
+            {"original": [Message("Choose the first case of this matter.")]},
         )
     case.closed_at = now
     case.duplicate_of_id = original.id

@@ -39,6 +39,7 @@ from gridcase.cases.queries import case_photos
 from gridcase.cases.states import actor_state, case_state
 from gridcase.geo import Crs, point_lonlat
 from gridcase.ladder.limits import light
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.privacy import id_number_problem, phone_problem
 from gridcase.people.schemas import PersonSchema
@@ -391,12 +392,12 @@ class PartyInSchema(Schema):
     @validates("id_number")
     def _id_number(self, value, **_):
         if value and (problem := id_number_problem(value)):
-            raise ValidationError(f"Not a valid ID number: {problem}.")
+            raise ValidationError(Message("Not a valid ID number: %(problem)s.", problem=problem))
 
     @validates("phone")
     def _phone(self, value, **_):
         if value and phone_problem(value):
-            raise ValidationError("Not a valid phone number.")
+            raise ValidationError(Message("Not a valid phone number."))
 
 
 class InformantInSchema(PartyInSchema):

@@ -14,6 +14,7 @@ import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gridcase.messages import Message
 from gridcase.text import ascii_digits, normalised
 
 _LEGACY_FORMAT = b"\x01"
@@ -57,17 +58,17 @@ def id_number_problem(id_number: str) -> str | None:
     person pass for another (the repeat-party alert)."""
     value = normalised_id_number(id_number)
     if len(value) == 15:
-        return None if ascii_digits(value) else "a 15-digit ID number has digits only"
+        return None if ascii_digits(value) else Message("a 15-digit ID number has digits only")
     if len(value) != 18 or not ascii_digits(value[:17]) or value[17] not in "0123456789X":
-        return "an ID number has 18 characters: 17 digits and a final digit or X"
+        return Message("an ID number has 18 characters: 17 digits and a final digit or X")
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
-        return "the ID number's check digit does not match (a digit is probably mistyped)"
+        return Message("the ID number's check digit does not match (a digit is probably mistyped)")
     return None
 
 
 def phone_problem(phone: str) -> str | None:
-    return None if _PHONE.match(phone.strip()) else "not a phone number"
+    return None if _PHONE.match(phone.strip()) else Message("not a phone number")
 
 
 def parse_data_keys(spec: str, fallback_key_b64: str) -> list[tuple[int, str]]:

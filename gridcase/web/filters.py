@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from gridcase.cases.domain import (
     ON_SPOT_OUTCOMES,
@@ -86,6 +87,19 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     return value.astimezone(local_tz()).strftime(fmt)
 
 
+# The reasons the sweep writes into the events it makes (gridcase.ladder.sweep), said in the
+# page's language; a person's own reason is shown as they wrote it.
+SYSTEM_REASONS = {
+    "overdue": _l("The time limit passed: escalated automatically"),
+    "overdue at the top level": _l("Overdue at the top level: under supervision"),
+}
+
+
+def event_reason(reason: str) -> str:
+    said = SYSTEM_REASONS.get(reason)
+    return str(said) if said is not None else reason
+
+
 def deadline(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A due time as people read one: a deadline at midnight is the end of the day before,
     "12-25 24:00", not "12-26 00:00" (which reads as a day later than meant)."""
@@ -109,6 +123,7 @@ def case_people(case: dict) -> list[tuple]:
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(deadline, "deadline")
+    app.add_template_filter(event_reason, "event_reason")
     app.add_template_filter(event_action_label, "action")
     for name, vocabulary in VOCABULARY_FILTERS.items():
         app.add_template_filter(vocabulary.label_of, name)

@@ -29,3 +29,74 @@ def test_the_phone_heading_names_a_case_not_only_an_incident(app, worker):
     sign_in(client, worker.username)
     page = client.get("/m/new?lang=zh").get_data(as_text=True)
     assert "新建案件" in page and "新建事件" not in page
+
+
+def test_the_phone_form_hears_its_field_errors_in_chinese(app, worker, api_as):
+    """The review's 08b and 89: a wrong ID check digit and a negative 涉及人数 were said in English
+    on the Chinese phone form; an API client still reads English."""
+    from tests.helpers import FENGQIAO, case_payload, grid_in
+
+    body = case_payload(
+        grid_in(FENGQIAO).code,
+        kind="dispute",
+        category="D02",
+        people_involved=-1,
+        parties=[{"name": "王五", "role": "applicant", "id_number": "330681198001011235"}],
+    )
+    client = app.test_client()
+    sign_in(client, worker.username)
+    client.get("/m/?lang=zh")
+    token = client.get("/csrf-token").json["csrf_token"]
+    answer = client.post("/api/v1/cases", json=body, headers={"X-CSRFToken": token}).json
+    assert answer["message"] == "提交的内容有误，请按提示逐项修改。"
+    assert answer["errors"]["people_involved"] == ["须在0到100000之间。"]
+    assert answer["errors"]["parties"]["0"]["id_number"] == [
+        "身份证号码有误：校验位不符（可能有一位数字输错了）。"
+    ]
+    english = api_as(worker).post("/api/v1/cases", json=body).json
+    assert english["message"] == "The request has invalid fields; see errors for each one."
+    assert english["errors"]["people_involved"] == [
+        "Must be greater than or equal to 0 and less than or equal to 100000."
+    ]
+
+
+def test_the_sweeps_reasons_read_in_the_pages_language(app, worker, make_user):
+    """The review's 43, 84 and 63: "overdue" in the desk's timeline."""
+    from datetime import timedelta
+
+    from gridcase.cases.intake import create_case
+    from gridcase.ladder.sweep import sweep
+    from tests.helpers import FENGQIAO, case_payload
+
+    case = create_case(worker, case_payload(worker.scope_code)).case
+    sweep(case.due_at + timedelta(minutes=1))
+    client = app.test_client()
+    sign_in(client, make_user("township_coordinator", FENGQIAO).username)
+    page = client.get(f"/desk/cases/{case.id}?lang=zh").get_data(as_text=True)
+    assert "超过办理时限，系统自动上报" in page and "<p>overdue</p>" not in page
+
+
+def test_a_mistyped_original_number_is_a_field_to_correct_not_a_lost_page(app, worker, make_user):
+    """The review's 90: 标记重复件 with a wrong number replaced the page with a bare English 404."""
+    import re
+
+    from gridcase.cases.intake import create_case
+    from tests.helpers import case_payload
+
+    case = create_case(worker, case_payload(worker.scope_code)).case
+    client = app.test_client()
+    sign_in(client, make_user("community_mediator", worker.grids[0].community_code).username)
+    page = client.get(f"/desk/cases/{case.id}?lang=zh").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        f"/desk/cases/{case.id}",
+        data={
+            "csrf_token": token,
+            "action": "mark_duplicate",
+            "version": case.version,
+            "original": "330681-20261204-999999",
+        },
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and case.public_number in text  # still the case's page
+    assert "您的范围内没有案件 330681-20261204-999999。" in text
