@@ -301,6 +301,10 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     if action is Action.ESCALATE:
         if case.at_top:
             return Message("The case is at the top of the ladder; it cannot climb further (矛盾不上交).")
+        if actor.role is Role.CITY_COMMANDER and _rank(actor, case) != case.rank:
+            # The city acting on a lower level's case takes it over (提级办理); 上报 is the
+            # handling level's own step, and offering both would read as two ways to do one thing.
+            return Message("The city takes a lower level's case over (提级办理) rather than escalating it.")
         if handles(actor, case) or (_worker_of_the_grid(actor) and case.at_bottom):
             return None
         return _not_your_level(action, case)

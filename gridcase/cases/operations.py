@@ -246,7 +246,8 @@ def _verify(case, user, actor, payload, now):
             case,
             case.level,
             Kind.VERIFICATION_FAILED,
-            f"{case.public_number} 核查未通过，请重新办理：{payload.get('note', '')}",
+            f"{case.public_number} 核查未通过，请重新办理"
+            + (f"：{note}" if (note := payload.get("note", "").strip()) else "。"),
             now,
         )
     event = {"passed": payload["passed"], "note": payload.get("note", "")}

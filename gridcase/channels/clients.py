@@ -68,7 +68,7 @@ def create_client(
         secrets.token_urlsafe(32),  # never shown: the system user does not sign in
         Role.OPEN311_CLIENT.value,
         known[jurisdiction_id],
-        display_name=f"Open311 · {name}"[:100],
+        display_name=f"{name}（系统接入）"[:100],
     )
     api_key = secrets.token_urlsafe(32)
     client = Open311Client(

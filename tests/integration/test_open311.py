@@ -245,7 +245,7 @@ def test_a_posted_request_becomes_a_public_case_through_the_intake(client, api_k
     assert case.title.startswith("路面塌陷：路面塌陷约一平方米")
     assert case.address == "枫桥镇枫溪路与和平路交叉口"
     assert case.reporter.role == "open311_client"
-    assert case.reporter.display_name == "Open311 · 诸暨12345热线平台"
+    assert case.reporter.display_name == "诸暨12345热线平台（系统接入）"
     assert case.events[0].action == "create" and case.events[0].actor_id == case.reporter_id
     assert "枫桥镇" in created["service_notice"] and case.public_number in created["service_notice"]
     notified = db.session.scalars(

@@ -100,3 +100,31 @@ def test_a_mistyped_original_number_is_a_field_to_correct_not_a_lost_page(app, w
     text = answer.get_data(as_text=True)
     assert answer.status_code == 422 and case.public_number in text  # still the case's page
     assert "您的范围内没有案件 330681-20261204-999999。" in text
+
+
+def test_a_failed_verification_without_a_note_ends_its_sentence(worker, make_user):
+    """The review's 30: "核查未通过，请重新办理：" with nothing after the colon."""
+    import sqlalchemy as sa
+
+    from gridcase.cases.intake import create_case
+    from gridcase.cases.operations import perform_action
+    from gridcase.extensions import db
+    from gridcase.notifications.models import Notification
+    from gridcase.settings import utcnow
+    from tests.helpers import FENGQIAO, case_payload
+
+    case = create_case(worker, case_payload(worker.scope_code)).case
+    mediator = make_user("community_mediator", worker.grids[0].community_code)
+    township = make_user("township_coordinator", FENGQIAO)
+    now = utcnow()
+    perform_action(mediator, case.id, "accept", case.version, {}, now=now)
+    perform_action(
+        mediator, case.id, "resolve", case.version, {"outcome": "other", "summary": "已处理"}, now=now
+    )
+    perform_action(township, case.id, "verify", case.version, {"passed": False}, now=now)
+    messages = db.session.scalars(
+        sa.select(Notification.message).where(
+            Notification.case_id == case.id, Notification.kind == "verification_failed"
+        )
+    ).all()
+    assert messages and all(m.endswith("请重新办理。") for m in messages)

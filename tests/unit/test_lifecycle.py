@@ -127,6 +127,14 @@ def test_take_over_is_for_levels_above():
     assert transition(Action.TAKE_OVER, case(), {"to_level": "city"}).level == "city"
 
 
+def test_the_city_takes_a_lower_case_over_and_is_not_offered_to_escalate_it():
+    # The review's city log: 上报 and 提级办理 side by side on a township case.
+    township_case = case(level="township")
+    assert decide(Action.ESCALATE, township_case, actor(Role.CITY_COMMANDER)) is not None
+    assert decide(Action.TAKE_OVER, township_case, actor(Role.CITY_COMMANDER)) is None
+    assert decide(Action.ESCALATE, township_case, actor(Role.TOWNSHIP_COORDINATOR)) is None
+
+
 def test_hand_down_goes_down_only():
     township_case = case(Status.IN_PROGRESS, level="township")
     assert decide(Action.HAND_DOWN, township_case, actor(Role.TOWNSHIP_COORDINATOR)) is None
