@@ -128,3 +128,14 @@ def test_a_failed_verification_without_a_note_ends_its_sentence(worker, make_use
         )
     ).all()
     assert messages and all(m.endswith("请重新办理。") for m in messages)
+
+
+def test_a_case_without_an_address_says_its_grid(app, worker):
+    from gridcase.cases.intake import create_case
+    from tests.helpers import case_payload
+
+    case = create_case(worker, {**case_payload(worker.scope_code), "address": ""}).case
+    client = app.test_client()
+    sign_in(client, worker.username)
+    page = client.get(f"/m/cases/{case.public_number}?lang=zh").get_data(as_text=True)
+    assert f"未填写，位于{worker.grids[0].name}" in page
