@@ -1318,6 +1318,7 @@ ZH = {
     "No report with that number and code.": "没有与该编号和查询码相符的反映。",
     "This report cannot be rated now: it is not resolved, or it was rated already.": "该反映目前不能评价：尚未办结，或已评价过。",
     # Field messages said in the page's language (issue 19)
+    "A closed case takes no more photos; reopen it first.": "已结案的案件不能再添加照片，如需补充请先重新办理。",
     "Not given; within %(grid)s": "未填写，位于%(grid)s",
     "The city takes a lower level's case over (提级办理) rather than escalating it.": "市级对下级案件应提级办理，而不是上报。",
     "No case %(number)s in your scope.": "您的范围内没有案件 %(number)s。",

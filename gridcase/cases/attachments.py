@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from gridcase.cases.domain import Status
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import Action, LoggedAction, decide
 from gridcase.cases.models import Case, CaseAttachment
@@ -35,6 +36,9 @@ def add_photo(
     case = find_case(user, ref, lock=True)
     actor = actor_state(user, case)
     reason = decide(Action.PROGRESS if actor.role in UNIT_ROLES else Action.NOTE, case_state(case), actor)
+    if reason is None and case.status in (Status.CLOSED.value, Status.REJECTED.value):
+        # A closed matter's record is complete: evidence after the fact goes with a reopening.
+        reason = Message("A closed case takes no more photos; reopen it first.")
     if reason:
         raise Unprocessable(reason, {"file": [reason]})
     if idempotency_key:

@@ -2,6 +2,7 @@
 deadlines at midnight read as the end of the day before, and the phone's new-case heading that
 fits both kinds of case."""
 
+import io
 from datetime import datetime
 
 from gridcase.web.filters import deadline
@@ -139,3 +140,37 @@ def test_a_case_without_an_address_says_its_grid(app, worker):
     sign_in(client, worker.username)
     page = client.get(f"/m/cases/{case.public_number}?lang=zh").get_data(as_text=True)
     assert f"未填写，位于{worker.grids[0].name}" in page
+
+
+def test_a_closed_case_takes_no_more_photos(app, worker, make_user, api_as):
+    """The review's 85: a closed case still offered 添加照片."""
+    from gridcase.cases.intake import create_case
+    from gridcase.cases.operations import perform_action
+    from gridcase.settings import utcnow
+    from tests.helpers import FENGQIAO, case_payload
+    from tests.integration.test_attachments_and_pages import jpeg
+
+    case = create_case(worker, case_payload(worker.scope_code)).case
+    mediator = make_user("community_mediator", worker.grids[0].community_code)
+    now = utcnow()
+    perform_action(mediator, case.id, "accept", case.version, {}, now=now)
+    perform_action(
+        mediator, case.id, "resolve", case.version, {"outcome": "other", "summary": "已处理"}, now=now
+    )
+    perform_action(
+        make_user("township_coordinator", FENGQIAO),
+        case.id,
+        "verify",
+        case.version,
+        {"passed": True},
+        now=now,
+    )
+    client = app.test_client()
+    sign_in(client, worker.username)
+    assert 'id="add-photos"' not in client.get(f"/m/cases/{case.public_number}?lang=zh").get_data(
+        as_text=True
+    )
+    refused = api_as(worker).post(
+        f"/api/v1/cases/{case.id}/attachments", data={"file": (io.BytesIO(jpeg()), "p.jpg")}
+    )
+    assert refused.status_code == 422
