@@ -41,6 +41,7 @@ from gridcase.stats.models import AlertStatus, CloseOutcome, RiskGrade
 from gridcase.territory.levels import RegionLevel
 from gridcase.units.lifecycle import AssignmentRole, AssignmentStatus, ReturnReason
 from gridcase.units.queue import unit_name
+from gridcase.web import audit_words
 
 # filter name → the enum whose labels it shows: `{{ case.status|status }}`
 VOCABULARY_FILTERS = {
@@ -124,6 +125,9 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(deadline, "deadline")
     app.add_template_filter(event_reason, "event_reason")
+    app.add_template_filter(audit_words.action_label, "audit_action")
+    app.add_template_filter(audit_words.result_label, "audit_result")
+    app.add_template_filter(audit_words.details_text, "audit_details")
     app.add_template_filter(event_action_label, "action")
     for name, vocabulary in VOCABULARY_FILTERS.items():
         app.add_template_filter(vocabulary.label_of, name)

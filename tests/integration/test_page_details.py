@@ -174,3 +174,17 @@ def test_a_closed_case_takes_no_more_photos(app, worker, make_user, api_as):
         f"/api/v1/cases/{case.id}/attachments", data={"file": (io.BytesIO(jpeg()), "p.jpg")}
     )
     assert refused.status_code == 422
+
+
+def test_the_audit_log_reads_in_words_not_codes(app, make_user, worker):
+    """The review's 82: 操作 "login", 结果 "ok", details as JSON."""
+    from tests.helpers import CITY, sign_in_with_second_factor
+
+    client = app.test_client()
+    sign_in(client, worker.username)  # a sign-in to read about
+    auditor = make_user("auditor", CITY)
+    reader = app.test_client()
+    sign_in_with_second_factor(reader, auditor)
+    page = reader.get("/audit/?lang=zh").get_data(as_text=True)
+    assert "<td>登录</td>" in page and "<td>成功</td>" in page
+    assert "<td>login</td>" not in page and '{"method"' not in page
