@@ -188,3 +188,18 @@ def test_the_audit_log_reads_in_words_not_codes(app, make_user, worker):
     page = reader.get("/audit/?lang=zh").get_data(as_text=True)
     assert "<td>登录</td>" in page and "<td>成功</td>" in page
     assert "<td>login</td>" not in page and '{"method"' not in page
+
+
+def test_a_partys_fields_keep_their_labels(app, worker):
+    """The review's 07 and 91: party inputs with placeholders only, cut off at 360 px."""
+    import re
+
+    client = app.test_client()
+    sign_in(client, worker.username)
+    page = client.get("/m/new?lang=zh").get_data(as_text=True)
+    template = re.search(r'<template id="party-template">(.*?)</template>', page, re.S).group(1)
+    for name in ("party_name", "party_id", "party_phone", "party_role"):
+        assert re.search(
+            rf'<label class="field"><span>[^<]+</span><(input|select) name="{name}"', template
+        ), name
+    assert "placeholder" not in template
