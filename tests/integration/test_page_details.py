@@ -203,3 +203,15 @@ def test_a_partys_fields_keep_their_labels(app, worker):
             rf'<label class="field"><span>[^<]+</span><(input|select) name="{name}"', template
         ), name
     assert "placeholder" not in template
+
+
+def test_the_queue_says_each_cases_kind_and_source(app, worker, make_user):
+    """The review's 20 and 40: no 类型 (事件/纠纷) nor 来源 in the queue."""
+    from gridcase.cases.intake import create_case
+    from tests.helpers import case_payload
+
+    create_case(worker, case_payload(worker.scope_code, kind="dispute", category="D02"))
+    client = app.test_client()
+    sign_in(client, make_user("community_mediator", worker.grids[0].community_code).username)
+    page = client.get("/desk/?lang=zh").get_data(as_text=True)
+    assert "类型、类别与来源" in page and "矛盾纠纷 · " in page
