@@ -42,3 +42,28 @@ def test_a_disputes_people_read_on_a_360_px_phone(app, phone, cleanup):
     # Each value beside its name: the column's name is drawn before it.
     label = cells.nth(0).evaluate("td => getComputedStyle(td, '::before').content")
     assert label not in ("none", "normal", '""')
+
+
+def test_the_auditors_filters_sit_side_by_side(browser, live_server, app):
+    """The review's 82: every field of the auditor's filter form stretched across the page."""
+    import pyotp
+
+    from gridcase.people.auth import create_user
+    from gridcase.settings import cipher, utcnow
+
+    username, secret = f"auditor-{uuid.uuid4().hex[:8]}", pyotp.random_base32()
+    with app.app_context():
+        user = create_user(username, "correct-horse-battery", "auditor", "330681000000", "审计员")
+        user.totp_secret_encrypted = cipher().encrypt(secret, "totp")
+        user.totp_confirmed_at = utcnow()
+        db.session.commit()
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1366, "height": 768}, locale="zh-CN"
+    )
+    page = context.new_page()
+    sign_in(page, username, "correct-horse-battery", secret)
+    page.goto("/audit/")
+    boxes = [page.locator(".filters-row > label").nth(i).bounding_box() for i in range(5)]
+    assert all(box["width"] < 400 for box in boxes)
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row at 1366 px
+    context.close()
