@@ -1348,6 +1348,7 @@ ZH = {
     "Succeeded": "成功",
     "Denied": "拒绝",
     # Field messages said in the page's language (issue 19)
+    "Logged between": "登记日期",
     "Kind, category and source": "类型、类别与来源",
     "Role in the dispute": "当事人身份",
     "A closed case takes no more photos; reopen it first.": "已结案的案件不能再添加照片，如需补充请先重新办理。",

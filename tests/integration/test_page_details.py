@@ -215,3 +215,27 @@ def test_the_queue_says_each_cases_kind_and_source(app, worker, make_user):
     sign_in(client, make_user("community_mediator", worker.grids[0].community_code).username)
     page = client.get("/desk/?lang=zh").get_data(as_text=True)
     assert "类型、类别与来源" in page and "矛盾纠纷 · " in page
+
+
+def test_the_queue_filters_by_kind_and_by_the_day_logged(app, worker, make_user):
+    """The review's 20 and 40: no date filter; 查询 below the fold at 768 px."""
+    from datetime import timedelta
+
+    from gridcase.cases.intake import create_case
+    from gridcase.settings import utcnow
+    from tests.helpers import case_payload
+
+    old = create_case(
+        worker, case_payload(worker.scope_code, title="上月的事"), now=utcnow() - timedelta(days=40)
+    ).case
+    new = create_case(
+        worker, case_payload(worker.scope_code, kind="dispute", category="D02", title="今天的纠纷")
+    ).case
+    client = app.test_client()
+    sign_in(client, make_user("community_mediator", worker.grids[0].community_code).username)
+    today = utcnow().date().isoformat()
+    recent = client.get(f"/desk/?filtered=1&from={today}&status=pending&lang=zh").get_data(as_text=True)
+    assert new.public_number in recent and old.public_number not in recent
+    disputes = client.get("/desk/?filtered=1&kind=dispute&status=pending&lang=zh").get_data(as_text=True)
+    assert new.public_number in disputes and old.public_number not in disputes
+    assert recent.index('class="filter-buttons"') < recent.index('name="q"')  # the buttons come first

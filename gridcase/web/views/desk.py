@@ -142,7 +142,7 @@ def _query_args() -> dict:
     """The query string as the list schema expects it: repeated keys as lists, blanks dropped."""
     args = {}
     for key in request.args:
-        if key in ("filtered", "page"):
+        if key in ("filtered", "page", "lang"):  # (lang: the page's language, not a filter)
             continue
         values = [v for v in request.args.getlist(key) if v.strip()]
         if not values:
