@@ -69,7 +69,10 @@
     const numbers = Object.keys(values).map(function (k) { return values[k]; }).filter(function (v) { return v !== null && v !== undefined; });
     const max = Math.max.apply(null, numbers.concat([0])), min = Math.min.apply(null, numbers.concat([max]));
     childLayer.eachLayer(function (layer) {
-      const v = values[layer.feature.properties.code];
+      // An area with no open case has 0 of them, not "—" (the review's 73); a rate with nothing
+      // to divide by stays "—".
+      const known = values[layer.feature.properties.code];
+      const v = known === undefined && by === "open" ? 0 : known;
       let fill = "#f1f3f4";
       if (v !== undefined && v !== null && max > min) fill = SCALE[Math.min(4, Math.floor((v - min) / (max - min) * 4.999))];
       else if (v !== undefined && v !== null && max > 0) fill = SCALE[2];
