@@ -182,11 +182,12 @@ def trends():
 
 
 # Below each kind of area, the subjects it may rank (the first is the default: the level below).
+_ALL_SUBJECTS = (Subject.TOWNSHIP, Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT)
 _RANKABLE = {
-    "city": (Subject.TOWNSHIP, Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
-    "district": (Subject.TOWNSHIP, Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
-    "township": (Subject.COMMUNITY, Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
-    "community": (Subject.GRID, Subject.GRID_WORKER, Subject.UNIT),
+    "city": _ALL_SUBJECTS,
+    "district": _ALL_SUBJECTS,
+    "township": _ALL_SUBJECTS[1:],
+    "community": _ALL_SUBJECTS[2:],
 }
 # What a row of each subject drills down into.
 _DRILL_INTO = {Subject.TOWNSHIP: Subject.COMMUNITY, Subject.COMMUNITY: Subject.GRID}
