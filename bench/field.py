@@ -15,7 +15,7 @@ from gridcase.extensions import db
 from gridcase.people.auth import create_user
 from gridcase.people.models import User
 
-# Points generated in each grid; the city's 262 grids give 5,240 places to look up.
+# Points generated in each grid; the city's 1,289 grids give 25,780 places to look up.
 POINTS_PER_GRID = 20
 POINTS_SEED = 7
 GRID_STRIDE = 37

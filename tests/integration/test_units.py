@@ -12,7 +12,7 @@ from gridcase.units.importer import import_units
 from gridcase.units.models import Unit, UnitCategory
 from tests.helpers import CITY, FENGQIAO, grid_in
 
-TOWNSHIPS = 4
+TOWNSHIPS = 23  # every township of the demo city (geodata/README.md)
 STATIONS_PER_TOWNSHIP = 9
 
 
