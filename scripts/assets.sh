@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Front-end libraries from the npm registry, served by the app itself (no CDN: government
 # intranets have no internet). Installs package-lock.json's exact versions and copies the files
-# the pages use into gridcase/web/static/vendor/ (ignored by git).
+# the pages use into gridcase/web/static/vendor/ (ignored by git). axe-core stays in
+# node_modules/: the browser tests inject it into the pages (tests/browser/test_accessibility.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error

@@ -4,8 +4,9 @@
 
 Run it against `make run` (the demo city). It logs a few example cases through the API as
 demo-worker when the worker has fewer than four open ones, then photographs the worker's home
-and new-case form on a 360 px phone, the community mediator's workbench queue on a 1366 px
-screen, and the command centre on a 1920×1080 screen.
+and new-case form and the public page on a 360 px phone, the community mediator's workbench
+queue and a dispute's page and the township's monthly report on a 1366 px screen, and the
+command centre on a 1920×1080 screen in Chinese and in English.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ EXAMPLES = [
         "category": "E0102",
         "title": "桥头垃圾堆放未清运",
         "severity": "general",
-        "location": {"lon": 120.3952, "lat": 29.6461},
+        "location": {"lon": 120.3462, "lat": 29.7626},
     },
     {
         "kind": "dispute",
         "category": "D02",
         "title": "楼上装修噪音邻里纠纷",
         "severity": "general",
-        "location": {"lon": 120.4005, "lat": 29.6462},
+        "location": {"lon": 120.3475, "lat": 29.7620},
         "parties": [{"name": "张三", "phone": "13812348000"}],
     },
     {
@@ -52,14 +53,14 @@ EXAMPLES = [
         "category": "E0505",
         "title": "村口机动车乱停放",
         "severity": "general",
-        "location": {"lon": 120.4031, "lat": 29.6458},
+        "location": {"lon": 120.3485, "lat": 29.7612},
     },
     {
         "kind": "dispute",
         "category": "D03",
         "title": "宅基地边界争议",
         "severity": "significant",
-        "location": {"lon": 120.3990, "lat": 29.6444},
+        "location": {"lon": 120.3452, "lat": 29.7624},
         "people_involved": 4,
         "may_intensify": True,
         "parties": [{"name": "李四"}, {"name": "王五", "role": "respondent"}],
@@ -78,13 +79,17 @@ def api(base: str, path: str, token: str | None = None, body: dict | None = None
         return json.loads(response.read())
 
 
-def seed(base: str) -> None:
+def seed(base: str) -> str:
+    """The examples, when the worker has fewer than four open cases; returns the number of an
+    open dispute of the worker's."""
     token = api(base, "/api/v1/auth/token", body={"username": "demo-worker", "password": "gridcase-demo"})[
         "access_token"
     ]
     open_cases = api(base, "/api/v1/cases?status=pending&status=in_progress", token)["total"]
     for example in EXAMPLES[: max(0, 4 - open_cases)]:
         api(base, "/api/v1/cases", token, example)
+    disputes = api(base, "/api/v1/cases?kind=dispute&status=pending&status=in_progress&reported_by=me", token)
+    return disputes["items"][0]["public_number"]
 
 
 def sign_in(page, username: str) -> None:
@@ -101,7 +106,7 @@ def sign_in(page, username: str) -> None:
 
 def main(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    seed(base)
+    dispute = seed(base)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         phone = browser.new_context(
@@ -112,7 +117,7 @@ def main(base: str) -> None:
             has_touch=True,
             locale="zh-CN",
             permissions=["geolocation"],
-            geolocation={"longitude": 120.3998, "latitude": 29.6459, "accuracy": 9},
+            geolocation={"longitude": 120.3468, "latitude": 29.7622, "accuracy": 9},
         )
         page = phone.new_page()
         sign_in(page, "demo-worker")
@@ -126,15 +131,38 @@ def main(base: str) -> None:
         page.fill("#title", "楼上漏水邻里纠纷")
         page.wait_for_timeout(600)
         page.screenshot(path=str(OUT / "worker-new-case.png"), full_page=True)
+        page = browser.new_context(
+            base_url=base,
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+        ).new_page()
+        page.goto("/public/")
+        page.screenshot(path=str(OUT / "public-home.png"), full_page=True)
         desk = browser.new_context(base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page = desk.new_page()
         sign_in(page, "demo-community")
         page.screenshot(path=str(OUT / "workbench-queue.png"))
+        page.goto(f"/desk/cases/{dispute}")
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(OUT / "desk-dispute.png"))
+        page = desk.browser.new_context(
+            base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN"
+        ).new_page()
+        sign_in(page, "demo-township")
+        page.goto("/reports/monthly")
+        page.wait_for_timeout(1500)  # (the charts are images made on request)
+        page.screenshot(path=str(OUT / "monthly-report.png"), full_page=True)
         screen = browser.new_context(base_url=base, viewport={"width": 1920, "height": 1080}, locale="zh-CN")
         page = screen.new_page()
         sign_in(page, "demo-city")
         page.wait_for_selector("#refreshed:has-text('更新于')")
         page.screenshot(path=str(OUT / "command-centre.png"))
+        page.goto("/dashboard/?lang=en")
+        page.wait_for_selector("#refreshed:has-text('Updated')")
+        page.screenshot(path=str(OUT / "command-centre-en.png"))
         browser.close()
     print(f"Screenshots written to {OUT}")
 

@@ -37,6 +37,7 @@ from gridcase.mediation.schemas import (
     SessionOutSchema,
 )
 from gridcase.mediation.sessions import case_sessions, record_session
+from gridcase.messages import Message
 from gridcase.people.sessions import current_user
 from gridcase.settings import utcnow
 from gridcase.uploads import send_private_file, takes_larger_uploads
@@ -170,7 +171,9 @@ class CourtReferral(MethodView):
         case = find_case(current_user(), ref)
         referral = court_referral(case.id)
         if referral is None:
-            raise NotFound(f"Case {case.public_number} has no court's referral.")
+            raise NotFound(
+                Message("Case %(number)s has no court's referral.", number=str(case.public_number))
+            )
         return referral
 
     @auth_required

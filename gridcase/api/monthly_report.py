@@ -203,7 +203,7 @@ class MonthlyReportIssue(MethodView):
     @blp.arguments(MonthlyReportTextSchema)
     @blp.response(201, MonthlyReportSchema)
     def post(self, data):
-        """Issue (签发) a month's report: it is frozen as it stands today, with the centre's text
+        """Issue the report a month's report: it is frozen as it stands today, with the centre's text
         (the draft's when `centre_text` is omitted), your name and today's date (成文日期).
 
         Only the node's own centre; a month not over yet is refused (422), and so is a month

@@ -39,6 +39,7 @@ from gridcase.gridwork.watch import (
     reveal_watched_person,
     visible_watch_items,
 )
+from gridcase.messages import Message
 from gridcase.people.sessions import current_user
 from gridcase.settings import local_tz, utcnow
 
@@ -171,7 +172,7 @@ def _round(round_id: int) -> ScreeningRound:
         sa.select(ScreeningRound).where(ScreeningRound.id == round_id, visible_rounds(current_user()))
     )
     if round_ is None:
-        raise NotFound(f"No screening round {round_id} in your scope.")
+        raise NotFound(Message("No screening round %(round_id)s in your scope.", round_id=str(round_id)))
     return round_
 
 

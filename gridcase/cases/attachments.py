@@ -119,5 +119,5 @@ def photo_bytes(user: User, attachment_id: int, thumbnail: bool = False) -> tupl
         .where(CaseAttachment.id == attachment_id, visible_cases(user))
     ).first()
     if row is None:
-        raise NotFound(f"No photo {attachment_id} in your scope.")
+        raise NotFound(Message("No photo %(attachment_id)s in your scope.", attachment_id=str(attachment_id)))
     return row[0], "image/jpeg" if thumbnail else row[1]

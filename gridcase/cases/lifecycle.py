@@ -300,20 +300,28 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     if action is Action.ESCALATE:
         if case.at_top:
-            return Message("The case is at the top of the ladder; it cannot climb further (矛盾不上交).")
+            return Message("The case is at the top of the ladder; it cannot climb further.")
         if actor.role is Role.CITY_COMMANDER and _rank(actor, case) != case.rank:
             # The city acting on a lower level's case takes it over (提级办理); 上报 is the
             # handling level's own step, and offering both would read as two ways to do one thing.
-            return Message("The city takes a lower level's case over (提级办理) rather than escalating it.")
-        if handles(actor, case) or (_worker_of_the_grid(actor) and case.at_bottom):
+            return Message("The city takes a lower level's case over rather than escalating it.")
+        if handles(actor, case):
             return None
+        if actor.role is Role.GRID_WORKER:
+            # A worker's report (上报) is the case reaching the community; escalating it past the
+            # community's mediator is the community's call (the review's 09b). A bigger matter
+            # is logged as such: its severity starts it at the township or above.
+            return Message(
+                "The community escalates a case, not the grid worker: log a bigger matter with "
+                "its severity, and it starts at the township or above."
+            )
         return _not_your_level(action, case)
 
     if action is Action.TAKE_OVER:
         return (
             None
             if above(actor, case) and not case.at_top
-            else Message("Only a level above the case's current level takes it over (提级).")
+            else Message("Only a level above the case's current level takes it over.")
         )
 
     if action is Action.HAND_DOWN:
@@ -333,9 +341,9 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     if action is Action.REVISIT:
         if case.revisited:
-            return Message("This resolution has had its revisit (回访).")
+            return Message("This resolution has had its revisit.")
         if actor.resolved_it or actor.is_assignee:
-            return Message("Someone other than who handled the case revisits it (回访).")
+            return Message("Someone other than who handled the case revisits it.")
         return None if handles(actor, case) or above(actor, case) else _not_your_level(action, case)
 
     if action is Action.REOPEN:
@@ -343,7 +351,7 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
 
     if action is Action.SUPERVISE:
         if actor.role is not Role.CITY_COMMANDER:
-            return Message("Only the city command centre supervises (督办).")
+            return Message("Only the city command centre supervises.")
         if case.supervision is not None:
             return Message("A supervision of this case is open: evaluate its reply first.")
         return None
@@ -392,7 +400,7 @@ def _reply_problem(case: CaseState, actor: ActorState) -> str | None:
     if supervision.target_person is not None:
         if actor.user_id == supervision.target_person:
             return None
-        return Message("The supervision is addressed to a named person (责任人): they reply.")
+        return Message("The supervision is addressed to a named person answerable for it: they reply.")
     rank = _rank(actor, case)
     target = supervision.target_level
     if rank is not None and actor.covers_case and target in case.ladder and rank == case.ladder.index(target):

@@ -90,7 +90,13 @@ def reveal_party(user, ref, party_id: int, reason: str, now=None) -> dict:
     case, reason = case_to_reveal(user, ref, reason)
     party = next((p for p in case.parties if p.id == party_id), None)
     if party is None:
-        raise NotFound(f"No party {party_id} in case {case.public_number}.")
+        raise NotFound(
+            Message(
+                "No party %(party_id)s in case %(number)s.",
+                party_id=str(party_id),
+                number=str(case.public_number),
+            )
+        )
     record_reveal(user, case, f"party {party.id}", {"party_id": party.id}, reason, now)
     return revealed(party)
 
@@ -99,7 +105,9 @@ def reveal_informant(user, ref, reason: str, now=None) -> dict:
     """The person who brought the matter (反映人) in clear, on the terms of reveal_party."""
     case, reason = case_to_reveal(user, ref, reason)
     if case.informant is None:
-        raise NotFound(f"Case {case.public_number} records no person who brought it.")
+        raise NotFound(
+            Message("Case %(number)s records no person who brought it.", number=str(case.public_number))
+        )
     record_reveal(user, case, "informant", {"informant": True}, reason, now)
     return in_clear(case.informant)
 

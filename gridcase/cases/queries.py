@@ -15,6 +15,7 @@ from gridcase.cases.verification import awaiting_verification_by
 from gridcase.errors import NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.mediation.models import MediationInvitation
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, UNIT_ROLES, Role
 from gridcase.people.scope import in_scope, territory_column
@@ -70,7 +71,7 @@ def case_reference(ref: str | int) -> sa.ColumnElement[bool]:
         return Case.id == int(ref)
     if PUBLIC_NUMBER.match(ref):
         return Case.public_number == ref
-    raise NotFound(f"No case {ref} in your scope.")
+    raise NotFound(Message("No case %(ref)s in your scope.", ref=str(ref)))
 
 
 def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
@@ -87,7 +88,7 @@ def find_case(viewer: User, ref: str | int, *, lock: bool = False) -> Case:
         query = query.with_for_update(of=Case).execution_options(populate_existing=True)
     case = db.session.scalar(query)
     if case is None:
-        raise NotFound(f"No case {ref} in your scope.")
+        raise NotFound(Message("No case %(ref)s in your scope.", ref=str(ref)))
     return case
 
 

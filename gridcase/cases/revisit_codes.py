@@ -99,11 +99,19 @@ def issue_revisit_code(
 def _addressee(case: Case, addressee: str) -> int | None:
     if addressee == INFORMANT:
         if case.informant is None:
-            raise NotFound(f"Case {case.public_number} records no person who brought it.")
+            raise NotFound(
+                Message("Case %(number)s records no person who brought it.", number=str(case.public_number))
+            )
         return None
     party = next((p for p in case.parties if str(p.id) == str(addressee)), None)
     if party is None:
-        raise NotFound(f"No party {addressee} in case {case.public_number}.")
+        raise NotFound(
+            Message(
+                "No party %(addressee)s in case %(number)s.",
+                addressee=str(addressee),
+                number=str(case.public_number),
+            )
+        )
     return party.id
 
 

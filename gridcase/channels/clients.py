@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from gridcase.channels.models import Open311Client
 from gridcase.errors import Forbidden, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.auth import create_user
 from gridcase.people.roles import Role
 from gridcase.settings import setting, utcnow
@@ -99,7 +100,12 @@ def authenticate_client(
     if client is None or not client.active or not client.user.active:
         raise Forbidden("Invalid api_key received -- can't proceed with create_request.")
     if client.jurisdiction_id != jurisdiction_id:
-        raise Forbidden(f"This api_key is not valid for jurisdiction_id {jurisdiction_id!r}.")
+        raise Forbidden(
+            Message(
+                "This api_key is not valid for jurisdiction_id %(jurisdiction_id)s.",
+                jurisdiction_id=repr(jurisdiction_id),
+            )
+        )
     client.last_used_at = now or utcnow()
     return client
 
@@ -116,7 +122,9 @@ def set_client_active(name: str, active: bool) -> Open311Client:
     """
     client = db.session.scalar(sa.select(Open311Client).where(Open311Client.name == name.strip()))
     if client is None:
-        raise Unprocessable(f"No Open311 client is named {name!r}.", {"name": ["Unknown client."]})
+        raise Unprocessable(
+            Message("No Open311 client is named %(name)s.", name=repr(name)), {"name": ["Unknown client."]}
+        )
     client.active = active
     client.user.active = active
     db.session.flush()

@@ -218,11 +218,12 @@ def submit_report(data: dict, photos: list[bytes], address: str, now: datetime) 
         "name": (data.get("name") or "").strip()[:CONTACT_MAX],
         "phone": (data.get("phone") or "").strip()[:20],
     }
-    first_line = description.splitlines()[0][:40]
+    # The title is the report's first line: the category is shown beside every title.
+    first_line = (description.strip().splitlines() or [category.name])[0].strip()[:40]
     fields = {
         "kind": CaseKind.INCIDENT.value,
         "category": category.code,
-        "title": f"{category.name}：{first_line}",
+        "title": first_line,
         "description": description,
         "location": {"lon": lon, "lat": lat, "crs": "wgs84", "accuracy_m": data.get("accuracy")},
         "address": (data.get("address") or "").strip()[:300],

@@ -100,7 +100,7 @@ class PlaceKind(LabelledEnum):
     """Units and places of the grid (单位场所) that the worker checks on."""
 
     SHOP = "shop", _l("Shop")  # 商铺
-    NINE_SMALL = "nine_small", _l("Small premises (九小场所)")  # 小餐饮、小旅馆、小网吧 …
+    NINE_SMALL = "nine_small", _l("Small premises")  # 小餐饮、小旅馆、小网吧 …
     SCHOOL = "school", _l("School or kindergarten")  # 学校、幼儿园
     RENTAL = "rental", _l("Rented housing")  # 出租房
     ENTERPRISE = "enterprise", _l("Enterprise")  # 企业

@@ -107,7 +107,7 @@ def find_patrol(user: User, patrol_id: int) -> Patrol:
     """
     patrol = db.session.scalar(sa.select(Patrol).where(Patrol.id == patrol_id, visible_patrols(user)))
     if patrol is None:
-        raise NotFound(f"No patrol {patrol_id} in your scope.")
+        raise NotFound(Message("No patrol %(patrol_id)s in your scope.", patrol_id=str(patrol_id)))
     return patrol
 
 
@@ -134,7 +134,7 @@ def finding_to_case(user: User, finding_id: int, category: str | None, title: st
         .with_for_update(of=PatrolFinding)
     )
     if finding is None:
-        raise NotFound(f"No finding {finding_id} of your patrols.")
+        raise NotFound(Message("No finding %(finding_id)s of your patrols.", finding_id=str(finding_id)))
     refuse_a_second_case(finding.case_id)
     point = to_shape(finding.location)
     case = case_from_the_field(

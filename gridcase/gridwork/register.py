@@ -99,12 +99,12 @@ def register_grid(user: User, grid_code: str) -> Region:
     """
     grid = db.session.get(Region, grid_code)
     if grid is None or grid.level != RegionLevel.GRID.value:
-        raise NotFound(f"No grid {grid_code} in your scope.")
+        raise NotFound(Message("No grid %(grid_code)s in your scope.", grid_code=str(grid_code)))
     if user.role == Role.GRID_WORKER and grid.code in {g.code for g in user.grids}:
         return grid
     if user.role in HANDLER_ROLES and covers_region(user, grid):
         return grid
-    raise NotFound(f"No grid {grid_code} in your scope.")
+    raise NotFound(Message("No grid %(grid_code)s in your scope.", grid_code=str(grid_code)))
 
 
 def template() -> io.BufferedIOBase:
@@ -235,7 +235,7 @@ def reveal_resident(user: User, resident_id: int, reason: str) -> dict:
     """
     resident = db.session.get(Resident, resident_id)
     if resident is None:
-        raise NotFound(f"No resident {resident_id} in your scope.")
+        raise NotFound(Message("No resident %(resident_id)s in your scope.", resident_id=str(resident_id)))
     register_grid(user, resident.grid_code)
     reason = reveal_reason(reason)
     record(AuditAction.REVEAL, actor=user, target=f"resident {resident.id}", details={"reason": reason})
@@ -252,7 +252,7 @@ def set_outline(user: User, house_id: int, polygon: dict, now: datetime) -> Hous
     """
     house = db.session.get(House, house_id)
     if house is None:
-        raise NotFound(f"No house {house_id} in your scope.")
+        raise NotFound(Message("No house %(house_id)s in your scope.", house_id=str(house_id)))
     grid = register_grid(user, house.grid_code)
     problem = None
     if polygon.get("type") != "Polygon" or not polygon.get("coordinates"):

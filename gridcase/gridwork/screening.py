@@ -47,7 +47,7 @@ def open_round(user: User, region_code: str, period: str, due_on: date, now: dat
         raise Forbidden(Message("A township, district or city centre calls a screening round."))
     region = db.session.get(Region, region_code)
     if region is None or not covers_region(user, region):
-        raise NotFound(f"No region {region_code} in your scope.")
+        raise NotFound(Message("No region %(region_code)s in your scope.", region_code=str(region_code)))
     problems = {}
     if region.level not in (RegionLevel.TOWNSHIP.value, RegionLevel.DISTRICT.value, RegionLevel.CITY.value):
         problems["region"] = [Message("A round covers a township, a district or the city.")]
@@ -116,7 +116,13 @@ def file_report(user: User, round_id: int, grid_code: str, disputes_found: int, 
         or grid.level != RegionLevel.GRID.value
         or not _in_region(grid, round_.region)
     ):
-        raise NotFound(f"No grid {grid_code} in screening round {round_id} of your scope.")
+        raise NotFound(
+            Message(
+                "No grid %(grid_code)s in screening round %(round_id)s of your scope.",
+                grid_code=str(grid_code),
+                round_id=str(round_id),
+            )
+        )
     works_there = user.role == Role.GRID_WORKER and grid.code in {g.code for g in user.grids}
     if not (works_there or (user.role in HANDLER_ROLES and covers_region(user, grid))):
         raise Forbidden(Message("A grid worker of the grid, or a centre over it, files its report."))

@@ -104,7 +104,7 @@ def find_visit(user: User, visit_id: int, lock: bool = False) -> Visit:
     query = sa.select(Visit).where(Visit.id == visit_id, visible_visits(user))
     visit = db.session.scalar(query.with_for_update(of=Visit) if lock else query)
     if visit is None:
-        raise NotFound(f"No visit {visit_id} in your scope.")
+        raise NotFound(Message("No visit %(visit_id)s in your scope.", visit_id=str(visit_id)))
     return visit
 
 
@@ -133,7 +133,7 @@ def visit_photo(user: User, visit_id: int) -> bytes:
     """
     visit = find_visit(user, visit_id)
     if visit.photo_sha256 is None:
-        raise NotFound(f"Visit {visit_id} has no photo.")
+        raise NotFound(Message("Visit %(visit_id)s has no photo.", visit_id=str(visit_id)))
     return visit.photo
 
 
@@ -176,5 +176,5 @@ def _own_visit(user: User, visit_id: int) -> Visit:
         sa.select(Visit).where(Visit.id == visit_id, Visit.worker_id == user.id).with_for_update(of=Visit)
     )
     if visit is None:
-        raise NotFound(f"No visit {visit_id} of yours.")
+        raise NotFound(Message("No visit %(visit_id)s of yours.", visit_id=str(visit_id)))
     return visit

@@ -114,7 +114,7 @@ def find_watch_item(user: User, item_id: int, lock: bool = False) -> WatchItem:
     query = sa.select(WatchItem).where(WatchItem.id == item_id, visible_watch_items(user))
     item = db.session.scalar(query.with_for_update(of=WatchItem) if lock else query)
     if item is None:
-        raise NotFound(f"No watched record {item_id} in your scope.")
+        raise NotFound(Message("No watched record %(item_id)s in your scope.", item_id=str(item_id)))
     return item
 
 
@@ -167,7 +167,7 @@ def reveal_watched_person(user: User, item_id: int, reason: str) -> dict:
     """
     item = find_watch_item(user, item_id)
     if item.kind != WatchKind.PERSON:
-        raise NotFound(f"Watched record {item_id} is no person.")
+        raise NotFound(Message("Watched record %(item_id)s is no person.", item_id=str(item_id)))
     reason = reveal_reason(reason)
     record(AuditAction.REVEAL, actor=user, target=f"watched person {item.id}", details={"reason": reason})
     return in_clear(item)

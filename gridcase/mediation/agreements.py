@@ -100,7 +100,13 @@ def agreement_of(case: Case, agreement_id: int) -> MediationAgreement:
     """
     record = db.session.get(MediationAgreement, agreement_id)
     if record is None or record.case_id != case.id:
-        raise NotFound(f"No agreement {agreement_id} in case {case.public_number}.")
+        raise NotFound(
+            Message(
+                "No agreement %(agreement_id)s in case %(number)s.",
+                agreement_id=str(agreement_id),
+                number=str(case.public_number),
+            )
+        )
     return record
 
 

@@ -76,9 +76,7 @@ def record_court_referral(
         problems["court_unit_code"] = [Message("Choose the court.")]
     number = (court_number or "").strip()
     if not number or len(number) > MAX_COURT_NUMBER:
-        problems["court_number"] = [
-            Message("Give the court's number for the matter (案号), up to 60 characters.")
-        ]
+        problems["court_number"] = [Message("Give the court's number for the matter, up to 60 characters.")]
     if referred_on > _local_day(now):
         problems["referred_on"] = [Message("The day of the referral cannot be in the future.")]
     if problems:

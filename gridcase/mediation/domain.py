@@ -27,8 +27,8 @@ class Confirmation(LabelledEnum):
 class SessionKind(LabelledEnum):
     """What a sitting of a mediation was, and so what its record is called."""
 
-    MEDIATION = "mediation", _l("Mediation session (调解笔录)")  # 调解: the parties heard, terms sought
-    INVESTIGATION = "investigation", _l("Inquiry (调查记录)")  # 调查: facts gathered, a witness heard
+    MEDIATION = "mediation", _l("Mediation session record")  # 调解: the parties heard, terms sought
+    INVESTIGATION = "investigation", _l("Inquiry record")  # 调查: facts gathered, a witness heard
 
 
 class EvidenceKind(LabelledEnum):

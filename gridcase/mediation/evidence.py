@@ -95,7 +95,7 @@ def store_evidence(
     """
     title = " ".join((title or "").split())
     if not title:
-        message = Message("Say what the file is (for example 借条扫描件, 现场录音).")
+        message = Message("Say what the file is (for example a scanned IOU, a recording made on the spot).")
         raise Unprocessable(message, {"title": [message]})
     limit = int(setting("GRIDCASE_MAX_EVIDENCE_FILES"))
     count = db.session.scalar(sa.select(sa.func.count()).where(MediationEvidence.case_id == case.id))
@@ -184,7 +184,9 @@ def open_evidence(user: User, ref, evidence_id: int, reason: str, now: datetime)
         )
     )
     if evidence is None:
-        raise NotFound(f"No evidence file {evidence_id} on this case.")
+        raise NotFound(
+            Message("No evidence file %(evidence_id)s on this case.", evidence_id=str(evidence_id))
+        )
     if not mediates(user, case):
         raise Forbidden(Message("Only a handler of the case or a mediator invited to it opens its evidence."))
     reason = (reason or "").strip()

@@ -72,7 +72,13 @@ def withdraw_invitation(user: User, ref, invitation_id: int, now: datetime) -> M
     case = _case_to_manage(user, ref, finished_too=True)
     invitation = db.session.get(MediationInvitation, invitation_id)
     if invitation is None or invitation.case_id != case.id or invitation.withdrawn_at is not None:
-        raise NotFound(f"No standing invitation {invitation_id} on case {case.public_number}.")
+        raise NotFound(
+            Message(
+                "No standing invitation %(invitation_id)s on case %(number)s.",
+                invitation_id=str(invitation_id),
+                number=str(case.public_number),
+            )
+        )
     invitation.withdrawn_at, invitation.withdrawn_by_id = now, user.id
     _log(user, case, LoggedAction.UNINVITE, invitation, db.session.get(User, invitation.mediator_id), now)
     return invitation

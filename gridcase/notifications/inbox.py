@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from gridcase.cases.models import Case
 from gridcase.errors import NotFound
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.notifications.models import Notification
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLE_OF_LEVEL, Role
@@ -125,6 +126,8 @@ def mark_read(user: User, notification_id: int | None, at: datetime) -> int:
             )
         )
         if owned is None:
-            raise NotFound(f"No notification {notification_id}.")
+            raise NotFound(
+                Message("No notification %(notification_id)s.", notification_id=str(notification_id))
+            )
         query = query.where(Notification.id == notification_id)
     return db.session.execute(query.values(read_at=at)).rowcount

@@ -92,7 +92,7 @@ def add_channel(
     if problem is None and region_code is not None and db.session.get(Region, region_code) is None:
         problem = Message("No territory node has the code %(code)s.", code=region_code)
     if problem is None and secret and kind != "dingtalk":
-        problem = Message("Only a 钉钉 robot takes a signing secret (加签).")
+        problem = Message("Only a DingTalk robot takes a signing secret.")
     if problem:
         raise Unprocessable(problem, {"address": [problem]})
     channel = NotificationChannel(

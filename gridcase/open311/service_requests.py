@@ -95,11 +95,13 @@ def _media_url(form: Mapping) -> str | None:
 
 
 def _title(description: str, category_name: str) -> str:
+    """The case's title: the request's first line (the category is shown beside every title:
+    writing it in front again read "暴露垃圾：市民来电：…", the review's 86); the category alone
+    when the request says nothing."""
     first_line = description.splitlines()[0].strip() if description else ""
     if not first_line:
         return f"{category_name}（市民上报）"
-    snippet = first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
-    return f"{category_name}：{snippet}"
+    return first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
 
 
 def agency_names(cases: list[Case]) -> dict[str, str]:

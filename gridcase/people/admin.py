@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.auth import create_user, end_sessions, hash_password, unit_region_code
 from gridcase.people.models import User
 from gridcase.people.roles import UNIT_ROLES, Role, scope_level_problem
@@ -50,7 +51,7 @@ def get_user(admin: User, user_id: int) -> User:
     require_admin(admin)
     user = db.session.get(User, user_id)
     if user is None or not _in_city(admin, user):
-        raise NotFound(f"No user {user_id} in your city.")
+        raise NotFound(Message("No user %(user_id)s in your city.", user_id=str(user_id)))
     return user
 
 

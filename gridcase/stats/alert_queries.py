@@ -11,6 +11,7 @@ from gridcase.cases.models import Case
 from gridcase.cases.queries import visible_cases
 from gridcase.errors import Forbidden, NotFound
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, in_scope, territory_column
@@ -67,7 +68,7 @@ def list_alerts(viewer: User, filters: dict, page: int = 1, page_size: int = 20)
     if filters.get("region"):  # the drilled-down area of the command centre
         region = db.session.get(Region, filters["region"])
         if region is None or not covers_region(viewer, region):
-            raise NotFound(f"No territory node has the code {filters['region']}.")
+            raise NotFound(Message("No territory node has the code %(code)s.", code=str(filters["region"])))
         conditions.append(territory_column(Alert, region.level) == region.code)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(*conditions))
     rows = db.session.execute(
@@ -96,7 +97,7 @@ def find_alert(viewer: User, alert_id: int) -> tuple[Alert, Region | None, int]:
         .where(Alert.id == alert_id, alerts_in_scope(viewer))
     ).first()
     if row is None:
-        raise NotFound(f"No alert {alert_id} in your scope.")
+        raise NotFound(Message("No alert %(alert_id)s in your scope.", alert_id=str(alert_id)))
     return tuple(row)
 
 

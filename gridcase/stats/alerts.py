@@ -29,6 +29,7 @@ from gridcase.cases.models import Case, Category, accepted_sql, open_sql
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.locks import try_job_lock
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.settings import local_tz, setting, utcnow
@@ -350,7 +351,7 @@ def _handled_alert(user: User, alert_id: int) -> Alert:
         sa.select(Alert).where(Alert.id == alert_id, alerts_in_scope(user)).with_for_update(of=Alert)
     )
     if alert is None:
-        raise NotFound(f"No alert {alert_id} in your scope.")
+        raise NotFound(Message("No alert %(alert_id)s in your scope.", alert_id=str(alert_id)))
     return alert
 
 

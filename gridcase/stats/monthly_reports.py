@@ -84,7 +84,7 @@ def save_draft(
 def issue_report(
     user: User, region_code: str | None, month: Month, centre_text: str | None, now: datetime | None = None
 ) -> dict:
-    """Issue (签发) a closed month's report: freeze it as it stands, with the centre's text (the
+    """Issue the report a closed month's report: freeze it as it stands, with the centre's text (the
     draft's when none is given), the issuer and the day. Returns the snapshot.
 
     Raises:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from gridcase.cases.models import Case, Category, is_open
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, territory_column
@@ -108,7 +109,7 @@ def stats_region(viewer: User, code: str | None) -> Region:
     code = (code or viewer.scope_code).strip()
     region = db.session.get(Region, code)
     if region is None or not _covers(viewer, region):
-        raise NotFound(f"No territory node {code} in your scope.")
+        raise NotFound(Message("No territory node %(code)s in your scope.", code=str(code)))
     return region
 
 

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from gridcase.errors import NotFound
 from gridcase.extensions import db
 from gridcase.geo import SRID
+from gridcase.messages import Message
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
 
@@ -25,7 +26,7 @@ def get_region(code: str, with_boundary: bool = False) -> Region:
         query = query.options(so.undefer(Region.boundary))
     region = db.session.scalar(query)
     if region is None:
-        raise NotFound(f"No territory node has the code {code}.")
+        raise NotFound(Message("No territory node has the code %(code)s.", code=str(code)))
     return region
 
 

@@ -115,10 +115,7 @@ def _field_problems(data: dict) -> dict[str, list[Message]]:
         errors["kind"] = [Message("Unknown kind of unit.")]
     if data.get("credit_code") and credit_code_problem(data["credit_code"]):
         errors["credit_code"] = [
-            Message(
-                "Not a valid unified social credit code (统一社会信用代码): 18 characters, "
-                "the last one a check character."
-            )
+            Message("Not a valid unified social credit code: 18 characters, the last one a check character.")
         ]
     return errors
 

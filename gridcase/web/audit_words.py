@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from gridcase.audit.log import AuditAction
+from gridcase.messages import say
 
 ACTION_LABELS = {
     AuditAction.LOGIN: _l("Signed in"),
@@ -54,7 +55,9 @@ def result_label(code: str) -> str:
 
 
 def details_text(details: dict | None) -> str:
-    """The entry's details as "key: value" pairs, not a JSON document."""
+    """The entry's details as "key: value" pairs, not a JSON document; a value that is a message
+    the catalogue knows (a refusal's reason) in the page's language."""
     if not details:
         return ""
-    return "；".join(f"{key}: {value}" for key, value in details.items())
+    said = {key: say(value) if isinstance(value, str) else value for key, value in details.items()}
+    return "；".join(f"{key}: {value}" for key, value in said.items())

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 
 from gridcase.cases.domain import (
     ON_SPOT_OUTCOMES,
@@ -42,6 +43,7 @@ from gridcase.territory.levels import RegionLevel
 from gridcase.units.lifecycle import AssignmentRole, AssignmentStatus, ReturnReason
 from gridcase.units.queue import unit_name
 from gridcase.web import audit_words
+from gridcase.web.terms import alert_title, notification_text, term
 
 # filter name → the enum whose labels it shows: `{{ case.status|status }}`
 VOCABULARY_FILTERS = {
@@ -121,16 +123,31 @@ def case_people(case: dict) -> list[tuple]:
     return informant + [(p["id"], p["role"], p) for p in case.get("parties", [])]
 
 
+def said_when_shown(label_of):
+    """A label filter Jinja never folds: on a literal (`'confirmed'|confirmation`) Jinja calls a
+    plain filter once, when it compiles the template, in that request's language; a filter that
+    takes the context is called each time the page is made."""
+
+    @pass_context
+    def label(_context, value):
+        return label_of(value)
+
+    return label
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(said_when_shown(term), "term")
+    app.add_template_filter(notification_text, "notification_text")
+    app.add_template_filter(alert_title, "alert_title")
     app.add_template_filter(deadline, "deadline")
-    app.add_template_filter(event_reason, "event_reason")
-    app.add_template_filter(audit_words.action_label, "audit_action")
-    app.add_template_filter(audit_words.result_label, "audit_result")
-    app.add_template_filter(audit_words.details_text, "audit_details")
-    app.add_template_filter(event_action_label, "action")
+    app.add_template_filter(said_when_shown(event_reason), "event_reason")
+    app.add_template_filter(said_when_shown(audit_words.action_label), "audit_action")
+    app.add_template_filter(said_when_shown(audit_words.result_label), "audit_result")
+    app.add_template_filter(said_when_shown(audit_words.details_text), "audit_details")
+    app.add_template_filter(said_when_shown(event_action_label), "action")
     for name, vocabulary in VOCABULARY_FILTERS.items():
-        app.add_template_filter(vocabulary.label_of, name)
+        app.add_template_filter(said_when_shown(vocabulary.label_of), name)
     # The value lists of the forms (outcomes, satisfaction …), in their enums' order.
     app.jinja_env.globals.update(
         Outcome=Outcome,

@@ -20,6 +20,7 @@ import sqlalchemy.orm as so
 from gridcase.audit.log import AuditAction, record
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.models import User
 from gridcase.people.roles import Role
 from gridcase.people.scope import covers_region, user_city_code
@@ -86,7 +87,9 @@ def get_subscription(admin: User, subscription_id: int, *, lock: bool = False) -
         query = query.with_for_update().execution_options(populate_existing=True)
     subscription = db.session.scalar(query)
     if subscription is None:
-        raise NotFound(f"No webhook subscriber {subscription_id}.")
+        raise NotFound(
+            Message("No webhook subscriber %(subscription_id)s.", subscription_id=str(subscription_id))
+        )
     return subscription
 
 
@@ -271,7 +274,13 @@ def retry_delivery(
         .execution_options(populate_existing=True)
     )
     if delivery is None:
-        raise NotFound(f"No delivery {delivery_id} of webhook subscriber {subscription_id}.")
+        raise NotFound(
+            Message(
+                "No delivery %(delivery_id)s of webhook subscriber %(subscription_id)s.",
+                delivery_id=str(delivery_id),
+                subscription_id=str(subscription_id),
+            )
+        )
     if delivery.status != "failed":
         reason = (
             "It was delivered (acknowledged with a 2xx) and is never sent again."

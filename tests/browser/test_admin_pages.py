@@ -62,3 +62,37 @@ def test_an_admin_creates_a_grid_worker_and_finds_it_in_the_list(app, desk, admi
     row = page.locator("#users tbody tr", has_text=worker)
     assert row.count() == 1 and "网格员" in row.inner_text() and grid in row.inner_text()
     assert errors == []
+
+
+def test_the_scope_and_grids_are_picked_from_the_territory(app, desk, admin_login):
+    """The review's 81: 负责网格 and scope were typed as codes with no picker. Township, then
+    community, then grid are chosen by name; the codes land in the form's fields."""
+    from gridcase.territory.models import Region
+
+    username, password, secret, made = admin_login
+    worker = f"worker-{uuid.uuid4().hex[:8]}"
+    made.append(worker)
+    with app.app_context():
+        first, second = grid_in(FENGQIAO), grid_in(FENGQIAO, 1)
+        community = db.session.get(Region, first.community_code)
+        names = {"community": community.name, "first": first.name, "second": second.name}
+        codes = (first.code, second.code, first.community_code)
+    page = desk.new_page()
+    sign_in(page, username, password, secret)
+    form = page.locator("form[aria-labelledby=new-user]")
+    picker = form.locator(".territory-picker")
+    picker.get_by_label("镇街").select_option(label=f"枫桥镇 {FENGQIAO}")
+    picker.get_by_label("村（社区）").select_option(label=f"{names['community']} {codes[2]}")
+    picker.get_by_label("网格").select_option(label=f"{names['first']} {codes[0]}")
+    picker.get_by_role("button", name="设为管辖范围").click()
+    assert form.locator("input[name=scope]").input_value() == codes[0]
+    picker.get_by_label("网格").select_option(label=f"{names['second']} {codes[1]}")
+    picker.get_by_role("button", name="加入负责网格").click()
+    assert form.locator("input[name=grids]").input_value() == codes[1]
+
+    form.locator("input[name=username]").fill(worker)
+    form.get_by_role("button", name="创建用户").click()
+    page.wait_for_url("**/admin/users/*")
+    with app.app_context():
+        created = db.session.scalar(sa.select(User).where(User.username == worker))
+        assert created.scope_code == codes[0] and codes[1] in {g.code for g in created.grids}

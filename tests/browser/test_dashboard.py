@@ -39,7 +39,17 @@ def some_cases(app, cleanup):
     return titles
 
 
-def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some_cases, commander):
+def children_of(app, code: str) -> list[str]:
+    """The names of a territory node's children, by code."""
+    from gridcase.territory.models import Region
+
+    with app.app_context():
+        return list(
+            db.session.scalars(sa.select(Region.name).where(Region.parent_code == code).order_by(Region.code))
+        )
+
+
+def test_the_city_commander_lands_on_a_live_dashboard(app, browser, live_server, some_cases, commander):
     context = browser.new_context(
         base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN"
     )
@@ -57,7 +67,7 @@ def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some
     assert accepted >= 3
     assert page.locator(".tile[data-key=accepted] .tile-value").inner_text() == str(accepted)
 
-    assert page.locator("#children tbody tr").count() == 4  # the four townships
+    assert page.locator("#children tbody tr").count() == len(children_of(app, "330681000000"))
     assert page.locator("#alerts li", has_text=some_cases[0]).count() == 1
     assert page.locator("#dash-map canvas").count() > 0  # areas and points drawn (Leaflet canvas)
     assert errors == []
@@ -66,7 +76,7 @@ def test_the_city_commander_lands_on_a_live_dashboard(browser, live_server, some
     page.wait_for_url("**region=330681109000**")
     page.wait_for_selector("#refreshed:has-text('更新于')")
     assert "枫桥镇" in page.locator(".crumbs").inner_text()
-    assert page.locator("#children tbody tr").count() == 4  # the communities of 枫桥镇
+    assert page.locator("#children tbody tr").count() == len(children_of(app, "330681109000"))
     context.close()
 
 
@@ -131,3 +141,67 @@ def test_the_monthly_report_prints_the_month_against_the_last(browser, live_serv
     assert int(accepted_row.locator("td").nth(1).inner_text()) >= 3
     assert page.locator("h2", has_text="需要关注的村社区").count() == 1
     context.close()
+
+
+def test_the_wall_screen_shows_the_whole_city_in_one_screen(app, browser, live_server, some_cases, commander):
+    """The review's 53 and 52: at 1920×1080 the map of the whole city with each township named,
+    the KPI tiles, the alerts and the by-area table all show without scrolling."""
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN"
+    )
+    page = context.new_page()
+    sign_in(page, *commander)
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    for panel in (".tiles", "#dash-map", ".dash-alerts", ".dash-trend", ".dash-children"):
+        box = page.locator(panel).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 1080, panel
+        assert box["width"] > 300, panel
+    townships = children_of(app, "330681000000")
+    # every township's row of the table is in view, none hidden in a scrolled panel
+    assert page.locator("#children tbody tr").count() == len(townships)
+    assert page.evaluate(
+        "(() => { const c = document.querySelector('.dash-children'); return c.scrollHeight <= c.clientHeight; })()"
+    )
+    # each township named on the map, inside the map's frame
+    labels = page.locator("#dash-map .area-label")
+    assert labels.count() == len(townships)
+    assert {label.split(" ")[0] for label in labels.all_inner_texts()} == set(townships)
+    map_box = page.locator("#dash-map").bounding_box()
+    for label in labels.all():
+        box = label.bounding_box()
+        assert map_box["x"] <= box["x"] and box["x"] + box["width"] <= map_box["x"] + map_box["width"] + 1
+        assert map_box["y"] <= box["y"] and box["y"] + box["height"] <= map_box["y"] + map_box["height"] + 1
+    context.close()
+
+
+def test_a_click_on_a_grid_opens_its_open_cases(app, browser, live_server, commander):
+    """The review's 73: at village level a click on a grid led nowhere. The grid is the bottom of
+    the drill-down; a click on it opens its open cases in the queue."""
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1920, "height": 1080}, locale="zh-CN"
+    )
+    page = context.new_page()
+    sign_in(page, *commander)
+    # A village of 东和乡, where no test logs cases: no case's point lies over a grid's label.
+    community = codes_of_children(app, "330681201000")[0]
+    page.goto(f"/dashboard/?region={community}")
+    page.wait_for_selector("#refreshed:has-text('更新于')")
+    grids = dict(zip(children_of(app, community), codes_of_children(app, community), strict=True))
+    label = page.locator("#dash-map .area-label").first
+    name = label.inner_text().split(" ")[0]
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 2)
+    page.wait_for_url("**/desk/?**")
+    assert f"region={grids[name]}" in page.url and "status=pending" in page.url
+    assert page.locator("h1", has_text="案件").count() == 1
+    context.close()
+
+
+def codes_of_children(app, code: str) -> list[str]:
+    from gridcase.territory.models import Region
+
+    with app.app_context():
+        return list(
+            db.session.scalars(sa.select(Region.code).where(Region.parent_code == code).order_by(Region.code))
+        )

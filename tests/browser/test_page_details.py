@@ -34,7 +34,7 @@ def test_a_disputes_people_read_on_a_360_px_phone(app, phone, cleanup):
     page.goto(f"/m/cases/{number}")
     cells = page.locator(".people-table td")
     assert cells.count() >= 8
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     for index in range(cells.count()):
         box = cells.nth(index).bounding_box()
         assert box["height"] < 40 and box["width"] > 150, cells.nth(index).inner_text()  # one line, wide

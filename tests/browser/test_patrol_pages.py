@@ -89,7 +89,9 @@ def test_a_patrol_kept_offline_is_sent_once_and_its_finding_becomes_a_case(app, 
             page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_selector(f"#my-patrols >> text={note}")
         assert page.locator("#patrol-outbox").is_hidden()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # 360 px
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )  # 360 px
         page.evaluate("Patrols.flush()")  # sending again sends nothing
         page.wait_for_timeout(300)
         (patrol,) = worker_patrols(app)

@@ -187,8 +187,9 @@ def test_the_case_page_records_the_referral_and_its_result(app, people):
     token = csrf_from(page.data)
     bad_day = client.post(url, data={"csrf_token": token, **REFERRAL, "referred_on": "12/01"})
     assert bad_day.status_code == 422 and "Give a day." in bad_day.get_data(as_text=True)
-    zh = client.post(url, data={"csrf_token": token, **REFERRAL, "court_number": ""})
-    assert zh.status_code == 422 and "案号" in zh.get_data(as_text=True)  # the page's language
+    no_number = client.post(url, data={"csrf_token": token, **REFERRAL, "court_number": ""})
+    said = no_number.get_data(as_text=True)
+    assert no_number.status_code == 422 and "number for the matter" in said  # the page's language
     assert referral_of(case) is None  # nothing saved
     saved = client.post(url, data={"csrf_token": token, **REFERRAL})
     assert saved.status_code == 302 and referral_of(case).court_number == NUMBER

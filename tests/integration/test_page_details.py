@@ -239,3 +239,27 @@ def test_the_queue_filters_by_kind_and_by_the_day_logged(app, worker, make_user)
     disputes = client.get("/desk/?filtered=1&kind=dispute&status=pending&lang=zh").get_data(as_text=True)
     assert new.public_number in disputes and old.public_number not in disputes
     assert recent.index('class="filter-buttons"') < recent.index('name="q"')  # the buttons come first
+
+
+def test_the_queue_exports_the_cases_it_shows(app, worker, make_user):
+    """The review's 20: the queue had no export button. Its export holds the cases the queue's
+    filters select, no more."""
+    import csv
+    import html
+    import io as text_io
+    import re
+
+    from gridcase.cases.intake import create_case
+    from tests.helpers import case_payload
+
+    dispute = create_case(worker, case_payload(worker.scope_code, kind="dispute", category="D02")).case
+    incident = create_case(worker, case_payload(worker.scope_code, title="路灯不亮")).case
+    client = app.test_client()
+    sign_in(client, make_user("community_mediator", worker.grids[0].community_code).username)
+    page = client.get("/desk/?filtered=1&kind=dispute&status=pending&lang=zh").get_data(as_text=True)
+    assert "导出当前列表" in page
+    link = html.unescape(re.search(r'id="export-csv" href="([^"]+)"', page)[1])
+    assert "kind=dispute" in link and "status=pending" in link
+    rows = list(csv.reader(text_io.StringIO(client.get(link).get_data(as_text=True).lstrip("\ufeff"))))
+    numbers = {cell for row in rows[1:] for cell in row}
+    assert dispute.public_number in numbers and incident.public_number not in numbers

@@ -111,12 +111,15 @@ def test_escalation_climbs_one_level_and_stops_at_the_top():
     assert transition(Action.ESCALATE, case(Status.IN_PROGRESS)).level == "township"
     assert decide(Action.ESCALATE, case(Status.IN_PROGRESS), mediator) is None
     top = decide(Action.ESCALATE, case(Status.IN_PROGRESS, level="city"), actor(Role.CITY_COMMANDER))
-    assert "矛盾不上交" in top
+    assert "top of the ladder" in top
 
 
-def test_a_worker_escalates_what_is_too_big_for_the_community():
-    assert decide(Action.ESCALATE, case(), actor(Role.GRID_WORKER)) is None
+def test_a_worker_does_not_escalate_past_the_community():
+    # The review's 09b: 上报 on a fresh village case let the worker bypass the village mediator.
+    refusal = decide(Action.ESCALATE, case(), actor(Role.GRID_WORKER))
+    assert refusal is not None and "severity" in refusal
     assert decide(Action.ESCALATE, case(level="township"), actor(Role.GRID_WORKER))
+    assert decide(Action.ESCALATE, case(), actor(Role.COMMUNITY_MEDIATOR)) is None
 
 
 def test_take_over_is_for_levels_above():

@@ -23,7 +23,8 @@ bp.before_request(protect_forms)
 @page_login_required(Role.AUDITOR)
 def index():
     """Audit entries, newest first, filtered; CSV export of what is shown."""
-    args = {k: v for k, v in request.args.items() if v.strip()}
+    # (lang: the page's language, not a filter)
+    args = {k: v for k, v in request.args.items() if v.strip() and k != "lang"}
     errors = {}
     try:
         query = AuditQuerySchema().load(args)

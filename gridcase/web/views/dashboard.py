@@ -17,8 +17,10 @@ from marshmallow import ValidationError
 from gridcase.assessment.domain import CATALOGUE, RATE, Period, Subject
 from gridcase.assessment.schemes import create_scheme, scheme_in_effect, scheme_versions
 from gridcase.assessment.scores import ranking
+from gridcase.cases.domain import OPEN_STATUSES
 from gridcase.errors import GridcaseError, NotFound, Unprocessable
 from gridcase.extensions import db
+from gridcase.messages import Message
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import covers_region, user_city_code
 from gridcase.people.sessions import current_user
@@ -53,7 +55,7 @@ def index():
     user = current_user()
     region = get_region(request.args.get("region") or user.scope_code)
     if not covers_region(user, region):
-        raise NotFound(f"No territory node has the code {region.code}.")
+        raise NotFound(Message("No territory node has the code %(code)s.", code=str(region.code)))
     path = [r for r in ancestors(region) if covers_region(user, r)] + [region]
     today = utcnow().astimezone(local_tz()).date()
     config = {
@@ -64,6 +66,12 @@ def index():
         "map": map_settings(),
         "caseUrl": "/desk/cases/",
         "alertUrl": url_for("dashboard.alert", alert_id=0)[:-1],
+        # A grid is the bottom of the drill-down: a click on one opens its open cases in the
+        # queue (the review's 73).
+        "gridQueueUrl": url_for(
+            "desk.queue", filtered=1, status=[s.value for s in OPEN_STATUSES], sort="due_at"
+        )
+        + "&region=",
         "timezone": str(local_tz()),
     }
     return render_template(

@@ -107,7 +107,21 @@ def queue():
         statuses=[s.value for s in Status],
         to_verify=list_cases(user, {"verify": "me"}, page_size=1).total,
         verifying=filters.get("verify") == "me",
+        export_query=_export_query(filters),
     )
+
+
+def _export_query(filters: dict) -> str:
+    """The export's query for the cases the queue shows: the same filters and order (the export
+    takes no page)."""
+    shown = CaseQueryArgsSchema().dump(filters)
+    pairs = [
+        (key, value)
+        for key, values in shown.items()
+        if key not in ("page", "page_size") and values not in (None, "", [])
+        for value in (values if isinstance(values, list) else [values])
+    ]
+    return urlencode(pairs)
 
 
 @bp.route("/unit")

@@ -40,13 +40,13 @@
         return { type: "FeatureCollection", features: [{ type: "Feature", properties: { code: node.code, name: node.name }, geometry: node.geometry }] };
       });
     }).then(function (collection) {
-      childLayer = gridMap.drawRegions(collection, null, true);
+      childLayer = gridMap.drawRegions(collection, null, "permanent");
       childLayer.eachLayer(function (layer) {
         layer.on("click", function () {
           const code = layer.feature.properties.code;
-          if (code !== config.region.code && layer.feature.properties.level !== "grid") {
-            window.location.search = query({ region: code });
-          }
+          if (code === config.region.code) return;
+          if (layer.feature.properties.level === "grid") window.location.href = config.gridQueueUrl + encodeURIComponent(code);
+          else window.location.search = query({ region: code });
         });
       });
       gridMap.fit(childLayer);
@@ -77,7 +77,7 @@
       if (v !== undefined && v !== null && max > min) fill = SCALE[Math.min(4, Math.floor((v - min) / (max - min) * 4.999))];
       else if (v !== undefined && v !== null && max > 0) fill = SCALE[2];
       layer.setStyle({ fillColor: fill, fillOpacity: 0.75, color: "#08306b", weight: 1 });
-      layer.setTooltipContent(layer.feature.properties.name + ": " + (v === undefined ? "—" : fmt(by === "open" ? "open" : by, v)));
+      layer.setTooltipContent(layer.feature.properties.name + " " + (v === undefined ? "—" : fmt(by === "open" ? "open" : by, v)));
     });
     $("#legend").textContent = (by === "open" ? T.open : document.querySelector("#colour-by option:checked").textContent) + " · " + T.lowHigh;
   }
@@ -109,6 +109,8 @@
       if (key === "resolution_rate") tile.querySelector(".tile-sub").textContent = data.indicators.resolved + " / " + data.indicators.accepted;
       // Satisfaction counts only revisits by someone other than the handler: say how many.
       if (key === "satisfaction_rate") tile.querySelector(".tile-sub").textContent = T.revisits.replace("{n}", data.indicators.revisited);
+      // (the review's 52: next to the alerts' many overdue cases, say what this tile counts)
+      if (key === "overdue_open") tile.querySelector(".tile-sub").textContent = T.overdueOfPeriod;
       tile.classList.toggle("alarm", key === "overdue_open" && data.indicators.overdue_open > 0);
     });
     const body = document.querySelector("#children tbody");
@@ -128,6 +130,7 @@
       body.appendChild(tr);
     });
     drawTrend(data.series || []);
+    chart.resize();  // (its panel's height comes from the page's layout)
     colour();
   }
   const chart = echarts.init(document.getElementById("trend"));
@@ -166,9 +169,11 @@
       li.className = "alert alert-" + a.severity;
       // Each alert opens its page: its cases, and the forms to acknowledge, assess and close it.
       const title = document.createElement("a"); title.href = config.alertUrl + a.id;
-      const strong = document.createElement("strong"); strong.textContent = a.title; title.appendChild(strong);
+      // The title is the sentence written in Chinese when the alert was raised: an English page
+      // names the alert by its kind instead (its area, time and cases follow).
+      const strong = document.createElement("strong"); strong.textContent = T.english ? a.kind_label : a.title; title.appendChild(strong);
       const meta = document.createElement("span"); meta.className = "muted small";
-      meta.textContent = [a.kind_label, a.region ? a.region.name : "", localTime(a.opened_at), a.case_count + " " + T.cases]
+      meta.textContent = [T.english ? "" : a.kind_label, a.region ? a.region.name : "", localTime(a.opened_at), a.case_count + " " + T.cases]
         .filter(Boolean).join(" · ");
       li.appendChild(title); li.appendChild(document.createElement("br")); li.appendChild(meta);
       list.appendChild(li);

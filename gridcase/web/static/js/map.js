@@ -47,7 +47,8 @@
   function GridMap(element, settings) {
     settings = settings || {};
     this.gcj = settings.tileCrs === "gcj02";
-    this.map = L.map(element, { zoomControl: true, attributionControl: !!settings.tileUrl, preferCanvas: true });
+    // Quarter zoom steps: a whole city fills its frame instead of the next whole level's half.
+    this.map = L.map(element, { zoomControl: true, attributionControl: !!settings.tileUrl, preferCanvas: true, zoomSnap: 0.25 });
     if (settings.tileUrl) {
       L.tileLayer(settings.tileUrl, { attribution: settings.tileAttribution || "", maxZoom: 19 }).addTo(this.map);
     }
@@ -71,7 +72,10 @@
       style: style || { color: "#0b5cad", weight: 1.5, fillColor: "#0b5cad", fillOpacity: 0.06 },
       onEachFeature: function (feature, lyr) {
         if (label !== false && feature.properties && feature.properties.name) {
-          lyr.bindTooltip(textNode(feature.properties.name), { sticky: true });
+          // "permanent": each area named on the map itself (the command centre's wall screen).
+          const options = label === "permanent"
+            ? { permanent: true, direction: "center", className: "area-label" } : { sticky: true };
+          lyr.bindTooltip(textNode(feature.properties.name), options);
         }
       },
     }).addTo(this.map);
