@@ -87,8 +87,8 @@ class CasePoints(MethodView):
     @blp.arguments(PointsQuerySchema, location="query")
     @blp.response(200, description="A GeoJSON FeatureCollection of open cases with their lights.")
     def get(self, args):
-        """Open cases in your scope as map points (id, number, title, level, severity, light),
-        most urgent first, at most 5,000."""
+        """Open cases in your scope as map points (id, number, title, level, severity, light,
+        and the township, community and grid each lies in), most urgent first, at most 5,000."""
         return open_case_points(current_user(), args["region"])
 
 

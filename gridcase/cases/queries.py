@@ -223,6 +223,10 @@ def open_case_points(viewer: User, region_code: str | None = None, limit: int = 
             Case.level,
             Case.severity,
             Case.kind,
+            # (the dashboard counts each area's open cases by these, to colour and label its map)
+            Case.township_code,
+            Case.community_code,
+            Case.grid_code,
             light.label("light"),
             sa.func.ST_AsGeoJSON(Case.location, 6).label("geometry"),
         )
@@ -259,6 +263,12 @@ def open_case_points(viewer: User, region_code: str | None = None, limit: int = 
                             rows.c.kind,
                             "light",
                             rows.c.light,
+                            "township_code",
+                            rows.c.township_code,
+                            "community_code",
+                            rows.c.community_code,
+                            "grid_code",
+                            rows.c.grid_code,
                         ),
                     )
                 ),

@@ -143,7 +143,10 @@ def test_the_monthly_report_prints_the_month_against_the_last(browser, live_serv
     context.close()
 
 
-def test_the_wall_screen_shows_the_whole_city_in_one_screen(app, browser, live_server, some_cases, commander):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_wall_screen_shows_the_whole_city_in_one_screen(
+    app, browser, live_server, some_cases, commander, lang
+):
     """The review's 53 and 52: at 1920×1080 the map of the whole city with each township named,
     the KPI tiles, the alerts and the by-area table all show without scrolling."""
     context = browser.new_context(
@@ -151,7 +154,10 @@ def test_the_wall_screen_shows_the_whole_city_in_one_screen(app, browser, live_s
     )
     page = context.new_page()
     sign_in(page, *commander)
-    page.wait_for_selector("#refreshed:has-text('更新于')")
+    page.goto(f"/dashboard/?lang={lang}")
+    page.wait_for_selector(
+        "#refreshed:has-text('更新于')" if lang == "zh" else "#refreshed:has-text('Updated')"
+    )
     assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
     for panel in (".tiles", "#dash-map", ".dash-alerts", ".dash-trend", ".dash-children"):
         box = page.locator(panel).bounding_box()
@@ -161,13 +167,24 @@ def test_the_wall_screen_shows_the_whole_city_in_one_screen(app, browser, live_s
     # every township's row of the table is in view, none hidden in a scrolled panel
     assert page.locator("#children tbody tr").count() == len(townships)
     assert page.evaluate(
-        "(() => { const c = document.querySelector('.dash-children'); return c.scrollHeight <= c.clientHeight; })()"
+        "(() => { const c = document.querySelector('.dash-children'); return c.scrollHeight <= c.clientHeight"
+        " && c.scrollWidth <= c.clientWidth; })()"
     )
     # each township named on the map, inside the map's frame
     labels = page.locator("#dash-map .area-label")
     assert labels.count() == len(townships)
-    assert {label.split(" ")[0] for label in labels.all_inner_texts()} == set(townships)
+    texts = labels.all_inner_texts()
+    assert {label.split(" ")[0] for label in texts} == set(townships)
+    # each named with its open cases (the three of some_cases lie in 枫桥镇)
+    assert int(next(t for t in texts if t.startswith("枫桥镇")).split(" ")[1]) >= 3
     map_box = page.locator("#dash-map").bounding_box()
+    # the areas are drawn over the whole frame, not on a canvas of the size the page first had
+    # (Leaflet sizes its canvas to the map, plus a margin, when told the map's size)
+    assert page.evaluate(
+        "(() => { const map = document.querySelector('#dash-map'), canvas = map.querySelector('canvas');"
+        " return parseFloat(canvas.style.width) >= map.clientWidth"
+        " && parseFloat(canvas.style.height) >= map.clientHeight; })()"
+    )
     for label in labels.all():
         box = label.bounding_box()
         assert map_box["x"] <= box["x"] and box["x"] + box["width"] <= map_box["x"] + map_box["width"] + 1

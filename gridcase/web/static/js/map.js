@@ -52,6 +52,12 @@
     if (settings.tileUrl) {
       L.tileLayer(settings.tileUrl, { attribution: settings.tileAttribution || "", maxZoom: 19 }).addTo(this.map);
     }
+    // A map in a flexible layout (the wall screen's panels) changes size when the text around
+    // it settles: Leaflet must be told, or it keeps drawing on a canvas of the first size.
+    if (global.ResizeObserver) {
+      const map = this.map;
+      new ResizeObserver(function () { map.invalidateSize(); }).observe(element);
+    }
     // A view from the start: Leaflet's canvas renderer cannot draw layers added before one.
     const center = settings.center || [120.24, 29.71];
     this.map.setView(this.toDisplay(center[0], center[1]), 12);
