@@ -1411,6 +1411,7 @@ ZH = {
     "Back to your home page": "返回首页",
     "(hours)": "（小时）",
     "Export what is shown": "导出当前列表",
+    "At the top of the ladder no level above grants an extension.": "案件已在最高层级，没有上级可以批准延期。",
     "Pick from the territory": "从辖区选择",
     "Use as the scope": "设为管辖范围",
     "Add the grid to the grids": "加入负责网格",

@@ -366,6 +366,10 @@ def decide(action: Action | str, case: CaseState, actor: ActorState) -> str | No
     if action is Action.REQUEST_EXTENSION:
         if case.extension_pending:
             return Message("An extension request is already waiting for a decision.")
+        if case.at_top:
+            # The level above decides an extension; at the top nobody would (the review's city
+            # log: 申请延期 offered on a city case). Past its limit there, the case is supervised.
+            return Message("At the top of the ladder no level above grants an extension.")
         return None if handles(actor, case) else _not_your_level(action, case)
 
     if action is Action.DECIDE_EXTENSION:

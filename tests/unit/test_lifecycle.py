@@ -294,3 +294,12 @@ def test_an_invited_mediator_only_writes_notes_and_only_when_invited():
             allowed = decide(action, state, invited) is None
             assert allowed == (action is Action.NOTE), (action, status)
             assert decide(action, state, stranger) is not None
+
+
+def test_no_extension_is_asked_at_the_top_of_the_ladder():
+    # The review's city log: 申请延期 on a city case, with nobody above to decide it.
+    assert decide(Action.REQUEST_EXTENSION, case(Status.IN_PROGRESS), actor(Role.COMMUNITY_MEDIATOR)) is None
+    refusal = decide(
+        Action.REQUEST_EXTENSION, case(Status.IN_PROGRESS, level="city"), actor(Role.CITY_COMMANDER)
+    )
+    assert refusal is not None and "no level above" in refusal
