@@ -30,6 +30,7 @@ from gridcase.errors import RETRY_AFTER_SECONDS, GridcaseError, database_unavail
 from gridcase.extensions import db
 from gridcase.messages import Message, say, say_all
 from gridcase.people.sessions import current_user, session_user
+from gridcase.transactions import end_read_only_transaction
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def register_error_handlers(app: Flask) -> None:
         # into gunicorn's bare 500, and leave the broken session in the registry for a later
         # request. The pool has already discarded the dead connection.
         try:
+            end_read_only_transaction(db.session, exc)  # (keeps the connection's query plans)
             db.session.remove()
         except DBAPIError as error:
             log.warning("Discarded the database session of a request: %s", error.orig)
