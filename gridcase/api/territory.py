@@ -15,7 +15,7 @@ from gridcase.territory.queries import (
     child_codes,
     children_feature_collection,
     get_region,
-    locate_grid,
+    locate_with_path,
     region_geojson,
 )
 
@@ -112,15 +112,7 @@ class LocateView(MethodView):
         `crs` is wgs84 (default), cgcs2000, gcj02 or bd09. A point on an edge shared by two
         grids always answers the same one (the lower code)."""
         lon, lat = to_wgs84(args["lon"], args["lat"], args["crs"])
-        grid = locate_grid(lon, lat)
-        if grid is None:
+        path = locate_with_path(lon, lat)  # (one round trip: the grid and the nodes above it)
+        if path is None:
             raise NotFound("The point lies outside every grid; it is not in the city's territory.")
-        path = {region.level: region for region in ancestors(grid)}
-        return {
-            "grid": region_body(grid),
-            "community": path.get("community"),
-            "township": path.get("township"),
-            "district": path.get("district"),
-            "city": path.get("city"),
-            "point": {"lon": round(lon, 7), "lat": round(lat, 7)},
-        }
+        return {**path, "point": {"lon": round(lon, 7), "lat": round(lat, 7)}}

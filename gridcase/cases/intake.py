@@ -337,15 +337,20 @@ def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> 
 
 
 def _next_public_number(city_code: str, now: datetime) -> str:
-    """The next number of the city's local day; the counter row serialises concurrent intakes."""
+    """The next number of the city's local day, taken in a transaction of its own that commits
+    at once: the day's counter row is locked for one statement, not until the intake commits
+    (concurrent intakes queued behind it, 20 ms a call with 8 clients, in the performance
+    review). Numbers are unique and increase; one taken by an intake that then fails is not
+    given again, as with any sequence."""
     day = now.astimezone(local_tz()).date()
     statement = insert(CaseNumberCounter).values(city_code=city_code[:6], day=day, last=1)
-    last = db.session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
-            set_={"last": CaseNumberCounter.last + 1},
-        ).returning(CaseNumberCounter.last)
-    )
+    with db.engine.begin() as connection:
+        last = connection.scalar(
+            statement.on_conflict_do_update(
+                index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
+                set_={"last": CaseNumberCounter.last + 1},
+            ).returning(CaseNumberCounter.last)
+        )
     return public_number(city_code, day.strftime("%Y%m%d"), last)
 
 

@@ -71,6 +71,45 @@ def locate_grid(lon: float, lat: float) -> Region | None:
     )
 
 
+def locate_with_path(lon: float, lat: float) -> dict | None:
+    """The grid containing the WGS84 point and the nodes above it, as {level: {code, name,
+    level, …}}, in one round trip (the grid found by ST_Covers, its ancestors joined by code);
+    None outside every grid. What the locate endpoint answers, and all it reads."""
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
+    grid = sa.orm.aliased(Region, name="grid")
+    above = {
+        level: sa.orm.aliased(Region, name=level) for level in ("community", "township", "district", "city")
+    }
+    query = sa.select(
+        grid.code,
+        grid.name,
+        grid.grid_kind,
+        grid.households,
+        grid.population,
+        *(column for node in above.values() for column in (node.code, node.name)),
+    ).where(grid.level == RegionLevel.GRID.value, sa.func.ST_Covers(grid.boundary, point))
+    for level, node in above.items():
+        query = query.outerjoin(node, node.code == getattr(grid, f"{level}_code"))
+    row = db.session.execute(query.order_by(grid.code).limit(1)).first()
+    if row is None:
+        return None
+    code, name, kind, households, population, *names = row
+    path = {
+        "grid": {
+            "code": code,
+            "name": name,
+            "level": "grid",
+            "grid_kind": kind,
+            "households": households,
+            "population": population,
+        }
+    }
+    for index, level in enumerate(above):
+        node_code, node_name = names[2 * index], names[2 * index + 1]
+        path[level] = {"code": node_code, "name": node_name, "level": level} if node_code else None
+    return path
+
+
 def point_in_grid(code: str) -> tuple[float, float] | None:
     """A WGS84 point inside the grid (PostGIS's point on its surface, inside even a concave
     grid): where a case goes whose place is known by its grid and address but not pinned."""

@@ -1,0 +1,91 @@
+"""What one request costs in statements sent to PostgreSQL (issue 20): every round trip is
+planned, executed and waited for, so the hot paths are held to a count."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from gridcase.extensions import db
+from tests.helpers import FENGQIAO, grid_in, point_in
+
+
+@pytest.fixture
+def statements(app):
+    """The statements sent to PostgreSQL while the test runs, in order."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    yield sent
+    event.remove(engine, "before_cursor_execute", note)
+
+
+def test_locate_is_the_token_check_and_one_look_up(api_as, make_user, statements):
+    worker = make_user("grid_worker", grid_in(FENGQIAO).code)
+    lon, lat = point_in(worker.scope_code)
+    api = api_as(worker)
+    statements.clear()
+    answer = api.get(f"/api/v1/grids/locate?lon={lon}&lat={lat}")
+    assert answer.status_code == 200 and answer.json["township"]["code"] == FENGQIAO
+    assert answer.json["grid"]["code"] == worker.scope_code and answer.json["city"]["name"] == "诸暨市"
+    on_regions = [s for s in statements if "FROM regions" in s]
+    assert len(on_regions) == 1, on_regions
+    assert len(statements) <= 3, statements
+
+
+def test_intake_reads_nothing_again_after_its_commit(api_as, make_user, statements):
+    from tests.helpers import case_payload
+
+    worker = make_user("grid_worker", grid_in(FENGQIAO).code)
+    api = api_as(worker)
+    statements.clear()
+    answer = api.post("/api/v1/cases", json=case_payload(worker.scope_code))
+    assert answer.status_code == 201 and answer.headers["Location"].endswith(
+        f"/api/v1/cases/{answer.json['id']}"
+    )
+    last_commit = max(i for i, s in enumerate(statements) if s.startswith("RELEASE SAVEPOINT"))
+    assert statements[last_commit + 1 :] == [], statements[last_commit + 1 :]
+
+
+@pytest.mark.committing
+def test_an_intake_not_yet_committed_does_not_hold_the_next_number(app):
+    """The day's counter row is locked for its one statement: a second intake goes through
+    while the first is still open (it waited for the first's commit before)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from gridcase.cases.intake import create_case
+    from gridcase.cases.models import Case
+    from gridcase.people.models import User
+    from tests.helpers import case_payload, delete_committed_cases
+
+    made: list[int] = []
+
+    def second_intake():
+        with app.app_context():
+            worker = db.session.scalar(sa.select(User).where(User.username == "demo-worker"))
+            made.append(create_case(worker, case_payload(worker.scope_code, title="第二件")).case.id)
+            db.session.commit()
+
+    with app.app_context():
+        worker = db.session.scalar(sa.select(User).where(User.username == "demo-worker"))
+        first = create_case(worker, case_payload(worker.scope_code, title="第一件")).case
+        first_number = first.public_number
+        other = threading.Thread(target=second_intake)
+        other.start()
+        other.join(timeout=15)
+        finished = not other.is_alive()
+        db.session.rollback()  # the first intake fails after all: its number is not reused
+    other.join()
+    try:
+        assert finished, "the second intake waited for the first one's commit"
+        with app.app_context():
+            second = db.session.get(Case, made[0])
+            assert second.public_number > first_number
+    finally:
+        delete_committed_cases(app, made)
