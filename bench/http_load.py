@@ -82,11 +82,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int, log: Path) -> Iterator[Server]:
+def gunicorn(
+    database_url: str, workers: int, log: Path, app: str = "wsgi:app", env_extra: dict | None = None
+) -> Iterator[Server]:
     """gunicorn with `workers` sync workers (as scripts/serve.sh) on a free loopback port,
-    GRIDCASE_ENV=development against `database_url`; no scheduler. Its output goes to `log`."""
+    GRIDCASE_ENV=development against `database_url`; no scheduler. Its output goes to `log`.
+    `app` is the WSGI app (gridcase's, or bench.ceiling's minimal one under the same settings)."""
     port = _free_port()
-    env = {**os.environ, "GRIDCASE_ENV": "development", "DATABASE_URL": database_url}
+    env = {**os.environ, "GRIDCASE_ENV": "development", "DATABASE_URL": database_url, **(env_extra or {})}
     env.pop("REPLICA_DATABASE_URL", None)
     command = [
         sys.executable,
@@ -98,7 +101,7 @@ def gunicorn(database_url: str, workers: int, log: Path) -> Iterator[Server]:
         str(workers),
         "--access-logfile",
         "-",
-        "wsgi:app",
+        app,
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -271,6 +274,39 @@ def locate_requests(points: list[tuple[float, float]], clients: int, seed: int =
         return make
 
     return [maker(index) for index in range(clients)]
+
+
+def ceiling_requests(kind: str, points: list[tuple[float, float]], intake_points: int, clients: int) -> list:
+    """Per client, a maker of requests to the minimal app (bench/ceiling.py): `const`, `locate`
+    at random points of the city's grids (as locate_requests), or `insert` at a random intake
+    point (as pgbench's intake script)."""
+
+    def maker(index: int) -> Callable[[], Request]:
+        rng = random.Random(7000 + index)
+
+        def make() -> Request:
+            if kind == "const":
+                return "GET", "/ceiling/const", None, {}
+            if kind == "locate":
+                lon, lat = rng.choice(points)
+                return "GET", f"/ceiling/locate?lon={lon:.7f}&lat={lat:.7f}", None, {}
+            return "POST", f"/ceiling/insert?i={rng.randrange(1, intake_points + 1)}", b"", {}
+
+        return make
+
+    return [maker(index) for index in range(clients)]
+
+
+def pooled(results: list[LoadResult]) -> LoadResult:
+    """Several counted windows of one measure as one: their answers and time added up."""
+    total = LoadResult(
+        seconds=sum(r.seconds for r in results), clients=results[0].clients, expected=results[0].expected
+    )
+    for result in results:
+        total.statuses.update(result.statuses)
+        total.latencies.extend(result.latencies)
+        total.samples.extend(result.samples[: max(0, 5 - len(total.samples))])
+    return total
 
 
 def log_problems(log: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -27,11 +28,24 @@ class Timing:
 
 
 @dataclass
+class Ceiling:
+    """A measure against the stack's own ceiling (bench/ceiling.py): the minimal endpoint doing
+    the same statement and the constant one, with the ratio of each repetition."""
+
+    minimal: str  # look-up, insert
+    endpoint: LoadResult
+    const: LoadResult
+    ratios: list[float]  # the measure ÷ the minimal endpoint, per repetition
+    const_ratios: list[float]  # the measure ÷ the constant endpoint, per repetition
+
+
+@dataclass
 class Throughput:
     name: str  # intake, locate
     size: int
     http: LoadResult
     raw: PgbenchResult
+    ceiling: Ceiling | None = None
 
 
 @dataclass
@@ -48,6 +62,7 @@ class Run:
     command: str
     started: datetime
     load_before: tuple[float, float, float]
+    http_repeat: int = 1
     machine: Machine | None = None
     timings: dict[str, Timing] = field(default_factory=dict)
     throughputs: list[Throughput] = field(default_factory=list)
@@ -238,6 +253,49 @@ def throughput_table(run: Run) -> list[str]:
     )
 
 
+def spread(values: list[float]) -> str:
+    """The median of per-repetition ratios and their range: 0.27 (0.21–0.32)."""
+    if not values:
+        return "—"
+    middle = statistics.median(values)
+    return f"{middle:.2f} ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else f"{middle:.2f}"
+
+
+def ceiling_table(run: Run) -> list[str]:
+    rows = []
+    for item in run.throughputs:
+        ceiling = item.ceiling
+        if ceiling is None:
+            continue
+        raw_ratio = item.http.rate / item.raw.tps if item.raw.tps else None
+        rows.append(
+            [
+                item.name,
+                f"{item.size:,}",
+                _rate(item.http.rate),
+                f"{ceiling.minimal}: {_rate(ceiling.endpoint.rate)}",
+                spread(ceiling.ratios),
+                _rate(ceiling.const.rate),
+                spread(ceiling.const_ratios),
+                "—" if raw_ratio is None else f"{raw_ratio:.3f}",
+            ]
+        )
+    return table(
+        [
+            "measure",
+            "cases in history",
+            "HTTP (per s)",
+            "minimal endpoint, same statement (per s)",
+            "÷ minimal: median (range)",
+            "minimal, constant JSON (per s)",
+            "÷ constant",
+            "÷ raw PostgreSQL",
+        ],
+        rows,
+        right_from=1,
+    )
+
+
 def sweep_table(run: Run) -> list[str]:
     rows = []
     for result in run.sweeps:
@@ -384,6 +442,18 @@ def document(run: Run) -> str:
         "points.",
         "",
         *throughput_table(run),
+        "",
+        "## Throughput against the stack's own ceiling",
+        "",
+        "The same gunicorn settings and clients serving `bench/ceiling.py`, a minimal Flask app on "
+        "the same stack that does one thing per request: a constant JSON answer, the `ST_Covers` "
+        "look-up (locate's statement) or the single-row INSERT of intake's row (committed). No web "
+        "app can beat it on this machine, so it is the honest ceiling; raw PostgreSQL is not. "
+        f"Every figure was measured {run.http_repeat} times, each over a {run.seconds / run.http_repeat:g} s "
+        "window, the order rotated between repetitions; a ratio is taken within a repetition and "
+        "given as the median with the range.",
+        "",
+        *ceiling_table(run),
         "",
         "## Escalation sweep against a raw UPDATE",
         "",

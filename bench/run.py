@@ -71,6 +71,13 @@ def _options(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="each throughput figure (default 30)")
     parser.add_argument("--warmup", type=float, default=3.0, help="uncounted seconds first (default 3)")
+    parser.add_argument(
+        "--http-repeat",
+        type=int,
+        default=3,
+        help="repetitions of the throughput figures, each over --seconds divided by this, the order "
+        "rotated each time; ratios are taken within a repetition (default 3)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default 3)")
     parser.add_argument(
@@ -151,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds=options.seconds,
         warmup=options.warmup,
         repeat=options.repeat,
+        http_repeat=options.http_repeat,
         due=options.due,
         command=" ".join(["python -m bench", *argv]).strip(),
         started=datetime.now().astimezone(),
@@ -208,8 +216,18 @@ def main(argv: list[str] | None = None) -> None:
 def _throughput(url: str, size: int, options, run: Run, logs: Path) -> list[Throughput]:
     """Intake and locate per second through gunicorn, then the same through pgbench alone."""
     from bench.field import city_points, leaf_categories, prepare_points, prepare_workers
-    from bench.http_load import gunicorn, intake_requests, locate_requests, log_problems, run_load, sign_in
+    from bench.http_load import (
+        ceiling_requests,
+        gunicorn,
+        intake_requests,
+        locate_requests,
+        log_problems,
+        pooled,
+        run_load,
+        sign_in,
+    )
     from bench.raw import INTAKE_SCRIPT, LOCATE_SCRIPT, drop_raw_cases, prepare_raw_cases, run_pgbench
+    from bench.report import Ceiling
     from gridcase.extensions import db
 
     def record(name: str, seconds: float) -> None:
@@ -232,28 +250,50 @@ def _throughput(url: str, size: int, options, run: Run, logs: Path) -> list[Thro
     reporter = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'demo-worker'"))
     db.session.commit()
 
-    log = logs / f"gunicorn-{size}.log"
-    with gunicorn(url, options.workers, log) as server:
-        tokens = [sign_in(server.port, worker) for worker in workers]
-        intake = run_load(
-            server.port, tokens, intake_requests(workers, categories), 201, options.seconds, options.warmup
-        )
-        _say(f"  intake through HTTP: {intake.rate:.1f}/s ({dict(intake.statuses)})")
-        locate = run_load(
-            server.port,
-            tokens,
-            locate_requests(everywhere, options.clients),
-            200,
-            options.seconds,
-            options.warmup,
-        )
-        _say(f"  locate through HTTP: {locate.rate:.1f}/s ({dict(locate.statuses)})")
-    problems = log_problems(log)
-    run.problems += [f"[{size:,} cases] {line}" for line in problems]
-    for sample in intake.samples + locate.samples:
-        _say(f"  unexpected answer: {sample}")
-
+    # The minimal app's INSERT writes into the scratch copy of `cases` pgbench uses below.
     prepare_raw_cases()
+    db.session.commit()
+    log, ceiling_log = logs / f"gunicorn-{size}.log", logs / f"ceiling-{size}.log"
+    repeats = max(1, options.http_repeat)
+    window = options.seconds / repeats
+    ceiling_env = {"BENCH_REPORTER": str(reporter)}
+    with (
+        gunicorn(url, options.workers, log) as server,
+        gunicorn(
+            url, options.workers, ceiling_log, app="bench.ceiling:app", env_extra=ceiling_env
+        ) as ceiling,
+    ):
+        tokens = [sign_in(server.port, worker) for worker in workers]
+        clients = options.clients
+        measures = {
+            "intake": (server.port, intake_requests(workers, categories), 201),
+            "locate": (server.port, locate_requests(everywhere, clients), 200),
+            "const": (ceiling.port, ceiling_requests("const", everywhere, intake_points, clients), 200),
+            "look-up": (ceiling.port, ceiling_requests("locate", everywhere, intake_points, clients), 200),
+            "insert": (ceiling.port, ceiling_requests("insert", everywhere, intake_points, clients), 201),
+        }
+        windows: dict[str, list] = {name: [] for name in measures}
+        order = list(measures)
+        for repetition in range(repeats):
+            # Each repetition measures everything once, in an order rotated each time, so that
+            # a ratio is taken between figures of the same quiet or busy minutes.
+            for name in order[repetition % len(order) :] + order[: repetition % len(order)]:
+                port, makers, expected = measures[name]
+                windows[name].append(run_load(port, tokens, makers, expected, window, options.warmup))
+            _say(
+                f"  repetition {repetition + 1}/{repeats}: "
+                + ", ".join(f"{name} {windows[name][-1].rate:.1f}/s" for name in order)
+            )
+    problems = log_problems(log) + log_problems(ceiling_log)
+    run.problems += [f"[{size:,} cases] {line}" for line in problems]
+    for name in order:
+        for result in windows[name]:
+            for sample in result.samples:
+                _say(f"  unexpected answer ({name}): {sample}")
+    intake, locate = pooled(windows["intake"]), pooled(windows["locate"])
+    _say(f"  intake through HTTP: {intake.rate:.1f}/s; locate: {locate.rate:.1f}/s")
+
+    db.session.execute(sa.text("TRUNCATE bench_raw_cases"))  # (pgbench starts from an empty copy)
     db.session.commit()
     raw_intake = run_pgbench(
         url, INTAKE_SCRIPT, options.clients, options.seconds, {"points": intake_points, "reporter": reporter}
@@ -263,7 +303,26 @@ def _throughput(url: str, size: int, options, run: Run, logs: Path) -> list[Thro
     _say(f"  intake, raw INSERT: {raw_intake.tps:.1f}/s")
     raw_locate = run_pgbench(url, LOCATE_SCRIPT, options.clients, options.seconds, {"points": points})
     _say(f"  locate, raw ST_Covers: {raw_locate.tps:.1f}/s")
-    return [Throughput("intake", size, intake, raw_intake), Throughput("locate", size, locate, raw_locate)]
+
+    def against_the_ceiling(name: str, minimal: str) -> Ceiling:
+        return Ceiling(
+            minimal=minimal,
+            endpoint=pooled(windows[minimal]),
+            const=pooled(windows["const"]),
+            ratios=[
+                a.rate / b.rate if b.rate else 0.0
+                for a, b in zip(windows[name], windows[minimal], strict=True)
+            ],
+            const_ratios=[
+                a.rate / b.rate if b.rate else 0.0
+                for a, b in zip(windows[name], windows["const"], strict=True)
+            ],
+        )
+
+    return [
+        Throughput("intake", size, intake, raw_intake, against_the_ceiling("intake", "insert")),
+        Throughput("locate", size, locate, raw_locate, against_the_ceiling("locate", "look-up")),
+    ]
 
 
 def _run_size(app, size: int, repeat: int, timings: dict[str, Timing]) -> None:

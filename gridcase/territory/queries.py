@@ -71,26 +71,32 @@ def locate_grid(lon: float, lat: float) -> Region | None:
     )
 
 
+_ABOVE_THE_GRID = ("community", "township", "district", "city")
+
+
+def _locate_with_path_statement() -> sa.Select:
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(sa.bindparam("lon"), sa.bindparam("lat")), SRID)
+    grid = sa.orm.aliased(Region, name="grid")
+    query = sa.select(grid.code, grid.name, grid.grid_kind, grid.households, grid.population)
+    for level in _ABOVE_THE_GRID:
+        node = sa.orm.aliased(Region, name=level)
+        query = query.add_columns(node.code, node.name).outerjoin(
+            node, node.code == getattr(grid, f"{level}_code")
+        )
+    where = (grid.level == RegionLevel.GRID.value, sa.func.ST_Covers(grid.boundary, point))
+    return query.where(*where).order_by(grid.code).limit(1)
+
+
+# Built once: making the statement (four aliases, their adaptation) cost more Python time than
+# PostgreSQL's whole look-up; SQLAlchemy's cache then compiles it once too.
+_LOCATE_WITH_PATH = _locate_with_path_statement()
+
+
 def locate_with_path(lon: float, lat: float) -> dict | None:
     """The grid containing the WGS84 point and the nodes above it, as {level: {code, name,
     level, …}}, in one round trip (the grid found by ST_Covers, its ancestors joined by code);
     None outside every grid. What the locate endpoint answers, and all it reads."""
-    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
-    grid = sa.orm.aliased(Region, name="grid")
-    above = {
-        level: sa.orm.aliased(Region, name=level) for level in ("community", "township", "district", "city")
-    }
-    query = sa.select(
-        grid.code,
-        grid.name,
-        grid.grid_kind,
-        grid.households,
-        grid.population,
-        *(column for node in above.values() for column in (node.code, node.name)),
-    ).where(grid.level == RegionLevel.GRID.value, sa.func.ST_Covers(grid.boundary, point))
-    for level, node in above.items():
-        query = query.outerjoin(node, node.code == getattr(grid, f"{level}_code"))
-    row = db.session.execute(query.order_by(grid.code).limit(1)).first()
+    row = db.session.execute(_LOCATE_WITH_PATH, {"lon": lon, "lat": lat}).first()
     if row is None:
         return None
     code, name, kind, households, population, *names = row
@@ -104,7 +110,7 @@ def locate_with_path(lon: float, lat: float) -> dict | None:
             "population": population,
         }
     }
-    for index, level in enumerate(above):
+    for index, level in enumerate(_ABOVE_THE_GRID):
         node_code, node_name = names[2 * index], names[2 * index + 1]
         path[level] = {"code": node_code, "name": node_name, "level": level} if node_code else None
     return path
