@@ -3,6 +3,7 @@
 | job | every | what |
 |---|---|---|
 | sweep | GRIDCASE_SWEEP_SECONDS (60) | overdue cases climb the ladder (gridcase.ladder.sweep) |
+| case-files | GRIDCASE_SWEEP_SECONDS (60) | archive the 卷宗 of finished disputes (not in the sweep) |
 | webhooks | GRIDCASE_WEBHOOK_SECONDS (5) | send the webhook outbox (gridcase.webhooks.delivery) |
 | outbound | GRIDCASE_OUTBOUND_SECONDS (10) | e-mail, SMS, group robots; revisit codes by SMS |
 | stats-refresh | GRIDCASE_STATS_SECONDS (60) | bring the indicator rollups up to date |
@@ -24,6 +25,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -37,8 +39,10 @@ from gridcase.cases.revisit_codes import send_revisit_codes
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
 from gridcase.locks import try_job_lock
+from gridcase.mediation.case_file import archive_closed_files
 from gridcase.notifications.outbound import send_outbound
 from gridcase.people.retention import anonymise_closed_parties
+from gridcase.settings import utcnow
 from gridcase.stats.alerts import scan_alerts
 from gridcase.stats.rollups import refresh_rollups
 from gridcase.webhooks.delivery import deliver_due, prune_deliveries
@@ -82,6 +86,29 @@ def housekeeping() -> HousekeepingReport:
     return HousekeepingReport(True, prune(), anonymise_closed_parties(), prune_deliveries())
 
 
+@dataclass(frozen=True)
+class ArchiveReport:
+    ran: bool = True  # False: another host is at it
+    archived: tuple[str, ...] = ()  # the disputes whose 卷宗 was archived
+
+    def lines(self) -> list[str]:
+        return (
+            [f"{len(self.archived)} case file(s) archived: {', '.join(self.archived)}."]
+            if self.archived
+            else []
+        )
+
+
+def archive_case_files(at: datetime | None = None) -> ArchiveReport:
+    """Archive the case files (卷宗) of the disputes now finished, a batch at a time; one host at
+    a time. A job of its own, not part of the sweep: making the PDFs takes seconds, and the
+    sweep holds the due cases' rows and its leader lock while it runs (the performance review
+    found an idle sweep of 24 s archiving a backlog)."""
+    if not try_job_lock(locks.CASE_FILES):
+        return ArchiveReport(ran=False)
+    return ArchiveReport(True, tuple(case.public_number for case in archive_closed_files(at or utcnow())))
+
+
 def _config_seconds(name: str) -> Callable[[Flask], float]:
     return lambda app: float(app.config[name])
 
@@ -96,6 +123,13 @@ SWEEP = Job(
         if report.ran and (report.escalated or report.marked_overdue or report.assignments_late)
         else []
     ),
+)
+CASE_FILES = Job(
+    "case-files",
+    "case-file archiving",
+    archive_case_files,
+    _config_seconds("GRIDCASE_SWEEP_SECONDS"),
+    lambda report: report.lines(),
 )
 WEBHOOKS = Job(
     "webhooks",
@@ -141,7 +175,7 @@ CHECKPOINT = Job(
     lambda report: [report.line()] if report.ran else [],
 )
 
-JOBS = (SWEEP, WEBHOOKS, OUTBOUND, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING, CHECKPOINT)
+JOBS = (SWEEP, CASE_FILES, WEBHOOKS, OUTBOUND, STATS_REFRESH, ALERT_SCAN, HOUSEKEEPING, CHECKPOINT)
 
 
 def run_job(app: Flask, job: Job):

@@ -17,6 +17,7 @@ ALERT_SCAN = "gcalerts"
 STATS_REFRESH = "gcstats1"
 HOUSEKEEPING = "gchouse1"
 CHECKPOINT = "gcchkpt1"
+CASE_FILES = "gcfiles1"
 # Not a job's: appending to the audit log's chain, one entry at a time (a blocking lock).
 AUDIT_CHAIN = "gcaudit1"
 

@@ -39,7 +39,6 @@ from gridcase.ladder.clock import load_calendar
 from gridcase.ladder.limits import level_above
 from gridcase.locks import try_job_lock
 from gridcase.mediation.agreements import remind_confirmation, remind_performance
-from gridcase.mediation.case_file import archive_closed_files
 from gridcase.mediation.court_referrals import remind_court_referrals
 from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
 from gridcase.people.models import User
@@ -74,7 +73,6 @@ class SweepReport:
     follow_ups_overdue: int = 0
     screening_missing: int = 0
     screening_rounds_opened: int = 0  # the month's rounds, when GRIDCASE_MONTHLY_SCREENING_DUE_DAY
-    files_archived: list[str] = field(default_factory=list)  # disputes whose 卷宗 was archived
 
     def lines(self) -> list[str]:
         if not self.ran:
@@ -89,8 +87,7 @@ class SweepReport:
             f"{self.referrals_closing} court referral(s) near their end and {self.referrals_ended} ended "
             "with no result, "
             f"{self.follow_ups_overdue} watch follow-up(s) overdue, "
-            f"{self.screening_missing} screening report(s) missing, "
-            f"{len(self.files_archived)} case file(s) archived."
+            f"{self.screening_missing} screening report(s) missing."
         ]
         lines += [f"  escalated {number}: {old} → {new}" for number, old, new in self.escalated]
         lines += [f"  overdue at the top, under 督办: {number}" for number in self.marked_overdue]
@@ -137,7 +134,6 @@ def sweep(at: datetime | None = None) -> SweepReport:
     report.follow_ups_overdue = len(alert_overdue_follow_ups(at))
     report.screening_missing = len(alert_missing_reports(at))
     report.screening_rounds_opened = len(open_monthly_rounds(at))
-    report.files_archived = [case.public_number for case in archive_closed_files(at)]
     return report
 
 

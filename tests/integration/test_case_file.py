@@ -11,7 +11,7 @@ from docx import Document
 from gridcase.cases.operations import perform_action
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
-from gridcase.ladder.sweep import sweep
+from gridcase.jobs import archive_case_files
 from gridcase.mediation.agreements import record_performance
 from gridcase.mediation.case_file import PARTS
 from gridcase.mediation.domain import Performance
@@ -78,14 +78,14 @@ def test_a_closed_dispute_is_archived_once_nothing_is_left_to_follow_up(api_as, 
     act(people["worker"], case, "verify", in_december(9, 14), passed=True, note="现场已拆除")
     act(people["township"], case, "revisit", in_december(10), satisfaction="satisfied", note="双方满意")
     assert case.status == "closed"
-    sweep(in_december(10, 12))
+    archive_case_files(in_december(10, 12))
     assert db.session.get(MediationCaseFile, case.id) is None  # its performance is still to record
     record_performance(
         people["mediator"], case.id, agreement.id, Performance.PERFORMED, "已拆除并付款", in_december(21)
     )
-    report = sweep(in_december(21, 12))
+    report = archive_case_files(in_december(21, 12))
     archived = db.session.get(MediationCaseFile, case.id)
-    assert report.files_archived == [case.public_number] and archived is not None
+    assert report.archived == (case.public_number,) and archived is not None
     assert case.events[-1].action == "archive"
     text = pdf_text(archived.pdf)
     assert "人民调解卷宗" in text and "已拆除并付款" in text and case.public_number in text
@@ -97,4 +97,4 @@ def test_a_closed_dispute_is_archived_once_nothing_is_left_to_follow_up(api_as, 
         record_performance(
             people["mediator"], case.id, agreement.id, Performance.PARTLY, "改记", in_december(22)
         )
-    assert sweep(in_december(22)).files_archived == []  # once
+    assert archive_case_files(in_december(22)).archived == ()  # once

@@ -13,6 +13,7 @@ from docx import Document
 from gridcase.cases.intake import create_case
 from gridcase.cases.queries import case_events
 from gridcase.extensions import db
+from gridcase.jobs import archive_case_files
 from gridcase.ladder.sweep import sweep
 from gridcase.mediation.agreements import record_performance
 from gridcase.mediation.domain import Performance
@@ -165,11 +166,11 @@ def test_a_referral_awaiting_its_result_keeps_the_case_file_open(api_as, people)
     act(people["township"], case, "revisit", in_december(10), satisfaction="satisfied", note="双方满意")
     record_performance(people["mediator"], case.id, agreement.id, Performance.PERFORMED, "", in_december(21))
     assert case.status == "closed"
-    sweep(in_december(21, 12))
+    archive_case_files(in_december(21, 12))
     assert db.session.get(MediationCaseFile, case.id) is None  # the court has not heard yet
     result = api.post(f"/api/v1/cases/{case.id}/court-referral/result", json={"result": "mediated"})
     assert result.status_code == 200  # a closed case still reports back
-    assert sweep(in_december(21, 13)).files_archived == [case.public_number]
+    assert archive_case_files(in_december(21, 13)).archived == (case.public_number,)
     late = api.post(
         f"/api/v1/cases/{case.id}/court-referral/extension", json={"due_on": "2027-02-01", "note": "x"}
     )

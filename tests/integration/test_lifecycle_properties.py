@@ -18,6 +18,7 @@ from gridcase.cases.models import CaseEvent
 from gridcase.cases.operations import perform_action
 from gridcase.errors import GridcaseError
 from gridcase.extensions import db
+from gridcase.jobs import archive_case_files
 from gridcase.ladder.sweep import sweep
 from gridcase.settings import utcnow
 from tests.helpers import CITY, FENGQIAO, case_payload, grid_in
@@ -96,14 +97,15 @@ def _run(cast, kind, steps):
         before = (case.status, case.level, _event_count(case))
         if what == "sweep":
             clock += timedelta(days=action)
-            report = sweep(clock)
+            # the scheduler's minute: the sweep, then the case-file job
+            report, files = sweep(clock), archive_case_files(clock).archived
             moved = [n for n, *_ in report.escalated if n == case.public_number]
             events_added = _event_count(case) - before[2]
-            # the sweep's own entries: a move up or the mark at the top, and a closed dispute's
-            # case file archived (卷宗归档)
+            # their own entries: a move up or the mark at the top, and a closed dispute's case
+            # file archived (卷宗归档)
             expected = 1 if moved or case.public_number in report.marked_overdue else 0
-            archived += case.public_number in report.files_archived
-            assert events_added == expected + (case.public_number in report.files_archived)
+            archived += case.public_number in files
+            assert events_added == expected + (case.public_number in files)
             if moved:
                 assert LADDER.index(case.level) == LADDER.index(before[1]) + 1
             continue
