@@ -54,7 +54,13 @@ class Cases(MethodView):
         the severity (一般 → community, 较大 → township, 重大/特别重大 → city). The answer lists
         possible duplicates: open cases of the same category within 100 m in the last 7 days."""
         result = create_case(current_user(), data, idempotency_key=idempotency_key())
-        view = CaseView(result.case, viewer=current_user(), whole=True, duplicates=result.duplicates)
+        view = CaseView(
+            result.case,
+            viewer=current_user(),
+            whole=True,
+            duplicates=result.duplicates,
+            just_created=result.created,
+        )
         body = CaseSchema().dump(view)
         # (read before the commit: after it the case is expired, and reading its id would load
         # it again in a second transaction — a seven-table SELECT for one number)

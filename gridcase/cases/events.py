@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
@@ -95,18 +96,24 @@ def append_event(
     from_status: str | None,
     from_level: str | None,
     payload: dict | None = None,
+    first: bool = False,
 ) -> CaseEvent:
-    """Append the next event of `case` (its current status and level are the "to" side).
+    """Append the next event of `case` (its current status and level are the "to" side);
+    `first` for the event that creates the case, which has no event before it to read.
 
     The caller holds the case row (new, or locked FOR UPDATE), so no other writer can take
     the same sequence number; the unique (case_id, seq) constraint backs that up.
     """
-    last = db.session.execute(
-        sa.select(CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    ).first()
+    last = (
+        None
+        if first
+        else db.session.execute(
+            sa.select(CaseEvent.seq, CaseEvent.hash)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.seq.desc())
+            .limit(1)
+        ).first()
+    )
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
     payload = normalise_payload(payload)
     fields = dict(
@@ -124,7 +131,10 @@ def append_event(
     event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
     db.session.add(event)
     db.session.flush()
-    db.session.expire(case, ["events"])  # the timeline read next includes this event
+    if first:  # the timeline is this one event: no need to read it back
+        set_committed_value(case, "events", [event])
+    else:
+        db.session.expire(case, ["events"])  # the timeline read next includes this event
     # The webhook outbox, in this same transaction: a delivery exists if and only if its event
     # was committed. Sending is the scheduler's job, never the caller's.
     enqueue_case_event(case, event)

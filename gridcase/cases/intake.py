@@ -223,6 +223,7 @@ def create_case(
     db.session.flush()
     append_event(
         case,
+        first=True,
         action=LoggedAction.CREATE,
         at=now,
         actor_id=reporter.id,

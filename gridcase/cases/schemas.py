@@ -72,6 +72,8 @@ class CaseView:
     viewer: User | None = None
     whole: bool = False  # with its timeline and photos
     duplicates: list[dict] | None = field(default=None)  # at intake: possible duplicates
+    just_created: bool = False  # at intake: no photo nor unit assignment yet, nothing to read
+    _allowed: list[str] | None = field(default=None, repr=False)
 
     def __getattr__(self, name):
         return getattr(self.case, name)
@@ -82,11 +84,15 @@ class CaseView:
 
     @property
     def attachments(self):
-        return case_photos(self.case) if self.whole else missing
+        if not self.whole:
+            return missing
+        return [] if self.just_created else case_photos(self.case)
 
     @property
     def assignments(self):
-        return case_assignments(self.case.id) if self.whole else missing
+        if not self.whole:
+            return missing
+        return [] if self.just_created else case_assignments(self.case.id)
 
     @property
     def proposed_unit(self):
@@ -103,7 +109,10 @@ class CaseView:
     def allowed_actions(self):
         if self.viewer is None:
             return missing
-        return [a.value for a in allowed_actions(case_state(self.case), actor_state(self.viewer, self.case))]
+        if self._allowed is None:  # (asked by the unit proposed and by the answer: decided once)
+            state = case_state(self.case)
+            self._allowed = [a.value for a in allowed_actions(state, actor_state(self.viewer, self.case))]
+        return self._allowed
 
 
 def _coordinate(index: int):

@@ -89,3 +89,26 @@ def test_an_intake_not_yet_committed_does_not_hold_the_next_number(app):
             assert second.public_number > first_number
     finally:
         delete_committed_cases(app, made)
+
+
+def test_intake_of_a_dispute_is_held_to_its_statements(api_as, make_user, statements):
+    """The token check, the idempotency lock and probe, the category, the grid, the calendar, the
+    number, the inserts (case, parties, event, notification, outbox), the duplicates and the
+    answer: no read of a timeline, photos or unit assignments a new case cannot have yet."""
+    from tests.helpers import case_payload
+
+    worker = make_user("grid_worker", grid_in(FENGQIAO).code)
+    api = api_as(worker)
+    body = case_payload(
+        worker.scope_code,
+        kind="dispute",
+        category="D02",
+        parties=[{"name": "张三", "role": "applicant"}, {"name": "李四", "role": "respondent"}],
+    )
+    statements.clear()
+    answer = api.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "round-trips-1"})
+    assert answer.status_code == 201 and len(answer.json["events"]) == 1
+    sent = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))]
+    assert not [s for s in sent if "FROM case_events" in s or "FROM case_attachments" in s], sent
+    assert not [s for s in sent if "FROM case_assignments" in s], sent
+    assert len(sent) <= 18, len(sent)
