@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gridcase.cases.domain import (
     DESK_SOURCES,
@@ -221,6 +222,8 @@ def create_case(
         case.informant = build_informant(data["informant"])
     db.session.add(case)
     db.session.flush()
+    if not data.get("informant"):  # (known: nobody brought it; the answer need not ask again)
+        set_committed_value(case, "informant", None)
     append_event(
         case,
         first=True,

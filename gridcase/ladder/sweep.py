@@ -184,21 +184,27 @@ def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
             report.assignments_late.append((case.public_number, unit_code, clock))
 
 
+def _cases_by_id(ids: set[int]) -> dict[int, Case]:
+    """The cases of `ids`, by id; nothing asked of the database when there are none (most
+    sweeps: an idle sweep is a few cheap statements)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))}
+
+
 def _remind_performance(at: datetime, report: SweepReport) -> None:
     """协议履行: once an agreement's deadline has come (its local day) with no outcome recorded,
     its mediator is told once to check with the parties and record it; on day 20 of the 30 days
     for 司法确认, with no application yet, once to remind the parties."""
     due = remind_performance(at, at)
-    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({c for c, _ in due})))}
+    cases = _cases_by_id({c for c, _ in due})
     for case_id, mediator_id in due:
         case = cases[case_id]
         message = f"{case.public_number} 调解协议履行期限已到，请回访当事人并记录履行情况"
         notify_user(mediator_id, case, Kind.PERFORMANCE_DUE, message, at)
     report.performance_due = len(due)
     closing = remind_confirmation(at)
-    cases.update(
-        {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({c for c, _, _ in closing})))}
-    )
+    cases.update(_cases_by_id({c for c, _, _ in closing}))
     for case_id, mediator_id, due_day in closing:
         message = f"{cases[case_id].public_number} 调解协议司法确认申请期限将于{due_day}届满，请告知当事人"
         notify_user(mediator_id, cases[case_id], Kind.CONFIRMATION_CLOSING, message, at)
@@ -211,7 +217,7 @@ def _remind_court_referrals(at: datetime, report: SweepReport) -> None:
     (a mediation that failed goes back to the court for the suit to be registered)."""
     closing, ended = remind_court_referrals(at)
     ids = {case_id for case_id, _ in closing + ended}
-    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))}
+    cases = _cases_by_id(ids)
     for case_id, due_on in closing:
         case = cases[case_id]
         message = f"{case.public_number} 诉前调解期限将于{due_on.isoformat()}届满，请及时向法院反馈调解结果"
