@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
 from gridcase.settings import chain_key
-from gridcase.webhooks.outbox import enqueue_case_event
+from gridcase.webhooks.outbox import enqueue_case_event, enqueue_case_events
 
 GENESIS_HASH = "0" * 64
 # The columns an event's hash covers (the arguments of canonical_event).
@@ -139,6 +139,87 @@ def append_event(
     # was committed. Sending is the scheduler's job, never the caller's.
     enqueue_case_event(case, event)
     return event
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event of a batch (`append_events`): the fields `append_event` takes, with the "to"
+    side given, since the batch's cases are changed set-based and not loaded."""
+
+    case_id: int
+    action: str
+    at: datetime
+    actor_id: int | None
+    from_status: str | None
+    to_status: str
+    from_level: str | None
+    to_level: str
+    payload: dict
+
+
+# Each case's last link, for a batch of cases, in one statement.
+_LAST_LINKS = sa.text(
+    """
+    SELECT c.id, last.seq, last.hash
+    FROM unnest(CAST(:case_ids AS bigint[])) AS c(id)
+    JOIN LATERAL (
+        SELECT seq, hash FROM case_events e WHERE e.case_id = c.id ORDER BY seq DESC LIMIT 1
+    ) AS last ON true
+    """
+)
+# A batch of events in one statement, whatever its size: one array a column.
+_EVENT_COLUMNS = (*CHAINED_EVENT_FIELDS, "prev_hash", "hash")
+_EVENT_ARRAY_TYPES = dict(
+    case_id="bigint",
+    seq="integer",
+    at="timestamptz",
+    actor_id="integer",
+    payload="jsonb",
+)
+_INSERT_EVENTS = sa.text(
+    f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_EVENT_ARRAY_TYPES.get(name, 'text')}[])" for name in _EVENT_COLUMNS)
+    + ") RETURNING id, case_id"
+)
+
+
+def append_events(new: list[NewEvent]) -> dict[int, int]:
+    """Append one event to each of many cases (the sweep's batch) in two statements: every
+    case's last link read at once, every event written at once, each chained exactly as
+    `append_event` chains it. Returns the new event id of each case id.
+
+    The caller holds every case row locked, and a batch has at most one event a case (the links
+    are read before any is written)."""
+    if not new:
+        return {}
+    case_ids = [e.case_id for e in new]
+    if len(set(case_ids)) != len(case_ids):
+        raise ValueError("append_events takes at most one event a case")
+    last = {row.id: (row.seq, row.hash) for row in db.session.execute(_LAST_LINKS, {"case_ids": case_ids})}
+    events = []
+    for e in new:
+        seq, prev_hash = last.get(e.case_id, (0, GENESIS_HASH))
+        fields = dict(
+            case_id=e.case_id,
+            seq=seq + 1,
+            at=e.at,
+            actor_id=e.actor_id,
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            from_level=e.from_level,
+            to_level=e.to_level,
+            payload=normalise_payload(e.payload),
+        )
+        events.append(
+            {**fields, "prev_hash": prev_hash, "hash": link_hash(prev_hash, canonical_event(**fields))}
+        )
+    # One array a column; the payloads as JSON text, cast to jsonb by the statement.
+    columns = {name: [event[name] for event in events] for name in _EVENT_COLUMNS}
+    columns["payload"] = [json.dumps(payload, ensure_ascii=False) for payload in columns["payload"]]
+    ids = {row.case_id: row.id for row in db.session.execute(_INSERT_EVENTS, columns)}
+    enqueue_case_events([CaseEvent(id=ids[event["case_id"]], **event) for event in events])
+    return ids
 
 
 def log_beside(case: Case, action: str, actor_id: int | None, payload: dict, at: datetime) -> CaseEvent:

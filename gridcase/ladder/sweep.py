@@ -23,29 +23,35 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from gridcase import locks
-from gridcase.cases.events import append_event
+from gridcase.cases.events import NewEvent, append_events
 from gridcase.cases.lifecycle import LoggedAction
-from gridcase.cases.models import Case, is_open
-from gridcase.cases.operations import enter_level
+from gridcase.cases.models import Case, Category, is_open
 from gridcase.cases.verification import tell_verifiers
 from gridcase.extensions import db
 from gridcase.gridwork.screening import alert_missing_reports, open_monthly_rounds
 from gridcase.gridwork.watch import alert_overdue_follow_ups
 from gridcase.ladder.calendar import WorkCalendar
-from gridcase.ladder.clock import load_calendar
-from gridcase.ladder.limits import level_above
+from gridcase.ladder.clock import clock_for_level, load_calendar
+from gridcase.ladder.limits import level_above, level_rank
 from gridcase.locks import try_job_lock
 from gridcase.mediation.agreements import remind_confirmation, remind_performance
 from gridcase.mediation.court_referrals import remind_court_referrals
-from gridcase.notifications.inbox import Kind, notify_level, notify_reporter, notify_unit, notify_user
+from gridcase.notifications.inbox import (
+    Kind,
+    LevelNotice,
+    notify_level,
+    notify_levels,
+    notify_reporters,
+    notify_units,
+    notify_user,
+)
 from gridcase.people.models import User
 from gridcase.settings import ladder, utcnow
-from gridcase.stats.alerts import raise_case_alert
+from gridcase.stats.alerts import AREA_COLUMNS, raise_case_alert, raise_case_alerts
 from gridcase.stats.models import AlertKind
-from gridcase.territory.levels import RegionLevel
+from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.units.lifecycle import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
 from gridcase.units.models import CaseAssignment
 
@@ -104,29 +110,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     if not try_job_lock(locks.SWEEP):
         report.ran = False
         return report
-    levels = ladder()
-    calendar = load_calendar()
-    due = db.session.scalars(
-        sa.select(Case)
-        .where(
-            is_open(),
-            Case.due_at <= at,
-            Case.overdue_at.is_(None),
-        )
-        .order_by(Case.due_at, Case.id)
-        .limit(SWEEP_BATCH)
-        .with_for_update(skip_locked=True, of=Case)
-        .options(so.lazyload(Case.reporter), so.lazyload(Case.assignee))
-    ).all()
-    for case in due:
-        above = level_above(levels, case.level) if case.level in levels else None
-        if above is None:
-            _mark_overdue(case, at, report)
-        else:
-            _escalate(case, above, at, report, calendar)
-        case.version += 1
-        case.updated_at = at
-    db.session.flush()
+    _move_due_cases(at, report)
     _mark_late_assignments(at, report)
     _mark_late_verifications(at, report)
     _remind_performance(at, report)
@@ -173,15 +157,27 @@ def _mark_late_assignments(at: datetime, report: SweepReport) -> None:
         if not late:
             continue
         cases = {
-            c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_({r.case_id for r in late})))
+            row.id: row
+            for row in db.session.execute(
+                sa.select(
+                    Case.id, Case.public_number, Case.title, *(getattr(Case, c) for c in AREA_COLUMNS)
+                ).where(Case.id.in_({r.case_id for r in late}))
+            )
         }
         what = "签收" if clock == "sign" else "办结"
+        heads, centres = [], []
         for case_id, unit_code, dispatched_level in late:
             case = cases[case_id]
             message = f"{case.public_number} 单位超期未{what}：{case.title}"
-            notify_unit(unit_code, case, Kind.ASSIGNMENT_OVERDUE, message, at, heads_only=True)
-            notify_level(case, dispatched_level, Kind.ASSIGNMENT_OVERDUE, message, at)
+            heads.append((case_id, unit_code, message))
+            centres.append(
+                LevelNotice(
+                    case_id, dispatched_level, _node(case, dispatched_level), Kind.ASSIGNMENT_OVERDUE, message
+                )
+            )
             report.assignments_late.append((case.public_number, unit_code, clock))
+        notify_units(heads, Kind.ASSIGNMENT_OVERDUE, at, heads_only=True)
+        notify_levels(centres, at)
 
 
 def _cases_by_id(ids: set[int]) -> dict[int, Case]:
@@ -259,50 +255,206 @@ def _mark_late_verifications(at: datetime, report: SweepReport) -> None:
         report.verifications_late.append(case.public_number)
 
 
-def _escalate(case: Case, above: str, at: datetime, report: SweepReport, calendar: WorkCalendar) -> None:
-    from_status, from_level = case.status, case.level
-    overdue_since = case.due_at
-    enter_level(case, above, at, calendar=calendar)
-    case.escalation_count += 1
-    append_event(
-        case,
-        action=LoggedAction.AUTO_ESCALATE,
-        at=at,
-        actor_id=None,
-        from_status=from_status,
-        from_level=from_level,
-        payload={"reason": "overdue", "overdue_since": overdue_since.isoformat(), "sweep": report.sweep_id},
+# The due cases of one sweep, oldest due first: only the columns the moves need, the rows
+# locked (those a person holds are skipped, left for the next sweep).
+_DUE = (
+    sa.select(
+        Case.id,
+        Case.version,
+        Case.status,
+        Case.level,
+        Case.highest_level,
+        Case.due_at,
+        Case.public_number,
+        Case.title,
+        Case.reporter_id,
+        *(getattr(Case, column) for column in AREA_COLUMNS),
+        Category.time_limits,
     )
-    notify_level(
-        case, above, Kind.ESCALATED, f"{case.public_number} 超期未办结，已自动升级至本级：{case.title}", at
-    )
-    away = f"{case.public_number} 超期未办结，已自动升级至{RegionLevel(above).zh}：{case.title}"
-    notify_level(case, from_level, Kind.ESCALATED_AWAY, away, at)
-    notify_reporter(case, f"超期未办结，已自动升级至{RegionLevel(above).zh}", at)
-    report.escalated.append((case.public_number, from_level, above))
+    .join(Category, Category.code == Case.category_code)
+    .where(is_open(), Case.due_at <= sa.bindparam("at"), Case.overdue_at.is_(None))
+    .order_by(Case.due_at, Case.id)
+    .limit(SWEEP_BATCH)
+    .with_for_update(skip_locked=True, of=Case)
+)
+
+# Escalated: the level above, a fresh clock from the sweep's moment (enter_level's changes),
+# one version more. The version check is a second guard beside the row lock: a case changed
+# since it was read is left alone, with no event.
+_ESCALATE = sa.text(
+    """
+    UPDATE cases AS c SET
+        level = w.level, highest_level = w.highest_level, level_started_at = :at,
+        warn_at = w.warn_at, due_at = w.due_at, overdue_at = NULL,
+        extension_days = 0, extension_requested_days = NULL, extension_requested_by_id = NULL,
+        assignee_id = NULL, escalation_count = c.escalation_count + 1,
+        version = c.version + 1, updated_at = :at
+    FROM unnest(CAST(:id AS bigint[]), CAST(:version AS integer[]), CAST(:level AS text[]),
+                CAST(:highest_level AS text[]), CAST(:warn_at AS timestamptz[]),
+                CAST(:due_at AS timestamptz[])) AS w(id, version, level, highest_level, warn_at, due_at)
+    WHERE c.id = w.id AND c.version = w.version
+    RETURNING c.id
+    """
+)
+# Overdue at the top (督办): marked, supervised from now unless already, one version more.
+_MARK_OVERDUE = sa.text(
+    """
+    UPDATE cases AS c SET
+        overdue_at = :at, supervised_at = coalesce(c.supervised_at, :at),
+        version = c.version + 1, updated_at = :at
+    FROM unnest(CAST(:id AS bigint[]), CAST(:version AS integer[])) AS w(id, version)
+    WHERE c.id = w.id AND c.version = w.version
+    RETURNING c.id
+    """
+)
 
 
-def _mark_overdue(case: Case, at: datetime, report: SweepReport) -> None:
-    case.overdue_at = at
-    case.supervised_at = case.supervised_at or at
-    append_event(
-        case,
-        action=LoggedAction.MARK_OVERDUE,
-        at=at,
-        actor_id=None,
-        from_status=case.status,
-        from_level=case.level,
-        payload={
-            "reason": "overdue at the top level",
-            "due_at": case.due_at.isoformat(),
-            "sweep": report.sweep_id,
-        },
+def _move_due_cases(at: datetime, report: SweepReport) -> None:
+    """Every due case of this sweep climbs one level, or at the top is marked overdue, set-based:
+    a few statements for the whole batch (the cases, their events with the chain links, the
+    notifications, the alerts, the outbox), however many cases are due."""
+    levels = ladder()
+    due = db.session.execute(_DUE, {"at": at}).all()
+    if not due:
+        return
+    calendar = load_calendar()
+    climbing, topped = [], []
+    for row in due:
+        above = level_above(levels, row.level) if row.level in levels else None
+        (topped if above is None else climbing).append((row, above))
+    moved = _escalate(climbing, at, report, levels, calendar) | _mark_overdue(topped, at, report)
+    # The session's copies of the moved cases (a caller's, a test's) read their new state.
+    for key, instance in list(db.session.identity_map.items()):
+        if key[0] is Case and key[1][0] in moved:
+            db.session.expire(instance)
+
+
+def _escalate(
+    climbing: list, at: datetime, report: SweepReport, levels: list[str], calendar: WorkCalendar
+) -> set[int]:
+    """Each case to the level above with a fresh clock; the handlers above and those it left,
+    and the grid worker who logged it, are told. Returns the ids moved."""
+    if not climbing:
+        return set()
+    columns: dict[str, list] = {
+        name: [] for name in ("id", "version", "level", "highest_level", "warn_at", "due_at")
+    }
+    for row, above in climbing:
+        warn_at, due_at = clock_for_level(above, at, row.time_limits, 0, calendar)
+        higher = level_rank(levels, above) > level_rank(levels, row.highest_level)
+        for name, value in zip(
+            columns,
+            (row.id, row.version, above, above if higher else row.highest_level, warn_at, due_at),
+            strict=True,
+        ):
+            columns[name].append(value)
+    moved = set(db.session.scalars(_ESCALATE, {**columns, "at": at}))
+    climbed = [(row, above) for row, above in climbing if row.id in moved]
+    append_events(
+        [
+            _system_event(
+                row,
+                LoggedAction.AUTO_ESCALATE,
+                at,
+                above,
+                {"reason": "overdue", "overdue_since": row.due_at.isoformat(), "sweep": report.sweep_id},
+            )
+            for row, above in climbed
+        ]
     )
-    raise_case_alert(
-        case,
-        AlertKind.TOP_OVERDUE,
-        f"{case.public_number} 在{RegionLevel(case.level).zh}级超期未办结（督办）：{case.title}",
+    notices = []
+    for row, above in climbed:
+        zh_above = RegionLevel(above).zh
+        notices += [
+            LevelNotice(
+                row.id,
+                above,
+                _node(row, above),
+                Kind.ESCALATED,
+                f"{row.public_number} 超期未办结，已自动升级至本级：{row.title}",
+            ),
+            LevelNotice(
+                row.id,
+                row.level,
+                _node(row, row.level),
+                Kind.ESCALATED_AWAY,
+                f"{row.public_number} 超期未办结，已自动升级至{zh_above}：{row.title}",
+            ),
+        ]
+        report.escalated.append((row.public_number, row.level, above))
+    notify_levels(notices, at)
+    notify_reporters(
+        [
+            (row.id, row.reporter_id, f"{row.public_number}超期未办结，已自动升级至{RegionLevel(above).zh}")
+            for row, above in climbed
+        ],
         at,
     )
-    notify_level(case, case.level, Kind.OVERDUE, f"{case.public_number} 已超期，列入督办：{case.title}", at)
-    report.marked_overdue.append(case.public_number)
+    return moved
+
+
+def _mark_overdue(topped: list, at: datetime, report: SweepReport) -> set[int]:
+    """Cases overdue at the top level: marked, put under 督办 with a red alert, and the handlers
+    of their level told. They climb no further (矛盾不上交). Returns the ids marked."""
+    if not topped:
+        return set()
+    columns = {"id": [row.id for row, _ in topped], "version": [row.version for row, _ in topped]}
+    marked = set(db.session.scalars(_MARK_OVERDUE, {**columns, "at": at}))
+    rows = [row for row, _ in topped if row.id in marked]
+    reason = "overdue at the top level"
+    append_events(
+        [
+            _system_event(
+                row,
+                LoggedAction.MARK_OVERDUE,
+                at,
+                row.level,
+                {"reason": reason, "due_at": row.due_at.isoformat(), "sweep": report.sweep_id},
+            )
+            for row in rows
+        ]
+    )
+    raise_case_alerts(
+        rows,
+        AlertKind.TOP_OVERDUE,
+        [
+            f"{row.public_number} 在{RegionLevel(row.level).zh}级超期未办结（督办）：{row.title}"
+            for row in rows
+        ],
+        at,
+    )
+    notify_levels(
+        [
+            LevelNotice(
+                row.id,
+                row.level,
+                _node(row, row.level),
+                Kind.OVERDUE,
+                f"{row.public_number} 已超期，列入督办：{row.title}",
+            )
+            for row in rows
+        ],
+        at,
+    )
+    report.marked_overdue += [row.public_number for row in rows]
+    return marked
+
+
+def _system_event(row, action: LoggedAction, at: datetime, to_level: str, payload: dict) -> NewEvent:
+    """The sweep's own event for a due case (no actor; the status stays as it was)."""
+    return NewEvent(
+        case_id=row.id,
+        action=action.value,
+        at=at,
+        actor_id=None,
+        from_status=row.status,
+        to_status=row.status,
+        from_level=row.level,
+        to_level=to_level,
+        payload=payload,
+    )
+
+
+def _node(row, level: str) -> str | None:
+    """The code of the case's node at `level` (its township for "township" …)."""
+    return getattr(row, ANCESTOR_COLUMNS[RegionLevel(level)])

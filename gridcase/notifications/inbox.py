@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -93,6 +94,82 @@ def notify_user(user_id: int, case: Case, kind: Kind, message: str, at: datetime
     db.session.add(
         Notification(user_id=user_id, case_id=case.id, kind=kind.value, message=message[:500], created_at=at)
     )
+
+
+# --- set-based: many notifications in one statement (the sweep's batches) -------------------
+
+
+@dataclass(frozen=True)
+class LevelNotice:
+    """For `notify_levels`: tell the handlers of `level` at the case's node (`node_code`)."""
+
+    case_id: int
+    level: str
+    node_code: str | None
+    kind: Kind
+    message: str
+
+
+def _insert_notifications(at: datetime, match: str, columns: dict[str, list]) -> None:
+    """One notification for each active user matching `match` (SQL over `u`, the user, and `w`,
+    one wanted notice), for every notice in `columns` (one list a column, with at least
+    case_id, kind and message), in the notices' order, in one statement."""
+    names = list(columns)
+    arrays = ", ".join(f"CAST(:{name} AS {'bigint' if name.endswith('_id') else 'text'}[])" for name in names)
+    statement = sa.text(
+        "INSERT INTO notifications (user_id, case_id, kind, message, created_at) "
+        "SELECT u.id, w.case_id, w.kind, w.message, :at "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS w({', '.join(names)}, n) "
+        f"JOIN users u ON u.active AND {match} ORDER BY w.n, u.id"
+    )
+    db.session.execute(statement, {**columns, "at": at})
+
+
+def notify_levels(notices: list[LevelNotice], at: datetime) -> None:
+    """`notify_level` for many cases at once: the handlers of each notice's level and node."""
+    wanted = [n for n in notices if HANDLER_ROLE_OF_LEVEL.get(n.level) and n.node_code]
+    if not wanted:
+        return
+    columns = {
+        "case_id": [n.case_id for n in wanted],
+        "kind": [n.kind.value for n in wanted],
+        "message": [n.message[:500] for n in wanted],
+        "role": [HANDLER_ROLE_OF_LEVEL[n.level].value for n in wanted],
+        "scope_code": [n.node_code for n in wanted],
+    }
+    _insert_notifications(at, "u.role = w.role AND u.scope_code = w.scope_code", columns)
+
+
+def notify_reporters(notices: list[tuple[int, int | None, str]], at: datetime) -> None:
+    """`notify_reporter` for many cases at once: (case id, reporter id, message after
+    "您上报的{number}"…, the number included by the caller)."""
+    wanted = [(case_id, reporter_id, message) for case_id, reporter_id, message in notices if reporter_id]
+    if not wanted:
+        return
+    columns = {
+        "case_id": [case_id for case_id, _, _ in wanted],
+        "kind": [Kind.YOUR_CASE.value] * len(wanted),
+        "message": [f"您上报的{message}"[:500] for _, _, message in wanted],
+        "user_id": [reporter_id for _, reporter_id, _ in wanted],
+    }
+    _insert_notifications(at, f"u.id = w.user_id AND u.role = '{Role.GRID_WORKER.value}'", columns)
+
+
+def notify_units(
+    notices: list[tuple[int, str, str]], kind: Kind, at: datetime, heads_only: bool = False
+) -> None:
+    """`notify_unit` for many cases at once: (case id, unit code, message)."""
+    if not notices:
+        return
+    roles = [Role.UNIT_HEAD.value] if heads_only else [Role.UNIT_HANDLER.value, Role.UNIT_HEAD.value]
+    columns = {
+        "case_id": [case_id for case_id, _, _ in notices],
+        "kind": [kind.value] * len(notices),
+        "message": [message[:500] for _, _, message in notices],
+        "unit_code": [unit_code for _, unit_code, _ in notices],
+    }
+    match = "u.unit_code = w.unit_code AND u.role IN (" + ", ".join(f"'{role}'" for role in roles) + ")"
+    _insert_notifications(at, match, columns)
 
 
 def unread_count(user: User) -> int:

@@ -67,6 +67,34 @@ def raise_case_alert(
     return alert_id
 
 
+def raise_case_alerts(
+    cases: list, kind: AlertKind, titles: list[str], at: datetime, severity: str = "red"
+) -> int:
+    """`raise_case_alert` for many cases at once (the sweep's batch): `cases` are rows with the
+    case's id and territory columns, `titles` one a case. Two statements; returns how many
+    alerts were opened (an alert already open for a case is left as it is)."""
+    if not cases:
+        return 0
+    columns = {"dedup_key": [f"{kind.value}:{case.id}" for case in cases], "title": [t[:300] for t in titles]}
+    columns |= {column: [getattr(case, column) for case in cases] for column in AREA_COLUMNS}
+    arrays = ", ".join(f"CAST(:{name} AS text[])" for name in columns)
+    opened = db.session.execute(
+        sa.text(
+            f"INSERT INTO alerts (kind, severity, status, opened_at, {', '.join(columns)}) "
+            f"SELECT :kind, :severity, :status, :at, * FROM unnest({arrays}) "
+            "ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING RETURNING id, dedup_key"
+        ),
+        {**columns, "kind": kind.value, "severity": severity, "status": AlertStatus.OPEN.value, "at": at},
+    ).all()
+    if opened:
+        case_of_key = dict(zip(columns["dedup_key"], (case.id for case in cases), strict=True))
+        db.session.execute(
+            sa.insert(alert_cases),
+            [{"alert_id": row.id, "case_id": case_of_key[row.dedup_key]} for row in opened],
+        )
+    return len(opened)
+
+
 def raise_area_alert(
     kind: AlertKind, title: str, area: dict, dedup_key: str, at: datetime, severity: str = "yellow"
 ) -> int | None:

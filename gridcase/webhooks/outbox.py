@@ -97,3 +97,40 @@ def enqueue_case_event(case: Case, event: CaseEvent) -> None:
         )
         .on_conflict_do_nothing(constraint="uq_webhook_deliveries_subscription_event")
     )
+
+
+def enqueue_case_events(events: list[CaseEvent]) -> None:
+    """The outbox rows of a batch of events written set-based (the sweep's), as
+    `enqueue_case_event` writes them one by one. The active subscriptions are read once; with
+    none (most installations) that is the only statement, and no document is built. Otherwise
+    only the events some subscriber asked for are queued, with their cases loaded once."""
+    if not events:
+        return
+    subscriptions = db.session.execute(
+        sa.select(WebhookSubscription.event_types, WebhookSubscription.scope_code).where(
+            WebhookSubscription.status == "active"
+        )
+    ).all()
+    if not subscriptions:
+        return
+    wanted = [
+        event
+        for event in events
+        if any(
+            set(types)
+            & set(
+                event_types(
+                    event.action, event.from_status, event.to_status, event.from_level, event.to_level
+                )
+            )
+            for types, _scope in subscriptions
+        )
+    ]
+    if not wanted:
+        return
+    cases = {
+        case.id: case
+        for case in db.session.scalars(sa.select(Case).where(Case.id.in_({e.case_id for e in wanted})))
+    }
+    for event in wanted:  # the subscriber's scope is matched by enqueue_case_event's own statement
+        enqueue_case_event(cases[event.case_id], event)

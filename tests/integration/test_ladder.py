@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from gridcase import locks
+from gridcase.cases.events import NewEvent, append_events, verify_chain
 from gridcase.cases.intake import create_case
 from gridcase.cases.models import CaseEvent
 from gridcase.cases.operations import perform_action
@@ -165,21 +166,44 @@ def test_sweep_rejects_a_malformed_time(app):
 
 
 @pytest.mark.slow
-def test_a_sweep_of_five_thousand_due_cases_reads_the_calendar_once(app, worker):
-    """The sweep loads the working-day calendar once and hands it to every case it escalates
-    (each new level's clock needs it): not one calendar read per case."""
+def test_a_sweep_of_five_thousand_due_cases_takes_a_few_statements(app, worker, make_user):
+    """Set-based (issue 20): the cases, their chained events, the notifications and the outbox
+    of a whole batch are written by a few statements, not a few per case; the calendar is read
+    once; every chain still verifies and everyone is told as one by one."""
+    township = make_user("township_coordinator", FENGQIAO)
     created = local(2026, 3, 2, 10)
     template = create_case(worker, case_payload(grid_in(FENGQIAO).code), now=created).case
     copied = [c.name for c in template.__table__.columns if c.name not in ("id", "public_number")]
-    db.session.execute(
+    copies = db.session.scalars(
         sa.text(
             f"""
             INSERT INTO cases ({", ".join(copied)}, public_number)
             SELECT {", ".join(copied)}, '330681-20260302-' || lpad((100000 + n)::text, 6, '0')
             FROM cases, generate_series(1, 4999) AS n WHERE id = :id
+            RETURNING id
             """
         ),
         {"id": template.id},
+    ).all()
+    # Each copy starts its chain as intake does (events are append-only: they are made here).
+    first = db.session.execute(
+        sa.select(CaseEvent).where(CaseEvent.case_id == template.id, CaseEvent.seq == 1)
+    ).scalar_one()
+    append_events(
+        [
+            NewEvent(
+                case_id=case_id,
+                action=first.action,
+                at=first.at,
+                actor_id=first.actor_id,
+                from_status=None,
+                to_status=first.to_status,
+                from_level=None,
+                to_level=first.to_level,
+                payload=first.payload,
+            )
+            for case_id in copies
+        ]
     )
     statements = []
 
@@ -193,3 +217,24 @@ def test_a_sweep_of_five_thousand_due_cases_reads_the_calendar_once(app, worker)
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(report.escalated) == 5000
     assert sum("FROM calendar_days" in statement for statement in statements) == 1
+    assert len(statements) <= 30, statements
+    assert template.level == "township" and template.version == 2  # the session's copy reads anew
+    checked, broken = 0, []
+    for case_id in [template.id, *copies[:50]]:
+        n, b = verify_chain(case_id)
+        checked, broken = checked + n, broken + b
+    assert checked == 51 and broken == []
+    climbed = db.session.scalar(
+        sa.select(sa.func.count()).where(CaseEvent.action == "auto_escalate", CaseEvent.case_id.in_(copies))
+    )
+    assert climbed == 4999
+    told = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Notification.user_id == township.id, Notification.kind == "escalated"
+        )
+    )
+    assert told == 5000
+    mine = db.session.scalar(
+        sa.select(sa.func.count()).where(Notification.user_id == worker.id, Notification.kind == "your_case")
+    )
+    assert mine == 5000
