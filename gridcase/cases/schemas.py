@@ -110,7 +110,7 @@ class CaseView:
         if self.viewer is None:
             return missing
         if self._allowed is None:  # (asked by the unit proposed and by the answer: decided once)
-            state = case_state(self.case)
+            state = case_state(self.case, just_created=self.just_created)
             self._allowed = [a.value for a in allowed_actions(state, actor_state(self.viewer, self.case))]
         return self._allowed
 

@@ -20,7 +20,9 @@ from gridcase.settings import ladder
 from gridcase.units.assignments import assignment_state, resolving_assignment, unit_assignment
 
 
-def case_state(case: Case) -> CaseState:
+def case_state(case: Case, just_created: bool = False) -> CaseState:
+    """What the lifecycle rules need to know of the case; `just_created` (intake's answer): a
+    case this transaction made has no 督办单 to read."""
     return CaseState(
         status=Status(case.status),
         level=case.level,
@@ -31,7 +33,7 @@ def case_state(case: Case) -> CaseState:
         extension_pending=case.extension_requested_days is not None,
         resolved_by_unit=case.status == Status.RESOLVED and resolving_assignment(case) is not None,
         verifier=verifier_of(case),
-        supervision=supervision_state(case),
+        supervision=None if just_created else supervision_state(case),
         revisited=case.revisited_at is not None,
     )
 
