@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from gridcase.cases.models import Case
@@ -185,6 +186,8 @@ def inbox(user: User, unread_only: bool = False, limit: int = 50) -> tuple[list[
     query = sa.select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
+    # (with their cases, which the pages name: one statement for all, not one each)
+    query = query.options(so.selectinload(Notification.case))
     items = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
     return items, unread_count(user)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
+
+if TYPE_CHECKING:
+    from gridcase.cases.models import Case
 
 
 class Notification(db.Model):
@@ -22,6 +26,8 @@ class Notification(db.Model):
     read_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     # Handed to the outbound channels (gridcase.notifications.outbound) yet?
     fanned_out: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # The case it is about, for pages that name it (an inbox loads them all in one statement).
+    case: so.Mapped[Case | None] = so.relationship(viewonly=True)
 
     __table_args__ = (
         # The inbox query: a user's notifications, unread first, newest first.

@@ -17,7 +17,6 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gridcase.cases.models import Case
 from gridcase.extensions import db
 from gridcase.notifications.inbox import Kind
 from gridcase.stats.models import AlertKind
@@ -110,7 +109,7 @@ def notification_text(notification) -> str:
     if str(get_locale()) != "en":
         return notification.message
     label = Kind.label_of(notification.kind)
-    case = db.session.get(Case, notification.case_id) if notification.case_id else None
+    case = notification.case
     return f"{label}: {case.public_number} {case.title}" if case is not None else label
 
 

@@ -115,3 +115,25 @@ def test_intake_of_a_dispute_is_held_to_its_statements(api_as, make_user, statem
     assert not [s for s in sent if "FROM supervisions" in s], sent
     assert sum("FROM categories" in s for s in sent) == 1, sent
     assert len(sent) <= 14, len(sent)
+
+
+def test_an_inbox_reads_the_cases_it_names_in_one_statement(app, worker, make_user, statements):
+    """An English page says each notification from its kind and its case's number and title:
+    the cases of a whole inbox come in one statement, not one each."""
+    from flask_babel import force_locale
+
+    from gridcase.cases.intake import create_case
+    from gridcase.notifications.inbox import inbox
+    from gridcase.web.terms import notification_text
+    from tests.helpers import case_payload
+
+    mediator = make_user("community_mediator", grid_in(FENGQIAO).community_code)
+    numbers = {create_case(worker, case_payload(worker.scope_code)).case.public_number for _ in range(4)}
+    db.session.expire_all()  # as a new request: nothing of the cases in the session yet
+    statements.clear()
+    with app.test_request_context("/"), force_locale("en"):
+        items, _unread = inbox(mediator)
+        texts = [notification_text(item) for item in items]
+    assert len(items) == 4
+    assert {text.split(": ")[1].split(" ")[0] for text in texts} == numbers
+    assert sum("FROM cases" in s for s in statements) == 1, statements
