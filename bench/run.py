@@ -93,6 +93,14 @@ def _options(argv: list[str]) -> argparse.Namespace:
         help="timed runs per statistics query and idle sweep (default 5)",
     )
     parser.add_argument(
+        "--only",
+        choices=("stats",),
+        default=None,
+        help="measure one part only: 'stats' generates the history, then times the rollup refresh, "
+        "the statistics reads and the alert scan, without the HTTP throughput and the sweeps "
+        "(writes no results file unless --results says where)",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=None,
@@ -105,7 +113,7 @@ def _options(argv: list[str]) -> argparse.Namespace:
         for name, value in QUICK.items():
             if name not in given:
                 setattr(options, name, value)
-    full = options.sizes == DEFAULT_SIZES and not options.quick and options.seconds >= 30
+    full = options.sizes == DEFAULT_SIZES and not options.quick and options.seconds >= 30 and not options.only
     if options.results is None and full:
         options.results = RESULTS
     return options
@@ -185,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         try:
             for size in options.sizes:
                 _run_size(app, size, options.repeat, run.timings)
+                if options.only == "stats":
+                    continue
                 run.throughputs += _throughput(url, size, options, run, logs)
                 sweeps = measure_idle(size, options.repeat)
                 _say(
@@ -205,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     _report(options.sizes, run.timings)
     from bench.report import document
 
+    if options.only == "stats" and not options.results:
+        _say(f"The whole run took {run.duration / 60:.1f} min.")
+        return
     text = document(run)
     _say("\n" + text[text.index("## Throughput") : text.index("## Statistics at scale")])
     _say(f"The whole run took {run.duration / 60:.1f} min.")

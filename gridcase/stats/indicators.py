@@ -162,6 +162,67 @@ def split_period(first: date | None, last: date | None) -> PeriodParts:
     return PeriodParts(weeks=(first_monday, last_monday), days=days)
 
 
+# A period of local days as a list of (grain period, first start, last start), each "whole
+# years", "whole months", "whole weeks" or "days": the rollup rows of that period whose start
+# lies in [first start, last start] (either side None: unbounded) cover exactly those days.
+Cover = list[tuple[str, date | None, date | None]]
+
+
+def _next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def cover_period(first: date | None, last: date | None, weeks: bool = True) -> Cover:
+    """Cut [first, last] (inclusive local days; None: unbounded) into whole years, then whole
+    months, then whole weeks (or days when `weeks` is false), then days, coarsest first.
+
+    A read of any period then touches at most a few rows per node besides its whole years: up
+    to 11 months, 4 or 5 weeks and 6 days at either end."""
+    # The first year that starts on or after `first`; the year after the last that ends on or
+    # before `last`.
+    first_year = end_year = None
+    if first is not None:
+        first_year = first if (first.month, first.day) == (1, 1) else _next_year(first)
+    if last is not None:
+        end_year = _next_year(last) if (last.month, last.day) == (12, 31) else date(last.year, 1, 1)
+    if first_year is not None and end_year is not None and first_year >= end_year:
+        return _cover_months(first, last, weeks)
+    cover: Cover = [("year", first_year, None if end_year is None else date(end_year.year - 1, 1, 1))]
+    if first is not None and first < first_year:
+        cover += _cover_months(first, first_year - timedelta(days=1), weeks)
+    if last is not None and end_year <= last:
+        cover += _cover_months(end_year, last, weeks)
+    return cover
+
+
+def _cover_months(first: date, last: date, weeks: bool) -> Cover:
+    first_month = first if first.day == 1 else _next_month(first)
+    end_month = _next_month(last) if _next_month(last) - timedelta(days=1) == last else last.replace(day=1)
+    if first_month >= end_month:
+        return _cover_weeks(first, last, weeks)
+    last_start = (end_month - timedelta(days=1)).replace(day=1)
+    cover: Cover = [("month", first_month, last_start)]
+    if first < first_month:
+        cover += _cover_weeks(first, first_month - timedelta(days=1), weeks)
+    if end_month <= last:
+        cover += _cover_weeks(end_month, last, weeks)
+    return cover
+
+
+def _cover_weeks(first: date, last: date, weeks: bool) -> Cover:
+    if not weeks:
+        return [("day", first, last)]
+    parts = split_period(first, last)
+    cover: Cover = [("day", a, b) for a, b in parts.days]
+    if parts.weeks is not None:
+        cover.append(("week", *parts.weeks))
+    return cover
+
+
 def week_range(first: date, last: date) -> list[date]:
     """Mondays of every week from the one holding `first` to the one holding `last`."""
     monday, end = week_start(first), week_start(last)

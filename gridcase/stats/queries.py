@@ -18,8 +18,8 @@ from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, territory_column
 from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
-from gridcase.stats.indicators import COUNTS, indicators, split_period, week_range
-from gridcase.stats.rollups import ALL, GRAINS, grain_for, rollups_refreshed_until
+from gridcase.stats.indicators import COUNTS, Cover, cover_period, indicators, split_period, week_range
+from gridcase.stats.rollups import ALL, GRAINS, Grain, grain_for, rollups_refreshed_until
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
 
@@ -141,11 +141,13 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
         .order_by(Region.code)
     ).all()
     # A node's figures are the sum of its children's rollup rows; a grid's are its own rows.
+    # The weekly series is read from the node's own rows.
     level = children[0].level if children else "grid"
     node_column = "parent_code" if children else "region_code"
+    parts = [_totals(query, level, node_column), _series(query)]
 
-    counts = _rollup_counts(query, level, node_column)
-    medians = _rollup_medians(query, level, node_column)
+    counts = _rollup_counts(parts)
+    medians = _rollup_medians(parts)
     overdue = _overdue_open(query, children[0].level if children else None, now)
 
     def figures(group: int, child: str | None = None, week: date | None = None) -> dict:
@@ -176,93 +178,141 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
 # --- reading the rollups -------------------------------------------------------------------------
 
 
-def _source(query: StatsQuery, level: str, node_column: str) -> tuple[str, dict]:
-    """SELECT of the rollup rows the query sums: whole weeks from weekly rows, the days at the
-    ends from daily rows, each labelled with its child node and its week."""
-    by_category = query.categories is not None
-    params: dict = {"node": query.region.code}
-    conditions = [f"s.{node_column} = :node"]
-    if by_category:
-        conditions.append("s.category_code = ANY(:categories)")
-        params["categories"] = list(query.categories)
+@dataclass(frozen=True)
+class _Part:
+    """Rollup rows a table sums: `group` (_CHILD or _WEEK), the SELECT of the rows, each with its
+    child node or its week, and its parameters."""
+
+    group: int
+    sql: str
+    params: dict
+
+
+def _totals(query: StatsQuery, level: str, node_column: str) -> _Part:
+    """Each child's rows over the period at the coarsest grains that hold it: whole years, then
+    whole months, weeks and days at the ends (a few dozen rows per child, whatever the history)."""
+    detail = grain_for("day", level, query.categories is not None, bool(query.kind)).detail
+    if Grain("year", level, detail) not in GRAINS:
+        cover: Cover = _weeks_and_days(query, level, detail)
     else:
-        conditions.append("s.category_code = :all")
-        params["all"] = ALL
-    if query.kind:
-        conditions.append("s.kind = :kind")
-        params["kind"] = query.kind
+        cover = cover_period(query.first, query.last, weeks=Grain("week", level, detail) in GRAINS)
+    return _part(query, _CHILD, "s.region_code", "NULL::date", level, node_column, cover)
+
+
+def _series(query: StatsQuery) -> _Part:
+    """The node's own rows over the period, whole weeks from weekly rows and the days at either
+    end from daily ones, each labelled with its week."""
+    level = query.region.level
+    detail = grain_for("day", level, query.categories is not None, bool(query.kind)).detail
+    week = "s.period_start - (extract(isodow FROM s.period_start)::int - 1)"
+    return _part(query, _WEEK, "NULL", week, level, "region_code", _weeks_and_days(query, level, detail))
+
+
+def _weeks_and_days(query: StatsQuery, level: str, detail: str) -> Cover:
+    if Grain("week", level, detail) not in GRAINS:  # not kept by week: the whole period by day
+        return [("day", query.first, query.last)]
     parts = split_period(query.first, query.last)
-    week_grain, day_grain = (grain_for(p, level, by_category, bool(query.kind)) for p in ("week", "day"))
-    if week_grain not in GRAINS:  # not kept by week: the whole period from daily rows
-        ranges = [(day_grain, query.first, query.last)]
+    cover: Cover = [("day", first, last) for first, last in parts.days]
+    if parts.weeks is not None:
+        cover.append(("week", *parts.weeks))
+    return cover
+
+
+def _part(
+    query: StatsQuery, group: int, child: str, week: str, level: str, node_column: str, cover: Cover
+) -> _Part:
+    by_category = query.categories is not None
+    prefix = f"p{group}_"
+    params: dict = {f"{prefix}node": query.region.code}
+    conditions = [f"s.{node_column} = :{prefix}node"]
+    if by_category:
+        conditions.append(f"s.category_code = ANY(:{prefix}categories)")
+        params[f"{prefix}categories"] = list(query.categories)
     else:
-        ranges = [(day_grain, first, last) for first, last in parts.days]
-        if parts.weeks is not None:
-            ranges.append((week_grain, *parts.weeks))
+        conditions.append(f"s.category_code = :{prefix}all")
+        params[f"{prefix}all"] = ALL
+    if query.kind:
+        conditions.append(f"s.kind = :{prefix}kind")
+        params[f"{prefix}kind"] = query.kind
     selects = []
-    for index, (grain, first, last) in enumerate(ranges):
-        where = [*conditions, f"s.grain = :grain_{index}"]
-        params[f"grain_{index}"] = grain.name
+    for index, (period, first, last) in enumerate(cover):
+        where = [*conditions, f"s.grain = :{prefix}grain_{index}"]
+        params[f"{prefix}grain_{index}"] = grain_for(period, level, by_category, bool(query.kind)).name
         if first is not None:
-            where.append(f"s.period_start >= :first_{index}")
-            params[f"first_{index}"] = first
+            where.append(f"s.period_start >= :{prefix}first_{index}")
+            params[f"{prefix}first_{index}"] = first
         if last is not None:
-            where.append(f"s.period_start <= :last_{index}")
-            params[f"last_{index}"] = last
+            where.append(f"s.period_start <= :{prefix}last_{index}")
+            params[f"{prefix}last_{index}"] = last
         selects.append(where)
     columns = ", ".join(f"s.{name}" for name in COUNTS)
     sql = " UNION ALL ".join(
-        "SELECT s.region_code AS child, "
-        "s.period_start - (extract(isodow FROM s.period_start)::int - 1) AS week, "
+        f"SELECT {group} AS g, {child} AS child, {week} AS week, "
         f"{columns}, s.accept_buckets, s.accept_counts, s.resolve_buckets, s.resolve_counts "
         f"FROM stats_rollups s WHERE {' AND '.join(where)}"
         for where in selects
     )
-    return sql, params
+    return _Part(group, sql, params)
 
 
-def _rollup_counts(query: StatsQuery, level: str, node_column: str) -> dict:
-    """{(grouping, child, week): {count: n}} for the node, each child and each week."""
-    source, params = _source(query, level, node_column)
+def _union(parts: list[_Part]) -> tuple[str, dict]:
+    params: dict = {}
+    for part in parts:
+        params.update(part.params)
+    return " UNION ALL ".join(part.sql for part in parts), params
+
+
+def _rollup_counts(parts: list[_Part]) -> dict:
+    """{(grouping, child, week): {count: n}} for the node, each child and each week; the node's
+    counts are the sum of its children's."""
+    source, params = _union(parts)
     sums = ", ".join(f"sum({name}) AS {name}" for name in COUNTS)
     rows = db.session.execute(
-        sa.text(
-            f"WITH src AS ({source}) "
-            f"SELECT GROUPING(child, week) AS g, child, week, {sums} FROM src "
-            "GROUP BY GROUPING SETS ((), (child), (week))"
-        ),
+        sa.text(f"WITH src AS ({source}) SELECT g, child, week, {sums} FROM src GROUP BY g, child, week"),
         params,
     ).mappings()
-    return {(row["g"], row["child"], row["week"]): dict(row) for row in rows}
+    counts: dict[tuple, dict] = {}
+    node = counts[(_NODE, None, None)] = dict.fromkeys(COUNTS, 0)
+    for row in rows:
+        figures = {name: row[name] for name in COUNTS}
+        if row["g"] == _CHILD:
+            counts[(_CHILD, row["child"], None)] = figures
+            for name in COUNTS:
+                node[name] += figures[name] or 0
+        else:
+            counts[(_WEEK, None, row["week"])] = figures
+    return counts
 
 
-def _rollup_medians(query: StatsQuery, level: str, node_column: str) -> dict:
+def _rollup_medians(parts: list[_Part]) -> dict:
     """{(grouping, child, week, "a"|"r"): median hours} to acceptance ("a") and resolution ("r").
 
     SQL sums the histograms per child and per week (the node's is the sum of its children's);
     each median is then read from its summed histogram (see gridcase.stats.histogram)."""
-    source, params = _source(query, level, node_column)
+    source, params = _union(parts)
     rows = db.session.execute(
         sa.text(
             f"""
             WITH src AS ({source})
-            SELECT GROUPING(child, week) AS g, child, week, x.m, x.b, sum(x.n) AS n
+            SELECT src.g, src.child, src.week, x.m, x.b, sum(x.n) AS n
             FROM src CROSS JOIN LATERAL (
                 SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
                 UNION ALL
                 SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
             ) AS x(m, b, n)
-            GROUP BY GROUPING SETS ((child, x.m, x.b), (week, x.m, x.b))
+            GROUP BY src.g, src.child, src.week, x.m, x.b
             """
         ),
         params,
     )
     histograms: dict[tuple, dict[int, int]] = defaultdict(dict)
     for row in rows:
-        histograms[(row.g, row.child, row.week, row.m)][row.b] = int(row.n)
         if row.g == _CHILD:
+            histograms[(_CHILD, row.child, None, row.m)][row.b] = int(row.n)
             node = histograms[(_NODE, None, None, row.m)]
             node[row.b] = node.get(row.b, 0) + int(row.n)
+        else:
+            histograms[(_WEEK, None, row.week, row.m)][row.b] = int(row.n)
     return {key: histogram_median(counts) for key, counts in histograms.items()}
 
 
@@ -304,5 +354,5 @@ def counts_by_node(region: Region, level: str, first: date, last: date) -> dict[
     """The summed rollup counts (COUNTS) of each node of `level` inside `region` over a period of
     local days: what an assessment of every grid, community or township of an area reads."""
     node_column = "region_code" if level == region.level else ANCESTOR_COLUMNS[RegionLevel(region.level)]
-    counts = _rollup_counts(StatsQuery(region, first, last), level, node_column)
+    counts = _rollup_counts([_totals(StatsQuery(region, first, last), level, node_column)])
     return {child: row for (group, child, _), row in counts.items() if group == _CHILD}

@@ -1,28 +1,37 @@
 """Indicator rollups (统计汇总): additive counts per period × territory node × category, kept
 current by the scheduler, so that the indicators of any node and period are read from a few
-thousand rows whether the city holds fifty thousand cases or five million.
+hundred rows whether the city holds fifty thousand cases or five million.
 
 Grains. A rollup row has one of these shapes, "{period}:{level}:{detail}":
-- period: `day` (a local day) or `week` (a local Monday-to-Sunday week);
-- level: `grid`, `community`, `township` or `district` — the node the row counts, with its
-  parent in `parent_code`, so that a node's table is "the rows whose parent is the node";
+- period: `day` (a local day), `week` (a local Monday-to-Sunday week), `month` or `year` (local
+  calendar months and years), each row starting on the period's first day;
+- level: `grid`, `community`, `township`, `district` or `city` — the node the row counts, with
+  its parent in `parent_code`, so that a node's table is "the rows whose parent is the node";
 - detail: `category` (one row per category), `kind` (all categories of a kind, category "*")
   or `all` (both kinds together, category and kind "*").
-All are kept but `week:grid:category` (see NOT_KEPT).
+All are kept but those in NOT_KEPT: a grid's weeks by category, and a city's months and years.
 
-A node's indicators over a period are read from its children's rows at the coarsest grain that
-answers the question: whole weeks from weekly rows, the days left at either end from daily ones,
-per category or per kind only when one is asked for. The read cost is bounded by children × weeks × the
-histogram's buckets, not by the number of cases.
+A read. A node's table has two parts (gridcase.stats.queries):
+- each child's figures over the period, from the children's rows at the coarsest grain that
+  answers: whole years, then whole months, then whole weeks, then days at either end (at most
+  about 11 months, 5 weeks and 6 days each side besides the years: "all time" is the years);
+- the weekly series, from the node's own rows: whole weeks, and the days at either end.
+The node's figures are the sum of its children's. So a read touches about children × (years + a
+few dozen) + weeks rows, and each row's histogram at most ~160 cells per measure, whatever the
+number of cases. (Before months, years and the node's own rows, a read summed children × weeks
+rows, whose histograms fill as history grows: at 5 million cases a read cost 2–8× its figure at
+50 thousand.)
 
 Definitions of each count: see gridcase.stats.indicators; the SQL below follows those words.
 
 Refresh. `day:grid:category` rows are counted from the cases; every other grain is summed from
-the smallest finer grain that holds it (see Grain.source). An incremental refresh recounts only
-the (local day, grid) pairs of cases changed since the watermark, then every row those pairs
-roll up into. A case's day is its creation day in GRIDCASE_TIMEZONE: changing the time zone or
-the ladder needs `refresh-stats --full`. So does a grid moved to another community: its cases
-keep the codes they were logged with, and only a full refresh regroups them.
+the smallest finer grain that holds it (see Grain.source): a month from its days, a year from
+its months, a city from its townships. An incremental refresh recounts only the (local day,
+grid) pairs of cases changed since the watermark, then every row those pairs roll up into (the
+rows of every grain it touches are deleted in one statement, then each grain is summed again).
+A case's day is its creation day in GRIDCASE_TIMEZONE: changing the time zone or the ladder
+needs `refresh-stats --full`. So does a grid moved to another community: its cases keep the
+codes they were logged with, and only a full refresh regroups them.
 
 Watermark. A change becomes visible when its transaction commits, which can be after the
 `updated_at` it wrote. So the new watermark is not "now" but the start of the oldest writing
@@ -54,8 +63,8 @@ WATERMARK = "rollups"
 # Allowance for application hosts whose clocks run behind the database's.
 CLOCK_MARGIN = timedelta(minutes=2)
 
-PERIODS = ("day", "week")
-LEVELS = ("grid", "community", "township", "district")
+PERIODS = ("day", "week", "month", "year")
+LEVELS = ("grid", "community", "township", "district", "city")
 DETAILS = ("category", "kind", "all")
 ALL = "*"  # the category (and, by "all", the kind) of a row that sums all of them
 
@@ -71,24 +80,35 @@ class Grain:
         return f"{self.period}:{self.level}:{self.detail}"
 
     @property
+    def finer(self) -> str | None:
+        """The level this one's nodes are made of (a city of its townships, whether or not
+        districts lie between)."""
+        if self.level == "grid":
+            return None
+        return "township" if self.level == "city" else LEVELS[LEVELS.index(self.level) - 1]
+
+    @property
     def source(self) -> Grain | None:
         """The grain this one is summed from; None for the one counted from cases.
 
         Every case's durations sit in every grain, so what a grain costs to build is mostly
         how many histogram entries its source holds. A grain is therefore summed from rows that
         are already merged wherever one holds it: both kinds from the kinds of the same node,
-        a township's weeks by category from its communities' weeks. Only three grains merge
-        entries straight from concatenated rows (a day of a community by kind, a week of a grid
-        by kind, a week of a community by category)."""
-        finer = LEVELS[LEVELS.index(self.level) - 1] if self.level != "grid" else None
+        a township's weeks by category from its communities' weeks, a year from its months.
+        Only a few grains merge entries straight from concatenated rows (a day of a community
+        by kind, a week or a month of a grid by kind, a week or a month of a community by
+        category)."""
+        finer = self.finer
         if self.detail == "all":
             return Grain(self.period, self.level, "kind")
+        if self.period == "year":
+            return Grain("month", self.level, self.detail)
         if self.period == "day":
             if finer is None:
                 return None if self.detail == "category" else Grain("day", "grid", "category")
             return Grain("day", finer, self.detail)
         if self.detail == "category" and finer not in (None, "grid"):
-            return Grain("week", finer, "category")
+            return Grain(self.period, finer, "category")
         return Grain("day", self.level, self.detail)
 
     @property
@@ -98,14 +118,18 @@ class Grain:
 
         Merging costs several times more per row. Rows that few cases share (a day of one
         category, or of one grid) are concatenated: they are most of the rows. Rows that many
-        cases share (weeks, and a day of a community or more by kind or in all) are merged, so
-        that readers unnest at most one entry per bucket."""
-        return self.period == "week" or (self.detail != "category" and self.level != "grid")
+        cases share (weeks, months, years, and a day of a community or more by kind or in all)
+        are merged, so that readers unnest at most one entry per bucket."""
+        return self.period != "day" or (self.detail != "category" and self.level != "grid")
 
 
 # Grid rows by category hardly shrink from days to weeks (a grid sees a given category a few
-# times a month), so they are kept by day only; their readers read days.
-NOT_KEPT = frozenset({Grain("week", "grid", "category")})
+# times a month), so they are kept by day, month and year only; their readers read days for
+# what is not a whole month. Months and years are read as a node's children only, and a city
+# is nobody's child.
+NOT_KEPT = frozenset(
+    {Grain("week", "grid", "category")} | {Grain(p, "city", d) for p in ("month", "year") for d in DETAILS}
+)
 # In the order a refresh computes them: every grain after its source.
 GRAINS = tuple(
     grain
@@ -113,6 +137,7 @@ GRAINS = tuple(
     if grain not in NOT_KEPT
 )
 assert all(g.source is None or GRAINS.index(g.source) < GRAINS.index(g) for g in GRAINS)
+assert all(g.source is None or g.source in GRAINS for g in GRAINS)
 
 
 def grain_for(period: str, level: str, by_category: bool, by_kind: bool) -> Grain:
@@ -173,8 +198,8 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
     else:
         report.pairs = _mark_dirty(mark.value, params)
         if report.pairs:
+            _delete_dirty(params)
             for grain in GRAINS:
-                _delete_dirty(grain, params)
                 report.rows += _insert(grain, params, keyed=True)
     refreshed_at = db.session.scalar(sa.select(sa.func.now()))
     if mark is None:
@@ -255,12 +280,14 @@ _REGION = {
     "community": "s.community_code",
     "township": "s.township_code",
     "district": "s.district_code",
+    "city": "s.city_code",
 }
 _PARENT = {
     "grid": "s.community_code",
     "community": "s.township_code",
     "township": "coalesce(s.district_code, s.city_code)",
     "district": "s.city_code",
+    "city": "s.city_code",  # nobody's child: its own code
 }
 # The code at a level in `stats_dirty` (alias d).
 _DIRTY_CODE = {
@@ -268,8 +295,20 @@ _DIRTY_CODE = {
     "community": "d.community_code",
     "township": "d.township_code",
     "district": "d.district_code",
+    "city": "d.city_code",
 }
-_MONDAY = "({0} - (extract(isodow FROM {0})::int - 1))"
+# The start of the period holding a date, and the start of the period after a start.
+_PERIOD_START = {
+    "day": "{0}",
+    "week": "({0} - (extract(isodow FROM {0})::int - 1))",
+    "month": "date_trunc('month', {0})::date",
+    "year": "date_trunc('year', {0})::date",
+}
+_NEXT_START = {
+    "week": "({0} + 7)",
+    "month": "({0} + interval '1 month')::date",
+    "year": "({0} + interval '1 year')::date",
+}
 
 _ACCEPTED = accepted_sql("c")
 _RESOLVED = f"({_ACCEPTED} AND {done_sql('c')})"
@@ -362,22 +401,24 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
     """SELECT of the finer rows `grain` is summed from, re-keyed to `grain`."""
     source = grain.source
     level = grain.level
-    period = _MONDAY.format("s.period_start") if grain.period == "week" else "s.period_start"
+    period = _PERIOD_START[grain.period].format("s.period_start")
     category = "s.category_code" if grain.detail == "category" else f"'{ALL}'"
     kind = f"'{ALL}'" if grain.detail == "all" else "s.kind"
     community = "s.community_code" if level in ("grid", "community") else "NULL"
-    township = "s.township_code" if level != "district" else "NULL"
+    township = "s.township_code" if level not in ("district", "city") else "NULL"
+    district = "NULL" if level == "city" else "s.district_code"
     where = ["s.grain = :source"]
     if level == "district":
         where.append("s.district_code IS NOT NULL")
     join = ""
     if keyed:
         if source.level != level:  # a level from the one below: the rows whose parent is the key
-            match = "s.parent_code = k.region_code AND s.period_start = k.period_start"
-        elif source.period != grain.period:  # a week from its days
+            parent = "= ANY(k.parents)" if level == "city" else "= k.region_code"
+            match = f"s.parent_code {parent} AND s.period_start = k.period_start"
+        elif source.period != grain.period:  # a week, month or year from its days or months
             match = (
                 "s.region_code = k.region_code AND s.period_start >= k.period_start "
-                "AND s.period_start < k.period_start + 7"
+                f"AND s.period_start < {_NEXT_START[grain.period].format('k.period_start')}"
             )
         else:  # by kind from by category
             match = "s.region_code = k.region_code AND s.period_start = k.period_start"
@@ -385,7 +426,7 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
     return f"""
         SELECT {period} AS period_start, {_REGION[level]} AS region_code,
                {_PARENT[level]} AS parent_code, {category} AS category_code, {kind} AS kind,
-               s.city_code, s.district_code, {township} AS township_code,
+               s.city_code, {district} AS district_code, {township} AS township_code,
                {community} AS community_code,
                {", ".join(f"s.{name}" for name in COUNTS)},
                {", ".join(f"s.{name}" for name in _HISTOGRAM_COLUMNS)}
@@ -396,21 +437,36 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
 
 def _dirty_keys(grain: Grain) -> str:
     """(period_start, region_code) of the rows of `grain` that the dirty pairs roll up into."""
-    period = _MONDAY.format("d.day") if grain.period == "week" else "d.day"
+    period = _PERIOD_START[grain.period].format("d.day")
     code = _DIRTY_CODE[grain.level]
-    return (
+    keys = (
         f"SELECT DISTINCT {period} AS period_start, {code} AS region_code "
         f"FROM stats_dirty d WHERE {code} IS NOT NULL"
     )
+    if grain.level != "city":
+        return keys
+    # A city's townships are the children of the city or of one of its districts: the parent
+    # codes (indexed) its rows are summed from.
+    return (
+        'SELECT k.period_start, k.region_code, ARRAY(SELECT r.code COLLATE "C" FROM regions r '
+        "WHERE r.code = k.region_code OR (r.parent_code = k.region_code AND r.level = 'district')) "
+        f"AS parents FROM ({keys}) AS k"
+    )
 
 
-def _delete_dirty(grain: Grain, params: dict) -> None:
+def _delete_dirty(params: dict) -> None:
+    """Delete the rows of every grain that the dirty pairs roll up into, in one statement."""
+    keys = " UNION ALL ".join(
+        f"SELECT CAST(:grain_{index} AS text) AS grain, k.period_start, k.region_code "
+        f"FROM ({_dirty_keys(grain)}) AS k"
+        for index, grain in enumerate(GRAINS)
+    )
     db.session.execute(
         sa.text(
-            f"DELETE FROM stats_rollups r USING ({_dirty_keys(grain)}) AS k "
-            "WHERE r.grain = :grain AND r.region_code = k.region_code AND r.period_start = k.period_start"
+            f"DELETE FROM stats_rollups r USING ({keys}) AS k "
+            "WHERE r.grain = k.grain AND r.region_code = k.region_code AND r.period_start = k.period_start"
         ),
-        {**params, "grain": grain.name},
+        {**params, **{f"grain_{index}": grain.name for index, grain in enumerate(GRAINS)}},
     )
 
 

@@ -1,0 +1,30 @@
+"""Stats flat with history (issue 20): the indicator rollups gain the city's own rows and months
+and years of every level. The rollups are emptied and their watermark removed, so that the
+scheduler's next refresh (or `flask gridcase refresh-stats --full`) rebuilds them in the new
+shape; until then the statistics answer as never refreshed.
+
+Revision ID: 0042_rollup_grains
+Revises: 0041_public_reports
+Create Date: 2026-12-07 08:00:00
+
+"""
+
+from alembic import op
+
+revision = "0042_rollup_grains"
+down_revision = "0041_public_reports"
+branch_labels = None
+depends_on = None
+
+
+def _rebuild_at_next_refresh():
+    op.execute("TRUNCATE stats_rollups")
+    op.execute("DELETE FROM stats_watermarks WHERE name = 'rollups'")
+
+
+def upgrade():
+    _rebuild_at_next_refresh()
+
+
+def downgrade():
+    _rebuild_at_next_refresh()
