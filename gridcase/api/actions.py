@@ -10,7 +10,7 @@ from gridcase.api.cases import blp
 from gridcase.api.security import auth_required
 from gridcase.cases.lifecycle import Action
 from gridcase.cases.operations import perform_action
-from gridcase.cases.schemas import PAYLOADS, CaseSchema, CaseView
+from gridcase.cases.schemas import PAYLOADS, CaseSchema, dump_case
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.people.sessions import current_user
@@ -80,6 +80,6 @@ class CaseActions(MethodView):
                 f"The fields of '{action.value}' are not right; see errors.", exc.messages
             ) from exc
         case = perform_action(current_user(), ref, action, version, payload)
-        body = CaseSchema().dump(CaseView(case, viewer=current_user(), whole=True))
+        body = dump_case(case, viewer=current_user(), whole=True)
         db.session.commit()
         return answer(body)

@@ -19,6 +19,7 @@ from gridcase.cases.schemas import (
     CaseView,
     DuplicateQuerySchema,
     DuplicateSchema,
+    dump_case,
 )
 from gridcase.extensions import db
 from gridcase.geo import to_wgs84
@@ -54,14 +55,13 @@ class Cases(MethodView):
         the severity (一般 → community, 较大 → township, 重大/特别重大 → city). The answer lists
         possible duplicates: open cases of the same category within 100 m in the last 7 days."""
         result = create_case(current_user(), data, idempotency_key=idempotency_key())
-        view = CaseView(
+        body = dump_case(
             result.case,
             viewer=current_user(),
             whole=True,
             duplicates=result.duplicates,
             just_created=result.created,
         )
-        body = CaseSchema().dump(view)
         # (read before the commit: after it the case is expired, and reading its id would load
         # it again in a second transaction — a seven-table SELECT for one number)
         headers = {"Location": url_for("cases.OneCase", ref=result.case.id)}

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from gridcase.api.answers import answer, idempotency_key
 from gridcase.api.security import auth_required
-from gridcase.cases.schemas import CaseSchema, CaseView
+from gridcase.cases.schemas import CaseSchema, dump_case
 from gridcase.errors import Unprocessable
 from gridcase.extensions import db
 from gridcase.gridwork.models import Patrol
@@ -92,6 +92,6 @@ class FindingCase(MethodView):
         """Make a finding of your patrol a case: its place and words carried over, once."""
         user = current_user()
         case = finding_to_case(user, finding_id, body["category"], body["title"], utcnow())
-        data = CaseSchema().dump(CaseView(case, viewer=user, whole=True))
+        data = dump_case(case, viewer=user, whole=True)
         db.session.commit()
         return answer(data, 201, {"Location": url_for("cases.OneCase", ref=case.id)})

@@ -15,7 +15,7 @@ from gridcase.api.answers import answer, idempotency_key
 from gridcase.api.attachments import UploadSchema
 from gridcase.api.parties import RevealSchema
 from gridcase.api.security import auth_required
-from gridcase.cases.schemas import CaseSchema, CaseView
+from gridcase.cases.schemas import CaseSchema, dump_case
 from gridcase.extensions import db
 from gridcase.gridwork.models import Visit
 from gridcase.gridwork.schemas import (
@@ -127,6 +127,6 @@ class VisitCase(MethodView):
         """Make the visit's concern a case, at the visit's place, once (by the worker who wrote it)."""
         user = current_user()
         case = concern_to_case(user, visit_id, body["category"], body["title"], utcnow())
-        data = CaseSchema().dump(CaseView(case, viewer=user, whole=True))
+        data = dump_case(case, viewer=user, whole=True)
         db.session.commit()
         return answer(data, 201, {"Location": url_for("cases.OneCase", ref=case.id)})
