@@ -32,6 +32,14 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# A cheap Android phone, 360 px wide (as the browser tests' phone).
+PHONE = dict(
+    viewport={"width": 360, "height": 740},
+    device_scale_factor=2,
+    is_mobile=True,
+    has_touch=True,
+    locale="zh-CN",
+)
 EXAMPLES = [
     {
         "kind": "incident",
@@ -104,6 +112,15 @@ def sign_in(page, username: str) -> None:
         page.wait_for_load_state("networkidle")
 
 
+def desk_page(browser, base: str, username: str):
+    """A page of a desk's 1366 px screen, in a context of its own, signed in as `username`."""
+    page = browser.new_context(
+        base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN"
+    ).new_page()
+    sign_in(page, username)
+    return page
+
+
 def main(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     dispute = seed(base)
@@ -111,11 +128,7 @@ def main(base: str) -> None:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         phone = browser.new_context(
             base_url=base,
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
+            **PHONE,
             permissions=["geolocation"],
             geolocation={"longitude": 120.3468, "latitude": 29.7622, "accuracy": 9},
         )
@@ -131,27 +144,15 @@ def main(base: str) -> None:
         page.fill("#title", "楼上漏水邻里纠纷")
         page.wait_for_timeout(600)
         page.screenshot(path=str(OUT / "worker-new-case.png"), full_page=True)
-        page = browser.new_context(
-            base_url=base,
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-        ).new_page()
+        page = browser.new_context(base_url=base, **PHONE).new_page()
         page.goto("/public/")
         page.screenshot(path=str(OUT / "public-home.png"), full_page=True)
-        desk = browser.new_context(base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN")
-        page = desk.new_page()
-        sign_in(page, "demo-community")
+        page = desk_page(browser, base, "demo-community")
         page.screenshot(path=str(OUT / "workbench-queue.png"))
         page.goto(f"/desk/cases/{dispute}")
         page.wait_for_timeout(600)
         page.screenshot(path=str(OUT / "desk-dispute.png"))
-        page = desk.browser.new_context(
-            base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN"
-        ).new_page()
-        sign_in(page, "demo-township")
+        page = desk_page(browser, base, "demo-township")
         page.goto("/reports/monthly")
         page.wait_for_timeout(1500)  # (the charts are images made on request)
         page.screenshot(path=str(OUT / "monthly-report.png"), full_page=True)

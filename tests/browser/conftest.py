@@ -25,6 +25,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 360, "height": 740}
+# A cheap Android phone as every phone test sees it; the `phone` fixture adds a GPS fix.
+PHONE_SETTINGS = dict(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
+DESK = {"width": 1366, "height": 860}
+# The grid worker's own phone pages, every one of them (the browser tests walk them all).
+WORKER_PAGES = [
+    "/m/",
+    "/m/new",
+    "/m/patrol",
+    "/m/visits",
+    "/m/households",
+    "/m/cases",
+    "/m/notifications",
+    "/m/score",
+]
 FENGQIAO_POINT = {"longitude": 120.346, "latitude": 29.7625, "accuracy": 12}  # in demo-worker's grid
 
 
@@ -51,11 +65,7 @@ def phone(browser, live_server):
     """A cheap Android phone: 360 px wide, touch, GPS granted at a point in demo-worker's grid."""
     context = browser.new_context(
         base_url=live_server,
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
+        **PHONE_SETTINGS,
         geolocation=FENGQIAO_POINT,
         permissions=["geolocation"],
         service_workers="allow",
@@ -66,9 +76,7 @@ def phone(browser, live_server):
 
 @pytest.fixture
 def desk(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server, viewport={"width": 1366, "height": 860}, locale="zh-CN"
-    )
+    context = browser.new_context(base_url=live_server, viewport=DESK, locale="zh-CN")
     yield context
     context.close()
 

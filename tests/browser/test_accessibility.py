@@ -16,13 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from gridcase.extensions import db
-from tests.browser.conftest import PHONE, sign_in
+from tests.browser.conftest import DESK, PHONE, PHONE_SETTINGS, WORKER_PAGES, sign_in
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 LANGUAGES = ("zh", "en")
-DESK = {"width": 1366, "height": 860}
 
 # Everything axe says about a page, limited to WCAG 2.0/2.1 A and AA, kept when serious or
 # critical. <details> are opened first, so the forms behind a summary are checked too.
@@ -192,14 +191,7 @@ def new_context(browser, live_server, phone: bool):
 
 def _context(browser, live_server, phone: bool):
     if phone:
-        return browser.new_context(
-            base_url=live_server,
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-        )
+        return browser.new_context(base_url=live_server, **PHONE_SETTINGS)
     return browser.new_context(base_url=live_server, viewport=DESK, locale="zh-CN")
 
 
@@ -207,18 +199,7 @@ def role_pages(role: str, data: dict) -> list[str]:
     case, desk_case = f"/m/cases/{data['number']}", f"/desk/cases/{data['number']}"
     alert = [f"/dashboard/alerts/{data['alert_id']}"] if data["alert_id"] else []
     return {
-        "demo-worker": [
-            "/m/",
-            "/m/new",
-            "/m/patrol",
-            "/m/visits",
-            "/m/households",
-            "/m/cases",
-            "/m/notifications",
-            "/m/score",
-            case,
-            "/account",
-        ],
+        "demo-worker": [*WORKER_PAGES, case, "/account"],
         "demo-community": ["/desk/", desk_case, "/desk/follow-ups", "/desk/new", "/account"],
         "demo-township": [
             "/desk/",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from gridcase.extensions import db
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import WORKER_PAGES, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -123,14 +123,7 @@ def test_a_case_saved_without_signal_is_sent_once_when_it_returns(app, phone, cl
 
 
 PHONE_PAGES = [
-    "/m/",
-    "/m/new",
-    "/m/patrol",
-    "/m/visits",
-    "/m/households",
-    "/m/cases",
-    "/m/notifications",
-    "/m/score",
+    *WORKER_PAGES,
     # The citizens' pages are phone pages too (no sign-in needed; a signed-in worker sees the same).
     "/public/",
     "/public/report",
