@@ -268,11 +268,26 @@ def create_case(
     return IntakeResult(case, created=True, duplicates=duplicates)
 
 
+# Intake's statements are built once, as locate's: building them cost more Python time per
+# request than PostgreSQL's answers. The category and whether it is a group, in one statement:
+_CHILD_CATEGORY = so.aliased(Category)
+_CATEGORY = sa.select(
+    Category, sa.exists().where(_CHILD_CATEGORY.parent_code == sa.bindparam("code")).label("is_group")
+).where(Category.code == sa.bindparam("code"))
+# The day's next number (see _next_public_number).
+_NEXT_NUMBER = (
+    insert(CaseNumberCounter)
+    .values(city_code=sa.bindparam("city_code"), day=sa.bindparam("day"), last=1)
+    .on_conflict_do_update(
+        index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
+        set_={"last": CaseNumberCounter.last + 1},
+    )
+    .returning(CaseNumberCounter.last)
+)
+
+
 def _category(data: dict, errors: dict) -> Category | None:
-    # The category and whether it is a group, in one statement.
-    child = so.aliased(Category)
-    is_group = sa.exists().where(child.parent_code == data["category"]).label("is_group")
-    found = db.session.execute(sa.select(Category, is_group).where(Category.code == data["category"])).first()
+    found = db.session.execute(_CATEGORY, {"code": data["category"]}).first()
     category = found.Category if found else None
     if category is None or not category.active:
         errors["category"] = [Message("No category has the code '%(code)s'.", code=data["category"])]
@@ -355,15 +370,41 @@ def _next_public_number(city_code: str, now: datetime) -> str:
     review). Numbers are unique and increase; one taken by an intake that then fails is not
     given again, as with any sequence."""
     day = now.astimezone(local_tz()).date()
-    statement = insert(CaseNumberCounter).values(city_code=city_code[:6], day=day, last=1)
     with db.engine.begin() as connection:
-        last = connection.scalar(
-            statement.on_conflict_do_update(
-                index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
-                set_={"last": CaseNumberCounter.last + 1},
-            ).returning(CaseNumberCounter.last)
-        )
+        last = connection.scalar(_NEXT_NUMBER, {"city_code": city_code[:6], "day": day})
     return public_number(city_code, day.strftime("%Y%m%d"), last)
+
+
+# The duplicate search, built once but for who may see what (added per viewer).
+_POINT = sa.func.ST_SetSRID(
+    sa.func.ST_MakePoint(sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)), SRID
+)
+_HERE = sa.cast(_POINT, Geography(srid=SRID))
+_DISTANCE = sa.func.ST_Distance(sa.cast(Case.location, Geography(srid=SRID)), _HERE)
+_NEAR_AND_RECENT = (
+    sa.select(
+        Case.id,
+        Case.public_number,
+        Case.title,
+        Case.status,
+        Case.created_at,
+        _DISTANCE.label("distance_m"),
+    )
+    .where(
+        Case.category_code == sa.bindparam("category"),
+        is_open(),
+        Case.created_at >= sa.bindparam("since"),
+        # A bounding box in degrees lets the GiST index on the geometry find candidates; the
+        # geography test then measures metres.
+        sa.func.ST_DWithin(Case.location, _POINT, sa.bindparam("box_degrees", type_=sa.Float)),
+        sa.func.ST_DWithin(
+            sa.cast(Case.location, Geography(srid=SRID)), _HERE, sa.bindparam("radius", type_=sa.Float)
+        ),
+        Case.id != sa.func.coalesce(sa.bindparam("exclude", type_=sa.BigInteger), 0),
+    )
+    .order_by(_DISTANCE, Case.id)
+    .limit(10)
+)
 
 
 def possible_duplicates(
@@ -378,35 +419,16 @@ def possible_duplicates(
     nearest first (DESIGN §2: within 100 m, last 7 days, by default)."""
     now = now or utcnow()
     radius = float(setting("GRIDCASE_DUPLICATE_RADIUS_M"))
-    since = now - timedelta(days=int(setting("GRIDCASE_DUPLICATE_DAYS")))
-    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
-    here = sa.cast(point, Geography(srid=SRID))
-    distance = sa.func.ST_Distance(sa.cast(Case.location, Geography(srid=SRID)), here)
-    # A bounding box in degrees (generous: a degree of longitude shrinks with latitude) lets
-    # the GiST index on the geometry find candidates; the geography test then measures metres.
-    box_degrees = radius / 111_320 / max(math.cos(math.radians(lat)), 0.1) * 1.2
-    query = (
-        sa.select(
-            Case.id,
-            Case.public_number,
-            Case.title,
-            Case.status,
-            Case.created_at,
-            distance.label("distance_m"),
-        )
-        .where(
-            Case.category_code == category_code,
-            is_open(),
-            Case.created_at >= since,
-            sa.func.ST_DWithin(Case.location, point, box_degrees),
-            sa.func.ST_DWithin(sa.cast(Case.location, Geography(srid=SRID)), here, radius),
-            visible_cases(viewer),
-        )
-        .order_by(distance, Case.id)
-        .limit(10)
-    )
-    if exclude_case_id is not None:
-        query = query.where(Case.id != exclude_case_id)
+    parameters = {
+        "lon": lon,
+        "lat": lat,
+        "category": category_code,
+        "since": now - timedelta(days=int(setting("GRIDCASE_DUPLICATE_DAYS"))),
+        "radius": radius,
+        # generous: a degree of longitude shrinks with latitude
+        "box_degrees": radius / 111_320 / max(math.cos(math.radians(lat)), 0.1) * 1.2,
+        "exclude": exclude_case_id,
+    }
     return [
         {
             "id": row.id,
@@ -416,5 +438,5 @@ def possible_duplicates(
             "created_at": row.created_at,
             "distance_m": round(row.distance_m, 1),
         }
-        for row in db.session.execute(query)
+        for row in db.session.execute(_NEAR_AND_RECENT.where(visible_cases(viewer)), parameters)
     ]

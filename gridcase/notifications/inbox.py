@@ -63,6 +63,24 @@ def _notify_users_where(case: Case, kind: Kind, message: str, at: datetime, *who
     db.session.execute(sa.insert(Notification).from_select(columns, recipients))
 
 
+# The handlers of a node told about a case: built once (every action and intake tells someone).
+_NOTIFY_HANDLERS = sa.insert(Notification.__table__).from_select(
+    ["user_id", "case_id", "kind", "message", "created_at"],
+    sa.select(
+        User.id,
+        sa.bindparam("case_id", type_=sa.BigInteger),
+        sa.bindparam("kind", type_=sa.String),
+        sa.bindparam("message", type_=sa.String),
+        sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+    ).where(
+        User.active,
+        User.role == sa.bindparam("role"),
+        User.scope_code == sa.bindparam("scope_code"),
+        User.id != sa.func.coalesce(sa.bindparam("except_user_id", type_=sa.Integer), 0),
+    ),
+)
+
+
 def notify_level(
     case: Case, level: str, kind: Kind, message: str, at: datetime, except_user_id: int | None = None
 ) -> None:
@@ -70,9 +88,16 @@ def notify_level(
     role = HANDLER_ROLE_OF_LEVEL.get(level)
     if role is None:
         return
-    node_code = getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)])
-    who = (User.role == role.value, User.scope_code == node_code, User.id != except_user_id)
-    _notify_users_where(case, kind, message, at, *who)
+    parameters = {
+        "case_id": case.id,
+        "kind": kind.value,
+        "message": message[:500],
+        "at": at,
+        "role": role.value,
+        "scope_code": getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)]),
+        "except_user_id": except_user_id,
+    }
+    db.session.execute(_NOTIFY_HANDLERS, parameters)
 
 
 def notify_unit(
