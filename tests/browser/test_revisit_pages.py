@@ -97,6 +97,7 @@ def test_a_party_answers_the_revisit_with_the_code_and_the_indicator_moves(app, 
     party.check("input[name=satisfaction][value=satisfied]")
     party.fill("textarea[name=comment]", "调解员很公道")
     party.click("#revisit button[type=submit]")
+    party.wait_for_selector("#revisit-done")  # (the answer's page, however busy the machine)
     assert party.locator("#revisit-done").count() == 1
     party.goto(f"/revisit?code={code}")  # once only
     assert party.locator(".form-error").count() == 1
