@@ -207,6 +207,29 @@ class Case(db.Model):
             "verify_due_at",
             postgresql_where=sa.text("status = 'resolved' AND verify_overdue_at IS NULL"),
         ),
+        # The workbench queue's default: open cases at a level, most urgent first.
+        sa.Index(
+            "ix_cases_open_level_due",
+            "level",
+            "due_at",
+            "id",
+            postgresql_where=sa.text(OPEN_SQL),
+        ),
+        # The queue of an area: open cases of a township, a community or a grid.
+        sa.Index(
+            "ix_cases_open_area",
+            "township_code",
+            "community_code",
+            "grid_code",
+            postgresql_where=sa.text(OPEN_SQL),
+        ),
+        # The 待核查 count of every queue page: resolved cases whose resolver is known (a
+        # verification is given by who resolved, so no other case awaits one).
+        sa.Index(
+            "ix_cases_awaiting_verification",
+            "resolved_level",
+            postgresql_where=sa.text("status = 'resolved' AND resolved_by_id IS NOT NULL"),
+        ),
         # The duplicate search at intake looks among open cases only.
         sa.Index(
             "ix_cases_open_location",

@@ -72,7 +72,13 @@ def clear_verification(case: Case) -> None:
 def awaiting_verification_by(viewer: User) -> sa.ColumnElement[bool]:
     """Condition on `cases`: resolved cases whose verification the rule gives to `viewer` (their
     待核查 view), never ones they resolved. Scope is the caller's (gridcase.cases.queries)."""
-    resolved = sa.and_(Case.status == "resolved", Case.resolved_by_id != viewer.id)
+    # 'resolved' written inline and the resolver named, as the partial index of the cases
+    # awaiting verification says it (a bound status would hide it from a generic plan).
+    resolved = sa.and_(
+        Case.status == sa.literal_column("'resolved'"),
+        Case.resolved_by_id.is_not(None),
+        Case.resolved_by_id != viewer.id,
+    )
     by_unit = Case.resolved_by_id.in_(sa.select(User.id).where(User.role.in_([r.value for r in UNIT_ROLES])))
     rule = setting("GRIDCASE_VERIFIERS")
     if viewer.role == Role.GRID_WORKER:

@@ -130,7 +130,13 @@ def point_in_grid(code: str) -> tuple[float, float] | None:
 
 def children_feature_collection(code: str) -> dict:
     """The children of a node as a GeoJSON FeatureCollection, built by PostGIS in one query."""
-    text = db.session.scalar(
+    return json.loads(children_geojson_text(code))
+
+
+def children_geojson_text(code: str) -> str:
+    """The same FeatureCollection as JSON text, as PostgreSQL writes it (the API answers it as it
+    is: parsing a township's boundaries and writing them again cost more than the query)."""
+    return db.session.scalar(
         sa.text(
             """
             SELECT json_build_object(
@@ -140,13 +146,12 @@ def children_feature_collection(code: str) -> dict:
                     'properties', json_build_object(
                         'code', code, 'name', name, 'level', level, 'grid_kind', grid_kind,
                         'households', households, 'population', population),
-                    'geometry', ST_AsGeoJSON(boundary, 6)::json) ORDER BY code), '[]'::json))
+                    'geometry', ST_AsGeoJSON(boundary, 6)::json) ORDER BY code), '[]'::json))::text
             FROM regions WHERE parent_code = :code
             """
         ),
         {"code": code},
     )
-    return text if isinstance(text, dict) else json.loads(text)
 
 
 def grids_feature_collection(codes: list[str]) -> dict:

@@ -16,7 +16,7 @@ from gridcase.cases.catalogue import leaf_codes, list_categories
 from gridcase.cases.domain import OPEN_STATUSES, PartyRole, Severity, Status
 from gridcase.cases.parties import reveal_informant as reveal_person
 from gridcase.cases.parties import reveal_party
-from gridcase.cases.queries import find_case, list_cases
+from gridcase.cases.queries import count_cases, find_case, list_cases
 from gridcase.cases.revisit_codes import INFORMANT, SLIP, SMS, issue_revisit_code
 from gridcase.cases.schemas import CaseQueryArgsSchema, dump_cases
 from gridcase.cases.supervision import open_supervisions_of
@@ -74,8 +74,9 @@ def queue():
     leaves = leaf_codes()
     communities = []
     if user.scope_level in ("city", "district", "township"):
-        communities = db.session.scalars(
-            sa.select(Region)
+        # (the filter's options: a code and a name each, not whole nodes)
+        communities = db.session.execute(
+            sa.select(Region.code, Region.name)
             .where(
                 Region.level == "community", getattr(Region, f"{user.scope_level}_code") == user.scope_code
             )
@@ -105,7 +106,7 @@ def queue():
         levels=ladder(),
         severities=[s.value for s in Severity],
         statuses=[s.value for s in Status],
-        to_verify=list_cases(user, {"verify": "me"}, page_size=1).total,
+        to_verify=count_cases(user, {"verify": "me"}),
         verifying=filters.get("verify") == "me",
         export_query=_export_query(filters),
     )
