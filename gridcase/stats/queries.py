@@ -287,57 +287,73 @@ def _rollup_counts(parts: list[_Part]) -> dict:
 def _rollup_medians(parts: list[_Part]) -> dict:
     """{(grouping, child, week, "a"|"r"): median hours} to acceptance ("a") and resolution ("r").
 
-    SQL sums the histograms per child and per week (the node's is the sum of its children's);
-    each median is then read from its summed histogram (see gridcase.stats.histogram)."""
+    SQL sums the histograms per child and per week, and answers each as one row of bucket and
+    count arrays (a row per bucket cost more to send and read than to sum); the node's is the sum
+    of its children's; each median is then read from its summed histogram (see
+    gridcase.stats.histogram)."""
     source, params = _union(parts)
     rows = db.session.execute(
         sa.text(
             f"""
             WITH src AS ({source})
-            SELECT src.g, src.child, src.week, x.m, x.b, sum(x.n) AS n
-            FROM src CROSS JOIN LATERAL (
-                SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
-                UNION ALL
-                SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
-            ) AS x(m, b, n)
-            GROUP BY src.g, src.child, src.week, x.m, x.b
+            -- No ORDER BY in the arrays: a histogram's order does not matter, and the aggregates
+            -- of one group see its rows in one order, so buckets and counts stay aligned.
+            SELECT g, child, week, m, array_agg(b) AS buckets, array_agg(n) AS counts
+            FROM (
+                SELECT src.g, src.child, src.week, x.m, x.b, sum(x.n)::int AS n
+                FROM src CROSS JOIN LATERAL (
+                    SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
+                    UNION ALL
+                    SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
+                ) AS x(m, b, n)
+                GROUP BY src.g, src.child, src.week, x.m, x.b
+            ) AS h
+            GROUP BY g, child, week, m
             """
         ),
         params,
     )
     histograms: dict[tuple, dict[int, int]] = defaultdict(dict)
     for row in rows:
+        histogram = dict(zip(row.buckets, row.counts, strict=True))
         if row.g == _CHILD:
-            histograms[(_CHILD, row.child, None, row.m)][row.b] = int(row.n)
+            histograms[(_CHILD, row.child, None, row.m)] = histogram
             node = histograms[(_NODE, None, None, row.m)]
-            node[row.b] = node.get(row.b, 0) + int(row.n)
+            for bucket, n in histogram.items():
+                node[bucket] = node.get(bucket, 0) + n
         else:
-            histograms[(_WEEK, None, row.week, row.m)][row.b] = int(row.n)
+            histograms[(_WEEK, None, row.week, row.m)] = histogram
     return {key: histogram_median(counts) for key, counts in histograms.items()}
 
 
 def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> dict:
     """{(grouping, child, week): n} of cases open past their due time now (live, not rolled up:
-    it changes with the clock; the partial index of open cases by due time answers it)."""
+    it changes with the clock).
+
+    The node's open cases past due are read first, from the partial index of open cases by due
+    time that holds every column asked here (ix_cases_open_overdue_stats); the period, kind and
+    category then filter those. Asked in one piece, a cached generic plan chose the index of
+    creation times and read every case of the period (a quarter: 60 ms at 5 million cases)."""
+    open_overdue = (
+        sa.select(Case.created_at, Case.kind, Case.category_code, *_territory_columns(query, child_level))
+        .where(is_open(), Case.due_at <= now, territory_column(Case, query.region.level) == query.region.code)
+        .cte("open_overdue")
+        .prefix_with("MATERIALIZED")
+    )
     tz = setting("GRIDCASE_TIMEZONE")
-    local_day = sa.cast(sa.func.timezone(tz, Case.created_at), sa.Date)
+    local_day = sa.cast(sa.func.timezone(tz, open_overdue.c.created_at), sa.Date)
     week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
-    child = (territory_column(Case, child_level) if child_level else sa.null()).label("child")
-    conditions = [
-        is_open(),
-        Case.due_at <= now,
-        territory_column(Case, query.region.level) == query.region.code,
-    ]
+    child = (open_overdue.c[f"{child_level}_code"] if child_level else sa.null()).label("child")
+    conditions = []
     if query.first:
-        conditions.append(Case.created_at >= datetime.combine(query.first, time(), local_tz()))
+        conditions.append(open_overdue.c.created_at >= datetime.combine(query.first, time(), local_tz()))
     if query.last:
-        conditions.append(
-            Case.created_at < datetime.combine(query.last + timedelta(days=1), time(), local_tz())
-        )
+        end = datetime.combine(query.last + timedelta(days=1), time(), local_tz())
+        conditions.append(open_overdue.c.created_at < end)
     if query.kind:
-        conditions.append(Case.kind == query.kind)
+        conditions.append(open_overdue.c.kind == query.kind)
     if query.categories:
-        conditions.append(Case.category_code.in_(query.categories))
+        conditions.append(open_overdue.c.category_code.in_(query.categories))
     inner = sa.select(child, week).where(*conditions).subquery()
     rows = db.session.execute(
         sa.select(
@@ -348,6 +364,13 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
         ).group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(inner.c.child), sa.tuple_(inner.c.week)))
     )
     return {(row.g, row.child, row.week): row.n for row in rows}
+
+
+def _territory_columns(query: StatsQuery, child_level: str | None) -> list:
+    """The child level's code column of a case, labelled `{level}_code` (none for a grid)."""
+    if not child_level:
+        return []
+    return [territory_column(Case, child_level).label(f"{child_level}_code")]
 
 
 def counts_by_node(region: Region, level: str, first: date, last: date) -> dict[str, dict]:

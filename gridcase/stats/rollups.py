@@ -117,9 +117,12 @@ class Grain:
         only put end to end (a bucket may then repeat: harmless, readers add by bucket).
 
         Merging costs several times more per row. Rows that few cases share (a day of one
-        category, or of one grid) are concatenated: they are most of the rows. Rows that many
-        cases share (weeks, months, years, and a day of a community or more by kind or in all)
-        are merged, so that readers unnest at most one entry per bucket."""
+        category, or of one grid; a grid's month or year of one category) are concatenated:
+        they are most of the rows. Rows that many cases share (weeks, months and years but a
+        grid's by category, and a day of a community or more by kind or in all) are merged, so
+        that readers unnest at most one entry per bucket."""
+        if self.level == "grid" and self.detail == "category":
+            return False
         return self.period != "day" or (self.detail != "category" and self.level != "grid")
 
 
