@@ -45,7 +45,7 @@ MAX_LAG_SECONDS = 2.0
 CHECK_SECONDS = 1.0
 
 # What each routed endpoint runs, as pg_stat_statements records it.
-STATS_SQL = "%GROUPING(child, week)%"
+STATS_SQL = "%GROUP BY g, child, week%"
 ALERT_LIST_SQL = "%FROM alerts LEFT OUTER JOIN regions%"
 CASE_EXPORT_SQL = "%CURSOR FOR SELECT cases.id, cases.public_number%"  # the export reads through a cursor
 POINTS_SQL = "%ST_AsGeoJSON(cases.location%"
