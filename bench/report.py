@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from bench.escalation import SweepResult
 from bench.http_load import LoadResult
+from bench.pages import PageResult, pages_markdown
 from bench.raw import PgbenchResult
 from gridcase.extensions import db
 from gridcase.ladder.sweep import SWEEP_BATCH
@@ -70,6 +71,7 @@ class Run:
     duration: float = 0.0
     sampler: LoadSampler | None = None
     problems: list[str] = field(default_factory=list)  # server log lines telling of errors
+    pages: list[PageResult] = field(default_factory=list)  # the queue and the dashboard (bench/pages.py)
 
 
 @dataclass
@@ -466,6 +468,7 @@ def document(run: Run) -> str:
         "",
         *sweep_table(run),
         "",
+        pages_markdown(run.pages, clients=run.clients, workers=run.workers),
         "## Statistics at scale",
         "",
         f"`GET /api/v1/stats` through the app's test client (median of {run.repeat} after a "

@@ -8,6 +8,8 @@ set-based, rebuilds the rollups, then measures:
   refresh job after one day's and one minute's changes; the alert scan;
 - intake (POST /api/v1/cases) and locate (GET /api/v1/grids/locate) per second through real
   HTTP (gunicorn, concurrent clients), against pgbench doing the same insert or look-up alone;
+- the workbench queue and the command centre's dashboard with 8 desk users signed in
+  (bench/pages.py): req/s, median and p95 a page;
 - the escalation sweep with nothing due and, at the largest size, with 100 thousand cases due,
   against a raw UPDATE of the same rows.
 Figures are reported absolute and as ratios against a baseline of the same run (the smallest
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         from flask_migrate import upgrade
 
         from bench.escalation import measure_due, measure_idle
+        from bench.pages import measure_pages
         from bench.report import LoadSampler, machine
         from gridcase.demo import load_demo
         from gridcase.extensions import db
@@ -196,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
                 if options.only == "stats":
                     continue
                 run.throughputs += _throughput(url, size, options, run, logs)
+                run.pages += measure_pages(url, size, options, logs)
                 sweeps = measure_idle(size, options.repeat)
                 _say(
                     f"  sweep with nothing due: {sweeps.idle_seconds * 1000:.1f} ms "
