@@ -15,7 +15,7 @@ sign-in page counts as one):
 - the queue (`/desk/`) with its default filters (open cases at my level, by due time), and with
   an area (a city user: a township; a township user: one of its communities), overdue cases,
   and a keyword search (`q`: four digits, such as "4821", different each time, found in about
-  1,100 of 5 million bench titles, "bench 1" to "bench 5000000"; a word found in every title,
+  2,500 of 5 million bench titles, "bench 1" to "bench 5000000"; a word found in every title,
   such as "bench", costs the trigram index its longest lists and is no search a desk makes);
 - the dashboard page (`/dashboard/`, my scope, the last 30 days) and the JSON its script loads
   (gridcase/web/static/js/dashboard.js): the node's children, `/api/v1/stats`,
