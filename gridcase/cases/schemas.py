@@ -349,9 +349,12 @@ def dump_case(case: Case, viewer: User | None = None, whole: bool = False, **ext
     return _CASE_ANSWER.dump(CaseView(case, viewer=viewer, whole=whole, **extra))
 
 
+_CASE_LIST = CaseListItemSchema(many=True)
+
+
 def dump_cases(cases: list[Case]) -> list[dict]:
     """Cases as a list shows them (no timeline, photos or actions)."""
-    return CaseListItemSchema(many=True).dump(cases)
+    return _CASE_LIST.dump(cases)
 
 
 # --- what requests about cases carry -----------------------------------------------------------
