@@ -245,6 +245,8 @@ def _mark_late_verifications(at: datetime, report: SweepReport) -> None:
         .returning(Case.id)
         .execution_options(synchronize_session=False)
     ).all()
+    if not late:  # (most sweeps: nothing more to ask)
+        return
     for case in db.session.scalars(sa.select(Case).where(Case.id.in_(late)).order_by(Case.id)):
         title = f"{case.public_number} 已化解超过核查时限未核查：{case.title}"
         raise_case_alert(case, AlertKind.VERIFICATION_OVERDUE, title, at, severity="yellow")
