@@ -126,8 +126,9 @@ def _news_for_the_reporter(action: Action, case: Case, event: dict) -> str | Non
 def enter_level(
     case: Case, level: str, now: datetime, limit_days: int | None = None, calendar: WorkCalendar | None = None
 ) -> None:
-    """Move the case to `level` with a fresh clock starting now (DESIGN §3). A sweep passes the
-    calendar it loaded once; otherwise it is read here."""
+    """Move the case to `level` with a fresh clock starting now (DESIGN §3); the calendar is
+    read here unless passed. The sweep makes the same changes set-based, in SQL
+    (gridcase/ladder/sweep.py, `_ESCALATE`): a field reset here must be reset there too."""
     levels = ladder()
     case.level = level
     if level_rank(levels, level) > level_rank(levels, case.highest_level):
