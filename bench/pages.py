@@ -418,7 +418,7 @@ def load(app, size: int) -> None:
     and keyword-search indexes its `_throughput` builds."""
     from flask_migrate import upgrade
 
-    from bench.run import INTAKE_INDEXES, _run_size
+    from bench.run import _run_size, build_intake_indexes
     from gridcase.demo import load_demo
     from gridcase.extensions import db
 
@@ -427,12 +427,7 @@ def load(app, size: int) -> None:
     load_demo()
     db.session.commit()
     _run_size(app, size, 1, {})
-    db.session.execute(sa.text("SET maintenance_work_mem = '1GB'"))
-    for definition in INTAKE_INDEXES:
-        db.session.execute(sa.text(definition))
-    db.session.commit()
-    db.session.execute(sa.text("ANALYZE cases"))
-    db.session.commit()
+    build_intake_indexes()
     print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
