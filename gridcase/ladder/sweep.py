@@ -324,20 +324,28 @@ def _move_due_cases(at: datetime, report: SweepReport) -> None:
     for row in due:
         above = level_above(levels, row.level) if row.level in levels else None
         (topped if above is None else climbing).append((row, above))
-    moved = _escalate(climbing, at, report, levels, calendar) | _mark_overdue(topped, at, report)
-    # The session's copies of the moved cases (a caller's, a test's) read their new state.
+    _escalate(climbing, at, report, levels, calendar)
+    _mark_overdue(topped, at, report)
+
+
+def _moved(statement: sa.TextClause, parameters: dict) -> set[int]:
+    """Run one of the set-based UPDATEs of cases; the ids it moved. The session's copies of
+    those cases (a caller's, a test's) are expired at once, so that whatever reads them next —
+    the webhook documents of this very sweep included — reads their new state."""
+    moved = set(db.session.scalars(statement, parameters))
     for key, instance in list(db.session.identity_map.items()):
         if key[0] is Case and key[1][0] in moved:
             db.session.expire(instance)
+    return moved
 
 
 def _escalate(
     climbing: list, at: datetime, report: SweepReport, levels: list[str], calendar: WorkCalendar
-) -> set[int]:
+) -> None:
     """Each case to the level above with a fresh clock; the handlers above and those it left,
-    and the grid worker who logged it, are told. Returns the ids moved."""
+    and the grid worker who logged it, are told."""
     if not climbing:
-        return set()
+        return
     columns: dict[str, list] = {
         name: [] for name in ("id", "version", "level", "highest_level", "warn_at", "due_at")
     }
@@ -350,7 +358,7 @@ def _escalate(
             strict=True,
         ):
             columns[name].append(value)
-    moved = set(db.session.scalars(_ESCALATE, {**columns, "at": at}))
+    moved = _moved(_ESCALATE, {**columns, "at": at})
     climbed = [(row, above) for row, above in climbing if row.id in moved]
     append_events(
         [
@@ -392,16 +400,15 @@ def _escalate(
         ],
         at,
     )
-    return moved
 
 
-def _mark_overdue(topped: list, at: datetime, report: SweepReport) -> set[int]:
+def _mark_overdue(topped: list, at: datetime, report: SweepReport) -> None:
     """Cases overdue at the top level: marked, put under 督办 with a red alert, and the handlers
-    of their level told. They climb no further (矛盾不上交). Returns the ids marked."""
+    of their level told. They climb no further (矛盾不上交)."""
     if not topped:
-        return set()
+        return
     columns = {"id": [row.id for row, _ in topped], "version": [row.version for row, _ in topped]}
-    marked = set(db.session.scalars(_MARK_OVERDUE, {**columns, "at": at}))
+    marked = _moved(_MARK_OVERDUE, {**columns, "at": at})
     rows = [row for row, _ in topped if row.id in marked]
     reason = "overdue at the top level"
     append_events(
@@ -439,7 +446,6 @@ def _mark_overdue(topped: list, at: datetime, report: SweepReport) -> set[int]:
         at,
     )
     report.marked_overdue += [row.public_number for row in rows]
-    return marked
 
 
 def _system_event(row, action: LoggedAction, at: datetime, to_level: str, payload: dict) -> NewEvent:

@@ -121,26 +121,22 @@ def enqueue_case_events(events: list[CaseEvent]) -> None:
     only the events some subscriber asked for are queued, with their cases loaded once."""
     if not events:
         return
-    subscriptions = db.session.execute(
-        sa.select(WebhookSubscription.event_types, WebhookSubscription.scope_code).where(
-            WebhookSubscription.status == "active"
-        )
-    ).all()
-    if not subscriptions:
-        return
-    wanted = [
-        event
-        for event in events
-        if any(
-            set(types)
-            & set(
-                event_types(
-                    event.action, event.from_status, event.to_status, event.from_level, event.to_level
-                )
-            )
-            for types, _scope in subscriptions
+    asked = [
+        set(types)
+        for types in db.session.scalars(
+            sa.select(WebhookSubscription.event_types).where(WebhookSubscription.status == "active")
         )
     ]
+    if not asked:
+        return
+
+    def asked_for(event: CaseEvent) -> bool:
+        types = set(
+            event_types(event.action, event.from_status, event.to_status, event.from_level, event.to_level)
+        )
+        return any(types & subscribed for subscribed in asked)
+
+    wanted = [event for event in events if asked_for(event)]
     if not wanted:
         return
     cases = {

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from gridcase.cases.events import verify_chain
 from gridcase.cases.intake import create_case
+from gridcase.cases.models import Case
 from gridcase.cases.schemas import WEBHOOK_CASE_FIELDS
 from gridcase.extensions import db
 from gridcase.ladder.sweep import sweep
@@ -208,12 +209,18 @@ def test_scope_and_event_types_choose_what_each_subscriber_gets(
     assert actions("/paused") == []
     assert "case.level_changed" in hook.at("/city-escalated")[0].json()["types"]
 
-    # The sweep queues like a person does: its automatic escalation reaches the city subscriber.
+    # The sweep queues like a person does: its automatic escalation reaches the city subscriber,
+    # with the case as the escalation left it even when the sweep's session held it before.
+    held = db.session.get(Case, case["id"])
+    assert held.level == "township"
     report = sweep(clock + timedelta(days=60))
     assert case["public_number"] in [number for number, _, _ in report.escalated]
     assert hook.at("/city-escalated")[1:] == []  # queued by the sweep, sent only by the job
     deliver_due(now=clock + timedelta(days=60))
     assert actions("/city-escalated") == ["escalate", "auto_escalate"]
+    swept = hook.at("/city-escalated")[1].json()  # the case as the escalation left it
+    assert swept["case"]["level"] == swept["event"]["to_level"] == "city"
+    assert swept["case"]["version"] == 5 and held.level == "city"
     checked, broken = verify_chain(case["id"])
     assert (checked, broken) == (1, [])  # the outbox leaves the hash chain as it was
 
