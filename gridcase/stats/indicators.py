@@ -203,17 +203,19 @@ def _cover_months(first: date, last: date, weeks: bool) -> Cover:
     first_month = first if first.day == 1 else _next_month(first)
     end_month = _next_month(last) if _next_month(last) - timedelta(days=1) == last else last.replace(day=1)
     if first_month >= end_month:
-        return _cover_weeks(first, last, weeks)
+        return cover_weeks(first, last, weeks)
     last_start = (end_month - timedelta(days=1)).replace(day=1)
     cover: Cover = [("month", first_month, last_start)]
     if first < first_month:
-        cover += _cover_weeks(first, first_month - timedelta(days=1), weeks)
+        cover += cover_weeks(first, first_month - timedelta(days=1), weeks)
     if end_month <= last:
-        cover += _cover_weeks(end_month, last, weeks)
+        cover += cover_weeks(end_month, last, weeks)
     return cover
 
 
-def _cover_weeks(first: date, last: date, weeks: bool) -> Cover:
+def cover_weeks(first: date | None, last: date | None, weeks: bool = True) -> Cover:
+    """Cut [first, last] into whole weeks and the days at either end (or days only when `weeks`
+    is false: a grain not kept by week)."""
     if not weeks:
         return [("day", first, last)]
     parts = split_period(first, last)

@@ -18,7 +18,14 @@ from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, territory_column
 from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
-from gridcase.stats.indicators import COUNTS, Cover, cover_period, indicators, split_period, week_range
+from gridcase.stats.indicators import (
+    COUNTS,
+    Cover,
+    cover_period,
+    cover_weeks,
+    indicators,
+    week_range,
+)
 from gridcase.stats.rollups import ALL, GRAINS, Grain, grain_for, rollups_refreshed_until
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 from gridcase.territory.models import Region
@@ -209,13 +216,7 @@ def _series(query: StatsQuery) -> _Part:
 
 
 def _weeks_and_days(query: StatsQuery, level: str, detail: str) -> Cover:
-    if Grain("week", level, detail) not in GRAINS:  # not kept by week: the whole period by day
-        return [("day", query.first, query.last)]
-    parts = split_period(query.first, query.last)
-    cover: Cover = [("day", first, last) for first, last in parts.days]
-    if parts.weeks is not None:
-        cover.append(("week", *parts.weeks))
-    return cover
+    return cover_weeks(query.first, query.last, weeks=Grain("week", level, detail) in GRAINS)
 
 
 def _part(

@@ -15,7 +15,7 @@ from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.stats import queries
-from gridcase.stats.indicators import COUNTS, PeriodParts
+from gridcase.stats.indicators import COUNTS
 from gridcase.stats.models import StatsRollup
 from gridcase.stats.rollups import ALL, GRAINS, _case_source, _params, refresh_rollups
 from tests.helpers import CITY, FENGQIAO, JIYANG, SHANGHAI, case_payload, grid_in
@@ -134,10 +134,12 @@ def test_every_grain_holds_a_direct_count_of_the_cases(history):
 
 def _from_days_only(monkeypatch):
     """Make the indicator table read daily rows only (the reference it must equal)."""
-    monkeypatch.setattr(queries, "cover_period", lambda first, last, weeks=True: [("day", first, last)])
-    monkeypatch.setattr(
-        queries, "split_period", lambda first, last: PeriodParts(weeks=None, days=[(first, last)])
-    )
+
+    def days_only(first, last, weeks=True):
+        return [("day", first, last)]
+
+    monkeypatch.setattr(queries, "cover_period", days_only)
+    monkeypatch.setattr(queries, "cover_weeks", days_only)
 
 
 @pytest.mark.parametrize(
