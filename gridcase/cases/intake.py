@@ -391,9 +391,14 @@ _NEAR_AND_RECENT = (
         _DISTANCE.label("distance_m"),
     )
     .where(
-        Case.category_code == sa.bindparam("category"),
         is_open(),
-        Case.created_at >= sa.bindparam("since"),
+        # The partial GiST index of open cases' locations alone finds the few candidates near
+        # the point. Compared bare, the category and the creation time offered their indexes
+        # too, and the planner intersected them: every case of the category, or of the last
+        # week, read to keep a few hundred (10-15 ms at 5 million cases). The same values,
+        # through expressions no index offers:
+        Case.category_code.concat(sa.literal_column("''")) == sa.bindparam("category"),
+        Case.created_at + sa.literal_column("interval '0'", sa.Interval) >= sa.bindparam("since"),
         # A bounding box in degrees lets the GiST index on the geometry find candidates; the
         # geography test then measures metres.
         sa.func.ST_DWithin(Case.location, _POINT, sa.bindparam("box_degrees", type_=sa.Float)),
