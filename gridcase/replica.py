@@ -176,6 +176,11 @@ class RoutingSession(Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
+def reading_from_replica() -> bool:
+    """This request's reads go to the replica (see `reads_from_replica`)."""
+    return has_request_context() and request.environ.get(ROUTE_KEY) is not None
+
+
 def _writes(clause) -> bool:
     return isinstance(clause, sa.sql.dml.UpdateBase) or getattr(clause, "_for_update_arg", None) is not None
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
+from gridcase.inserts import insert_new
 from gridcase.settings import chain_key
 from gridcase.webhooks.outbox import enqueue_case_event, enqueue_case_events
 
@@ -129,11 +130,12 @@ def append_event(
         payload=payload,
     )
     event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
-    db.session.add(event)
-    db.session.flush()
     if first:  # the timeline is this one event: no need to read it back
+        insert_new([event], case=case)  # (a new case has nothing else to flush first)
         set_committed_value(case, "events", [event])
     else:
+        db.session.add(event)
+        db.session.flush()
         db.session.expire(case, ["events"])  # the timeline read next includes this event
     # The webhook outbox, in this same transaction: a delivery exists if and only if its event
     # was committed. Sending is the scheduler's job, never the caller's.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
+from types import MappingProxyType
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -13,13 +15,19 @@ from gridcase.extensions import db
 from gridcase.ladder.calendar import WorkCalendar
 from gridcase.ladder.limits import level_clock, time_limit_days
 from gridcase.ladder.models import CalendarDay
+from gridcase.reference import kept
 from gridcase.settings import local_tz, setting
 
 
 def load_calendar() -> WorkCalendar:
-    """The working-day calendar: weekdays work, weekends off, with the stored exceptions."""
+    """The working-day calendar: weekdays work, weekends off, with the stored exceptions (kept
+    in the process until they change: gridcase.reference)."""
+    return WorkCalendar(timezone=local_tz(), exceptions=kept("calendar exceptions", _read_exceptions))
+
+
+def _read_exceptions() -> Mapping[date, bool]:
     rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.working))
-    return WorkCalendar(timezone=local_tz(), exceptions={day: working for day, working in rows})
+    return MappingProxyType({day: working for day, working in rows})  # (shared: read-only)
 
 
 def import_calendar(document: dict) -> int:

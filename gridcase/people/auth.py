@@ -15,6 +15,7 @@ from gridcase.extensions import db
 from gridcase.people.models import ApiToken, User
 from gridcase.people.roles import UNIT_ROLES, Role, scope_level_problem
 from gridcase.people.sessions import end_all_sessions
+from gridcase.reference import GENERATION, note_generation
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import normalised, username_problem
@@ -89,7 +90,9 @@ def issue_token(user: User, now: datetime | None = None) -> tuple[str, int]:
 # The token check of every API request, built once (making the statement cost more Python time
 # per request than PostgreSQL's answer to it): the active user of an unexpired, unrevoked token.
 _USER_OF_TOKEN = (
-    sa.select(User)
+    # (with the reference data's generation: every API request learns it here, without a round
+    # trip of its own; see gridcase.reference)
+    sa.select(User, GENERATION)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == sa.bindparam("digest"),
@@ -103,7 +106,13 @@ _USER_OF_TOKEN = (
 def user_for_token(token: str, now: datetime | None = None) -> User | None:
     """The active user a valid, unexpired, unrevoked token belongs to; else None. Read from the
     database on every request, never cached: a revoked token stops working at once."""
-    return db.session.scalar(_USER_OF_TOKEN, {"digest": _token_digest(token), "now": now or utcnow()})
+    found = db.session.execute(
+        _USER_OF_TOKEN, {"digest": _token_digest(token), "now": now or utcnow()}
+    ).first()
+    if found is None:
+        return None
+    note_generation(found.reference_generation)
+    return found.User
 
 
 def end_sessions(user: User, reason: str, now: datetime | None = None) -> None:

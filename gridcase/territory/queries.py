@@ -62,13 +62,27 @@ def locate_grid(lon: float, lat: float) -> Region | None:
     ST_Covers counts the boundary as inside, so a point on an edge shared by two grids matches
     both; ordering by code makes the answer always the same one (the lower code).
     """
-    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), SRID)
-    return db.session.scalar(
-        sa.select(Region)
-        .where(Region.level == RegionLevel.GRID.value, sa.func.ST_Covers(Region.boundary, point))
-        .order_by(Region.code)
-        .limit(1)
+    return db.session.scalar(_LOCATE_GRID, {"lon": lon, "lat": lat})
+
+
+# Built once, as the look-up below: building it cost more than PostgreSQL's answer.
+_LOCATE_GRID = (
+    sa.select(Region)
+    .where(
+        Region.level == RegionLevel.GRID.value,
+        sa.func.ST_Covers(
+            Region.boundary,
+            sa.func.ST_SetSRID(
+                sa.func.ST_MakePoint(
+                    sa.bindparam("lon", type_=sa.Float), sa.bindparam("lat", type_=sa.Float)
+                ),
+                SRID,
+            ),
+        ),
     )
+    .order_by(Region.code)
+    .limit(1)
+)
 
 
 _ABOVE_THE_GRID = ("community", "township", "district", "city")

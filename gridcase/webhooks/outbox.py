@@ -8,12 +8,15 @@ committed one cannot lose its delivery. Nothing is sent here; the scheduler's de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.cases.schemas import WEBHOOK_CASE_FIELDS, CaseSchema
 from gridcase.extensions import db
+from gridcase.reference import kept
 from gridcase.webhooks.models import WebhookDelivery, WebhookSubscription
 from gridcase.webhooks.rules import event_types
 
@@ -87,10 +90,32 @@ _ENQUEUE = (
 )
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    """What an active subscription asked for: its event types, inside its scope node."""
+
+    event_types: frozenset[str]
+    scope_code: str
+
+
+def active_subscriptions() -> tuple[Subscribed, ...]:
+    """The active subscriptions, kept in the process until one changes (gridcase.reference):
+    most installations have none, and most events concern none."""
+    return kept("webhook subscriptions", _read_subscriptions)
+
+
+def _read_subscriptions() -> tuple[Subscribed, ...]:
+    rows = db.session.execute(
+        sa.select(WebhookSubscription.event_types, WebhookSubscription.scope_code).where(
+            WebhookSubscription.status == "active"
+        )
+    )
+    return tuple(Subscribed(frozenset(types), scope) for types, scope in rows)
+
+
 def enqueue_case_event(case: Case, event: CaseEvent) -> None:
     """Queue the event for every active subscriber that asked for one of its types and whose
-    scope holds the case (one INSERT … SELECT; nothing when nobody subscribed)."""
-    document = event_document(case, event)
+    scope holds the case (one INSERT … SELECT; no statement and no document when none did)."""
     territory = [
         code
         for code in (
@@ -102,6 +127,13 @@ def enqueue_case_event(case: Case, event: CaseEvent) -> None:
         )
         if code
     ]
+    types = event_types(event.action, event.from_status, event.to_status, event.from_level, event.to_level)
+    if not any(
+        subscribed.scope_code in territory and subscribed.event_types.intersection(types)
+        for subscribed in active_subscriptions()
+    ):
+        return
+    document = event_document(case, event)
     db.session.execute(
         _ENQUEUE,
         {
@@ -116,17 +148,12 @@ def enqueue_case_event(case: Case, event: CaseEvent) -> None:
 
 def enqueue_case_events(events: list[CaseEvent]) -> None:
     """The outbox rows of a batch of events written set-based (the sweep's), as
-    `enqueue_case_event` writes them one by one. The active subscriptions are read once; with
-    none (most installations) that is the only statement, and no document is built. Otherwise
-    only the events some subscriber asked for are queued, with their cases loaded once."""
+    `enqueue_case_event` writes them one by one. With no active subscription (most
+    installations) nothing is read and no document built. Otherwise only the events some
+    subscriber asked for are queued, with their cases loaded once."""
     if not events:
         return
-    asked = [
-        set(types)
-        for types in db.session.scalars(
-            sa.select(WebhookSubscription.event_types).where(WebhookSubscription.status == "active")
-        )
-    ]
+    asked = [subscribed.event_types for subscribed in active_subscriptions()]
     if not asked:
         return
 

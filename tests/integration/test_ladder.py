@@ -216,7 +216,8 @@ def test_a_sweep_of_five_thousand_due_cases_takes_a_few_statements(app, worker, 
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(report.escalated) == 5000
-    assert sum("FROM calendar_days" in statement for statement in statements) == 1
+    # the calendar once at most (none when this process keeps it), never once a case
+    assert sum("FROM calendar_days" in statement for statement in statements) <= 1
     assert len(statements) <= 30, statements
     assert template.level == "township" and template.version == 2  # the session's copy reads anew
     checked, broken = 0, []

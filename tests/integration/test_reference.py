@@ -1,0 +1,92 @@
+"""Reference data kept in the process (gridcase.reference): the working calendar and the active
+webhook subscriptions are read once, and a change is seen by the next transaction of every
+process, however it was written, while a change rolled back is never seen."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from gridcase.extensions import db
+from gridcase.ladder.clock import load_calendar
+from gridcase.ladder.models import CalendarDay
+from gridcase.reference import current_generation
+
+MONDAY = date(2031, 5, 5)
+TUESDAY = date(2031, 5, 6)
+
+
+def _statements_of(action) -> list[str]:
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return [s for s in statements if not s.startswith("SAVEPOINT")]  # (the test's transaction)
+
+
+def test_a_kept_calendar_costs_no_statement_until_it_changes(app):
+    with app.app_context():
+        load_calendar()
+        db.session.commit()
+        # a new transaction reads the generation once, and nothing more
+        assert _statements_of(lambda: [load_calendar(), load_calendar()]) == [
+            "SELECT reference_generation.generation \nFROM reference_generation"
+        ]
+        db.session.add(CalendarDay(day=MONDAY, working=False, name="test holiday", year=2031))
+        db.session.flush()
+        reread = _statements_of(load_calendar)
+        assert any("FROM calendar_days" in statement for statement in reread)
+        assert not load_calendar().is_working(MONDAY)
+
+
+def test_a_change_rolled_back_is_never_seen(app):
+    with app.app_context():
+        assert load_calendar().is_working(MONDAY)
+        db.session.add(CalendarDay(day=MONDAY, working=False, name="never", year=2031))
+        db.session.flush()
+        assert not load_calendar().is_working(MONDAY)  # (kept under the uncommitted generation)
+        db.session.rollback()
+        assert load_calendar().is_working(MONDAY)
+        # A later change takes a new number, not the rolled-back one with other contents.
+        db.session.add(CalendarDay(day=TUESDAY, working=False, name="test holiday", year=2031))
+        db.session.commit()
+        calendar = load_calendar()
+        assert calendar.is_working(MONDAY) and not calendar.is_working(TUESDAY)
+
+
+@pytest.mark.committing
+def test_another_process_change_is_seen_by_the_next_transaction(app):
+    """Written on a connection of its own, as another worker, the CLI or psql would."""
+    with app.app_context():
+        assert load_calendar().is_working(MONDAY)
+        generation = current_generation()
+        db.session.commit()
+        other = sa.create_engine(db.engine.url)
+        try:
+            with other.begin() as connection:  # a delivery counter does not decide who is told
+                connection.execute(sa.text("UPDATE webhook_subscriptions SET consecutive_failures = 0"))
+            assert current_generation() == generation
+            db.session.commit()
+            with other.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO calendar_days (day, working, name, year) VALUES (:day, false, 'x', 2031)"
+                    ),
+                    {"day": MONDAY},
+                )
+            assert not load_calendar().is_working(MONDAY)
+            db.session.commit()
+            with other.begin() as connection:
+                connection.execute(sa.text("DELETE FROM calendar_days WHERE day = :day"), {"day": MONDAY})
+            assert load_calendar().is_working(MONDAY)
+        finally:
+            with other.begin() as connection:
+                connection.execute(sa.text("DELETE FROM calendar_days WHERE day = :day"), {"day": MONDAY})
+            other.dispose()
+            db.session.rollback()
