@@ -24,6 +24,9 @@ from flask_babel import force_locale
 STORED_TEXT_LOCALE = "zh"
 
 
+_CHINESE_NAMES: dict = {}  # member: its Chinese name (LabelledEnum.zh)
+
+
 class LabelledEnum(StrEnum):
     """A StrEnum whose members are declared as `NAME = value, _l("English label")`."""
 
@@ -40,9 +43,14 @@ class LabelledEnum(StrEnum):
 
     @property
     def zh(self) -> str:
-        """The member's Chinese name, whatever the page language (needs an app context)."""
-        with force_locale(STORED_TEXT_LOCALE):
-            return str(self._label)
+        """The member's Chinese name, whatever the page language (needs an app context the
+        first time; then kept: the catalogue is compiled in, and switching the locale cost more
+        than a notification's other work)."""
+        name = _CHINESE_NAMES.get(self)
+        if name is None:
+            with force_locale(STORED_TEXT_LOCALE):
+                name = _CHINESE_NAMES[self] = str(self._label)
+        return name
 
     @classmethod
     def label_of(cls, value: str | None) -> str:

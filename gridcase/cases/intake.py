@@ -43,6 +43,7 @@ from gridcase.notifications.inbox import Kind, notify_level
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import user_city_code
+from gridcase.reference import kept
 from gridcase.settings import ladder, local_tz, setting, utcnow
 from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
@@ -120,11 +121,7 @@ def create_case(
     if idempotency_key:
         # Serialise requests carrying the same key, so two retries racing each other still
         # create one case: the second waits here, then finds the first.
-        db.session.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{reporter.id}:{idempotency_key}", 0))
-            )
-        )
+        db.session.execute(_LOCK_THE_KEY, {"key": f"{reporter.id}:{idempotency_key}"})
         # (two columns: the whole case is loaded only for a replay, not for every new case)
         existing = db.session.execute(
             sa.select(Case.id, Case.request_fingerprint).where(
@@ -275,11 +272,11 @@ def create_case(
 
 
 # Intake's statements are built once, as locate's: building them cost more Python time per
-# request than PostgreSQL's answers. The category and whether it is a group, in one statement:
-_CHILD_CATEGORY = so.aliased(Category)
-_CATEGORY = sa.select(
-    Category, sa.exists().where(_CHILD_CATEGORY.parent_code == sa.bindparam("code")).label("is_group")
-).where(Category.code == sa.bindparam("code"))
+# request than PostgreSQL's answers.
+# Two requests with one Idempotency-Key, one after the other (see create_case).
+_LOCK_THE_KEY = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("key", type_=sa.String), 0))
+)
 # The day's next number (see _next_public_number).
 _NEXT_NUMBER = (
     insert(CaseNumberCounter)
@@ -292,13 +289,34 @@ _NEXT_NUMBER = (
 )
 
 
+@dataclass(frozen=True)
+class _Catalogue:
+    """The categories as this process keeps them (gridcase.reference): detached copies, never
+    changed, merged into a request's session when used."""
+
+    by_code: dict[str, Category]
+    groups: frozenset[str]  # codes that have children
+
+
+def _read_catalogue() -> _Catalogue:
+    rows = db.session.execute(sa.select(*Category.__table__.columns)).mappings().all()
+    by_code = {}
+    for row in rows:
+        category = Category(**row)
+        so.make_transient_to_detached(category)
+        by_code[category.code] = category
+    return _Catalogue(by_code, frozenset(row["parent_code"] for row in rows if row["parent_code"]))
+
+
 def _category(data: dict, errors: dict) -> Category | None:
-    found = db.session.execute(_CATEGORY, {"code": data["category"]}).first()
-    category = found.Category if found else None
+    catalogue = kept("categories", _read_catalogue)
+    found = catalogue.by_code.get(data["category"])
+    # (a copy in this session, without a statement; its children load as usual when asked)
+    category = db.session.merge(found, load=False) if found is not None else None
     if category is None or not category.active:
         errors["category"] = [Message("No category has the code '%(code)s'.", code=data["category"])]
         return None
-    if found.is_group:
+    if category.code in catalogue.groups:
         errors["category"] = [
             Message(
                 "%(category)s is a group; choose one of its categories: %(choices)s",
@@ -376,7 +394,8 @@ def _next_public_number(city_code: str, now: datetime) -> str:
     review). Numbers are unique and increase; one taken by an intake that then fails is not
     given again, as with any sequence."""
     day = now.astimezone(local_tz()).date()
-    with db.engine.begin() as connection:
+    # (one statement in autocommit: no BEGIN and COMMIT round trips around it)
+    with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
         last = connection.scalar(_NEXT_NUMBER, {"city_code": city_code[:6], "day": day})
     return public_number(city_code, day.strftime("%Y%m%d"), last)
 
@@ -449,5 +468,21 @@ def possible_duplicates(
             "created_at": row.created_at,
             "distance_m": round(row.distance_m, 1),
         }
-        for row in db.session.execute(_NEAR_AND_RECENT.where(visible_cases(viewer)), parameters)
+        for row in db.session.execute(_near_and_recent_for(viewer), parameters)
     ]
+
+
+# The duplicate search limited to what each viewer sees, kept per viewer: a statement made anew
+# is walked again for SQLAlchemy's cache key at every call, one kept is not.
+_SEARCHES: dict[tuple, sa.Select] = {}
+
+
+def _near_and_recent_for(viewer: User) -> sa.Select:
+    # (what decides which cases a viewer sees: gridcase.cases.queries.visible_cases)
+    key = (viewer.id, viewer.role, viewer.scope_level, viewer.scope_code, viewer.unit_code)
+    statement = _SEARCHES.get(key)
+    if statement is None:
+        if len(_SEARCHES) >= 4096:
+            _SEARCHES.clear()
+        statement = _SEARCHES[key] = _NEAR_AND_RECENT.where(visible_cases(viewer))
+    return statement

@@ -45,14 +45,15 @@ def covers(user: User, record) -> bool:
     if user.role in GIVEN_CASES_ROLES:
         return False
     if user.role == Role.GRID_WORKER:
-        return bool(
-            db.session.scalar(
-                sa.select(sa.literal(True)).where(
-                    grid_assignments.c.user_id == user.id, grid_assignments.c.grid_code == record.grid_code
-                )
-            )
-        )
+        return bool(db.session.scalar(_ASSIGNED, {"user_id": user.id, "grid_code": record.grid_code}))
     return getattr(record, ANCESTOR_COLUMNS[RegionLevel(user.scope_level)]) == user.scope_code
+
+
+# (built once: every case answer to a grid worker asks it)
+_ASSIGNED = sa.select(sa.literal(True)).where(
+    grid_assignments.c.user_id == sa.bindparam("user_id"),
+    grid_assignments.c.grid_code == sa.bindparam("grid_code"),
+)
 
 
 def covers_region(user: User, region) -> bool:
