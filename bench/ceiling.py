@@ -14,6 +14,7 @@ Started by the bench as `gunicorn bench.ceiling:app` with DATABASE_URL set; no t
 
 from __future__ import annotations
 
+import gc
 import os
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ app = Flask(__name__)
 app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
 db = SQLAlchemy(app)
 REPORTER = int(os.environ.get("BENCH_REPORTER", "1"))
+gc.freeze()  # as wsgi.py does: the same server settings
 
 
 @app.get("/healthz")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -122,12 +123,7 @@ def create_case(
         # Serialise requests carrying the same key, so two retries racing each other still
         # create one case: the second waits here, then finds the first.
         db.session.execute(_LOCK_THE_KEY, {"key": f"{reporter.id}:{idempotency_key}"})
-        # (two columns: the whole case is loaded only for a replay, not for every new case)
-        existing = db.session.execute(
-            sa.select(Case.id, Case.request_fingerprint).where(
-                Case.reporter_id == reporter.id, Case.idempotency_key == idempotency_key
-            )
-        ).first()
+        existing = db.session.execute(_PROBE, {"reporter_id": reporter.id, "key": idempotency_key}).first()
         if existing is not None:
             if existing.request_fingerprint != digest:
                 raise Unprocessable(
@@ -277,6 +273,10 @@ def create_case(
 _LOCK_THE_KEY = sa.select(
     sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("key", type_=sa.String), 0))
 )
+# (two columns: the whole case is loaded only for a replay, not for every new case)
+_PROBE = sa.select(Case.id, Case.request_fingerprint).where(
+    Case.reporter_id == sa.bindparam("reporter_id"), Case.idempotency_key == sa.bindparam("key")
+)
 # The day's next number (see _next_public_number).
 _NEXT_NUMBER = (
     insert(CaseNumberCounter)
@@ -394,10 +394,21 @@ def _next_public_number(city_code: str, now: datetime) -> str:
     review). Numbers are unique and increase; one taken by an intake that then fails is not
     given again, as with any sequence."""
     day = now.astimezone(local_tz()).date()
-    # (one statement in autocommit: no BEGIN and COMMIT round trips around it)
-    with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+    with _autocommitting(db.engine).connect() as connection:
         last = connection.scalar(_NEXT_NUMBER, {"city_code": city_code[:6], "day": day})
     return public_number(city_code, day.strftime("%Y%m%d"), last)
+
+
+_AUTOCOMMITTING: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
+
+
+def _autocommitting(engine: sa.Engine) -> sa.Engine:
+    """The engine's connections in autocommit: one statement, without BEGIN and COMMIT round
+    trips around it (kept per engine: making it anew cost more than the statement)."""
+    found = _AUTOCOMMITTING.get(engine)
+    if found is None:
+        found = _AUTOCOMMITTING[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
 
 
 # The duplicate search, built once but for who may see what (added per viewer).
