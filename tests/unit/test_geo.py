@@ -70,3 +70,21 @@ def test_no_offset_outside_china():
 def test_unknown_crs_is_refused():
     with pytest.raises(ValueError):
         to_wgs84(120.4, 29.6, "epsg:3857")
+
+
+def test_a_point_is_written_and_read_as_shapely_would():
+    """point_element and point_lonlat pack (E)WKB themselves: the bytes Shapely writes, and
+    the coordinates of what PostGIS sends back (EWKB with its SRID) or of plain WKB."""
+    from geoalchemy2.elements import WKBElement
+    from geoalchemy2.shape import from_shape, to_shape
+    from shapely.geometry import Point
+
+    from gridcase.geo import point_element, point_lonlat
+
+    element = point_element(120.123456789, 29.7654321)
+    assert bytes(element.data) == bytes(from_shape(Point(120.123456789, 29.7654321), srid=4326).data)
+    assert element.srid == 4326
+    assert point_lonlat(element) == (120.123456789, 29.7654321)
+    from_postgis = WKBElement("0101000020E6100000560E2DB29D075E40C420B07268A53D40", srid=4326, extended=True)
+    shape = to_shape(from_postgis)
+    assert point_lonlat(from_postgis) == (shape.x, shape.y)
