@@ -120,18 +120,9 @@ def create_case(
     now = now or utcnow()
     digest = fingerprint(data)
     if idempotency_key:
-        # Serialise requests carrying the same key, so two retries racing each other still
-        # create one case: the second waits here, then finds the first.
-        db.session.execute(_LOCK_THE_KEY, {"key": f"{reporter.id}:{idempotency_key}"})
-        existing = db.session.execute(_PROBE, {"reporter_id": reporter.id, "key": idempotency_key}).first()
-        if existing is not None:
-            if existing.request_fingerprint != digest:
-                raise Unprocessable(
-                    "This Idempotency-Key was already used for a different case; "
-                    "use a new key for a new case.",
-                    {"Idempotency-Key": ["Reused with a different request body."]},
-                )
-            return IntakeResult(db.session.get(Case, existing.id), created=False, duplicates=[])
+        replayed = _replay(reporter, idempotency_key, digest)
+        if replayed is not None:
+            return replayed
 
     errors: dict[str, list[str]] = {}
     category = _category(data, errors)
@@ -217,7 +208,15 @@ def create_case(
     )
     # Written by Core and kept as loaded (gridcase.inserts): the unit of work's flush cost
     # more than the rest of the writes. What the case relates to is known, not read again.
-    insert_new([case], category=category, grid=grid, reporter=reporter, assignee=None)
+    try:
+        insert_new([case], category=category, grid=grid, reporter=reporter, assignee=None)
+    except sa.exc.IntegrityError as error:
+        # Two retries racing each other with one key: the unique index made this INSERT wait
+        # for the other's transaction, which committed its case first. Answer with that one.
+        if idempotency_key is None or "uq_cases_reporter_idempotency_key" not in str(error.orig):
+            raise
+        db.session.rollback()
+        return _replay(reporter, idempotency_key, digest)
     people = [build_party(p) for p in parties]
     for party in people:
         party.case_id = case.id
@@ -269,10 +268,6 @@ def create_case(
 
 # Intake's statements are built once, as locate's: building them cost more Python time per
 # request than PostgreSQL's answers.
-# Two requests with one Idempotency-Key, one after the other (see create_case).
-_LOCK_THE_KEY = sa.select(
-    sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("key", type_=sa.String), 0))
-)
 # (two columns: the whole case is loaded only for a replay, not for every new case)
 _PROBE = sa.select(Case.id, Case.request_fingerprint).where(
     Case.reporter_id == sa.bindparam("reporter_id"), Case.idempotency_key == sa.bindparam("key")
@@ -306,6 +301,27 @@ def _read_catalogue() -> _Catalogue:
         so.make_transient_to_detached(category)
         by_code[category.code] = category
     return _Catalogue(by_code, frozenset(row["parent_code"] for row in rows if row["parent_code"]))
+
+
+def _replay(reporter: User, idempotency_key: str, digest: str) -> IntakeResult | None:
+    """The case an earlier request with this Idempotency-Key created, if any.
+
+    Two requests with one key need no lock taken in advance: the unique index on (reporter,
+    key) makes the second's INSERT wait for the first's transaction and fail once it commits,
+    and create_case then answers with the first's case.
+
+    Raises:
+        Unprocessable: the key was used for a different request body.
+    """
+    existing = db.session.execute(_PROBE, {"reporter_id": reporter.id, "key": idempotency_key}).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != digest:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different case; use a new key for a new case.",
+            {"Idempotency-Key": ["Reused with a different request body."]},
+        )
+    return IntakeResult(db.session.get(Case, existing.id), created=False, duplicates=[])
 
 
 def _category(data: dict, errors: dict) -> Category | None:
