@@ -103,7 +103,9 @@ class Config:
     GRIDCASE_INSTANCE_SECRETS = True
     GRIDCASE_INSTANCE_PATH = _env("GRIDCASE_INSTANCE_PATH")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", local_database_url()))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # (no pool_pre_ping: a connection idle for a while is pinged, one used moments ago is not;
+    # gridcase/connections.py)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # The role migrations run as (it owns the tables; the app's role gets only what it needs,
     # and no UPDATE or DELETE on the event and audit logs): migrations/env.py.
     MIGRATION_DATABASE_URL = migration_database_url()

@@ -221,7 +221,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def handle_database_unavailable(exc: OperationalError):
         # PostgreSQL is stopped, restarting or failing over: a passing condition, not a bug. The
-        # pool re-connects by itself (pool_pre_ping) once the database is back.
+        # pool re-connects by itself once the database is back (gridcase/connections.py).
         log.warning("Database unavailable on %s %s: %s", request.method, request.path, exc.orig)
         response, status = _answer(503, database_unavailable_message(exc))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -1,0 +1,52 @@
+"""Pooled connections are pinged before use only after sitting idle (gridcase.connections): a
+dead one is then replaced before anyone uses it, and one used moments ago costs no round trip."""
+
+import sqlalchemy as sa
+
+from gridcase import connections
+from gridcase.connections import ping_idle_connections
+from gridcase.extensions import db
+
+
+def _engine(app):
+    engine = sa.create_engine(db.engine.url, pool_size=1, max_overflow=0)
+    ping_idle_connections(engine)
+    return engine
+
+
+def _pings(engine, monkeypatch) -> list:
+    pinged = []
+    real = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pinged.append(c) or real(c))
+    return pinged
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(app, monkeypatch):
+    with app.app_context():
+        engine = _engine(app)
+        pinged = _pings(engine, monkeypatch)
+        try:
+            for _ in range(3):
+                with engine.connect() as connection:
+                    assert connection.scalar(sa.text("SELECT 1")) == 1
+            assert pinged == []
+        finally:
+            engine.dispose()
+
+
+def test_an_idle_connection_that_died_is_replaced_before_use(app, monkeypatch):
+    with app.app_context():
+        engine = _engine(app)
+        pinged = _pings(engine, monkeypatch)
+        try:
+            with engine.connect() as connection:
+                first = connection.scalar(sa.text("SELECT pg_backend_pid()"))
+            # It sat idle long enough, and the server ended it meanwhile (a restart would).
+            monkeypatch.setattr(connections, "IDLE_SECONDS", 0.0)
+            with db.engine.connect() as other:
+                assert other.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            with engine.connect() as connection:
+                assert connection.scalar(sa.text("SELECT pg_backend_pid()")) != first
+            assert len(pinged) == 1
+        finally:
+            engine.dispose()
