@@ -1,5 +1,5 @@
-"""Reference data each process keeps (the working calendar, the active webhook subscriptions),
-and how every process sees a change of it at once.
+"""Reference data each process keeps (the working calendar, the categories, the active webhook
+subscriptions, a grid worker's grids), and how every process sees a change of it at once.
 
 Intake read the calendar and the subscriptions on every request, a round trip and the Python
 to build their answers each (issue 20). They change a few times a year. Migration 0044 keeps a
@@ -75,7 +75,7 @@ def kept(name: str, read: Callable[[], T]) -> T:
 
 
 # The tables migration 0044 watches.
-WATCHED_TABLES = ("calendar_days", "categories", "webhook_subscriptions")
+WATCHED_TABLES = ("calendar_days", "categories", "webhook_subscriptions", "grid_assignments")
 _WRITES_WATCHED = re.compile(
     rf"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(\s+TABLE)?)\s+\"?({'|'.join(WATCHED_TABLES)})\b",
     re.IGNORECASE,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from gridcase.extensions import db
 from gridcase.people.models import User, grid_assignments
 from gridcase.people.roles import GIVEN_CASES_ROLES, Role
+from gridcase.reference import kept
 from gridcase.territory.levels import ANCESTOR_COLUMNS, RegionLevel
 
 
@@ -45,15 +46,19 @@ def covers(user: User, record) -> bool:
     if user.role in GIVEN_CASES_ROLES:
         return False
     if user.role == Role.GRID_WORKER:
-        return bool(db.session.scalar(_ASSIGNED, {"user_id": user.id, "grid_code": record.grid_code}))
+        return record.grid_code in assigned_grids(user.id)
     return getattr(record, ANCESTOR_COLUMNS[RegionLevel(user.scope_level)]) == user.scope_code
 
 
-# (built once: every case answer to a grid worker asks it)
-_ASSIGNED = sa.select(sa.literal(True)).where(
-    grid_assignments.c.user_id == sa.bindparam("user_id"),
-    grid_assignments.c.grid_code == sa.bindparam("grid_code"),
-)
+def assigned_grids(user_id: int) -> frozenset[str]:
+    """The codes of a grid worker's grids, kept in the process until grids are assigned anew
+    (gridcase.reference): every case answer to a grid worker asks."""
+    return kept(
+        f"grids of user {user_id}", lambda: frozenset(db.session.scalars(_GRIDS, {"user_id": user_id}))
+    )
+
+
+_GRIDS = sa.select(grid_assignments.c.grid_code).where(grid_assignments.c.user_id == sa.bindparam("user_id"))
 
 
 def covers_region(user: User, region) -> bool:

@@ -1,6 +1,6 @@
-"""The reference data's generation: a number every change of the working calendar, the categories
-or the webhook subscriptions moves on, so that each process may keep them and still see a change
-at once (issue 20, gridcase/reference.py)
+"""The reference data's generation: a number every change of the working calendar, the categories,
+the webhook subscriptions or the grid workers' grids moves on, so that each process may keep
+them and still see a change at once (issue 20, gridcase/reference.py)
 
 Statement-level triggers on the three tables set the one row of reference_generation to the
 next value of a sequence, in the writer's transaction: the new number is seen exactly when the
@@ -26,6 +26,7 @@ WATCHED = {
     "calendar_days": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
     "categories": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
     "webhook_subscriptions": "INSERT OR UPDATE OF status, event_types, scope_code OR DELETE OR TRUNCATE",
+    "grid_assignments": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
 }
 
 

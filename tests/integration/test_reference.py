@@ -90,3 +90,22 @@ def test_another_process_change_is_seen_by_the_next_transaction(app):
                 connection.execute(sa.text("DELETE FROM calendar_days WHERE day = :day"), {"day": MONDAY})
             other.dispose()
             db.session.rollback()
+
+
+def test_a_grid_worker_covers_a_grid_from_the_moment_it_is_assigned(app, make_user):
+    """A worker's grids are kept too (every case answer to a worker asks whether it covers the
+    case): a grid assigned, here or by another process, is covered from then on."""
+    from types import SimpleNamespace
+
+    from gridcase.people.models import grid_assignments
+    from gridcase.people.scope import covers
+    from tests.helpers import FENGQIAO, grid_in
+
+    with app.app_context():
+        own, other = grid_in(FENGQIAO, 0), grid_in(FENGQIAO, 1)
+        worker = make_user("grid_worker", own.code)
+        case_there = SimpleNamespace(grid_code=other.code)
+        assert covers(worker, SimpleNamespace(grid_code=own.code)) and not covers(worker, case_there)
+        assert _statements_of(lambda: covers(worker, case_there)) == []  # kept
+        db.session.execute(sa.insert(grid_assignments).values(user_id=worker.id, grid_code=other.code))
+        assert covers(worker, case_there)
