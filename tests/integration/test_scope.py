@@ -83,6 +83,19 @@ class TestListing:
         )
         return api_as(make_user("township_coordinator", FENGQIAO))
 
+    def test_a_keyword_counts_its_matches_on_every_page(self, township):
+        """A keyword search counts its matches in the pass that reads them for the page; past
+        the last page, the total is still told."""
+        title = case_payload(grid_in(FENGQIAO).code)["title"]
+        keyword = title[:3]
+        first = township.get(f"/api/v1/cases?q={keyword}&page_size=3").json
+        assert first["total"] == 4 and len(first["items"]) == 3
+        second = township.get(f"/api/v1/cases?q={keyword}&page_size=3&page=2").json
+        assert second["total"] == 4 and len(second["items"]) == 1
+        beyond = township.get(f"/api/v1/cases?q={keyword}&page_size=3&page=5").json
+        assert beyond["total"] == 4 and beyond["items"] == []
+        assert township.get("/api/v1/cases?q=宅基地").json["total"] == 1
+
     def test_filters(self, township):
         assert township.get("/api/v1/cases").json["total"] == 5
         assert township.get("/api/v1/cases?level=township").json["total"] == 1
