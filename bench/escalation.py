@@ -57,8 +57,15 @@ def _sweep_once() -> tuple[int, float, object]:
 
 
 def measure_idle(size: int, repeat: int) -> SweepResult:
-    """Catch up the history's overdue cases, then time sweeps with nothing due."""
+    """Catch up the history's overdue cases, then time sweeps with nothing due.
+
+    The tables the sweep reads are vacuumed first, as autovacuum keeps them in a live database:
+    the intake and page phases just before leave it tens of thousands of new and changed rows,
+    and its work would otherwise run during the timing (the sweep with nothing due measured
+    43 ms at 5 million cases then, 12-15 ms once the machine was quiet)."""
     result = SweepResult(size=size)
+    db.session.commit()
+    _vacuum("cases", "case_assignments", "case_events", "notifications")
     for _ in range(50):
         moved, seconds, _ = _sweep_once()
         if not moved:
@@ -153,3 +160,10 @@ def measure_due(result: SweepResult, count: int, max_sweeps: int) -> SweepResult
         result.marked_overdue += len(report.marked_overdue)
     result.first_cases, result.first_seconds = result.sweeps[0]
     return result
+
+
+def _vacuum(*tables: str) -> None:
+    """VACUUM (ANALYZE) the tables, outside a transaction (VACUUM refuses to run in one)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
