@@ -314,7 +314,9 @@ def _replay(reporter: User, idempotency_key: str, digest: str) -> IntakeResult |
     Raises:
         Unprocessable: the key was used for a different request body.
     """
-    existing = db.session.execute(_PROBE, {"reporter_id": reporter.id, "key": idempotency_key}).first()
+    # (on the session's connection: a Core statement needs none of the session's work around it)
+    parameters = {"reporter_id": reporter.id, "key": idempotency_key}
+    existing = db.session.connection().execute(_PROBE, parameters).first()
     if existing is None:
         return None
     if existing.request_fingerprint != digest:
@@ -513,7 +515,9 @@ def possible_duplicates(
             "created_at": row.created_at,
             "distance_m": round(row.distance_m, 1),
         }
-        for row in db.session.execute(_near_and_recent_for(viewer), parameters)
+        # (on the session's connection: the search returns rows, not objects, and needs none of
+        # the session's work around it)
+        for row in db.session.connection().execute(_near_and_recent_for(viewer), parameters)
     ]
 
 
