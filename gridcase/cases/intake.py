@@ -216,7 +216,10 @@ def create_case(
         if idempotency_key is None or "uq_cases_reporter_idempotency_key" not in str(error.orig):
             raise
         db.session.rollback()
-        return _replay(reporter, idempotency_key, digest)
+        replayed = _replay(reporter, idempotency_key, digest)
+        if replayed is None:  # (the index found the other's case: it cannot be gone)
+            raise
+        return replayed
     people = [build_party(p) for p in parties]
     for party in people:
         party.case_id = case.id
@@ -268,8 +271,9 @@ def create_case(
 
 # Intake's statements are built once, as locate's: building them cost more Python time per
 # request than PostgreSQL's answers.
-# (two columns: the whole case is loaded only for a replay, not for every new case)
-_CASES = Case.__table__  # (Core, not the entity: an ORM select of two columns cost twice as much)
+# The Idempotency-Key's case: two columns (the whole case is loaded only for a replay, not for
+# every new case), through Core (an ORM select of two columns cost twice as much).
+_CASES = Case.__table__
 _PROBE = sa.select(_CASES.c.id, _CASES.c.request_fingerprint).where(
     _CASES.c.reporter_id == sa.bindparam("reporter_id"), _CASES.c.idempotency_key == sa.bindparam("key")
 )
