@@ -148,9 +148,10 @@ def enqueue_case_event(case: Case, event: CaseEvent) -> None:
 
 def enqueue_case_events(events: list[CaseEvent]) -> None:
     """The outbox rows of a batch of events written set-based (the sweep's), as
-    `enqueue_case_event` writes them one by one. With no active subscription (most
-    installations) nothing is read and no document built. Otherwise only the events some
-    subscriber asked for are queued, with their cases loaded once."""
+    `enqueue_case_event` writes them one by one. The active subscriptions are kept in the
+    process (at most the reference generation is read); with none (most installations) no
+    document is built. Otherwise only the events some subscriber asked for are queued, with
+    their cases loaded once."""
     if not events:
         return
     asked = [subscribed.event_types for subscribed in active_subscriptions()]
