@@ -21,7 +21,6 @@ the store (the replica may lag the primary the generation came from).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -41,7 +40,6 @@ _READ = sa.select(_TABLE.c.generation)
 _SESSION_KEY = "gridcase.reference_generation"
 
 _kept: dict[tuple[sa.URL, str], tuple[int, object]] = {}  # (database, name): (generation, value)
-_lock = threading.Lock()
 
 
 def note_generation(generation: int) -> None:
@@ -69,8 +67,7 @@ def kept(name: str, read: Callable[[], T]) -> T:
     if found is not None and found[0] == generation:
         return found[1]
     value = read()
-    with _lock:
-        _kept[key] = (generation, value)
+    _kept[key] = (generation, value)  # (one assignment: threads need no lock for it)
     return value
 
 

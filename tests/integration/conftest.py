@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gridcase.extensions import db
@@ -139,3 +140,17 @@ def receiver():
     yield make
     for hook in made:
         hook.stop()
+
+
+@pytest.fixture
+def statements(app):
+    """The statements sent to PostgreSQL while the test runs, in order."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    yield sent
+    sa.event.remove(engine, "before_cursor_execute", note)

@@ -16,31 +16,24 @@ MONDAY = date(2031, 5, 5)
 TUESDAY = date(2031, 5, 6)
 
 
-def _statements_of(action) -> list[str]:
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    return [s for s in statements if not s.startswith("SAVEPOINT")]  # (the test's transaction)
+def _sent_by(statements: list[str], action) -> list[str]:
+    """What `action` sends to PostgreSQL (the `statements` fixture), but the test's savepoints."""
+    statements.clear()
+    action()
+    return [s for s in statements if not s.startswith("SAVEPOINT")]
 
 
-def test_a_kept_calendar_costs_no_statement_until_it_changes(app):
+def test_a_kept_calendar_costs_no_statement_until_it_changes(app, statements):
     with app.app_context():
         load_calendar()
         db.session.commit()
         # a new transaction reads the generation once, and nothing more
-        assert _statements_of(lambda: [load_calendar(), load_calendar()]) == [
+        assert _sent_by(statements, lambda: [load_calendar(), load_calendar()]) == [
             "SELECT reference_generation.generation \nFROM reference_generation"
         ]
         db.session.add(CalendarDay(day=MONDAY, working=False, name="test holiday", year=2031))
         db.session.flush()
-        reread = _statements_of(load_calendar)
+        reread = _sent_by(statements, load_calendar)
         assert any("FROM calendar_days" in statement for statement in reread)
         assert not load_calendar().is_working(MONDAY)
 
@@ -92,7 +85,7 @@ def test_another_process_change_is_seen_by_the_next_transaction(app):
             db.session.rollback()
 
 
-def test_a_grid_worker_covers_a_grid_from_the_moment_it_is_assigned(app, make_user):
+def test_a_grid_worker_covers_a_grid_from_the_moment_it_is_assigned(app, make_user, statements):
     """A worker's grids are kept too (every case answer to a worker asks whether it covers the
     case): a grid assigned, here or by another process, is covered from then on."""
     from types import SimpleNamespace
@@ -106,6 +99,6 @@ def test_a_grid_worker_covers_a_grid_from_the_moment_it_is_assigned(app, make_us
         worker = make_user("grid_worker", own.code)
         case_there = SimpleNamespace(grid_code=other.code)
         assert covers(worker, SimpleNamespace(grid_code=own.code)) and not covers(worker, case_there)
-        assert _statements_of(lambda: covers(worker, case_there)) == []  # kept
+        assert _sent_by(statements, lambda: covers(worker, case_there)) == []  # kept
         db.session.execute(sa.insert(grid_assignments).values(user_id=worker.id, grid_code=other.code))
         assert covers(worker, case_there)

@@ -4,24 +4,9 @@ planned, executed and waited for, so the hot paths are held to a count."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from gridcase.extensions import db
 from tests.helpers import FENGQIAO, grid_in, point_in
-
-
-@pytest.fixture
-def statements(app):
-    """The statements sent to PostgreSQL while the test runs, in order."""
-    sent: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    yield sent
-    event.remove(engine, "before_cursor_execute", note)
 
 
 def test_locate_is_the_token_check_and_one_look_up(api_as, make_user, statements):
