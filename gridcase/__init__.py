@@ -49,7 +49,7 @@ def create_app(config: object | str | None = None) -> Flask:
     from gridcase import models  # noqa: F401  (every table registered before migrations run)
     from gridcase.api import register_api
     from gridcase.cli import register_cli
-    from gridcase.connections import ping_idle_connections
+    from gridcase.connections import configure_engine
     from gridcase.extensions import babel, db, migrate, read_replica
     from gridcase.health import register_health
     from gridcase.http_errors import register_error_handlers
@@ -62,7 +62,7 @@ def create_app(config: object | str | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
-            ping_idle_connections(engine)
+            configure_engine(engine)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     read_replica.init_app(app)
     init_cipher(app)

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from flask_sqlalchemy.session import Session
 
-from gridcase.connections import ping_idle_connections
+from gridcase.connections import configure_engine
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Replica:
             **{**engine_options, "connect_args": connect_args},
             execution_options={"postgresql_readonly": True},
         )
-        ping_idle_connections(self.engine)
+        configure_engine(self.engine)
         self.max_lag = max_lag
         self.check_seconds = check_seconds
         self._health: ReplicaHealth | None = None

@@ -50,3 +50,24 @@ def test_an_idle_connection_that_died_is_replaced_before_use(app, monkeypatch):
             assert len(pinged) == 1
         finally:
             engine.dispose()
+
+
+def test_every_session_starts_without_jit_compilation(app):
+    # At millions of cases ordinary reads pass jit_above_cost, and compiling cost more than the
+    # statement's run (gridcase.connections).
+    with app.app_context():
+        assert db.session.scalar(sa.text("SHOW jit")) == "off"
+        db.session.rollback()
+
+
+def test_session_options_of_the_url_are_kept(app):
+    with app.app_context():
+        url = db.engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
+        engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+        connections.configure_engine(engine)
+        try:
+            with engine.connect() as connection:
+                assert connection.scalar(sa.text("SHOW jit")) == "off"
+                assert connection.scalar(sa.text("SHOW statement_timeout")) == "4321ms"
+        finally:
+            engine.dispose()
