@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from bench.history import vacuum
 from gridcase.extensions import db
 from gridcase.ladder.sweep import SWEEP_BATCH, sweep
 from gridcase.settings import utcnow
@@ -65,7 +66,7 @@ def measure_idle(size: int, repeat: int) -> SweepResult:
     43 ms at 5 million cases then, 12-15 ms once the machine was quiet)."""
     result = SweepResult(size=size)
     db.session.commit()
-    _vacuum("cases", "case_assignments", "case_events", "notifications")
+    vacuum("cases", "case_assignments", "case_events", "notifications")
     for _ in range(50):
         moved, seconds, _ = _sweep_once()
         if not moved:
@@ -160,10 +161,3 @@ def measure_due(result: SweepResult, count: int, max_sweeps: int) -> SweepResult
         result.marked_overdue += len(report.marked_overdue)
     result.first_cases, result.first_seconds = result.sweeps[0]
     return result
-
-
-def _vacuum(*tables: str) -> None:
-    """VACUUM (ANALYZE) the tables, outside a transaction (VACUUM refuses to run in one)."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in tables:
-            connection.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
