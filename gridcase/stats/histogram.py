@@ -14,16 +14,23 @@ Buckets, in hours:
 Precision: each middle value is placed inside the bucket that holds it, so the median is off by
 less than one bucket's width: under 2^(1/8) − 1 ≈ 9.05 % of the value above one minute, under
 one minute below it.
+
+Summing. A read sums hundreds of rows' histograms (at millions of cases each holds up to ~160
+buckets a measure). They are summed as dense arrays, one cell per bucket, with numpy: adding
+them entry by entry in Python was most of a long period's read (issue 20).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 FIRST_EDGE_HOURS = 1 / 60
 BUCKETS_PER_DOUBLING = 8
 LAST_BUCKET = BUCKETS_PER_DOUBLING * 20 + 1
+SIZE = LAST_BUCKET + 1
 # The relative error bound of a median above one minute (documented in the module docstring).
 MEDIAN_RELATIVE_PRECISION = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1
 
@@ -68,18 +75,26 @@ def middle_ranks(total: int) -> tuple[int, int]:
     return (total - 1) // 2, total // 2
 
 
-def histogram_median(counts: Mapping[int, int]) -> float | None:
-    """The median of a histogram {bucket: count}; None when it is empty."""
-    total = sum(counts.values())
+def dense(buckets: Sequence[int], counts: Sequence[int]) -> np.ndarray:
+    """A histogram as an array of SIZE counts, index = bucket; a bucket named twice (rows whose
+    histograms were put end to end) counts both times."""
+    return np.bincount(np.asarray(buckets, dtype=np.intp), weights=counts, minlength=SIZE)
+
+
+def dense_median(histogram: np.ndarray) -> float | None:
+    """The median of a dense histogram (see `dense`); None when it is empty."""
+    cumulative = np.cumsum(histogram)
+    total = int(cumulative[-1])
     if total == 0:
         return None
     values = []
     for rank in middle_ranks(total):
-        before = 0
-        for bucket in sorted(counts):
-            n = counts[bucket]
-            if before <= rank < before + n:
-                values.append(value_at_rank(bucket, n, before, rank))
-                break
-            before += n
+        bucket = int(np.searchsorted(cumulative, rank, side="right"))  # first with more cases
+        in_bucket = int(histogram[bucket])
+        values.append(value_at_rank(bucket, in_bucket, int(cumulative[bucket]) - in_bucket, rank))
     return sum(values) / 2
+
+
+def histogram_median(counts: Mapping[int, int]) -> float | None:
+    """The median of a histogram {bucket: count}; None when it is empty."""
+    return dense_median(dense(list(counts), list(counts.values())))

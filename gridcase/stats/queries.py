@@ -3,10 +3,10 @@ child node and a weekly series, read from the rollups plus one live count of ove
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 
 from gridcase.cases.models import Case, Category, is_open
@@ -17,7 +17,7 @@ from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, territory_column
 from gridcase.settings import local_tz, setting, utcnow
-from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, histogram_median
+from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, dense, dense_median
 from gridcase.stats.indicators import (
     COUNTS,
     Cover,
@@ -153,8 +153,7 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     node_column = "parent_code" if children else "region_code"
     parts = [_totals(query, level, node_column), _series(query)]
 
-    counts = _rollup_counts(parts)
-    medians = _rollup_medians(parts)
+    counts, medians = _rollup_figures(parts)
     overdue = _overdue_open(query, children[0].level if children else None, now)
 
     def figures(group: int, child: str | None = None, week: date | None = None) -> dict:
@@ -183,6 +182,9 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
 
 
 # --- reading the rollups -------------------------------------------------------------------------
+
+
+_HISTOGRAM_COLUMNS = ("accept_buckets", "accept_counts", "resolve_buckets", "resolve_counts")
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ def _part(
     columns = ", ".join(f"s.{name}" for name in COUNTS)
     sql = " UNION ALL ".join(
         f"SELECT {group} AS g, {child} AS child, {week} AS week, "
-        f"{columns}, s.accept_buckets, s.accept_counts, s.resolve_buckets, s.resolve_counts "
+        f"{columns}, {', '.join(f's.{name}' for name in _HISTOGRAM_COLUMNS)} "
         f"FROM stats_rollups s WHERE {' AND '.join(where)}"
         for where in selects
     )
@@ -266,95 +268,88 @@ def _union(parts: list[_Part]) -> tuple[str, dict]:
 def _rollup_counts(parts: list[_Part]) -> dict:
     """{(grouping, child, week): {count: n}} for the node, each child and each week; the node's
     counts are the sum of its children's."""
-    source, params = _union(parts)
-    sums = ", ".join(f"sum({name}) AS {name}" for name in COUNTS)
-    rows = db.session.execute(
-        sa.text(f"WITH src AS ({source}) SELECT g, child, week, {sums} FROM src GROUP BY g, child, week"),
-        params,
-    ).mappings()
-    counts: dict[tuple, dict] = {}
-    node = counts[(_NODE, None, None)] = dict.fromkeys(COUNTS, 0)
-    for row in rows:
-        figures = {name: row[name] for name in COUNTS}
-        if row["g"] == _CHILD:
-            counts[(_CHILD, row["child"], None)] = figures
-            for name in COUNTS:
-                node[name] += figures[name] or 0
-        else:
-            counts[(_WEEK, None, row["week"])] = figures
+    counts, _ = _summed(parts, histograms=False)
     return counts
 
 
-def _rollup_medians(parts: list[_Part]) -> dict:
-    """{(grouping, child, week, "a"|"r"): median hours} to acceptance ("a") and resolution ("r").
+def _rollup_figures(parts: list[_Part]) -> tuple[dict, dict]:
+    """The counts of `_rollup_counts`, and {(grouping, child, week, "a"|"r"): median hours} to
+    acceptance ("a") and resolution ("r") of the node, each child and each week."""
+    return _summed(parts, histograms=True)
 
-    SQL sums the histograms per child and per week, and answers each as one row of bucket and
-    count arrays (a row per bucket cost more to send and read than to sum); the node's is the sum
-    of its children's; each median is then read from its summed histogram (see
-    gridcase.stats.histogram)."""
+
+def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
+    """The rows of `parts` summed per child and per week in one statement: their counts, and
+    (if asked) their duration histograms put end to end, one array of buckets and one of counts a
+    measure, which are then added up bucket by bucket here as dense arrays and read as medians
+    (gridcase.stats.histogram). The node's figures are the sum of its children's.
+
+    (Summing the histograms in SQL meant unnesting every bucket of every row: at millions of
+    cases a row holds up to ~160 buckets a measure, and that was most of a long period's read.)"""
     source, params = _union(parts)
-    rows = db.session.execute(
-        sa.text(
-            f"""
-            WITH src AS ({source})
-            -- No ORDER BY in the arrays: a histogram's order does not matter, and the aggregates
-            -- of one group see its rows in one order, so buckets and counts stay aligned.
-            SELECT g, child, week, m, array_agg(b) AS buckets, array_agg(n) AS counts
-            FROM (
-                SELECT src.g, src.child, src.week, x.m, x.b, sum(x.n)::int AS n
-                FROM src CROSS JOIN LATERAL (
-                    SELECT 'a', u.b, u.n FROM unnest(src.accept_buckets, src.accept_counts) AS u(b, n)
-                    UNION ALL
-                    SELECT 'r', v.b, v.n FROM unnest(src.resolve_buckets, src.resolve_counts) AS v(b, n)
-                ) AS x(m, b, n)
-                GROUP BY src.g, src.child, src.week, x.m, x.b
-            ) AS h
-            GROUP BY g, child, week, m
-            """
-        ),
-        params,
+    columns = [f"sum({name}) AS {name}" for name in COUNTS]
+    if histograms:
+        columns += [f"stats_array_concat({name}) AS {name}" for name in _HISTOGRAM_COLUMNS]
+    sql = (
+        f"WITH src AS ({source}) SELECT g, child, week, {', '.join(columns)} FROM src GROUP BY g, child, week"
     )
-    histograms: dict[tuple, dict[int, int]] = defaultdict(dict)
+    rows = db.session.execute(sa.text(sql), params).mappings()
+    counts: dict[tuple, dict] = {}
+    node = counts[(_NODE, None, None)] = dict.fromkeys(COUNTS, 0)
+    summed: dict[tuple, np.ndarray] = {}
+
+    def add(key: tuple, histogram: np.ndarray) -> None:
+        total = summed.get(key)
+        summed[key] = histogram if total is None else total + histogram
+
     for row in rows:
-        histogram = dict(zip(row.buckets, row.counts, strict=True))
-        if row.g == _CHILD:
-            histograms[(_CHILD, row.child, None, row.m)] = histogram
-            node = histograms[(_NODE, None, None, row.m)]
-            for bucket, n in histogram.items():
-                node[bucket] = node.get(bucket, 0) + n
-        else:
-            histograms[(_WEEK, None, row.week, row.m)] = histogram
-    return {key: histogram_median(counts) for key, counts in histograms.items()}
+        figures = {name: row[name] for name in COUNTS}
+        key = (row["g"], row["child"], row["week"])
+        counts[key] = figures
+        if row["g"] == _CHILD:
+            for name in COUNTS:
+                node[name] += figures[name] or 0
+        if histograms:
+            for measure, buckets, n in (
+                ("a", "accept_buckets", "accept_counts"),
+                ("r", "resolve_buckets", "resolve_counts"),
+            ):
+                histogram = dense(row[buckets], row[n])
+                add((*key, measure), histogram)
+                if row["g"] == _CHILD:
+                    add((_NODE, None, None, measure), histogram)
+    return counts, {key: dense_median(histogram) for key, histogram in summed.items()}
 
 
 def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> dict:
     """{(grouping, child, week): n} of cases open past their due time now (live, not rolled up:
     it changes with the clock).
 
-    The node's open cases past due are read first, from the partial index of open cases by due
-    time that holds every column asked here (ix_cases_open_overdue_stats); the period, kind and
-    category then filter those. Asked in one piece, a cached generic plan chose the index of
-    creation times and read every case of the period (a quarter: 60 ms at 5 million cases)."""
-    open_overdue = (
-        sa.select(Case.created_at, Case.kind, Case.category_code, *_territory_columns(query, child_level))
-        .where(is_open(), Case.due_at <= now, territory_column(Case, query.region.level) == query.region.code)
-        .cte("open_overdue")
-        .prefix_with("MATERIALIZED")
-    )
+    The node's open cases past due are read from the partial index of open cases by due time
+    that holds every column asked here (ix_cases_open_overdue_stats), the period, kind and
+    category filtering them on the way. The period compares an expression no index offers
+    (`created_at + interval '0'`): given the bare column, a cached generic plan chose the index
+    of creation times and read every case of the period (a quarter: 60 ms at 5 million cases).
+    (It was kept off that index by a MATERIALIZED CTE before: writing and re-reading the ~9,000
+    open overdue cases of a city of 5 million cost three times the scan.)"""
     tz = setting("GRIDCASE_TIMEZONE")
-    local_day = sa.cast(sa.func.timezone(tz, open_overdue.c.created_at), sa.Date)
+    local_day = sa.cast(sa.func.timezone(tz, Case.created_at), sa.Date)
     week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
-    child = (open_overdue.c[f"{child_level}_code"] if child_level else sa.null()).label("child")
-    conditions = []
+    child = (territory_column(Case, child_level) if child_level else sa.null()).label("child")
+    created_at = Case.created_at + sa.literal_column("interval '0'", sa.Interval)
+    conditions = [
+        is_open(),
+        Case.due_at <= now,
+        territory_column(Case, query.region.level) == query.region.code,
+    ]
     if query.first:
-        conditions.append(open_overdue.c.created_at >= datetime.combine(query.first, time(), local_tz()))
+        conditions.append(created_at >= datetime.combine(query.first, time(), local_tz()))
     if query.last:
-        end = datetime.combine(query.last + timedelta(days=1), time(), local_tz())
-        conditions.append(open_overdue.c.created_at < end)
+        conditions.append(created_at < datetime.combine(query.last + timedelta(days=1), time(), local_tz()))
     if query.kind:
-        conditions.append(open_overdue.c.kind == query.kind)
+        conditions.append(Case.kind == query.kind)
     if query.categories:
-        conditions.append(open_overdue.c.category_code.in_(query.categories))
+        conditions.append(Case.category_code.in_(query.categories))
     inner = sa.select(child, week).where(*conditions).subquery()
     rows = db.session.execute(
         sa.select(
@@ -365,13 +360,6 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
         ).group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(inner.c.child), sa.tuple_(inner.c.week)))
     )
     return {(row.g, row.child, row.week): row.n for row in rows}
-
-
-def _territory_columns(query: StatsQuery, child_level: str | None) -> list:
-    """The child level's code column of a case, labelled `{level}_code` (none for a grid)."""
-    if not child_level:
-        return []
-    return [territory_column(Case, child_level).label(f"{child_level}_code")]
 
 
 def counts_by_node(region: Region, level: str, first: date, last: date) -> dict[str, dict]:
