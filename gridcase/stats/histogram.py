@@ -17,7 +17,9 @@ one minute below it.
 
 Summing. A read sums hundreds of rows' histograms (at millions of cases each holds up to ~160
 buckets a measure). They are summed as dense arrays, one cell per bucket, with numpy: adding
-them entry by entry in Python was most of a long period's read (issue 20).
+them entry by entry in Python was most of a long period's read (issue 20). A read receives its
+bucket and count arrays in PostgreSQL's binary form of an array (`array_send`), which numpy
+reads as it is, without a Python number per entry (`dense_from_wire`).
 """
 
 from __future__ import annotations
@@ -79,6 +81,26 @@ def dense(buckets: Sequence[int], counts: Sequence[int]) -> np.ndarray:
     """A histogram as an array of SIZE counts, index = bucket; a bucket named twice (rows whose
     histograms were put end to end) counts both times."""
     return np.bincount(np.asarray(buckets, dtype=np.intp), weights=counts, minlength=SIZE)
+
+
+# The elements of a one-dimensional array without NULLs in PostgreSQL's binary form of it
+# (`array_send`), past its 20-byte header (WIRE_HEADER_BYTES; an empty array is a shorter
+# header alone): each element as its int4 byte length and its big-endian value.
+WIRE_HEADER_BYTES = 20
+_WIRE_ELEMENTS = {
+    2: np.dtype([("length", ">i4"), ("value", ">i2")]),
+    4: np.dtype([("length", ">i4"), ("value", ">i4")]),
+}
+
+
+def dense_from_wire(buckets: bytes, counts: bytes) -> np.ndarray:
+    """`dense` of the elements of smallint[] bucket arrays and int[] count arrays, each as
+    `array_send` writes them past the header, end to end (in the same order in both)."""
+    return np.bincount(
+        np.frombuffer(buckets, dtype=_WIRE_ELEMENTS[2])["value"].astype(np.intp),
+        weights=np.frombuffer(counts, dtype=_WIRE_ELEMENTS[4])["value"],
+        minlength=SIZE,
+    )
 
 
 def dense_median(histogram: np.ndarray) -> float | None:

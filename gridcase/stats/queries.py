@@ -10,6 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from gridcase.cases.models import Case, Category, is_open
+from gridcase.connections import binary_results
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
 from gridcase.messages import Message
@@ -17,7 +18,12 @@ from gridcase.people.models import User
 from gridcase.people.roles import CASE_READER_ROLES, Role
 from gridcase.people.scope import covers_region, territory_column
 from gridcase.settings import local_tz, setting, utcnow
-from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, dense, dense_median
+from gridcase.stats.histogram import (
+    MEDIAN_RELATIVE_PRECISION,
+    WIRE_HEADER_BYTES,
+    dense_from_wire,
+    dense_median,
+)
 from gridcase.stats.indicators import (
     COUNTS,
     Cover,
@@ -289,11 +295,15 @@ def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
     source, params = _union(parts)
     columns = [f"sum({name}) AS {name}" for name in COUNTS]
     if histograms:
-        columns += [f"stats_array_concat({name}) AS {name}" for name in _HISTOGRAM_COLUMNS]
+        columns += [
+            f"string_agg(substr(array_send({name}), {WIRE_HEADER_BYTES + 1}), ''::bytea) AS {name}"
+            for name in _HISTOGRAM_COLUMNS
+        ]
     sql = (
         f"WITH src AS ({source}) SELECT g, child, week, {', '.join(columns)} FROM src GROUP BY g, child, week"
     )
-    rows = db.session.execute(sa.text(sql), params).mappings()
+    with binary_results(db.session.connection()) as connection:
+        rows = connection.execute(sa.text(sql), params).mappings().all()
     counts: dict[tuple, dict] = {}
     node = counts[(_NODE, None, None)] = dict.fromkeys(COUNTS, 0)
     summed: dict[tuple, np.ndarray] = {}
@@ -314,7 +324,7 @@ def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
                 ("a", "accept_buckets", "accept_counts"),
                 ("r", "resolve_buckets", "resolve_counts"),
             ):
-                histogram = dense(row[buckets], row[n])
+                histogram = dense_from_wire(row[buckets], row[n])
                 add((*key, measure), histogram)
                 if row["g"] == _CHILD:
                     add((_NODE, None, None, measure), histogram)

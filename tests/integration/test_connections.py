@@ -1,6 +1,7 @@
 """Pooled connections are pinged before use only after sitting idle (gridcase.connections): a
 dead one is then replaced before anyone uses it, and one used moments ago costs no round trip."""
 
+import psycopg
 import sqlalchemy as sa
 
 from gridcase import connections
@@ -71,3 +72,22 @@ def test_session_options_of_the_url_are_kept(app):
                 assert connection.scalar(sa.text("SHOW statement_timeout")) == "4321ms"
         finally:
             engine.dispose()
+
+
+def test_binary_results_hold_for_the_block_only(app):
+    formats = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        formats.append((statement, cursor.format))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            with connections.binary_results(db.session.connection()) as connection:
+                assert connection.scalar(sa.text("SELECT '\\x0102'::bytea")) == b"\x01\x02"
+            assert db.session.scalar(sa.text("SELECT 1")) == 1
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+            db.session.rollback()
+    selects = [format_ for statement, format_ in formats if statement.startswith("SELECT")]
+    assert selects == [psycopg.pq.Format.BINARY, psycopg.pq.Format.TEXT]

@@ -37,7 +37,13 @@ from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.jobs import build_scheduler
 from gridcase.settings import utcnow
-from gridcase.stats.histogram import MEDIAN_RELATIVE_PRECISION, bucket_of, bucket_sql
+from gridcase.stats.histogram import (
+    MEDIAN_RELATIVE_PRECISION,
+    WIRE_HEADER_BYTES,
+    bucket_of,
+    bucket_sql,
+    dense_from_wire,
+)
 from gridcase.stats.indicators import COUNTS
 from gridcase.stats.models import StatsRollup, StatsWatermark
 from gridcase.stats.rollups import GRAINS, WATERMARK, refresh_rollups
@@ -536,6 +542,22 @@ def test_the_sql_buckets_follow_the_python_rule():
         {f"h{i}": value for i, value in enumerate(hours)},
     ).one()
     assert list(row) == [bucket_of(value) for value in hours]
+
+
+def test_histograms_are_summed_from_postgresql_binary_arrays():
+    # A read sends each group's bucket and count arrays past their headers, end to end
+    # (gridcase.stats.queries): a bucket repeated across rows adds up, an empty array adds
+    # nothing, and no byte of a header is taken for an element.
+    buckets, counts = db.session.execute(
+        sa.text(
+            f"SELECT string_agg(substr(array_send(b), {WIRE_HEADER_BYTES + 1}), ''::bytea), "
+            f"string_agg(substr(array_send(c), {WIRE_HEADER_BYTES + 1}), ''::bytea) "
+            "FROM (VALUES (1, ARRAY[3, 161]::smallint[], ARRAY[2, 70000]), "
+            "(2, '{}'::smallint[], '{}'::int[]), (3, ARRAY[3]::smallint[], ARRAY[5])) AS v(i, b, c)"
+        )
+    ).one()
+    histogram = dense_from_wire(buckets, counts)
+    assert histogram[3] == 7 and histogram[161] == 70000 and histogram.sum() == 70007
 
 
 def test_the_scheduler_runs_the_refresh_and_the_alert_scan(app):
