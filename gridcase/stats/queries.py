@@ -3,7 +3,7 @@ child node and a weekly series, read from the rollups plus one live count of ove
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -157,7 +157,9 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     # The weekly series is read from the node's own rows.
     level = children[0].level if children else "grid"
     node_column = "parent_code" if children else "region_code"
-    parts = [_totals(query, level, node_column), _series(query)]
+    today = now.astimezone(local_tz()).date()
+    rows = _open_ended(query, today)
+    parts = [_totals(rows, level, node_column), _series(rows)]
 
     counts, medians = _rollup_figures(parts)
     overdue = _overdue_open(query, children[0].level if children else None, now)
@@ -167,7 +169,6 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
         accept, resolve = medians.get((*key, "a")), medians.get((*key, "r"))
         return indicators(counts.get(key, {}), accept, resolve, overdue.get(key, 0))
 
-    today = now.astimezone(local_tz()).date()
     data_weeks = [week for group, _, week in counts if group == _WEEK]
     series_first = query.first or (min(data_weeks) if data_weeks else None)
     series_last = query.last or max([today, *data_weeks])
@@ -188,6 +189,17 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
 
 
 # --- reading the rollups -------------------------------------------------------------------------
+
+
+def _open_ended(query: StatsQuery, today: date) -> StatsQuery:
+    """The query whose rollup rows to read: a period that reaches today is read as one without
+    an end. No case is created after today, so the rows of the current year, month and week
+    hold the same cases as the days up to today, and a year's read ending today takes the
+    year's row instead of its months, weeks and days (a third of the rows of "the last 365
+    days"; each row of a busy node holds up to ~160 buckets a measure)."""
+    if query.last is not None and query.last >= today:
+        return replace(query, last=None)
+    return query
 
 
 _HISTOGRAM_COLUMNS = ("accept_buckets", "accept_counts", "resolve_buckets", "resolve_counts")

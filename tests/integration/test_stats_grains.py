@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from gridcase.cases.intake import create_case
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
+from gridcase.settings import local_tz, utcnow
 from gridcase.stats import queries
 from gridcase.stats.indicators import COUNTS
 from gridcase.stats.models import StatsRollup
@@ -170,3 +171,21 @@ def test_the_coarse_grains_give_the_table_of_the_daily_rows(
     daily = api_as(user).get(url)
     assert coarse.json == daily.json
     assert coarse.json["indicators"]["accepted"] > 0
+
+
+def test_only_a_period_reaching_today_is_read_without_an_end(api_as, make_user, history):
+    # No case is created after today, so a period reaching today is read from the rows of its
+    # current year and month (gridcase.stats.queries._open_ended); one ending earlier is not.
+    user = make_user("city_commander", CITY)
+    today = utcnow().astimezone(local_tz()).date()
+
+    def accepted(query: str) -> int:
+        answer = api_as(user).get(f"/api/v1/stats?{query}")
+        assert answer.status_code == 200, answer.json
+        return answer.json["indicators"]["accepted"]
+
+    whole = accepted("from=2026-01-15&to=2026-03-31")  # the history's last day: read exactly
+    assert accepted(f"from=2026-01-15&to={today}") == whole
+    assert accepted("from=2026-01-15&to=2026-12-31") == whole
+    # 2 February and 31 March lie after this one's end: read as an open end, it would hold them.
+    assert 0 < accepted("from=2026-01-15&to=2026-02-01") < whole
