@@ -19,7 +19,8 @@ Summing. A read sums hundreds of rows' histograms (at millions of cases each hol
 buckets a measure). They are summed as dense arrays, one cell per bucket, with numpy: adding
 them entry by entry in Python was most of a long period's read (issue 20). A read receives its
 bucket and count arrays in PostgreSQL's binary form of an array (`array_send`), which numpy
-reads as it is, without a Python number per entry (`dense_from_wire`).
+reads as it is, without a Python number per entry, every histogram of the read in one array
+(`dense_histograms`), whose medians are read row by row at once (`medians`).
 """
 
 from __future__ import annotations
@@ -65,58 +66,56 @@ def bucket_bounds(bucket: int) -> tuple[float, float]:
     return lower, lower * 2 ** (1 / BUCKETS_PER_DOUBLING)
 
 
-def value_at_rank(bucket: int, in_bucket: int, before: int, rank: int) -> float:
-    """The estimated value of the case of 0-based `rank` (of all cases, in order), which falls
-    in `bucket` after `before` cases of lower buckets: evenly spread inside the bucket."""
-    lower, upper = bucket_bounds(bucket)
-    return lower + (upper - lower) * (rank - before + 0.5) / in_bucket
-
-
-def middle_ranks(total: int) -> tuple[int, int]:
-    """0-based ranks of the two middle cases of `total` (the same one when `total` is odd)."""
-    return (total - 1) // 2, total // 2
-
-
-def dense(buckets: Sequence[int], counts: Sequence[int]) -> np.ndarray:
-    """A histogram as an array of SIZE counts, index = bucket; a bucket named twice (rows whose
-    histograms were put end to end) counts both times."""
-    return np.bincount(np.asarray(buckets, dtype=np.intp), weights=counts, minlength=SIZE)
-
-
 # The elements of a one-dimensional array without NULLs in PostgreSQL's binary form of it
 # (`array_send`), past its 20-byte header (WIRE_HEADER_BYTES; an empty array is a shorter
 # header alone): each element as its int4 byte length and its big-endian value.
 WIRE_HEADER_BYTES = 20
-_WIRE_ELEMENTS = {
-    2: np.dtype([("length", ">i4"), ("value", ">i2")]),
-    4: np.dtype([("length", ">i4"), ("value", ">i4")]),
-}
+_BUCKET_ELEMENT = np.dtype([("length", ">i4"), ("value", ">i2")])  # smallint[]
+_COUNT_ELEMENT = np.dtype([("length", ">i4"), ("value", ">i4")])  # int[]
+# Each bucket's lower bound and width, as bucket_bounds gives them.
+_LOWER = np.array([bucket_bounds(bucket)[0] for bucket in range(SIZE)])
+_WIDTH = np.array([upper - lower for lower, upper in map(bucket_bounds, range(SIZE))])
 
 
-def dense_from_wire(buckets: bytes, counts: bytes) -> np.ndarray:
-    """`dense` of the elements of smallint[] bucket arrays and int[] count arrays, each as
-    `array_send` writes them past the header, end to end (in the same order in both)."""
-    return np.bincount(
-        np.frombuffer(buckets, dtype=_WIRE_ELEMENTS[2])["value"].astype(np.intp),
-        weights=np.frombuffer(counts, dtype=_WIRE_ELEMENTS[4])["value"],
-        minlength=SIZE,
-    )
+def dense_histograms(buckets: Sequence[bytes], counts: Sequence[bytes]) -> np.ndarray:
+    """One histogram per pair of `buckets` and `counts`, as a row of SIZE counts (index =
+    bucket): each pair the elements of smallint[] bucket arrays and int[] count arrays as
+    `array_send` writes them past the header, end to end, in the same order in both. A bucket
+    named twice (rows whose histograms were put end to end) counts both times."""
+    rows = len(buckets)
+    per_row = np.fromiter((len(data) // _BUCKET_ELEMENT.itemsize for data in buckets), np.intp, rows)
+    bucket = np.frombuffer(b"".join(buckets), dtype=_BUCKET_ELEMENT)["value"].astype(np.intp)
+    count = np.frombuffer(b"".join(counts), dtype=_COUNT_ELEMENT)["value"]
+    cell = np.repeat(np.arange(rows, dtype=np.intp), per_row) * SIZE + bucket
+    return np.bincount(cell, weights=count, minlength=rows * SIZE).reshape(rows, SIZE)
 
 
-def dense_median(histogram: np.ndarray) -> float | None:
-    """The median of a dense histogram (see `dense`); None when it is empty."""
-    cumulative = np.cumsum(histogram)
-    total = int(cumulative[-1])
-    if total == 0:
-        return None
+def medians(histograms: np.ndarray) -> list[float | None]:
+    """The median of each row of `histograms` (see `dense_histograms`); None for an empty one.
+
+    The mean of the two middle cases (0-based ranks (n - 1) // 2 and n // 2 of n; one case when
+    n is odd), each placed in the bucket holding it, evenly spread inside it: the case of rank r
+    after `before` cases of lower buckets, in a bucket of k cases, is at
+    lower + width × (r − before + ½) / k. Every row at once: a long period's read asks for
+    hundreds."""
+    rows = np.arange(len(histograms))
+    cumulative = np.cumsum(histograms, axis=1)
+    totals = cumulative[:, -1].astype(np.int64)
     values = []
-    for rank in middle_ranks(total):
-        bucket = int(np.searchsorted(cumulative, rank, side="right"))  # first with more cases
-        in_bucket = int(histogram[bucket])
-        values.append(value_at_rank(bucket, in_bucket, int(cumulative[bucket]) - in_bucket, rank))
-    return sum(values) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):  # (an empty row's: NaN, answered None)
+        for rank in ((totals - 1) // 2, totals // 2):  # the middle ranks of each row
+            bucket = (cumulative <= rank[:, None]).sum(axis=1)  # the first bucket with more cases
+            bucket = np.minimum(bucket, SIZE - 1)  # (an empty row has no such bucket)
+            in_bucket = histograms[rows, bucket]
+            before = cumulative[rows, bucket] - in_bucket
+            values.append(_LOWER[bucket] + _WIDTH[bucket] * (rank - before + 0.5) / in_bucket)
+        middle = (values[0] + values[1]) / 2
+    return [float(value) if total else None for value, total in zip(middle, totals, strict=True)]
 
 
 def histogram_median(counts: Mapping[int, int]) -> float | None:
     """The median of a histogram {bucket: count}; None when it is empty."""
-    return dense_median(dense(list(counts), list(counts.values())))
+    histogram = np.bincount(
+        np.asarray(list(counts), dtype=np.intp), weights=list(counts.values()), minlength=SIZE
+    )
+    return medians(histogram.reshape(1, SIZE))[0]

@@ -21,8 +21,8 @@ from gridcase.settings import local_tz, setting, utcnow
 from gridcase.stats.histogram import (
     MEDIAN_RELATIVE_PRECISION,
     WIRE_HEADER_BYTES,
-    dense_from_wire,
-    dense_median,
+    dense_histograms,
+    medians,
 )
 from gridcase.stats.indicators import (
     COUNTS,
@@ -311,36 +311,32 @@ def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
             f"string_agg(substr(array_send({name}), {WIRE_HEADER_BYTES + 1}), ''::bytea) AS {name}"
             for name in _HISTOGRAM_COLUMNS
         ]
-    sql = (
-        f"WITH src AS ({source}) SELECT g, child, week, {', '.join(columns)} FROM src GROUP BY g, child, week"
-    )
+    # (a SELECT rather than a WITH: a request that only read then ends with a COMMIT and keeps
+    # its prepared statements, gridcase.transactions)
+    sql = f"SELECT g, child, week, {', '.join(columns)} FROM ({source}) AS src GROUP BY g, child, week"
     with binary_results(db.session.connection()) as connection:
         rows = connection.execute(sa.text(sql), params).mappings().all()
     counts: dict[tuple, dict] = {}
     node = counts[(_NODE, None, None)] = dict.fromkeys(COUNTS, 0)
-    summed: dict[tuple, np.ndarray] = {}
-
-    def add(key: tuple, histogram: np.ndarray) -> None:
-        total = summed.get(key)
-        summed[key] = histogram if total is None else total + histogram
-
     for row in rows:
-        figures = {name: row[name] for name in COUNTS}
-        key = (row["g"], row["child"], row["week"])
-        counts[key] = figures
+        figures = counts[(row["g"], row["child"], row["week"])] = {name: row[name] for name in COUNTS}
         if row["g"] == _CHILD:
             for name in COUNTS:
                 node[name] += figures[name] or 0
-        if histograms:
-            for measure, buckets, n in (
-                ("a", "accept_buckets", "accept_counts"),
-                ("r", "resolve_buckets", "resolve_counts"),
-            ):
-                histogram = dense_from_wire(row[buckets], row[n])
-                add((*key, measure), histogram)
-                if row["g"] == _CHILD:
-                    add((_NODE, None, None, measure), histogram)
-    return counts, {key: dense_median(histogram) for key, histogram in summed.items()}
+    if not histograms:
+        return counts, {}
+    # One histogram a row (each row is one child or one week), and the node's: its children's.
+    keys = [(row["g"], row["child"], row["week"]) for row in rows] + [(_NODE, None, None)]
+    children = np.array([row["g"] == _CHILD for row in rows], dtype=bool)
+    found: dict[tuple, float | None] = {}
+    for measure, buckets, n in (
+        ("a", "accept_buckets", "accept_counts"),
+        ("r", "resolve_buckets", "resolve_counts"),
+    ):
+        each = dense_histograms([row[buckets] for row in rows], [row[n] for row in rows])
+        every = np.vstack([each, each[children].sum(axis=0)])
+        found.update(((*key, measure), median) for key, median in zip(keys, medians(every), strict=True))
+    return counts, found
 
 
 def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> dict:

@@ -42,7 +42,7 @@ from gridcase.stats.histogram import (
     WIRE_HEADER_BYTES,
     bucket_of,
     bucket_sql,
-    dense_from_wire,
+    dense_histograms,
 )
 from gridcase.stats.indicators import COUNTS
 from gridcase.stats.models import StatsRollup, StatsWatermark
@@ -556,7 +556,7 @@ def test_histograms_are_summed_from_postgresql_binary_arrays():
             "(2, '{}'::smallint[], '{}'::int[]), (3, ARRAY[3]::smallint[], ARRAY[5])) AS v(i, b, c)"
         )
     ).one()
-    histogram = dense_from_wire(buckets, counts)
+    (histogram,) = dense_histograms([buckets], [counts])
     assert histogram[3] == 7 and histogram[161] == 70000 and histogram.sum() == 70007
 
 
