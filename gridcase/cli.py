@@ -107,12 +107,22 @@ def import_calendar_command(file: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load_catalogue_command(file: str) -> None:
     """Insert or update case categories from a JSON file (see geodata/categories.json)."""
-    from gridcase.cases.catalogue import load_catalogue_file
+    from gridcase.cases.catalogue import category_groups, load_catalogue_file
 
+    before = category_groups()
     count = _import(
         file, lambda: load_catalogue_file(file), AuditAction.CATALOGUE_CHANGED, lambda n: {"categories": n}
     )
     click.echo(f"Catalogue loaded: {count} categories.")
+    moved = sorted(
+        code for code, group in category_groups().items() if code in before and before[code] != group
+    )
+    if moved:
+        # The statistics' rows by group were summed under the old groups (gridcase.stats.rollups).
+        click.echo(
+            f"Moved to another group: {', '.join(moved)}. The statistics by group count their cases "
+            "under the old group until `flask gridcase refresh-stats --full`."
+        )
 
 
 @gridcase_cli.command("create-user")

@@ -74,6 +74,11 @@ def load_catalogue(entries: list[dict]) -> int:
     return len(entries)
 
 
+def category_groups() -> dict[str, str | None]:
+    """{category code: the code of its group (大类), None for one in no group}."""
+    return dict(db.session.execute(sa.select(Category.code, Category.parent_code)).all())
+
+
 def load_catalogue_file(path: str) -> int:
     with open(path, encoding="utf-8") as handle:
         return load_catalogue(json.load(handle))

@@ -56,6 +56,14 @@ class StatsQuery:
     kind: str | None = None
     categories: tuple[str, ...] | None = None
 
+    @property
+    def category_detail(self) -> str | None:
+        """The rollups' detail that answers the category asked: "group" for a category group
+        (大类, listed with its categories), "category" for one category, None if none is asked."""
+        if not self.categories:
+            return None
+        return "group" if len(self.categories) > 1 else "category"
+
     def header(self) -> dict:
         """What a table of figures is about, as its answer begins (StatsPeriodSchema)."""
         region = self.region
@@ -218,7 +226,7 @@ class _Part:
 def _totals(query: StatsQuery, level: str, node_column: str) -> _Part:
     """Each child's rows over the period at the coarsest grains that hold it: whole years, then
     whole months, weeks and days at the ends (a few dozen rows per child, whatever the history)."""
-    detail = grain_for("day", level, query.categories is not None, bool(query.kind)).detail
+    detail = grain_for("day", level, query.category_detail, bool(query.kind)).detail
     if Grain("year", level, detail) not in GRAINS:
         cover: Cover = _weeks_and_days(query, level, detail)
     else:
@@ -230,7 +238,7 @@ def _series(query: StatsQuery) -> _Part:
     """The node's own rows over the period, whole weeks from weekly rows and the days at either
     end from daily ones, each labelled with its week."""
     level = query.region.level
-    detail = grain_for("day", level, query.categories is not None, bool(query.kind)).detail
+    detail = grain_for("day", level, query.category_detail, bool(query.kind)).detail
     week = "s.period_start - (extract(isodow FROM s.period_start)::int - 1)"
     return _part(query, _WEEK, "NULL", week, level, "region_code", _weeks_and_days(query, level, detail))
 
@@ -242,11 +250,14 @@ def _weeks_and_days(query: StatsQuery, level: str, detail: str) -> Cover:
 def _part(
     query: StatsQuery, group: int, child: str, week: str, level: str, node_column: str, cover: Cover
 ) -> _Part:
-    by_category = query.categories is not None
+    category_detail = query.category_detail
     prefix = f"p{group}_"
     params: dict = {f"{prefix}node": query.region.code}
     conditions = [f"s.{node_column} = :{prefix}node"]
-    if by_category:
+    if category_detail == "group":  # the group's own rows (gridcase.stats.rollups)
+        conditions.append(f"s.category_code = :{prefix}group")
+        params[f"{prefix}group"] = query.categories[0]
+    elif category_detail:
         conditions.append(f"s.category_code = ANY(:{prefix}categories)")
         params[f"{prefix}categories"] = list(query.categories)
     else:
@@ -258,7 +269,7 @@ def _part(
     selects = []
     for index, (period, first, last) in enumerate(cover):
         where = [*conditions, f"s.grain = :{prefix}grain_{index}"]
-        params[f"{prefix}grain_{index}"] = grain_for(period, level, by_category, bool(query.kind)).name
+        params[f"{prefix}grain_{index}"] = grain_for(period, level, category_detail, bool(query.kind)).name
         if first is not None:
             where.append(f"s.period_start >= :{prefix}first_{index}")
             params[f"{prefix}first_{index}"] = first

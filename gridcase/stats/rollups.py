@@ -7,9 +7,11 @@ Grains. A rollup row has one of these shapes, "{period}:{level}:{detail}":
   calendar months and years), each row starting on the period's first day;
 - level: `grid`, `community`, `township`, `district` or `city` — the node the row counts, with
   its parent in `parent_code`, so that a node's table is "the rows whose parent is the node";
-- detail: `category` (one row per category), `kind` (all categories of a kind, category "*")
-  or `all` (both kinds together, category and kind "*").
-All are kept but those in NOT_KEPT: a grid's weeks by category, and a city's months and years.
+- detail: `category` (one row per category), `group` (one row per category group, 大类: the
+  sum of its categories' rows, category = the group's code), `kind` (all categories of a kind,
+  category "*") or `all` (both kinds together, category and kind "*").
+All are kept but those in NOT_KEPT: a grid's weeks by category or group, and a city's months
+and years.
 
 A read. A node's table has two parts (gridcase.stats.queries):
 - each child's figures over the period, from the children's rows at the coarsest grain that
@@ -31,7 +33,8 @@ grid) pairs of cases changed since the watermark, then every row those pairs rol
 rows of every grain it touches are deleted in one statement, then each grain is summed again).
 A case's day is its creation day in GRIDCASE_TIMEZONE: changing the time zone or the ladder
 needs `refresh-stats --full`. So does a grid moved to another community: its cases keep the
-codes they were logged with, and only a full refresh regroups them.
+codes they were logged with, and only a full refresh regroups them; and so does a category
+moved to another group (`load-catalogue` says so when it moves one).
 
 Watermark. A change becomes visible when its transaction commits, which can be after the
 `updated_at` it wrote. So the new watermark is not "now" but the start of the oldest writing
@@ -65,7 +68,9 @@ CLOCK_MARGIN = timedelta(minutes=2)
 
 PERIODS = ("day", "week", "month", "year")
 LEVELS = ("grid", "community", "township", "district", "city")
-DETAILS = ("category", "kind", "all")
+DETAILS = ("category", "group", "kind", "all")
+# (the details read by category: each row's category_code is a category's or a group's code)
+BY_CATEGORY = ("category", "group")
 ALL = "*"  # the category (and, by "all", the kind) of a row that sums all of them
 
 
@@ -107,8 +112,8 @@ class Grain:
             if finer is None:
                 return None if self.detail == "category" else Grain("day", "grid", "category")
             return Grain("day", finer, self.detail)
-        if self.detail == "category" and finer not in (None, "grid"):
-            return Grain(self.period, finer, "category")
+        if self.detail in BY_CATEGORY and finer not in (None, "grid"):
+            return Grain(self.period, finer, self.detail)
         return Grain("day", self.level, self.detail)
 
     @property
@@ -121,7 +126,7 @@ class Grain:
         they are most of the rows. Rows that many cases share (weeks, months and years but a
         grid's by category, and a day of a community or more by kind or in all) are merged, so
         that readers unnest at most one entry per bucket."""
-        if self.level == "grid" and self.detail == "category":
+        if self.level == "grid" and self.detail in BY_CATEGORY:
             return False
         return self.period != "day" or (self.detail != "category" and self.level != "grid")
 
@@ -131,7 +136,8 @@ class Grain:
 # what is not a whole month. Months and years are read as a node's children only, and a city
 # is nobody's child.
 NOT_KEPT = frozenset(
-    {Grain("week", "grid", "category")} | {Grain(p, "city", d) for p in ("month", "year") for d in DETAILS}
+    {Grain("week", "grid", d) for d in BY_CATEGORY}
+    | {Grain(p, "city", d) for p in ("month", "year") for d in DETAILS}
 )
 # In the order a refresh computes them: every grain after its source.
 GRAINS = tuple(
@@ -143,10 +149,11 @@ assert all(g.source is None or GRAINS.index(g.source) < GRAINS.index(g) for g in
 assert all(g.source is None or g.source in GRAINS for g in GRAINS)
 
 
-def grain_for(period: str, level: str, by_category: bool, by_kind: bool) -> Grain:
-    """The grain that answers a question: per category if one is asked for, else per kind if a
-    kind is, else both kinds together."""
-    return Grain(period, level, "category" if by_category else "kind" if by_kind else "all")
+def grain_for(period: str, level: str, category: str | None, by_kind: bool) -> Grain:
+    """The grain that answers a question: per group if `category` is "group" (a category group
+    is asked for), per category if it is "category", else per kind if a kind is, else both kinds
+    together."""
+    return Grain(period, level, category or ("kind" if by_kind else "all"))
 
 
 @dataclass
@@ -405,7 +412,12 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
     source = grain.source
     level = grain.level
     period = _PERIOD_START[grain.period].format("s.period_start")
-    category = "s.category_code" if grain.detail == "category" else f"'{ALL}'"
+    category = "s.category_code" if grain.detail in BY_CATEGORY else f"'{ALL}'"
+    groups = ""
+    if grain.detail == "group" and source.detail == "category":
+        # A category's rows are re-keyed to its group's code; a category in no group has none.
+        category = 'g.parent_code COLLATE "C"'
+        groups = "JOIN categories g ON g.code = s.category_code AND g.parent_code IS NOT NULL"
     kind = f"'{ALL}'" if grain.detail == "all" else "s.kind"
     community = "s.community_code" if level in ("grid", "community") else "NULL"
     township = "s.township_code" if level not in ("district", "city") else "NULL"
@@ -433,7 +445,7 @@ def _rollup_source(grain: Grain, keyed: bool) -> str:
                {community} AS community_code,
                {", ".join(f"s.{name}" for name in COUNTS)},
                {", ".join(f"s.{name}" for name in _HISTOGRAM_COLUMNS)}
-        FROM stats_rollups s {join}
+        FROM stats_rollups s {groups} {join}
         WHERE {" AND ".join(where)}
     """
 

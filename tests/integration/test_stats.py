@@ -23,6 +23,7 @@ a dispute; gA and gB are grids of two communities of 枫桥镇, gJ a grid of 暨
 | c12  | gA   | Mon 23 09:00 | after the period                                                     |
 """
 
+import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -542,6 +543,21 @@ def test_the_sql_buckets_follow_the_python_rule():
         {f"h{i}": value for i, value in enumerate(hours)},
     ).one()
     assert list(row) == [bucket_of(value) for value in hours]
+
+
+def test_loading_a_catalogue_that_moves_a_category_to_another_group_says_what_to_refresh(app, tmp_path):
+    # The rollups' rows by group were summed under the old group (gridcase.stats.rollups).
+    moved = {"code": "E0105", "name": "占道经营", "kind": "incident", "parent": "E02"}
+    same = {"code": "E0501", "name": "违法建设", "kind": "incident", "parent": "E05"}
+    file = tmp_path / "categories.json"
+    file.write_text(json.dumps([same]), encoding="utf-8")
+    runner = app.test_cli_runner()
+    unmoved = runner.invoke(args=["gridcase", "load-catalogue", str(file)])
+    assert unmoved.exit_code == 0 and "Moved" not in unmoved.output, unmoved.output
+    file.write_text(json.dumps([moved, same]), encoding="utf-8")
+    loaded = runner.invoke(args=["gridcase", "load-catalogue", str(file)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Moved to another group: E0105." in loaded.output and "refresh-stats --full" in loaded.output
 
 
 def test_histograms_are_summed_from_postgresql_binary_arrays():

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from gridcase.cases.intake import create_case
+from gridcase.cases.models import Category
 from gridcase.cases.operations import perform_action
 from gridcase.extensions import db
 from gridcase.settings import local_tz, utcnow
@@ -94,17 +95,22 @@ def _start(period: str, day: date) -> date:
 
 def test_every_grain_holds_a_direct_count_of_the_cases(history):
     cases = db.session.execute(sa.text(_case_source("cases c")), _params()).mappings().all()
+    group_of = dict(db.session.execute(sa.select(Category.code, Category.parent_code)).all())
     expected: dict = {}
     for grain in GRAINS:
         for case in cases:
             code = case[LEVEL_CODE[grain.level]]
-            if code is None:
+            category = {
+                "category": case["category_code"],
+                "group": group_of[case["category_code"]],  # (None: a category in no group)
+            }.get(grain.detail, ALL)
+            if code is None or category is None:
                 continue
             key = (
                 grain.name,
                 code,
                 _start(grain.period, case["period_start"]),
-                case["category_code"] if grain.detail == "category" else ALL,
+                category,
                 ALL if grain.detail == "all" else case["kind"],
             )
             counts, accept, resolve = expected.setdefault(
@@ -128,6 +134,9 @@ def test_every_grain_holds_a_direct_count_of_the_cases(history):
     assert stored == expected
     names = {grain for grain, *_ in stored}
     assert {"year:grid:category", "month:township:kind", "year:community:all", "week:city:all"} <= names
+    assert {"day:grid:group", "week:township:group", "year:grid:group"} <= names
+    # E0105 and E0501 are counted in their groups; D02, in none, has no group rows.
+    assert {category for grain, _, _, category, _ in stored if grain.endswith(":group")} == {"E01", "E05"}
     # The city's rows start each year, month and week that holds a case.
     assert ("year:township:all", FENGQIAO, date(2025, 1, 1), ALL, ALL) in stored
     assert ("day:city:all", CITY, date(2025, 12, 31), ALL, ALL) in stored
@@ -154,6 +163,8 @@ def _from_days_only(monkeypatch):
         "from=2025-12-31&to=2025-12-31",  # one day
         "from=2025-12-01&to=2026-02-28&kind=dispute",
         "category=E0105",
+        "category=E01",  # a group: its own rows
+        "from=2025-12-02&to=2026-03-31&category=E05",
         "from=2025-11-15&to=2026-02-14&category=D02",
     ],
 )
