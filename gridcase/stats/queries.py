@@ -361,9 +361,10 @@ def _overdue_open(query: StatsQuery, child_level: str | None, now: datetime) -> 
     of creation times and read every case of the period (a quarter: 60 ms at 5 million cases).
     (It was kept off that index by a MATERIALIZED CTE before: writing and re-reading the ~9,000
     open overdue cases of a city of 5 million cost three times the scan.)"""
-    tz = setting("GRIDCASE_TIMEZONE")
-    local_day = sa.cast(sa.func.timezone(tz, Case.created_at), sa.Date)
-    week = (local_day - (sa.cast(sa.extract("isodow", local_day), sa.Integer) - 1)).label("week")
+    # The local Monday of each case's creation (one time zone conversion a case: it is most of
+    # the statement's cost at a city's ~5,000 open overdue cases).
+    local_time = sa.func.timezone(setting("GRIDCASE_TIMEZONE"), Case.created_at)
+    week = sa.cast(sa.func.date_trunc("week", local_time), sa.Date).label("week")
     child = (territory_column(Case, child_level) if child_level else sa.null()).label("child")
     created_at = Case.created_at + sa.literal_column("interval '0'", sa.Interval)
     conditions = [
