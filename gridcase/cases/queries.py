@@ -222,11 +222,23 @@ def list_cases(viewer: User, filters: dict, page: int = 1, page_size: int = 20) 
     if filters.get("q"):
         # A keyword's matches come from the trigram index and are all read to be sorted: the
         # total is counted in that same pass, not by reading every match again (at 5 million
-        # cases a four-digit keyword matched 2,500, each a heap page of its own).
+        # cases a four-digit keyword matched 2,500, each a heap page of its own). The page is
+        # chosen among narrow rows (id, sort key, total); only its own cases are then read whole,
+        # with the relations a case loads with it: sorting 2,500 whole rows with those joined
+        # spilled to disk (35 ms of a 5-million-case search, against 12).
+        chosen = (
+            sa.select(Case.id, sa.func.count().over().label("total"))
+            .where(*conditions)
+            .order_by(*order)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+            .subquery()
+        )
         rows = db.session.execute(
-            _page_of(
-                sa.select(Case, sa.func.count().over().label("total")), conditions, order, page, page_size
-            )
+            sa.select(Case, chosen.c.total)
+            .join(chosen, chosen.c.id == Case.id)
+            .order_by(*order)
+            .options(so.selectinload(Case.parties))
         ).all()
         items = [row.Case for row in rows]
         total = rows[0].total if rows else _count(conditions)  # (past the last page: counted)

@@ -94,6 +94,11 @@ class TestListing:
         assert second["total"] == 4 and len(second["items"]) == 1
         beyond = township.get(f"/api/v1/cases?q={keyword}&page_size=3&page=5").json
         assert beyond["total"] == 4 and beyond["items"] == []
+        # The pages are the one ordered list cut in pages (the page is chosen among the matches'
+        # ids, then its cases are read: in the same order).
+        whole = township.get(f"/api/v1/cases?q={keyword}&page_size=10").json["items"]
+        assert [c["id"] for c in first["items"] + second["items"]] == [c["id"] for c in whole]
+        assert [c["created_at"] for c in whole] == sorted((c["created_at"] for c in whole), reverse=True)
         assert township.get("/api/v1/cases?q=宅基地").json["total"] == 1
 
     def test_filters(self, township):
