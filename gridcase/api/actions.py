@@ -64,7 +64,7 @@ class CaseActionBodySchema(CaseActionSchema):
 @blp.route("/<ref>/actions")
 class CaseActions(MethodView):
     @auth_required
-    @blp.arguments(CaseActionBodySchema, example={"action": "accept", "version": 1})
+    @blp.arguments(CaseActionBodySchema(), example={"action": "accept", "version": 1})
     @blp.response(200, CaseSchema)
     @blp.alt_response(409, description="The case changed since you read `version`; reload it.")
     def post(self, body, ref):

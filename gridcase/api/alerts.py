@@ -141,7 +141,7 @@ def _detail(alert_id: int) -> dict:
 class Alerts(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(AlertQueryArgsSchema, location="query")
+    @blp.arguments(AlertQueryArgsSchema(), location="query")
     @blp.response(200, AlertListSchema)
     def get(self, args):
         """Risk alerts whose node lies in your scope, red before yellow, newest first.
@@ -173,7 +173,7 @@ class AlertView(MethodView):
 @blp.route("/<id:alert_id>/acknowledge")
 class AcknowledgeAlert(MethodView):
     @auth_required
-    @blp.arguments(AcknowledgeSchema)
+    @blp.arguments(AcknowledgeSchema())
     @blp.response(200, AlertSchema)
     def post(self, data, alert_id):
         """签收: you have seen the alert and are acting on it (recorded with your name and the time)."""
@@ -185,7 +185,7 @@ class AcknowledgeAlert(MethodView):
 @blp.route("/<id:alert_id>/close")
 class CloseAlert(MethodView):
     @auth_required
-    @blp.arguments(CloseSchema)
+    @blp.arguments(CloseSchema())
     @blp.response(200, AlertSchema)
     def post(self, data, alert_id):
         """销号: the risk is dealt with; the note says how (recorded with your name and the time)."""
@@ -197,7 +197,7 @@ class CloseAlert(MethodView):
 @blp.route("/<id:alert_id>/assess")
 class AssessAlert(MethodView):
     @auth_required
-    @blp.arguments(AssessSchema)
+    @blp.arguments(AssessSchema())
     @blp.response(200, AlertSchema)
     def post(self, data, alert_id):
         """研判: what the risk is, its grade, who answers for it and by when (an open alert is

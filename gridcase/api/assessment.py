@@ -208,7 +208,7 @@ class Indicators(MethodView):
 @blp.route("/schemes")
 class Schemes(MethodView):
     @auth_required
-    @blp.arguments(SchemeListArgsSchema, location="query")
+    @blp.arguments(SchemeListArgsSchema(), location="query")
     @blp.response(200, SchemeSchema(many=True))
     def get(self, args):
         """Every version of your city's scheme for a kind of subject, newest first; version 0,
@@ -216,7 +216,7 @@ class Schemes(MethodView):
         return [version.as_dict() for version in scheme_versions(current_user(), args["subject"])]
 
     @auth_required
-    @blp.arguments(SchemeCreateSchema)
+    @blp.arguments(SchemeCreateSchema())
     @blp.response(201, SchemeSchema)
     def post(self, data):
         """The next version of the scheme (the city centre): rated items' points add up to 100;
@@ -232,7 +232,7 @@ class Schemes(MethodView):
 class Rankings(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(RankingArgsSchema, location="query")
+    @blp.arguments(RankingArgsSchema(), location="query")
     @blp.response(200, RankingSchema)
     def get(self, args):
         """Every subject of the kind in the area, scored for the month or quarter (to date, and
@@ -245,7 +245,7 @@ class Rankings(MethodView):
 class RankingExport(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(RankingArgsSchema, location="query")
+    @blp.arguments(RankingArgsSchema(), location="query")
     @blp.response(200, description="The ranking as an XLSX workbook: the ranking, then each item's figures.")
     def get(self, args):
         """The ranking as a spreadsheet."""
@@ -262,7 +262,7 @@ class RankingExport(MethodView):
 class MyScore(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(MyScoreArgsSchema, location="query")
+    @blp.arguments(MyScoreArgsSchema(), location="query")
     @blp.response(200, MyScoreSchema)
     def get(self, args):
         """A grid worker's own score, explained, and their place among their township's workers."""

@@ -29,7 +29,7 @@ class PhotoQuerySchema(Schema):
 @blp.route("/cases/<ref>/attachments")
 class Attachments(MethodView):
     @auth_required
-    @blp.arguments(UploadSchema, location="files")
+    @blp.arguments(UploadSchema(), location="files")
     @blp.response(201, AttachmentSchema)
     def post(self, files, ref):
         """Add a photo (at most 9 per case). It is checked by content, turned upright, stripped of
@@ -46,7 +46,7 @@ class Attachments(MethodView):
 @blp.route("/attachments/<id:attachment_id>")
 class Photo(MethodView):
     @auth_required
-    @blp.arguments(PhotoQuerySchema, location="query")
+    @blp.arguments(PhotoQuerySchema(), location="query")
     @blp.response(200, description="The image bytes.")
     def get(self, args, attachment_id):
         """A photo, or with `?size=thumb` its small JPEG version."""

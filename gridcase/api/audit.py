@@ -49,7 +49,7 @@ def require_auditor() -> None:
 @blp.route("")
 class AuditLog(MethodView):
     @auth_required
-    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.arguments(AuditQuerySchema(), location="query")
     @blp.response(200, AuditPageSchema)
     def get(self, args):
         """Audit entries, newest first: sign-ins, lock-outs, denials, reveals of personal data,
@@ -64,7 +64,7 @@ class AuditLog(MethodView):
 @blp.route("/export")
 class AuditExport(MethodView):
     @auth_required
-    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.arguments(AuditQuerySchema(), location="query")
     @blp.response(200, description="CSV (UTF-8 with BOM), newest first.")
     def get(self, args):
         """The filtered audit log as CSV. The export itself is audited."""

@@ -36,7 +36,7 @@ class TokenSchema(Schema):
 
 @blp.route("/token")
 class Token(MethodView):
-    @blp.arguments(TokenRequestSchema, example={"username": "demo-worker", "password": "gridcase-demo"})
+    @blp.arguments(TokenRequestSchema(), example={"username": "demo-worker", "password": "gridcase-demo"})
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong username, password or one-time code.")
     @blp.alt_response(403, description="Two factors are required and none is set up yet.")

@@ -36,14 +36,14 @@ blp = Blueprint(
 @blp.route("")
 class Cases(MethodView):
     @auth_required
-    @blp.arguments(CaseQueryArgsSchema, location="query")
+    @blp.arguments(CaseQueryArgsSchema(), location="query")
     @blp.response(200, CaseListSchema)
     def get(self, args):
         """Cases in your scope, filtered and paginated (newest first unless `sort` says)."""
         return list_cases(current_user(), args, page=args["page"], page_size=args["page_size"])
 
     @auth_required
-    @blp.arguments(CaseCreateSchema)
+    @blp.arguments(CaseCreateSchema())
     @blp.response(201, CaseSchema)
     @blp.alt_response(
         200, schema=CaseSchema, description="An Idempotency-Key replay: the case created before."
@@ -74,7 +74,7 @@ class Cases(MethodView):
 @blp.route("/duplicates")
 class Duplicates(MethodView):
     @auth_required
-    @blp.arguments(DuplicateQuerySchema, location="query")
+    @blp.arguments(DuplicateQuerySchema(), location="query")
     @blp.response(200, DuplicateSchema(many=True))
     def get(self, args):
         """Possible duplicates before saving: open cases of the category near the point."""
@@ -92,7 +92,7 @@ class PointsQuerySchema(Schema):
 class CasePoints(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(PointsQuerySchema, location="query")
+    @blp.arguments(PointsQuerySchema(), location="query")
     @blp.response(200, description="A GeoJSON FeatureCollection of open cases with their lights.")
     def get(self, args):
         """Open cases in your scope as map points (id, number, title, level, severity, light,

@@ -34,7 +34,7 @@ class CategoryQuerySchema(Schema):
 @blp.route("/categories")
 class Categories(MethodView):
     @auth_required
-    @blp.arguments(CategoryQuerySchema, location="query")
+    @blp.arguments(CategoryQuerySchema(), location="query")
     @blp.response(200, CategorySchema(many=True))
     def get(self, args):
         """The catalogue: groups (大类) and the categories (小类) a case may use."""

@@ -37,7 +37,7 @@ class CaseExportArgsSchema(CaseQueryArgsSchema):
 class CaseExport(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(CaseExportArgsSchema, location="query")
+    @blp.arguments(CaseExportArgsSchema(), location="query")
     @blp.response(200, description="CSV (UTF-8 with BOM, streamed) or XLSX.")
     @blp.alt_response(422, description="More cases match than one export may hold; narrow the filters.")
     def get(self, args):

@@ -54,7 +54,7 @@ class Sessions(MethodView):
         return case_sessions(user, find_case(user, ref))
 
     @auth_required
-    @blp.arguments(SessionInSchema)
+    @blp.arguments(SessionInSchema())
     @blp.response(201, SessionOutSchema)
     @blp.alt_response(
         403, description="Only a handler of the case or a mediator invited to it records sessions."
@@ -72,7 +72,7 @@ class Sessions(MethodView):
 @blp.route("/<ref>/invitations")
 class Invitations(MethodView):
     @auth_required
-    @blp.arguments(InvitationInSchema)
+    @blp.arguments(InvitationInSchema())
     @blp.response(201, InvitationOutSchema)
     @blp.alt_response(403, description="Only a handler of the case where it is invites mediators.")
     def post(self, body, ref):
@@ -121,8 +121,8 @@ class Evidence(MethodView):
         return case_evidence(user, find_case(user, ref))
 
     @auth_required
-    @blp.arguments(EvidenceUploadSchema, location="files")
-    @blp.arguments(EvidenceTitleSchema, location="form")
+    @blp.arguments(EvidenceUploadSchema(), location="files")
+    @blp.arguments(EvidenceTitleSchema(), location="form")
     @blp.response(201, EvidenceOutSchema)
     @blp.alt_response(
         403, description="Only a handler of the case or a mediator invited to it adds evidence."
@@ -146,7 +146,7 @@ takes_larger_uploads("cases.Evidence", "GRIDCASE_MAX_EVIDENCE_BYTES")
 @blp.route("/<ref>/evidence/<id:evidence_id>/download")
 class EvidenceDownload(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "调解前听取现场录音"})
+    @blp.arguments(RevealSchema(), example={"reason": "调解前听取现场录音"})
     @blp.response(200, description="The file as uploaded.")
     @blp.alt_response(
         403, description="Only a handler of the case or a mediator invited to it opens its evidence."
@@ -178,7 +178,7 @@ class CourtReferral(MethodView):
 
     @auth_required
     @blp.arguments(
-        CourtReferralInSchema,
+        CourtReferralInSchema(),
         example={
             "court_unit_code": "330681000000-fyssfw",
             "court_number": "(2026)浙0681民诉前调123号",
@@ -207,7 +207,7 @@ class CourtReferral(MethodView):
 @blp.route("/<ref>/court-referral/extension")
 class CourtReferralExtension(MethodView):
     @auth_required
-    @blp.arguments(CourtReferralExtensionSchema)
+    @blp.arguments(CourtReferralExtensionSchema())
     @blp.response(200, CourtReferralOutSchema)
     @blp.alt_response(403, description="Only a handler of the case extends the period.")
     def post(self, body, ref):
@@ -220,7 +220,7 @@ class CourtReferralExtension(MethodView):
 @blp.route("/<ref>/court-referral/result")
 class CourtReferralResult(MethodView):
     @auth_required
-    @blp.arguments(CourtReferralResultSchema)
+    @blp.arguments(CourtReferralResultSchema())
     @blp.response(200, CourtReferralOutSchema)
     @blp.alt_response(403, description="Only a handler of the case reports the result.")
     def post(self, body, ref):

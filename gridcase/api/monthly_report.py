@@ -169,7 +169,7 @@ def _month(args: dict) -> Month:
 class MonthlyReportView(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(MonthlyReportArgsSchema, location="query")
+    @blp.arguments(MonthlyReportArgsSchema(), location="query")
     @blp.response(200, MonthlyReportSchema)
     def get(self, args):
         """The monthly report (月报) of a node: the month's indicators against the month before,
@@ -184,7 +184,7 @@ class MonthlyReportView(MethodView):
 @blp.route("/monthly-report/draft")
 class MonthlyReportDraft(MethodView):
     @auth_required
-    @blp.arguments(MonthlyReportTextSchema)
+    @blp.arguments(MonthlyReportTextSchema())
     @blp.response(200, MonthlyReportSchema)
     def put(self, data):
         """Save the centre's text (编者按、工作要求) of a month not issued yet, as a draft.
@@ -200,7 +200,7 @@ class MonthlyReportDraft(MethodView):
 @blp.route("/monthly-report/issue")
 class MonthlyReportIssue(MethodView):
     @auth_required
-    @blp.arguments(MonthlyReportTextSchema)
+    @blp.arguments(MonthlyReportTextSchema())
     @blp.response(201, MonthlyReportSchema)
     def post(self, data):
         """Issue the report a month's report: it is frozen as it stands today, with the centre's text
@@ -217,7 +217,7 @@ class MonthlyReportIssue(MethodView):
 class MonthlyReportDocument(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(MonthlyReportDocumentArgsSchema, location="query")
+    @blp.arguments(MonthlyReportDocumentArgsSchema(), location="query")
     @blp.response(200, description="The report as DOCX (editable) or PDF.")
     def get(self, args):
         """The monthly report as a document (DOCX or PDF): issuing centre, title, period, the
@@ -232,7 +232,7 @@ class MonthlyReportDocument(MethodView):
 class MonthlyReportChart(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(MonthlyReportChartArgsSchema, location="query")
+    @blp.arguments(MonthlyReportChartArgsSchema(), location="query")
     @blp.response(200, description="A PNG image.")
     def get(self, args):
         """One chart of the monthly report as PNG: `trend` (受理数 and 化解数 of the month and

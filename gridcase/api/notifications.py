@@ -49,7 +49,7 @@ class MarkedSchema(Schema):
 @blp.route("")
 class Inbox(MethodView):
     @auth_required
-    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.arguments(InboxQuerySchema(), location="query")
     @blp.response(200, InboxSchema)
     def get(self, args):
         """Your latest 50 notifications, newest first, and how many are unread."""
@@ -88,7 +88,7 @@ class Channels(MethodView):
         return own_channels(current_user())
 
     @auth_required
-    @blp.arguments(ChannelInSchema)
+    @blp.arguments(ChannelInSchema())
     @blp.response(201, ChannelSchema)
     def post(self, body):
         """Have your notifications also sent to your e-mail or by SMS, with quiet hours if you

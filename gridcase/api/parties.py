@@ -45,7 +45,7 @@ class RevealedPartySchema(Schema):
 @blp.route("/<ref>/parties/<id:party_id>/reveal")
 class RevealParty(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "约双方当事人到村调委会调解，需电话联系"})
+    @blp.arguments(RevealSchema(), example={"reason": "约双方当事人到村调委会调解，需电话联系"})
     @blp.response(200, RevealedPartySchema)
     @blp.alt_response(403, description="Only handlers of the case see parties in full.")
     def post(self, body, ref, party_id):
@@ -65,7 +65,7 @@ class RevealedPersonSchema(Schema):
 @blp.route("/<ref>/informant/reveal")
 class RevealInformant(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "回电告知受理情况"})
+    @blp.arguments(RevealSchema(), example={"reason": "回电告知受理情况"})
     @blp.response(200, RevealedPersonSchema)
     @blp.alt_response(403, description="Only handlers of the case see its people in full.")
     def post(self, body, ref):
@@ -79,7 +79,7 @@ class RevealInformant(MethodView):
 @blp.route("/<ref>/agreements/<id:agreement_id>/document")
 class AgreementDocument(MethodView):
     @auth_required
-    @blp.arguments(DocumentRequestSchema, example={"reason": "打印协议书供双方签字", "format": "pdf"})
+    @blp.arguments(DocumentRequestSchema(), example={"reason": "打印协议书供双方签字", "format": "pdf"})
     @blp.response(200, description="The 人民调解协议书 as a Word document (DOCX) or a PDF.")
     @blp.alt_response(403, description="Only handlers of the case produce it: it names the parties in full.")
     def post(self, body, ref, agreement_id):
@@ -95,7 +95,7 @@ class AgreementDocument(MethodView):
 @blp.route("/<ref>/case-file")
 class CaseFile(MethodView):
     @auth_required
-    @blp.arguments(DocumentRequestSchema, example={"reason": "调阅卷宗备查", "format": "pdf"})
+    @blp.arguments(DocumentRequestSchema(), example={"reason": "调阅卷宗备查", "format": "pdf"})
     @blp.response(200, description="The dispute's case file (人民调解卷宗) as DOCX or PDF.")
     @blp.alt_response(
         403, description="Only the handlers of the dispute produce it: it names the parties in full."

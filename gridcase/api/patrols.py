@@ -37,7 +37,7 @@ blp = Blueprint(
 @blp.route("")
 class Patrols(MethodView):
     @auth_required
-    @blp.arguments(PatrolQuerySchema, location="query")
+    @blp.arguments(PatrolQuerySchema(), location="query")
     @blp.response(200, PatrolSummarySchema(many=True))
     def get(self, args):
         """Patrols you may see, the latest first: a grid worker's own; a centre's, those placed
@@ -52,7 +52,7 @@ class Patrols(MethodView):
         )
 
     @auth_required
-    @blp.arguments(PatrolInSchema)
+    @blp.arguments(PatrolInSchema())
     @blp.response(201, PatrolSchema)
     @blp.alt_response(
         200, schema=PatrolSchema, description="An Idempotency-Key replay: the patrol stored before."
@@ -86,7 +86,7 @@ class OnePatrol(MethodView):
 @blp.route("/findings/<id:finding_id>/case")
 class FindingCase(MethodView):
     @auth_required
-    @blp.arguments(FindingCaseSchema)
+    @blp.arguments(FindingCaseSchema())
     @blp.response(201, CaseSchema)
     def post(self, body, finding_id):
         """Make a finding of your patrol a case: its place and words carried over, once."""

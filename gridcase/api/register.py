@@ -65,7 +65,7 @@ class Template(MethodView):
 @blp.route("/grids/<code>/register")
 class Register(MethodView):
     @auth_required
-    @blp.arguments(UploadSchema, location="files")
+    @blp.arguments(UploadSchema(), location="files")
     @blp.response(200, RegisterImportSchema)
     @blp.alt_response(422, description="Every problem by sheet and row; nothing was written.")
     def post(self, files, code):
@@ -79,7 +79,7 @@ class Register(MethodView):
 @blp.route("/grids/<code>/register/export")
 class RegisterExport(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "年度人口信息核对"})
+    @blp.arguments(RevealSchema(), example={"reason": "年度人口信息核对"})
     @blp.response(200, description="The grid's register in full, as the template's XLSX.")
     def post(self, body, code):
         """The grid's register with names, ID numbers and phones in full, for a reason kept in the
@@ -92,7 +92,7 @@ class RegisterExport(MethodView):
 @blp.route("/grids/<code>/houses")
 class Houses(MethodView):
     @auth_required
-    @blp.arguments(HouseQuerySchema, location="query")
+    @blp.arguments(HouseQuerySchema(), location="query")
     @blp.response(200, HouseSchema(many=True))
     def get(self, args, code):
         """The grid's houses with their residents (masked), or those whose address or number
@@ -107,7 +107,7 @@ class Houses(MethodView):
 @blp.route("/grids/<code>/houses/search")
 class HouseSearch(MethodView):
     @auth_required
-    @blp.arguments(HouseQuerySchema)
+    @blp.arguments(HouseQuerySchema())
     @blp.response(200, HouseSchema(many=True))
     def post(self, body, code):
         """The grid's houses whose address or number holds `q`, or where the resident with the ID
@@ -128,7 +128,7 @@ class Places(MethodView):
 @blp.route("/houses/<id:house_id>/outline")
 class HouseOutline(MethodView):
     @auth_required
-    @blp.arguments(OutlineSchema)
+    @blp.arguments(OutlineSchema())
     @blp.response(200, HouseSchema)
     def put(self, body, house_id):
         """Set a house's outline (a GeoJSON Polygon, its centre inside the grid)."""
@@ -141,7 +141,7 @@ class HouseOutline(MethodView):
 @blp.route("/residents/<id:resident_id>/reveal")
 class RevealResident(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "入户走访前核对联系方式"})
+    @blp.arguments(RevealSchema(), example={"reason": "入户走访前核对联系方式"})
     @blp.response(200, PersonInClearSchema)
     def post(self, body, resident_id):
         """A resident's name, ID number and phone in clear, for a reason kept in the audit log."""

@@ -133,7 +133,7 @@ class UnitStatsSchema(StatsPeriodSchema):
 class Stats(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.arguments(StatsQueryArgsSchema(), location="query")
     @blp.response(200, StatsSchema)
     def get(self, args):
         """The indicators of DESIGN §5 for a node and period, one row per child node and a weekly series.
@@ -171,7 +171,7 @@ class TrendSchema(Schema):
 class Trends(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(TrendArgsSchema, location="query")
+    @blp.arguments(TrendArgsSchema(), location="query")
     @blp.response(200, TrendSchema(many=True))
     def get(self, args):
         """研判: for the node's children and each top-level category, the last 7 days against the
@@ -184,7 +184,7 @@ class Trends(MethodView):
 class UnitStats(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.arguments(StatsQueryArgsSchema(), location="query")
     @blp.response(200, UnitStatsSchema)
     def get(self, args):
         """Indicators per unit (条块联动): 派遣数, 签收及时率, 按期办结率, 退回率, 返工率, 满意率 and the
@@ -233,7 +233,7 @@ class SupervisionStatsSchema(StatsPeriodSchema):
 class SupervisionStats(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(StatsQueryArgsSchema, location="query")
+    @blp.arguments(StatsQueryArgsSchema(), location="query")
     @blp.response(200, SupervisionStatsSchema)
     def get(self, args):
         """督办 counted for assessment (督办考核): per target of the 督办单 on the node's cases
@@ -247,7 +247,7 @@ class SupervisionStats(MethodView):
 class StatsExport(MethodView):
     @auth_required
     @reads_from_replica
-    @blp.arguments(StatsExportArgsSchema, location="query")
+    @blp.arguments(StatsExportArgsSchema(), location="query")
     @blp.response(200, description="The node and its children, as CSV (UTF-8 with BOM) or XLSX.")
     def get(self, args):
         """The indicator table (the node and its children) as CSV or XLSX; the XLSX workbook

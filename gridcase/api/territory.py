@@ -84,7 +84,7 @@ def region_body(region, with_geometry: bool = False) -> dict:
 @blp.route("/regions/<code>")
 class RegionView(MethodView):
     @auth_required
-    @blp.arguments(RegionQuerySchema, location="query")
+    @blp.arguments(RegionQuerySchema(), location="query")
     @blp.response(200, RegionSchema)
     def get(self, args, code):
         """A territory node with the codes of its children; `?geometry=1` adds its GeoJSON."""
@@ -106,7 +106,7 @@ class RegionChildren(MethodView):
 @blp.route("/grids/locate")
 class LocateView(MethodView):
     @auth_required
-    @blp.arguments(LocateQuerySchema, location="query")
+    @blp.arguments(LocateQuerySchema(), location="query")
     @blp.response(200, LocatedSchema)
     def get(self, args):
         """The grid containing a point, with its community, township and city.

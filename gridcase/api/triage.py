@@ -40,7 +40,7 @@ class Waiting(MethodView):
 @blp.route("/<int:request_id>/place")
 class Place(MethodView):
     @auth_required
-    @blp.arguments(PlaceSchema)
+    @blp.arguments(PlaceSchema())
     @blp.response(201, PlacedSchema)
     def post(self, data, request_id):
         """Register the request as a case at this point: its grid, community and township follow
@@ -53,7 +53,7 @@ class Place(MethodView):
 @blp.route("/<int:request_id>/dismiss")
 class Dismiss(MethodView):
     @auth_required
-    @blp.arguments(DismissSchema)
+    @blp.arguments(DismissSchema())
     @blp.response(204)
     def post(self, data, request_id):
         """Set the request aside with a reason; its token never names a case."""

@@ -30,7 +30,7 @@ blp = Blueprint(
 @blp.route("")
 class Units(MethodView):
     @auth_required
-    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.arguments(UnitQuerySchema(), location="query")
     @blp.response(200, UnitSchema(many=True))
     def get(self, args):
         """Units of your city, city-wide ones first; filter by level, region served, a category
@@ -38,7 +38,7 @@ class Units(MethodView):
         return units.list_units(current_user(), **args)
 
     @auth_required
-    @blp.arguments(UnitCreateSchema)
+    @blp.arguments(UnitCreateSchema())
     @blp.response(201, UnitSchema)
     def post(self, data):
         """Create a unit serving a township, district or city of your city, optionally with the
@@ -58,7 +58,7 @@ class OneUnit(MethodView):
         return units.get_unit(current_user(), code)
 
     @auth_required
-    @blp.arguments(UnitChangeSchema)
+    @blp.arguments(UnitChangeSchema())
     @blp.response(200, UnitSchema)
     def patch(self, data, code):
         """Change name, kind, credit code and limits, or deactivate (`active: false`, refused
@@ -71,7 +71,7 @@ class OneUnit(MethodView):
 @blp.route("/<string:code>/categories")
 class UnitCategories(MethodView):
     @auth_required
-    @blp.arguments(UnitCategoriesSchema)
+    @blp.arguments(UnitCategoriesSchema())
     @blp.response(200, UnitSchema)
     def put(self, data, code):
         """Replace the categories the unit handles, with their own limits and default flags.

@@ -28,14 +28,14 @@ class PasswordSchema(Schema):
 @blp.route("")
 class Users(MethodView):
     @auth_required
-    @blp.arguments(UserQuerySchema, location="query")
+    @blp.arguments(UserQuerySchema(), location="query")
     @blp.response(200, UserSchema(many=True))
     def get(self, args):
         """Users of your city (at most 1,000), by username; filter by role or name."""
         return users.list_users(current_user(), args["role"], args["q"])
 
     @auth_required
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserCreatedSchema)
     def post(self, data):
         """Create a user with one role and one scope node of your city (audited)."""
@@ -54,7 +54,7 @@ class OneUser(MethodView):
         return users.get_user(current_user(), user_id)
 
     @auth_required
-    @blp.arguments(UserChangeSchema)
+    @blp.arguments(UserChangeSchema())
     @blp.response(200, UserSchema)
     def patch(self, data, user_id):
         """Change name, role and scope, grids, or disable the account (audited; disabling ends

@@ -45,7 +45,7 @@ blp = Blueprint(
 @blp.route("")
 class Visits(MethodView):
     @auth_required
-    @blp.arguments(VisitQuerySchema, location="query")
+    @blp.arguments(VisitQuerySchema(), location="query")
     @blp.response(200, VisitSchema(many=True))
     def get(self, args):
         """Visits you may see, the latest first: a grid worker's own; a centre's, those in its scope."""
@@ -59,7 +59,7 @@ class Visits(MethodView):
         return db.session.scalars(query.order_by(Visit.visited_at.desc()).limit(args["limit"])).all()
 
     @auth_required
-    @blp.arguments(VisitInSchema)
+    @blp.arguments(VisitInSchema())
     @blp.response(201, VisitSchema)
     @blp.alt_response(
         200, schema=VisitSchema, description="An Idempotency-Key replay: the visit stored before."
@@ -87,7 +87,7 @@ class OneVisit(MethodView):
 @blp.route("/<id:visit_id>/photo")
 class VisitPhoto(MethodView):
     @auth_required
-    @blp.arguments(UploadSchema, location="files")
+    @blp.arguments(UploadSchema(), location="files")
     @blp.response(201, VisitSchema)
     def post(self, files, visit_id):
         """The visit's photo, once: checked by content, stripped of its metadata, scaled."""
@@ -109,7 +109,7 @@ class VisitPhoto(MethodView):
 @blp.route("/<id:visit_id>/people/reveal")
 class PeopleMet(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "回访独居老人，需核对姓名"})
+    @blp.arguments(RevealSchema(), example={"reason": "回访独居老人，需核对姓名"})
     @blp.response(200, PeopleMetSchema)
     def post(self, body, visit_id):
         """Whom the visit met, in clear, for a reason kept in the audit log."""
@@ -121,7 +121,7 @@ class PeopleMet(MethodView):
 @blp.route("/<id:visit_id>/case")
 class VisitCase(MethodView):
     @auth_required
-    @blp.arguments(FindingCaseSchema)
+    @blp.arguments(FindingCaseSchema())
     @blp.response(201, CaseSchema)
     def post(self, body, visit_id):
         """Make the visit's concern a case, at the visit's place, once (by the worker who wrote it)."""

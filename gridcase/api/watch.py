@@ -51,7 +51,7 @@ blp = Blueprint(
 @blp.route("/watch-items")
 class WatchItems(MethodView):
     @auth_required
-    @blp.arguments(WatchQuerySchema, location="query")
+    @blp.arguments(WatchQuerySchema(), location="query")
     @blp.response(200, WatchItemSchema(many=True))
     def get(self, args):
         """Open records you may see, the earliest due first: a grid worker's, those they answer
@@ -63,7 +63,7 @@ class WatchItems(MethodView):
         return db.session.scalars(query.order_by(WatchItem.next_due, WatchItem.id).limit(args["limit"])).all()
 
     @auth_required
-    @blp.arguments(WatchItemInSchema)
+    @blp.arguments(WatchItemInSchema())
     @blp.response(201, WatchItemSchema)
     def post(self, body):
         """Put a person (重点人员, 关爱对象) or a hazard (风险隐患) under watch, with who answers for
@@ -86,7 +86,7 @@ class OneWatchItem(MethodView):
 @blp.route("/watch-items/<id:item_id>/follow-ups")
 class WatchFollowUps(MethodView):
     @auth_required
-    @blp.arguments(NoteSchema)
+    @blp.arguments(NoteSchema())
     @blp.response(201, WatchItemSchema)
     def post(self, body, item_id):
         """Record a follow-up done: the next falls due a rhythm from today."""
@@ -100,7 +100,7 @@ class WatchFollowUps(MethodView):
 @blp.route("/watch-items/<id:item_id>/close")
 class CloseWatchItem(MethodView):
     @auth_required
-    @blp.arguments(WatchCloseSchema)
+    @blp.arguments(WatchCloseSchema())
     @blp.response(200, WatchItemSchema)
     def post(self, body, item_id):
         """No longer watched (解除管控, 隐患消除), by a centre, with the reason."""
@@ -113,7 +113,7 @@ class CloseWatchItem(MethodView):
 @blp.route("/watch-items/<id:item_id>/person/reveal")
 class RevealWatchedPerson(MethodView):
     @auth_required
-    @blp.arguments(RevealSchema, example={"reason": "月度走访前核对联系方式"})
+    @blp.arguments(RevealSchema(), example={"reason": "月度走访前核对联系方式"})
     @blp.response(200, PersonInClearSchema)
     def post(self, body, item_id):
         """A watched person's name, ID number and phone in clear, for a reason kept in the audit log."""
@@ -132,7 +132,7 @@ class Rounds(MethodView):
         return db.session.scalars(query.order_by(ScreeningRound.opened_at.desc()).limit(100)).all()
 
     @auth_required
-    @blp.arguments(RoundInSchema)
+    @blp.arguments(RoundInSchema())
     @blp.response(201, RoundSchema)
     def post(self, body):
         """Call a round of 矛盾纠纷排查 for the grids of a township, district or the city."""
@@ -155,7 +155,7 @@ class OneRound(MethodView):
 @blp.route("/screening-rounds/<id:round_id>/reports")
 class RoundReports(MethodView):
     @auth_required
-    @blp.arguments(ReportInSchema)
+    @blp.arguments(ReportInSchema())
     @blp.response(201, RoundDetailSchema)
     def post(self, body, round_id):
         """File a grid's report in the round, once: the disputes found, or 0 (零报告)."""

@@ -136,7 +136,7 @@ class Webhooks(MethodView):
         return list_subscriptions(_admin())
 
     @auth_required
-    @blp.arguments(WebhookInSchema)
+    @blp.arguments(WebhookInSchema())
     @blp.response(201, WebhookCreatedSchema)
     def post(self, data):
         """Add a subscriber: case events of the chosen types inside `scope`, sent as signed JSON.
@@ -201,7 +201,7 @@ class WebhookResume(MethodView):
 @blp.route("/<id:webhook_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @auth_required
-    @blp.arguments(DeliveryQuerySchema, location="query")
+    @blp.arguments(DeliveryQuerySchema(), location="query")
     @blp.response(200, DeliveryListSchema)
     def get(self, args, webhook_id):
         """The subscriber's deliveries, newest first, with every attempt: status code, error,
