@@ -166,15 +166,15 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     level = children[0].level if children else "grid"
     node_column = "parent_code" if children else "region_code"
     today = now.astimezone(local_tz()).date()
-    rows = _open_ended(query, today)
-    parts = [_totals(rows, level, node_column), _series(rows)]
+    rollup_query = _open_ended(query, today)
+    parts = [_totals(rollup_query, level, node_column), _series(rollup_query)]
 
-    counts, medians = _rollup_figures(parts)
+    counts, median_hours = _rollup_figures(parts)
     overdue = _overdue_open(query, children[0].level if children else None, now)
 
     def figures(group: int, child: str | None = None, week: date | None = None) -> dict:
         key = (group, child, week)
-        accept, resolve = medians.get((*key, "a")), medians.get((*key, "r"))
+        accept, resolve = median_hours.get((*key, "a")), median_hours.get((*key, "r"))
         return indicators(counts.get(key, {}), accept, resolve, overdue.get(key, 0))
 
     data_weeks = [week for group, _, week in counts if group == _WEEK]
