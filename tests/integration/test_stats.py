@@ -329,6 +329,25 @@ def test_the_weekly_series_matches_the_hand_count(api_as, history):
     )
 
 
+def test_the_overdue_count_of_a_week_follows_local_midnight(api_as, make_user):
+    # Sunday 23:30 and Monday 00:30 in Shanghai (both Sunday in UTC): two weeks apart locally.
+    grid = grid_in(FENGQIAO)
+    worker = make_user("grid_worker", grid.code)
+    for when in (datetime(2026, 3, 8, 23, 30, tzinfo=SHANGHAI), datetime(2026, 3, 9, 0, 30, tzinfo=SHANGHAI)):
+        create_case(worker, case_payload(grid.code), now=when)  # open, long past due
+    city = api_as(make_user("city_commander", CITY))
+    body = city.get("/api/v1/stats?from=2026-03-02&to=2026-03-15").json
+    assert {w["week_start"]: w["indicators"]["overdue_open"] for w in body["series"]} == {
+        "2026-03-02": 1,
+        "2026-03-09": 1,
+    }
+    assert body["indicators"]["overdue_open"] == 2
+    # By category (E0102), by its group (E01) and by another category.
+    for category, overdue in (("E0102", 2), ("E01", 2), ("D02", 0)):
+        asked = city.get(f"/api/v1/stats?from=2026-03-02&to=2026-03-15&category={category}").json
+        assert asked["indicators"]["overdue_open"] == overdue, category
+
+
 def test_a_period_that_cuts_weeks_counts_whole_days(api_as, history):
     """Tuesday 3 to Thursday 19 March: c1 (Monday 2) and c11 (Friday 20) fall outside."""
     body = api_as(history.users["city"]).get("/api/v1/stats?from=2026-03-03&to=2026-03-19").json
