@@ -27,7 +27,7 @@ from gridcase.cases.domain import (
 )
 from gridcase.cases.events import append_event
 from gridcase.cases.lifecycle import Action, LoggedAction
-from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open
+from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open, unindexed
 from gridcase.cases.parties import build_informant, build_party, in_clear
 from gridcase.cases.queries import visible_cases
 from gridcase.cases.verification import await_verification
@@ -478,8 +478,8 @@ _NEAR_AND_RECENT = (
         # too, and the planner intersected them, reading every case of the category or of the
         # last week to keep a few hundred (10-15 ms at 5 million cases). The same values,
         # through expressions no index offers:
-        Case.category_code.concat(sa.literal_column("''")) == _ASKED.c.category,
-        Case.created_at + sa.literal_column("interval '0'", sa.Interval) >= _ASKED.c.since,
+        unindexed(Case.category_code) == _ASKED.c.category,
+        unindexed(Case.created_at) >= _ASKED.c.since,
         sa.func.ST_DWithin(sa.cast(Case.location, Geography(srid=SRID)), _ASKED.c.here, _ASKED.c.radius),
         Case.id != _ASKED.c.exclude,
     )

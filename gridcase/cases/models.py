@@ -249,6 +249,17 @@ def is_open() -> sa.ColumnElement[bool]:
     return Case.status.in_([sa.literal_column(f"'{status.value}'") for status in OPEN_STATUSES])
 
 
+def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
+    """`column`'s value through an expression no index offers (`|| ''` for text, `+ interval
+    '0'` for a time): the planner then finds rows by the other conditions' indexes only. Given
+    the bare column, a prepared statement's generic plan, or a wide estimate, took that
+    column's index or crossed it with another's and read thousands of rows to keep a few
+    (issue 20: the duplicate search, the keyword search's order, the live overdue count)."""
+    if isinstance(column.type, sa.String):
+        return column.concat(sa.literal_column("''"))
+    return column + sa.literal_column("interval '0'", sa.Interval)
+
+
 class EncryptedPerson:
     """A person's name, ID number and phone: encrypted, with masks kept for display and the ID
     number's keyed hash to find the same person across cases without decrypting
