@@ -23,3 +23,16 @@ def test_a_work_order_number_is_kept_shown_searchable_and_used_once(api_as, make
     assert other_system.post("/api/v1/cases", json=case_payload(grid, external_ref=REF)).status_code == 201
     bad = hotline.post("/api/v1/cases", json=case_payload(grid, external_ref="工单 1"))
     assert bad.status_code == 422 and "external_ref" in bad.json["errors"]
+
+
+def test_a_retry_of_the_request_that_logged_a_work_order_gets_its_case(api_as, make_user):
+    # The hotline's first answer was lost: its retry, with the same Idempotency-Key, is answered
+    # with the case, not refused as a second case of the work order.
+    hotline = api_as(make_user("township_coordinator", FENGQIAO))
+    body = case_payload(grid_in(FENGQIAO).code, source="hotline", external_ref=REF)
+    first = hotline.post("/api/v1/cases", json=body, headers={"Idempotency-Key": REF})
+    retry = hotline.post("/api/v1/cases", json=body, headers={"Idempotency-Key": REF})
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json["id"] == first.json["id"] and retry.headers["Idempotent-Replayed"] == "true"
+    another_key = hotline.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "other"})
+    assert another_key.status_code == 409

@@ -6,7 +6,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from gridcase.cases.models import Case, CaseParty
+from gridcase.cases.models import Case, CaseParty, Category
 from gridcase.extensions import db
 from gridcase.geo import from_wgs84
 from tests.helpers import FENGQIAO, JIYANG, case_payload, delete_committed_cases, grid_in, point_in
@@ -203,6 +203,26 @@ class TestIdempotency:
         response = api.post("/api/v1/cases", json=other, headers=headers)
         assert response.status_code == 422
         assert "Idempotency-Key" in response.json["errors"]
+
+    def test_a_retry_gets_its_case_even_when_the_rules_have_changed_since(self, api):
+        # The phone's outbox retries a case the server made but whose answer was lost; in the
+        # meantime the city retired the category. The retry still gets its case, while a new
+        # case of that category is refused.
+        body = case_payload(grid_in(FENGQIAO).code)
+        headers = {"Idempotency-Key": "outbox-7"}
+        first = api.post("/api/v1/cases", json=body, headers=headers)
+        assert first.status_code == 201
+        db.session.execute(sa.update(Category).where(Category.code == body["category"]).values(active=False))
+        db.session.commit()
+
+        retry = api.post("/api/v1/cases", json=body, headers=headers)
+        assert (retry.status_code, retry.json["id"]) == (200, first.json["id"])
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        new = api.post("/api/v1/cases", json=body, headers={"Idempotency-Key": "outbox-8"})
+        assert new.status_code == 422 and "category" in new.json["errors"]
+        reused = api.post("/api/v1/cases", json={**body, "title": "另一件事"}, headers=headers)
+        assert reused.status_code == 422 and "Idempotency-Key" in reused.json["errors"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
 
     def test_keys_belong_to_their_reporter(self, api_as, make_user):
         grid = grid_in(FENGQIAO)
