@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gridcase.audit.log import AuditAction, record
@@ -19,6 +23,8 @@ from gridcase.reference import GENERATION, note_generation
 from gridcase.settings import setting, utcnow
 from gridcase.territory.models import Region
 from gridcase.text import normalised, username_problem
+
+T = TypeVar("T")
 
 MIN_PASSWORD_LENGTH = 10
 # Passwords people pick first; refused whatever their length.
@@ -89,10 +95,12 @@ def issue_token(user: User, now: datetime | None = None) -> tuple[str, int]:
 
 # The token check of every API request, built once (making the statement cost more Python time
 # per request than PostgreSQL's answer to it): the active user of an unexpired, unrevoked token.
+# With the token's expiry and the generations: the reference data's (every API request learns it
+# here, without a round trip of its own; see gridcase.reference) and the sign-in data's.
+_CREDENTIALS = sa.table("credential_generation", sa.column("generation", sa.BigInteger))
+_CREDENTIAL_GENERATION = sa.select(_CREDENTIALS.c.generation).scalar_subquery().label("credential_generation")
 _USER_OF_TOKEN = (
-    # (with the reference data's generation: every API request learns it here, without a round
-    # trip of its own; see gridcase.reference)
-    sa.select(User, GENERATION)
+    sa.select(User, ApiToken.expires_at, GENERATION, _CREDENTIAL_GENERATION)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == sa.bindparam("digest"),
@@ -101,18 +109,78 @@ _USER_OF_TOKEN = (
         User.active,
     )
 )
+_GENERATIONS = sa.select(GENERATION, _CREDENTIAL_GENERATION)
+
+
+@dataclass(frozen=True)
+class _KnownToken:
+    """A token this process has checked: its user as read then (a detached copy, never changed)
+    and until when the token holds, under the sign-in data's generation it was read in."""
+
+    credential_generation: int
+    expires_at: datetime
+    user: User
+
+
+# A process keeps the users of the tokens it has checked, by the token's digest (never the
+# token). The ORM's load of the user was most of the token check's cost (issue 20); a request
+# whose token is known reads only the two generations. Migration 0046 moves the sign-in
+# generation in the writer's transaction at any change of users or api_tokens (a revocation, a
+# sign-out, a disable, a role or scope change, a password change), so a known token is used
+# only while nothing of the kind has happened since, in any process.
+_known_tokens: dict[tuple[sa.URL, str], _KnownToken] = {}
+_KNOWN_TOKENS_AT_MOST = 10_000  # (then forgotten all at once: read again as they come)
 
 
 def user_for_token(token: str, now: datetime | None = None) -> User | None:
-    """The active user a valid, unexpired, unrevoked token belongs to; else None. Read from the
-    database on every request, never cached: a revoked token stops working at once."""
-    found = db.session.execute(
-        _USER_OF_TOKEN, {"digest": _token_digest(token), "now": now or utcnow()}
-    ).first()
+    """The active user a valid, unexpired, unrevoked token belongs to; else None. A revoked
+    token, or a disabled user's, stops working at once, in every process."""
+    now = now or utcnow()
+    digest = _token_digest(token)
+    key = (db.engine.url, digest)  # (one process may serve two databases: the tests')
+    known = _known_tokens.get(key)
+    if known is not None:
+        # (on the session's connection: a Core statement needs none of the session's work)
+        generations = db.session.connection().execute(_GENERATIONS).one()
+        if generations.credential_generation == known.credential_generation:
+            note_generation(generations.reference_generation)
+            if known.expires_at <= now:
+                return None
+            # (a copy in this session, without a statement, as the catalogue's categories)
+            return db.session.merge(known.user, load=False)
+    found = db.session.execute(_USER_OF_TOKEN, {"digest": digest, "now": now}).first()
     if found is None:
+        _known_tokens.pop(key, None)
         return None
     note_generation(found.reference_generation)
+    if len(_known_tokens) >= _KNOWN_TOKENS_AT_MOST:
+        _known_tokens.clear()
+    copy = _detached_copy(found.User)
+    _known_tokens[key] = _KnownToken(found.credential_generation, found.expires_at, copy)
     return found.User
+
+
+def _detached_copy(user: User) -> User:
+    """A copy of `user` and its scope as loaded, in no session: what a process may keep."""
+    copy = _loaded_copy(user)
+    scope = _loaded_copy(user.scope) if user.scope is not None else None
+    if scope is not None:
+        so.make_transient_to_detached(scope)
+    set_committed_value(copy, "scope", scope)
+    so.make_transient_to_detached(copy)
+    return copy
+
+
+def _loaded_copy(obj: T) -> T:
+    """A new, transient instance of `obj`'s class with the column values it has loaded (a
+    deferred column, as a region's boundary, stays unloaded: read if a request asks for it)."""
+    mapper = sa.inspect(type(obj))
+    loaded = sa.inspect(obj).dict
+    copy = mapper.class_manager.new_instance()
+    for attribute in mapper.column_attrs:
+        if attribute.key in loaded:
+            set_committed_value(copy, attribute.key, loaded[attribute.key])
+    return copy
 
 
 def end_sessions(user: User, reason: str, now: datetime | None = None) -> None:
