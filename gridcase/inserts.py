@@ -28,19 +28,37 @@ T = TypeVar("T")
 
 
 @functools.cache
-def _insert_statement(mapped: type, given: tuple[str, ...]) -> tuple[sa.Insert, tuple[str, ...]]:
-    """The INSERT of the `given` attributes, returning the others (the identity, defaults): one
-    statement per class and set of attributes, built once."""
+def _insert_statement(
+    mapped: type, given: tuple[str, ...]
+) -> tuple[sa.Insert, tuple[str, ...], tuple[str, ...]]:
+    """The INSERT of the `given` attributes, returning those the database or a column default
+    gives (the identity, defaults), and the attributes left NULL: one statement per class and
+    set of attributes, built once. (Returning every column not given cost a column description
+    and a value to load for each: a new case left some twenty NULL.)"""
     mapper = sa.inspect(mapped)
-    missing = tuple(prop.key for prop in mapper.column_attrs if prop.key not in given)
+    missing = [mapper.column_attrs[prop.key] for prop in mapper.column_attrs if prop.key not in given]
+    returned = tuple(prop.key for prop in missing if _has_a_default(prop.columns[0]))
+    left_null = tuple(prop.key for prop in missing if prop.key not in returned)
     # (the table, not the entity: given parameters, an ORM INSERT would be a bulk insert of
     # ORM objects, as slow as the flush)
     statement = sa.insert(mapper.local_table)
-    if missing:
+    if returned:
         statement = statement.returning(
-            *(mapper.column_attrs[key].columns[0] for key in missing), sort_by_parameter_order=True
+            *(mapper.column_attrs[key].columns[0] for key in returned), sort_by_parameter_order=True
         )
-    return statement, missing
+    return statement, returned, left_null
+
+
+def _has_a_default(column: sa.Column) -> bool:
+    """Whether an INSERT that leaves `column` out may store anything but NULL in it."""
+    return bool(
+        column.primary_key
+        or column.default is not None
+        or column.server_default is not None
+        or column.identity is not None
+        or column.computed is not None
+        or not column.nullable
+    )
 
 
 def insert_new(objects: list[T], **relationships) -> list[T]:
@@ -53,14 +71,16 @@ def insert_new(objects: list[T], **relationships) -> list[T]:
     mapper = sa.inspect(mapped)
     states = [sa.inspect(obj) for obj in objects]
     given = tuple(prop.key for prop in mapper.column_attrs if prop.key in states[0].dict)
-    statement, missing = _insert_statement(mapped, given)
+    statement, returned, left_null = _insert_statement(mapped, given)
     column_of = {key: mapper.column_attrs[key].columns[0].key for key in given}
     rows = db.session.connection().execute(
         statement, [{column_of[key]: state.dict[key] for key in given} for state in states]
     )
-    for obj, row in zip(objects, rows.all() if missing else [()] * len(objects), strict=True):
-        for key, value in zip(missing, row, strict=True):
+    for obj, row in zip(objects, rows.all() if returned else [()] * len(objects), strict=True):
+        for key, value in zip(returned, row, strict=True):
             set_committed_value(obj, key, value)
+        for key in left_null:
+            set_committed_value(obj, key, None)
         for name, value in relationships.items():
             set_committed_value(obj, name, value)
         so.make_transient_to_detached(obj)  # the given values become the loaded state

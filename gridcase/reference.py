@@ -39,7 +39,7 @@ GENERATION = sa.select(_TABLE.c.generation).scalar_subquery().label("reference_g
 _READ = sa.select(_TABLE.c.generation)
 _SESSION_KEY = "gridcase.reference_generation"
 
-_kept: dict[tuple[sa.URL, str], tuple[int, object]] = {}  # (database, name): (generation, value)
+_kept: dict[tuple[sa.Engine, str], tuple[int, object]] = {}  # (database, name): (generation, value)
 
 
 def note_generation(generation: int) -> None:
@@ -62,7 +62,9 @@ def kept(name: str, read: Callable[[], T]) -> T:
     if reading_from_replica():
         return read()
     generation = current_generation()
-    key = (db.engine.url, name)  # (one process may serve two databases: the tests')
+    # (one process may serve two databases, the tests'; the engine, not its URL: hashing a URL
+    # renders it as a string each time)
+    key = (db.engine, name)
     found = _kept.get(key)
     if found is not None and found[0] == generation:
         return found[1]

@@ -219,6 +219,13 @@ class AssignmentSchema(Schema):
 
 
 class CaseSchema(Schema):
+    def get_attribute(self, obj, attr, default):
+        # A view's attributes straight away: marshmallow first asks any object for __getitem__,
+        # which the view forwards to its case, to fail there (an exception for every field).
+        if isinstance(obj, CaseView):
+            return getattr(obj, attr, default)
+        return super().get_attribute(obj, attr, default)
+
     id = fields.Integer()
     public_number = fields.String(metadata={"example": "330681-20261125-000001"})
     kind = fields.String()

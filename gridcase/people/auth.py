@@ -128,7 +128,7 @@ class _KnownToken:
 # generation in the writer's transaction at any change of users or api_tokens (a revocation, a
 # sign-out, a disable, a role or scope change, a password change), so a known token is used
 # only while nothing of the kind has happened since, in any process.
-_known_tokens: dict[tuple[sa.URL, str], _KnownToken] = {}
+_known_tokens: dict[tuple[sa.Engine, str], _KnownToken] = {}
 _KNOWN_TOKENS_AT_MOST = 10_000  # (then forgotten all at once: read again as they come)
 
 
@@ -137,7 +137,7 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     token, or a disabled user's, stops working at once, in every process."""
     now = now or utcnow()
     digest = _token_digest(token)
-    key = (db.engine.url, digest)  # (one process may serve two databases: the tests')
+    key = (db.engine, digest)  # (one process may serve two databases: the tests')
     known = _known_tokens.get(key)
     if known is not None:
         # (on the session's connection: a Core statement needs none of the session's work)
