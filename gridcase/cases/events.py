@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gridcase.cases.models import Case, CaseEvent
 from gridcase.extensions import db
-from gridcase.inserts import insert_new
 from gridcase.settings import chain_key
 from gridcase.webhooks.outbox import enqueue_case_event, enqueue_case_events
 
@@ -97,26 +95,52 @@ def append_event(
     from_status: str | None,
     from_level: str | None,
     payload: dict | None = None,
-    first: bool = False,
 ) -> CaseEvent:
-    """Append the next event of `case` (its current status and level are the "to" side);
-    `first` for the event that creates the case, which has no event before it to read.
+    """Append the next event of `case` (its current status and level are the "to" side).
 
-    The caller holds the case row (new, or locked FOR UPDATE), so no other writer can take
-    the same sequence number; the unique (case_id, seq) constraint backs that up.
+    The caller holds the case row (locked FOR UPDATE), so no other writer can take the same
+    sequence number; the unique (case_id, seq) constraint backs that up.
     """
-    last = (
-        None
-        if first
-        else db.session.execute(
-            sa.select(CaseEvent.seq, CaseEvent.hash)
-            .where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.seq.desc())
-            .limit(1)
-        ).first()
-    )
+    last = db.session.execute(
+        sa.select(CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-    payload = normalise_payload(payload)
+    event = _chained(case, seq, prev_hash, action, at, actor_id, from_status, from_level, payload)
+    db.session.add(event)
+    db.session.flush()
+    db.session.expire(case, ["events"])  # the timeline read next includes this event
+    # The webhook outbox, in this same transaction: a delivery exists if and only if its event
+    # was committed. Sending is the scheduler's job, never the caller's.
+    enqueue_case_event(case, event)
+    return event
+
+
+def first_event(
+    case: Case, event_id: int, *, action: str, at: datetime, actor_id: int, payload: dict
+) -> CaseEvent:
+    """The event that creates `case` (the first of its chain), under its reserved key, built but
+    not written: intake writes it in the case's own INSERT (gridcase.inserts.insert_together),
+    then queues it for the webhooks (`enqueue_case_event`), as `append_event` does."""
+    event = _chained(case, 1, GENESIS_HASH, action, at, actor_id, None, None, payload)
+    event.id = event_id
+    return event
+
+
+def _chained(
+    case: Case,
+    seq: int,
+    prev_hash: str,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    from_status: str | None,
+    from_level: str | None,
+    payload: dict | None,
+) -> CaseEvent:
+    """Event `seq` of `case`, linked to the hash before it."""
     fields = dict(
         case_id=case.id,
         seq=seq,
@@ -127,20 +151,9 @@ def append_event(
         to_status=case.status,
         from_level=from_level,
         to_level=case.level,
-        payload=payload,
+        payload=normalise_payload(payload),
     )
-    event = CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
-    if first:  # the timeline is this one event: no need to read it back
-        insert_new([event], case=case)  # (a new case has nothing else to flush first)
-        set_committed_value(case, "events", [event])
-    else:
-        db.session.add(event)
-        db.session.flush()
-        db.session.expire(case, ["events"])  # the timeline read next includes this event
-    # The webhook outbox, in this same transaction: a delivery exists if and only if its event
-    # was committed. Sending is the scheduler's job, never the caller's.
-    enqueue_case_event(case, event)
-    return event
+    return CaseEvent(**fields, prev_hash=prev_hash, hash=link_hash(prev_hash, canonical_event(**fields)))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from geoalchemy2 import Geography
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gridcase.cases.domain import (
@@ -25,9 +24,9 @@ from gridcase.cases.domain import (
     initial_level,
     public_number,
 )
-from gridcase.cases.events import append_event
+from gridcase.cases.events import append_event, first_event
 from gridcase.cases.lifecycle import Action, LoggedAction
-from gridcase.cases.models import Case, CaseNumberCounter, Category, is_open, unindexed
+from gridcase.cases.models import Case, Category, is_open, unindexed
 from gridcase.cases.parties import build_informant, build_party, in_clear
 from gridcase.cases.queries import visible_cases
 from gridcase.cases.verification import await_verification
@@ -36,11 +35,11 @@ from gridcase.extensions import db
 from gridcase.geo import SRID, Crs, point_element, to_wgs84
 from gridcase.gridwork.models import Resident
 from gridcase.gridwork.register import register_grid
-from gridcase.inserts import insert_new
+from gridcase.inserts import NewRows, insert_together
 from gridcase.ladder.clock import clock_for_level
 from gridcase.ladder.limits import level_rank
 from gridcase.messages import Message
-from gridcase.notifications.inbox import Kind, notify_level
+from gridcase.notifications.inbox import Kind, handlers_told
 from gridcase.people.models import User
 from gridcase.people.roles import HANDLER_ROLES, Role
 from gridcase.people.scope import user_city_code
@@ -50,6 +49,7 @@ from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
 from gridcase.territory.levels import RegionLevel
 from gridcase.territory.queries import locate_grid
+from gridcase.webhooks.outbox import enqueue_case_event
 
 # Which sources each role may record; the first is the default.
 SOURCES_BY_ROLE = {
@@ -175,8 +175,10 @@ def create_case(
             return replayed
 
     warn_at, due_at = clock_for_level(level, now, category.time_limits)
+    number, keys = _next_public_number(grid.city_code, now, parties=len(parties))
     case = Case(
-        public_number=_next_public_number(grid.city_code, now),
+        id=keys.case_id,
+        public_number=number,
         kind=data["kind"],
         category_code=category.code,
         title=data["title"].strip(),
@@ -209,13 +211,47 @@ def create_case(
         idempotency_key=idempotency_key,
         request_fingerprint=digest if idempotency_key else None,
     )
-    # Written by Core and kept as loaded (gridcase.inserts): the unit of work's flush cost
-    # more than the rest of the writes. What the case relates to is known, not read again.
+    people = [build_party(p) for p in parties]
+    for party, party_id in zip(people, keys.party_ids, strict=True):
+        party.id, party.case_id = party_id, case.id
+    informant = build_informant(data["informant"]) if data.get("informant") else None
+    if informant is not None:
+        informant.case_id = case.id
+    event = first_event(
+        case,
+        keys.event_id,
+        action=LoggedAction.CREATE,
+        at=now,
+        actor_id=reporter.id,
+        payload={
+            "severity": case.severity,
+            "category": case.category_code,
+            "grid": case.grid_code,
+            "source": case.source,
+            "parties": len(people),
+            **({"external_ref": case.external_ref} if case.external_ref else {}),
+        },
+    )
+    message = f"{case.public_number} 新{CaseKind(case.kind).zh}：{case.title}"
+    told = None if on_spot else handlers_told(case, case.level, Kind.NEW_CASE, message, now)
+    # The case, its parties and informant, its first event and the handlers told: one statement,
+    # written by Core and kept as loaded (gridcase.inserts), their keys reserved with the number.
+    # (The unit of work's flush cost more than the rest of the writes; one round trip each
+    # was four of intake's ten.) What the case relates to is known, not read again.
     try:
-        insert_new([case], category=category, grid=grid, reporter=reporter, assignee=None)
+        insert_together(
+            [
+                NewRows([case], dict(category=category, grid=grid, reporter=reporter, assignee=None)),
+                NewRows(people, dict(case=case)),
+                NewRows([informant] if informant is not None else [], dict(case=case)),
+                NewRows([event], dict(case=case)),
+            ],
+            also=[told] if told is not None else [],
+        )
     except sa.exc.IntegrityError as error:
-        # Two retries racing each other with one key: the unique index made this INSERT wait
-        # for the other's transaction, which committed its case first. Answer with that one.
+        # A retry of a request that made its case, or two retries racing each other with one
+        # key: the unique index refused this INSERT (after waiting for the other's transaction
+        # to commit its case). Answer with that case.
         if idempotency_key is None or "uq_cases_reporter_idempotency_key" not in str(error.orig):
             raise
         db.session.rollback()
@@ -223,42 +259,13 @@ def create_case(
         if replayed is None:  # (the index found the other's case: it cannot be gone)
             raise
         return replayed
-    people = [build_party(p) for p in parties]
-    for party in people:
-        party.case_id = case.id
-    set_committed_value(case, "parties", insert_new(people, case=case))
-    informant = build_informant(data["informant"]) if data.get("informant") else None
-    if informant is not None:
-        informant.case_id = case.id
-        insert_new([informant], case=case)
+    set_committed_value(case, "parties", people)
     set_committed_value(case, "informant", informant)
-    append_event(
-        case,
-        first=True,
-        action=LoggedAction.CREATE,
-        at=now,
-        actor_id=reporter.id,
-        from_status=None,
-        from_level=None,
-        payload={
-            "severity": case.severity,
-            "category": case.category_code,
-            "grid": case.grid_code,
-            "source": case.source,
-            "parties": len(case.parties),
-            **({"external_ref": case.external_ref} if case.external_ref else {}),
-        },
-    )
+    set_committed_value(case, "events", [event])
+    # The webhook outbox, in this same transaction, as append_event does for later events.
+    enqueue_case_event(case, event)
     if on_spot:
         _resolve_on_spot(case, reporter, on_spot, now)
-    else:
-        notify_level(
-            case,
-            case.level,
-            Kind.NEW_CASE,
-            f"{case.public_number} 新{CaseKind(case.kind).zh}：{case.title}",
-            now,
-        )
     if severity in (Severity.MAJOR, Severity.CRITICAL):
         # 重大/特别重大: straight to the city with an immediate red alert (DESIGN §3).
         raise_case_alert(
@@ -280,15 +287,24 @@ _CASES = Case.__table__
 _PROBE = sa.select(_CASES.c.id, _CASES.c.request_fingerprint).where(
     _CASES.c.reporter_id == sa.bindparam("reporter_id"), _CASES.c.idempotency_key == sa.bindparam("key")
 )
-# The day's next number (see _next_public_number).
-_NEXT_NUMBER = (
-    insert(CaseNumberCounter)
-    .values(city_code=sa.bindparam("city_code"), day=sa.bindparam("day"), last=1)
-    .on_conflict_do_update(
-        index_elements=[CaseNumberCounter.city_code, CaseNumberCounter.day],
-        set_={"last": CaseNumberCounter.last + 1},
+# The day's next number, and the keys reserved from their sequences (see _next_public_number).
+_NEXT_NUMBER_AND_KEYS = sa.text(
+    """
+    WITH number AS (
+        INSERT INTO case_number_counters AS counter (city_code, day, last)
+        VALUES (:city_code, :day, 1)
+        ON CONFLICT (city_code, day) DO UPDATE SET last = counter.last + 1
+        RETURNING counter.last
     )
-    .returning(CaseNumberCounter.last)
+    SELECT number.last,
+           nextval(pg_get_serial_sequence('cases', 'id')) AS case_id,
+           nextval(pg_get_serial_sequence('case_events', 'id')) AS event_id,
+           ARRAY(
+               SELECT nextval(pg_get_serial_sequence('case_parties', 'id'))
+               FROM generate_series(1, CAST(:parties AS integer))
+           ) AS party_ids
+    FROM number
+    """
 )
 
 
@@ -421,16 +437,29 @@ def _resolve_on_spot(case: Case, worker: User, on_spot: dict, now: datetime) -> 
     )
 
 
-def _next_public_number(city_code: str, now: datetime) -> str:
-    """The next number of the city's local day, taken in a transaction of its own that commits
-    at once: the day's counter row is locked for one statement, not until the intake commits
-    (concurrent intakes queued behind it, 20 ms a call with 8 clients, in the performance
-    review). Numbers are unique and increase; one taken by an intake that then fails is not
-    given again, as with any sequence."""
+@dataclass(frozen=True)
+class _Keys:
+    """The primary keys reserved for what one intake writes."""
+
+    case_id: int
+    event_id: int
+    party_ids: list[int]
+
+
+def _next_public_number(city_code: str, now: datetime, parties: int) -> tuple[str, _Keys]:
+    """The next number of the city's local day, and the keys of the new case, its first event
+    and its `parties`, taken in a transaction of its own that commits at once: the day's counter
+    row is locked for one statement, not until the intake commits (concurrent intakes queued
+    behind it, 20 ms a call with 8 clients, in the performance review). Numbers are unique and
+    increase; one taken by an intake that then fails is not given again, as with any sequence,
+    nor are its keys."""
     day = now.astimezone(local_tz()).date()
     with _autocommitting(db.engine).connect() as connection:
-        last = connection.scalar(_NEXT_NUMBER, {"city_code": city_code[:6], "day": day})
-    return public_number(city_code, day.strftime("%Y%m%d"), last)
+        row = connection.execute(
+            _NEXT_NUMBER_AND_KEYS, {"city_code": city_code[:6], "day": day, "parties": parties}
+        ).one()
+    keys = _Keys(row.case_id, row.event_id, list(row.party_ids))
+    return public_number(city_code, day.strftime("%Y%m%d"), row.last), keys
 
 
 _AUTOCOMMITTING: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()

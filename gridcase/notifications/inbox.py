@@ -85,9 +85,20 @@ def notify_level(
     case: Case, level: str, kind: Kind, message: str, at: datetime, except_user_id: int | None = None
 ) -> None:
     """Tell every active handler of `level` whose scope holds the case (but `except_user_id`)."""
+    told = handlers_told(case, level, kind, message, at, except_user_id)
+    if told is not None:
+        db.session.execute(*told)
+
+
+def handlers_told(
+    case: Case, level: str, kind: Kind, message: str, at: datetime, except_user_id: int | None = None
+) -> tuple[sa.Insert, dict] | None:
+    """The INSERT of `notify_level`'s notifications and its parameters, not yet sent (intake
+    sends it within the INSERT of its case: gridcase.inserts.insert_together); None when the
+    level has no handlers to tell."""
     role = HANDLER_ROLE_OF_LEVEL.get(level)
     if role is None:
-        return
+        return None
     parameters = {
         "case_id": case.id,
         "kind": kind.value,
@@ -97,7 +108,7 @@ def notify_level(
         "scope_code": getattr(case, ANCESTOR_COLUMNS[RegionLevel(level)]),
         "except_user_id": except_user_id,
     }
-    db.session.execute(_NOTIFY_HANDLERS, parameters)
+    return _NOTIFY_HANDLERS, parameters
 
 
 def notify_unit(
