@@ -125,9 +125,10 @@ class _KnownToken:
 # A process keeps the users of the tokens it has checked, by the token's digest (never the
 # token). The ORM's load of the user was most of the token check's cost (issue 20); a request
 # whose token is known reads only the two generations. Migration 0046 moves the sign-in
-# generation in the writer's transaction at any change of users or api_tokens (a revocation, a
-# sign-out, a disable, a role or scope change, a password change), so a known token is used
-# only while nothing of the kind has happened since, in any process.
+# generation in the writer's transaction at any change of users, api_tokens or regions (a
+# revocation, a disable, a role or scope change, a password change, a territory import: the
+# user is kept with their scope node), so a known token is used only while nothing of the kind
+# has happened since, in any process.
 _known_tokens: dict[tuple[sa.Engine, str], _KnownToken] = {}
 _KNOWN_TOKENS_AT_MOST = 10_000  # (then forgotten all at once: read again as they come)
 

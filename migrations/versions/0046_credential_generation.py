@@ -1,13 +1,15 @@
-"""The sign-in data's generation: a number every change of a user or of an API token moves on, so
-that each process may keep the token check's answer and still refuse a revoked token, a
-disabled user or an old role at once (issue 20, gridcase/people/auth.py)
+"""The sign-in data's generation: a number every change of a user, an API token or a region moves
+on, so that each process may keep the token check's answer (the user and their scope node) and
+still refuse a revoked token, a disabled user or an old role at once (issue 20,
+gridcase/people/auth.py)
 
-As 0044's reference generation: statement-level triggers on users and api_tokens set the one row
-of credential_generation to the next value of a sequence, in the writer's transaction, so the
-new number is seen exactly when the change is, and a change rolled back leaves no number a later
-change could take. Every UPDATE moves it, the sign-in bookkeeping included (a kept user is the
-whole row, as the request reads it). So does a new token: a token checked in the transaction
-that made it and then rolled back must not be kept as valid. A table of its own, not a column of reference_generation: a sign-in's transaction holds
+As 0044's reference generation: statement-level triggers on users, api_tokens and regions set
+the one row of credential_generation to the next value of a sequence, in the writer's
+transaction, so the new number is seen exactly when the change is, and a change rolled back
+leaves no number a later change could take. Every UPDATE of a user moves it, the sign-in
+bookkeeping included (a kept user is the whole row, as the request reads it). So does a new
+token: a token checked in the transaction that made it and then rolled back must not be kept as
+valid. A table of its own, not a column of reference_generation: a sign-in's transaction holds
 this row until it commits, and must not hold up a change of the calendar or the categories.
 
 Revision ID: 0046_credential_generation
@@ -26,6 +28,9 @@ depends_on = None
 WATCHED = {
     "users": "UPDATE OR DELETE OR TRUNCATE",
     "api_tokens": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
+    # (a kept user carries their scope node: a territory import's new name or households are
+    # seen at once too)
+    "regions": "INSERT OR UPDATE OR DELETE OR TRUNCATE",
 }
 
 

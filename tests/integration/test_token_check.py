@@ -1,6 +1,6 @@
 """The token check keeps, in each process, the user of every token it has checked (issue 20): a
-known token costs one small statement, and a revocation, a disable or a role change made by any
-process, or a token rolled back, is seen by the very next request."""
+known token costs one small statement, and a revocation, a disable, a role change or a renamed
+scope made by any process, or a token rolled back, is seen by the very next request."""
 
 from datetime import timedelta
 
@@ -38,6 +38,7 @@ def test_a_token_rolled_back_is_not_kept_as_valid(worker):
     assert user_for_token(token) is None
 
 
+RENAME = sa.text("UPDATE regions SET name = name || '（新）' WHERE code = :c")
 REVOKE_ALL = "UPDATE api_tokens SET revoked_at = now() WHERE user_id = :id AND revoked_at IS NULL"
 
 
@@ -69,6 +70,11 @@ def test_a_change_made_by_another_process_is_seen_by_the_next_request(app):
                 "330681109901",
             )
             db.session.rollback()
+        with other.begin() as connection:  # a territory import renames their community
+            connection.execute(RENAME, {"c": "330681109901"})
+        with app.app_context():
+            assert user_for_token(token).scope.name.endswith("（新）")
+            db.session.rollback()
         change("UPDATE users SET active = false WHERE id = :id")
         assert answer() == 401
         change("UPDATE users SET active = true WHERE id = :id")
@@ -82,4 +88,8 @@ def test_a_change_made_by_another_process_is_seen_by_the_next_request(app):
                 {"role": role, "scope": scope, "id": worker_id},
             )
             connection.execute(sa.text(REVOKE_ALL), {"id": worker_id})
+            connection.execute(
+                sa.text("UPDATE regions SET name = replace(name, '（新）', '') WHERE code = :c"),
+                {"c": "330681109901"},
+            )
         other.dispose()
