@@ -23,6 +23,17 @@ DisconnectionError with a new connection).
 Under load, a database that goes away is met by a statement: that request answers 503
 (gridcase.http_errors), and SQLAlchemy invalidates the whole pool on the disconnect, so the
 next requests connect afresh (tests/reliability/test_database_fault.py).
+
+Placeholders.
+
+psycopg turns a statement's %(name)s placeholders into PostgreSQL's $n by parsing its text, and
+keeps the result only for statements of at most 4096 bytes and 50 parameters
+(psycopg._queries), to keep an ORM's ever-different multi-row INSERTs out of its cache. Intake's
+one statement (gridcase.inserts.insert_together: the case, its parties, its first event, the
+handlers told) is longer, and one of a handful of shapes: parsing it again at every intake was
+0.6 ms, a tenth of an intake's Python (issue 20). The limits are raised for it: the cache still
+holds 128 statements at most. (psycopg has no public setting for them; tests/integration/
+test_round_trips.py fails if the names change.)
 """
 
 from __future__ import annotations
@@ -33,7 +44,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import psycopg._queries
 import sqlalchemy as sa
+
+# (see "Placeholders" above)
+psycopg._queries.MAX_CACHED_STATEMENT_LENGTH = 16_384
+psycopg._queries.MAX_CACHED_STATEMENT_PARAMS = 512
 
 IDLE_SECONDS = 10.0
 _CHECKED_IN = "gridcase.checked_in"  # in the pool record's info: time.monotonic() of the check-in

@@ -104,14 +104,14 @@ def _together_statement(shapes: tuple, also: tuple[sa.Insert, ...]) -> sa.Insert
     for index, (mapped, given, count) in enumerate(shapes):
         mapper = sa.inspect(mapped)
         columns = {key: mapper.column_attrs[key].columns[0] for key in given}
-        rows = [
-            {
+        # (one single-row INSERT a row: SQLAlchemy compiles a multi-row VALUES again at every
+        # execution, its compiled form is not cached)
+        for row in range(count):
+            values = {
                 column.key: sa.bindparam(f"b{index}_{row}_{key}", type_=column.type)
                 for key, column in columns.items()
             }
-            for row in range(count)
-        ]
-        inserts.append(sa.insert(mapper.local_table).values(rows if count > 1 else rows[0]))
+            inserts.append(sa.insert(mapper.local_table).values(values))
     *before, last = inserts
     ctes = [statement.cte(f"written_{index}") for index, statement in enumerate([*before, *also])]
     return last.add_cte(*ctes) if ctes else last

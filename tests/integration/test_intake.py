@@ -150,7 +150,7 @@ def test_parties_are_masked_in_answers_and_encrypted_at_rest(api):
     raw = db.session.execute(
         sa.text(
             "SELECT name_encrypted, id_number_encrypted, phone_encrypted"
-            " FROM case_parties WHERE case_id = :id"
+            " FROM case_parties WHERE case_id = :id ORDER BY id"
         ),
         {"id": case["id"]},
     ).first()
