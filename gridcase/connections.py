@@ -32,8 +32,8 @@ keeps the result only for statements of at most 4096 bytes and 50 parameters
 one statement (gridcase.inserts.insert_together: the case, its parties, its first event, the
 handlers told) is longer, and one of a handful of shapes: parsing it again at every intake was
 0.6 ms, a tenth of an intake's Python (issue 20). The limits are raised for it: the cache still
-holds 128 statements at most. (psycopg has no public setting for them; tests/integration/
-test_round_trips.py fails if the names change.)
+holds 128 statements at most. (psycopg has no public setting for them. Should a later psycopg
+rename them, nothing breaks but intake's Python time, which `make bench` reports.)
 """
 
 from __future__ import annotations
