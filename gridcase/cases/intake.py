@@ -48,7 +48,8 @@ from gridcase.settings import ladder, local_tz, setting, utcnow
 from gridcase.stats.alerts import raise_case_alert, raise_intake_alerts
 from gridcase.stats.models import AlertKind
 from gridcase.territory.levels import RegionLevel
-from gridcase.territory.queries import locate_grid
+from gridcase.territory.models import Region
+from gridcase.territory.queries import GRID_AT_POINT
 from gridcase.webhooks.outbox import enqueue_case_event
 
 # Which sources each role may record; the first is the default.
@@ -128,7 +129,9 @@ def create_case(
     lon, lat = to_wgs84(
         data["location"]["lon"], data["location"]["lat"], data["location"].get("crs", Crs.WGS84)
     )
-    grid = locate_grid(lon, lat)
+    # The grid, and the possible duplicates the answer lists, in one round trip (the case is not
+    # written yet, so it is not among them).
+    grid, duplicates = _grid_and_duplicates(reporter, data["category"], lon, lat, now)
     if grid is None:
         errors.setdefault("location", []).append(
             Message("The point lies outside every grid of the city; check the location.")
@@ -275,7 +278,6 @@ def create_case(
             now,
         )
     raise_intake_alerts(case, now)  # mass incident, may intensify (DESIGN §5)
-    duplicates = possible_duplicates(reporter, case.category_code, lon, lat, now=now, exclude_case_id=case.id)
     return IntakeResult(case, created=True, duplicates=duplicates)
 
 
@@ -538,9 +540,20 @@ def possible_duplicates(
 ) -> list[dict]:
     """Open cases of the category near the point and recent, that the viewer may see,
     nearest first (DESIGN §2: within 100 m, last 7 days, by default)."""
-    now = now or utcnow()
+    parameters = _duplicate_search(category_code, lon, lat, now or utcnow(), exclude_case_id)
+    # (on the session's connection: the search returns rows, not objects, and needs none of the
+    # session's work around it)
+    return [
+        _duplicate(row) for row in db.session.connection().execute(_near_and_recent_for(viewer), parameters)
+    ]
+
+
+def _duplicate_search(
+    category_code: str, lon: float, lat: float, now: datetime, exclude_case_id: int | None
+) -> dict:
+    """The parameters of the duplicate search (DESIGN §2: within 100 m, last 7 days)."""
     radius = float(setting("GRIDCASE_DUPLICATE_RADIUS_M"))
-    parameters = {
+    return {
         "lon": lon,
         "lat": lat,
         "category": category_code,
@@ -550,32 +563,64 @@ def possible_duplicates(
         "box_degrees": radius / 111_320 / max(math.cos(math.radians(lat)), 0.1) * 1.2,
         "exclude": exclude_case_id,
     }
-    return [
-        {
-            "id": row.id,
-            "public_number": row.public_number,
-            "title": row.title,
-            "status": row.status,
-            "created_at": row.created_at,
-            "distance_m": round(row.distance_m, 1),
-        }
-        # (on the session's connection: the search returns rows, not objects, and needs none of
-        # the session's work around it)
-        for row in db.session.connection().execute(_near_and_recent_for(viewer), parameters)
-    ]
 
 
-# The duplicate search limited to what each viewer sees, kept per viewer: a statement made anew
-# is walked again for SQLAlchemy's cache key at every call, one kept is not.
+def _duplicate(row) -> dict:
+    return {
+        "id": row.id,
+        "public_number": row.public_number,
+        "title": row.title,
+        "status": row.status,
+        "created_at": row.created_at,
+        "distance_m": round(row.distance_m, 1),
+    }
+
+
+def _grid_and_duplicates(
+    viewer: User, category_code: str, lon: float, lat: float, now: datetime
+) -> tuple[Region | None, list[dict]]:
+    """The grid containing the point (territory.queries.locate_grid), and the possible
+    duplicates of a new case of the category there that `viewer` may see, in one statement:
+    a row per duplicate, each with the grid (one row without a duplicate; none outside every
+    grid, where no case is made)."""
+    rows = db.session.execute(
+        _grid_and_near_for(viewer), _duplicate_search(category_code, lon, lat, now, None)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [_duplicate(row) for row in rows if row.id is not None]
+
+
+# The statements limited to what each viewer sees, kept per viewer: a statement made anew is
+# walked again for SQLAlchemy's cache key at every call, one kept is not.
 _SEARCHES: dict[tuple, sa.Select] = {}
+_GRIDS_AND_SEARCHES: dict[tuple, sa.Select] = {}
+_GRID = GRID_AT_POINT.subquery("grid")
+
+
+def _kept_for(viewer: User, kept: dict[tuple, sa.Select], build) -> sa.Select:
+    # (what decides which cases a viewer sees: gridcase.cases.queries.visible_cases)
+    key = (viewer.id, viewer.role, viewer.scope_level, viewer.scope_code, viewer.unit_code)
+    statement = kept.get(key)
+    if statement is None:
+        if len(kept) >= 4096:
+            kept.clear()
+        statement = kept[key] = build()
+    return statement
 
 
 def _near_and_recent_for(viewer: User) -> sa.Select:
-    # (what decides which cases a viewer sees: gridcase.cases.queries.visible_cases)
-    key = (viewer.id, viewer.role, viewer.scope_level, viewer.scope_code, viewer.unit_code)
-    statement = _SEARCHES.get(key)
-    if statement is None:
-        if len(_SEARCHES) >= 4096:
-            _SEARCHES.clear()
-        statement = _SEARCHES[key] = _NEAR_AND_RECENT.where(visible_cases(viewer))
-    return statement
+    return _kept_for(viewer, _SEARCHES, lambda: _NEAR_AND_RECENT.where(visible_cases(viewer)))
+
+
+def _grid_and_near_for(viewer: User) -> sa.Select:
+    def build() -> sa.Select:
+        near = _near_and_recent_for(viewer).subquery("near")
+        return (
+            sa.select(so.aliased(Region, _GRID), *near.c)
+            .select_from(_GRID)
+            .outerjoin(near, sa.true())
+            .order_by(near.c.distance_m, near.c.id)
+        )
+
+    return _kept_for(viewer, _GRIDS_AND_SEARCHES, build)

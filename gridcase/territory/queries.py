@@ -62,11 +62,12 @@ def locate_grid(lon: float, lat: float) -> Region | None:
     ST_Covers counts the boundary as inside, so a point on an edge shared by two grids matches
     both; ordering by code makes the answer always the same one (the lower code).
     """
-    return db.session.scalar(_LOCATE_GRID, {"lon": lon, "lat": lat})
+    return db.session.scalar(GRID_AT_POINT, {"lon": lon, "lat": lat})
 
 
-# Built once, as the look-up below: building it cost more than PostgreSQL's answer.
-_LOCATE_GRID = (
+# Built once, as the look-up below: building it cost more than PostgreSQL's answer. (Intake
+# asks it within a statement of its own, with the duplicate search at the same point.)
+GRID_AT_POINT = (
     sa.select(Region)
     .where(
         Region.level == RegionLevel.GRID.value,

@@ -118,7 +118,7 @@ def test_intake_of_a_dispute_is_held_to_its_statements(api_as, make_user, statem
     assert len(writes) == 1 and all(
         f"INSERT INTO {table}" in writes[0] for table in ("case_parties", "case_events", "notifications")
     ), writes
-    assert len(sent) <= 5, len(sent)
+    assert len(sent) <= 4, len(sent)
 
 
 def test_an_inbox_reads_the_cases_it_names_in_one_statement(app, worker, make_user, statements):
