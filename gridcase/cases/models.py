@@ -188,7 +188,8 @@ class Case(db.Model):
             unique=True,
             postgresql_where=sa.text("external_ref IS NOT NULL"),
         ),
-        # The live overdue count of the statistics: which open cases are past due?
+        # Open cases by due time: the stats refresh asks whose due time passed since the last
+        # one (gridcase.stats.rollups).
         sa.Index(
             "ix_cases_open_due",
             "due_at",
@@ -254,7 +255,7 @@ def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
     '0'` for a time): the planner then finds rows by the other conditions' indexes only. Given
     the bare column, a prepared statement's generic plan, or a wide estimate, took that
     column's index or crossed it with another's and read thousands of rows to keep a few
-    (issue 20: the duplicate search, the keyword search's order, the live overdue count)."""
+    (issue 20: the duplicate search, the keyword search's order)."""
     if isinstance(column.type, sa.String):
         return column.concat(sa.literal_column("''"))
     return column + sa.literal_column("interval '0'", sa.Interval)

@@ -33,8 +33,10 @@ them lives in gridcase.stats.rollups and follows these words exactly):
 - median_hours_to_accept (响应时长中位数): median of accepted_at − created_at over accepted cases
   with an acceptance time; median_hours_to_resolve (办结时长中位数): median of resolved_at −
   created_at over resolved cases. Both come from histograms (see gridcase.stats.histogram).
-- overdue_open (超期未办结): cases still open (pending or in progress) whose due time has passed
-  now, counted live from the cases table.
+- overdue_open (超期未办结): cases still open (pending or in progress) whose due time had passed
+  at the last refresh of the rollups (each minute, with the rest of the table: the answer's
+  `refreshed_until`). The refresh recounts a case's row when the case changes and when its due
+  time passes, so the count is exact as of that refresh (gridcase.stats.rollups).
 
 A rate is None (null) when its denominator is 0.
 """
@@ -58,6 +60,7 @@ COUNTS = (
     "reopened",
     "revisited",
     "satisfied",
+    "overdue_open",
     "agreements_checked",
     "agreements_performed",
 )
@@ -104,16 +107,17 @@ def indicators(
     counts: Mapping[str, int],
     median_hours_to_accept: float | None = None,
     median_hours_to_resolve: float | None = None,
-    overdue_open: int = 0,
 ) -> dict:
-    """Every indicator of DESIGN §5 from the summed counts, the medians and the live overdue count."""
+    """Every indicator of DESIGN §5 from the summed counts and the medians."""
     count = {name: int(counts.get(name) or 0) for name in COUNTS}
-    result: dict = {name: count[name] for name in ("accepted", "resolved", "revisited", "agreements_checked")}
+    result: dict = {
+        name: count[name]
+        for name in ("accepted", "resolved", "revisited", "agreements_checked", "overdue_open")
+    }
     for name, (numerator, denominator) in RATES.items():
         result[name] = rate(count[numerator], count[denominator])
     result["median_hours_to_accept"] = _hours(median_hours_to_accept)
     result["median_hours_to_resolve"] = _hours(median_hours_to_resolve)
-    result["overdue_open"] = int(overdue_open)
     return {key: result[key] for key in INDICATOR_KEYS}
 
 

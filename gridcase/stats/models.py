@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from gridcase.cases.models import OPEN_SQL, Case
+from gridcase.cases.models import Case
 from gridcase.extensions import db
 from gridcase.people.models import User
 from gridcase.vocabulary import LabelledEnum
@@ -173,6 +173,8 @@ class StatsRollup(db.Model):
     reopened: so.Mapped[int] = so.mapped_column(default=0)
     revisited: so.Mapped[int] = so.mapped_column(default=0)
     satisfied: so.Mapped[int] = so.mapped_column(default=0)
+    # Open and past due at the refresh that counted the row (超期未办结, gridcase.stats.rollups).
+    overdue_open: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     agreements_checked: so.Mapped[int] = so.mapped_column(default=0, server_default="0")  # 协议履行率
     agreements_performed: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     accept_buckets: so.Mapped[list[int]] = so.mapped_column(ARRAY(sa.SmallInteger), default=list)
@@ -204,25 +206,6 @@ class StatsWatermark(db.Model):
 # each changed (day, grid) pair by grid and creation time.
 sa.Index("ix_cases_updated_at", Case.__table__.c.updated_at)
 sa.Index("ix_cases_grid_created", Case.__table__.c.grid_code, Case.__table__.c.created_at)
-# The live overdue count of the indicator table (migration 0042, issue 20): open cases past due,
-# answered from the index alone (the node, creation time, kind and category are in it), so that
-# it costs the same whichever node asks, without visiting a row of the history.
-OVERDUE_COLUMNS = (
-    "created_at",
-    "city_code",
-    "district_code",
-    "township_code",
-    "community_code",
-    "grid_code",
-    "kind",
-    "category_code",
-)
-sa.Index(
-    "ix_cases_open_overdue_stats",
-    Case.__table__.c.due_at,
-    postgresql_include=list(OVERDUE_COLUMNS),
-    postgresql_where=sa.text(OPEN_SQL),
-)
 
 
 class MonthlyReport(db.Model):

@@ -1,5 +1,6 @@
 """The indicator table of a territory node over a period (DESIGN §5): the node, one row per
-child node and a weekly series, read from the rollups plus one live count of overdue cases."""
+child node and a weekly series, read from the rollups (the overdue count too: as of their last
+refresh, gridcase.stats.indicators)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
-from gridcase.cases.models import Case, Category, is_open, unindexed
+from gridcase.cases.models import Case, Category
 from gridcase.connections import binary_results
 from gridcase.errors import Forbidden, NotFound, Unprocessable
 from gridcase.extensions import db
@@ -42,7 +42,7 @@ from gridcase.territory.models import Region
 MAX_PERIOD_DAYS = 3653
 MAX_SERIES_WEEKS = 522
 
-# GROUPING(child, week) of each grouping set.
+# Which figures a summed row holds: the node's, a child's or a week's.
 _NODE, _CHILD, _WEEK = 3, 1, 2
 
 
@@ -175,7 +175,7 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     def figures(group: int, child: str | None = None, week: date | None = None) -> dict:
         key = (group, child, week)
         accept, resolve = median_hours.get((*key, "a")), median_hours.get((*key, "r"))
-        return indicators(counts.get(key, {}), accept, resolve, overdue.get(key, 0))
+        return indicators(counts.get(key, {}), accept, resolve)
 
     data_weeks = [week for group, _, week in counts if group == _WEEK]
     series_first = query.first or (min(data_weeks) if data_weeks else None)
@@ -183,7 +183,6 @@ def indicator_table(query: StatsQuery, now: datetime | None = None) -> dict:
     if series_first:
         series_first = max(series_first, series_last - timedelta(weeks=MAX_SERIES_WEEKS - 1))
     weeks = week_range(series_first, series_last) if series_first else []
-    overdue = _overdue_open(query, children[0].level if children else None, weeks, now)
     return {
         **query.header(),
         "indicators": figures(_NODE),
@@ -349,66 +348,6 @@ def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
         every = np.vstack([each, each[children].sum(axis=0)])
         found.update(((*key, measure), median) for key, median in zip(keys, medians(every), strict=True))
     return counts, found
-
-
-def _overdue_open(query: StatsQuery, child_level: str | None, weeks: list[date], now: datetime) -> dict:
-    """{(grouping, child, week): n} of cases open past their due time now (live, not rolled up:
-    it changes with the clock), for the node, each child and each of `weeks` (Mondays).
-
-    The node's open cases past due are read from the partial index of open cases by due time
-    that holds every column asked here (ix_cases_open_overdue_stats), the period, kind and
-    category filtering them on the way. The period and the category compare expressions no
-    index offers (`created_at + interval '0'`, `category_code || ''`): given the bare column, a
-    cached generic plan chose the index of creation times and read every case of the period (a
-    quarter: 60 ms at 5 million cases), and the category's index was crossed with the status's.
-    (It was kept off that index by a MATERIALIZED CTE before: writing and re-reading the ~9,000
-    open overdue cases of a city of 5 million cost three times the scan.)"""
-    # The week of each case's creation, as its place among the weeks' local starts: a binary
-    # search of a few timestamps a case. (Converting each case's time to local time and
-    # truncating it to its Monday was most of the statement's cost at a city's ~5,000 open
-    # overdue cases.) 0: before the first week; len(weeks) + 1: after the last.
-    starts = [datetime.combine(monday, time(), local_tz()) for monday in [*weeks, _next_week(weeks)]]
-    week = sa.func.width_bucket(Case.created_at, sa.cast(starts, ARRAY(sa.DateTime(timezone=True))))
-    week = week.label("week")
-    child = (territory_column(Case, child_level) if child_level else sa.null()).label("child")
-    created_at = unindexed(Case.created_at)
-    conditions = [
-        is_open(),
-        Case.due_at <= now,
-        territory_column(Case, query.region.level) == query.region.code,
-    ]
-    if query.first:
-        conditions.append(created_at >= datetime.combine(query.first, time(), local_tz()))
-    if query.last:
-        conditions.append(created_at < datetime.combine(query.last + timedelta(days=1), time(), local_tz()))
-    if query.kind:
-        conditions.append(Case.kind == query.kind)
-    if query.categories:
-        # (through an expression too: given the bare column, with many open cases the planner
-        # crossed the category and status indexes and read 67,000 table pages, 0.7 s)
-        conditions.append(unindexed(Case.category_code).in_(query.categories))
-    inner = sa.select(child, week).where(*conditions).subquery()
-    rows = db.session.execute(
-        sa.select(
-            sa.func.grouping(inner.c.child, inner.c.week).label("g"),
-            inner.c.child,
-            inner.c.week,
-            sa.func.count().label("n"),
-        ).group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(inner.c.child), sa.tuple_(inner.c.week)))
-    )
-    overdue = {}
-    for row in rows:
-        if row.week is None:  # the node's and the children's
-            overdue[(row.g, row.child, None)] = row.n
-        elif 1 <= row.week <= len(weeks):
-            overdue[(row.g, None, weeks[row.week - 1])] = row.n
-    return overdue
-
-
-def _next_week(weeks: list[date]) -> date:
-    """The Monday after the last of `weeks` (any Monday when there are none: then no case
-    falls in a week)."""
-    return weeks[-1] + timedelta(days=7) if weeks else date(2000, 1, 3)
 
 
 def counts_by_node(region: Region, level: str, first: date, last: date) -> dict[str, dict]:

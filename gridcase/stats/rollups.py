@@ -54,7 +54,7 @@ import sqlalchemy as sa
 
 from gridcase import locks
 from gridcase.cases.domain import SATISFIED, Satisfaction
-from gridcase.cases.models import accepted_sql, done_sql
+from gridcase.cases.models import accepted_sql, done_sql, open_sql
 from gridcase.extensions import db
 from gridcase.locks import try_job_lock
 from gridcase.settings import ladder, setting
@@ -206,7 +206,7 @@ def refresh_rollups(full: bool = False) -> RefreshReport:
         for index in secondary:
             db.session.execute(sa.schema.CreateIndex(index))
     else:
-        report.pairs = _mark_dirty(mark.value, params)
+        report.pairs = _mark_dirty(mark.value, mark.refreshed_at, params)
         if report.pairs:
             _delete_dirty(params)
             for grain in GRAINS:
@@ -255,9 +255,10 @@ def _params() -> dict:
     return {"tz": setting("GRIDCASE_TIMEZONE"), "local_levels": local, "contained_levels": contained}
 
 
-def _mark_dirty(since: datetime, params: dict) -> int:
+def _mark_dirty(since: datetime, last_refresh: datetime, params: dict) -> int:
     """Fill the temporary table `stats_dirty` with the (local day, grid) pairs of cases changed
-    since `since`; returns how many."""
+    since `since`, and of open cases whose due time has passed since the last refresh (their
+    overdue count changes with the clock alone); returns how many."""
     db.session.execute(sa.text("DROP TABLE IF EXISTS pg_temp.stats_dirty"))
     db.session.execute(
         sa.text(
@@ -271,11 +272,13 @@ def _mark_dirty(since: datetime, params: dict) -> int:
             "INSERT INTO stats_dirty "
             "SELECT day, grid_code, community_code, township_code, district_code, city_code, "
             "day::timestamp AT TIME ZONE :tz, (day + 1)::timestamp AT TIME ZONE :tz "
-            "FROM (SELECT DISTINCT (created_at AT TIME ZONE :tz)::date AS day, grid_code, "
-            "community_code, township_code, district_code, city_code "
-            "FROM cases WHERE updated_at >= :since) AS changed"
+            "FROM (SELECT (created_at AT TIME ZONE :tz)::date AS day, grid_code, community_code, "
+            "township_code, district_code, city_code FROM cases WHERE updated_at >= :since "
+            "UNION SELECT (created_at AT TIME ZONE :tz)::date, grid_code, community_code, "
+            "township_code, district_code, city_code FROM cases "
+            f"WHERE {open_sql()} AND due_at > :last_refresh AND due_at <= now()) AS changed"
         ),
-        {**params, "since": since},
+        {**params, "since": since, "last_refresh": last_refresh},
     ).rowcount
     # Temporary tables get no statistics from autovacuum; the joins below need them.
     db.session.execute(sa.text("ANALYZE stats_dirty"))
@@ -348,6 +351,10 @@ _CASE_COUNTS = {
         f"{_ACCEPTED} AND c.satisfaction IN {Satisfaction.sql_values(SATISFIED)} "
         "AND c.revisit_method IS NOT NULL"
     ),
+    # Past due at the refresh (its transaction's start, the watermark's refreshed_at): a case is
+    # recounted when it changes and when its due time passes (_mark_dirty), so no row holds a
+    # stale answer.
+    "overdue_open": f"{open_sql('c')} AND c.due_at <= now()",
 }
 # Counts of a case's records rather than yes-or-no of the case: its 人民调解协议书 whose
 # performance was recorded, and those of them performed in full (协议履行率).

@@ -335,6 +335,7 @@ def test_the_overdue_count_of_a_week_follows_local_midnight(api_as, make_user):
     worker = make_user("grid_worker", grid.code)
     for when in (datetime(2026, 3, 8, 23, 30, tzinfo=SHANGHAI), datetime(2026, 3, 9, 0, 30, tzinfo=SHANGHAI)):
         create_case(worker, case_payload(grid.code), now=when)  # open, long past due
+    refresh_rollups(full=True)
     city = api_as(make_user("city_commander", CITY))
     body = city.get("/api/v1/stats?from=2026-03-02&to=2026-03-15").json
     assert {w["week_start"]: w["indicators"]["overdue_open"] for w in body["series"]} == {
@@ -520,6 +521,33 @@ def test_the_refresh_recounts_only_what_changed_since_its_watermark(app, api_as,
     assert mark.value <= utcnow() - timedelta(minutes=1)  # the margin for clocks between hosts
 
 
+def test_the_refresh_counts_a_case_whose_due_time_passed_since_the_last_one(api_as, history):
+    """No change of the case, only the clock: the minute job still recounts its row, so the
+    overdue count is exact as of every refresh."""
+    city = api_as(history.users["city"])
+    fresh = create_case(history.users["wA"], case_payload(history.gA.code), now=utcnow()).case
+    db.session.execute(
+        sa.update(Case).where(Case.id == fresh.id).values(due_at=sa.func.now() + timedelta(hours=1))
+    )
+    refresh_rollups()
+    today = utcnow().astimezone(SHANGHAI).date().isoformat()
+    assert city.get(f"/api/v1/stats?from={today}&to={today}").json["indicators"]["overdue_open"] == 0
+    # An hour later, as far as the case and the watermark tell: its due time has passed since
+    # the last refresh, and nothing changed it since the last watermark. (The test's transaction
+    # holds now() still; moving the case and the watermark back is moving the clock on.)
+    past = utcnow() - timedelta(hours=2)
+    db.session.execute(
+        sa.update(Case)
+        .where(Case.id == fresh.id)
+        .values(due_at=sa.func.now() - timedelta(minutes=1), updated_at=past)
+    )
+    mark = db.session.get(StatsWatermark, WATERMARK)
+    mark.value, mark.refreshed_at = past + timedelta(minutes=1), utcnow() - timedelta(minutes=2)
+    db.session.flush()
+    assert refresh_rollups().pairs == 1
+    assert city.get(f"/api/v1/stats?from={today}&to={today}").json["indicators"]["overdue_open"] == 1
+
+
 def _rollup_snapshot() -> dict:
     """Every rollup row, its histograms as {bucket: count} (a concatenated row may repeat a bucket)."""
 
@@ -602,10 +630,12 @@ def test_the_scheduler_runs_the_refresh_and_the_alert_scan(app):
 
 def test_stats_answer_from_rollups_not_from_cases(api_as, history):
     """Cases changed after the last refresh show at the next one (the rollups are what is
-    read), except overdue_open, counted live."""
+    read), the overdue count as well."""
     city = api_as(history.users["city"])
     c11 = history.cases[11]
-    db.session.execute(sa.update(Case).where(Case.id == c11.id).values(status="closed"))
+    db.session.execute(sa.update(Case).where(Case.id == c11.id).values(status="closed", updated_at=utcnow()))
     figures = city.get(f"/api/v1/stats?{PERIOD}").json["indicators"]
     assert figures["resolved"] == 6  # not yet refreshed
-    assert figures["overdue_open"] == 2  # live
+    assert figures["overdue_open"] == 3  # c5 c7 c11, as at the refresh
+    refresh_rollups()
+    assert city.get(f"/api/v1/stats?{PERIOD}").json["indicators"]["overdue_open"] == 2

@@ -46,10 +46,10 @@ def test_rates_follow_their_formulas():
             "satisfied": 2,
             "agreements_checked": 4,
             "agreements_performed": 3,
+            "overdue_open": 3,
         },
         0.75,
         37.5,
-        3,
     )
     assert figures == {
         "accepted": 9,
