@@ -403,10 +403,9 @@ def _run_size(app, size: int, repeat: int, timings: dict[str, Timing]) -> None:
     record("generate cases (+ indexes, analyze)", time.perf_counter() - started)
     _say(f"  {inserted:,} cases in {time.perf_counter() - started:.1f} s")
     # A bulk load leaves every page of the table unmarked in its visibility map until a VACUUM:
-    # each row an index-only scan finds (the live count of overdue cases reads ~9,000 at 5
-    # million) would cost a read of its table page. In a live database autovacuum has long
-    # marked the pages of rows nobody changes (PostgreSQL 13+ vacuums after inserts too). Not
-    # timed: it stands for that background work.
+    # each row an index-only scan finds would cost a read of its table page. In a live database
+    # autovacuum has long marked the pages of rows nobody changes (PostgreSQL 13+ vacuums after
+    # inserts too). Not timed: it stands for that background work.
     vacuum("cases")
 
     seconds = _timed(lambda: (refresh_rollups(full=True), db.session.commit()))

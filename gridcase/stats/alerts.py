@@ -17,6 +17,7 @@ alert is closed, the cases it linked do not raise it again: a new alert needs a 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -311,7 +312,7 @@ def _raise_rising_issues(now: datetime) -> int:
         counts.setdefault((township, top), [0] * (weeks + 1))[window] = n
     alpha, minimum = float(setting("GRIDCASE_RISING_ALPHA")), int(setting("GRIDCASE_RISING_MIN_COUNT"))
     year, week, _ = now.astimezone(local_tz()).isocalendar()
-    raised = 0
+    raised: list[dict] = []
     for (township, top), series in sorted(counts.items()):
         rise = significant_rise(series[0], series[1:], alpha, minimum)
         key = f"rising_issue:{township}:{top}:{year}-W{week:02d}"
@@ -325,22 +326,27 @@ def _raise_rising_issues(now: datetime) -> int:
         )
         area = {"city_code": place.city_code, "district_code": place.district_code, "township_code": township}
         alert_id = raise_area_alert(AlertKind.RISING_ISSUE, title, area, key, now)
-        if alert_id is None:
-            continue
-        raised += 1
+        if alert_id is not None:
+            raised.append({"alert": alert_id, "township": township, "top": top})
+    if raised:
+        # Each alert links the window's cases of its township and category: one statement for
+        # all of them, reading the week's cases once (a statement per alert crossed the
+        # category's index with the creation time's each time: 0.3 s an alert at 5 M cases).
         db.session.execute(
             sa.text(
                 f"""
                 INSERT INTO alert_cases (alert_id, case_id)
-                SELECT :alert, c.id FROM cases c JOIN categories cat ON cat.code = c.category_code
-                WHERE c.township_code = :township AND coalesce(cat.parent_code, cat.code) = :top
-                  AND c.created_at > :since AND c.created_at <= :now AND {accepted_sql("c")}
+                SELECT k.alert, c.id
+                FROM cases c JOIN categories cat ON cat.code = c.category_code
+                JOIN jsonb_to_recordset(CAST(:raised AS jsonb)) AS k(alert bigint, township text, top text)
+                  ON k.township = c.township_code AND k.top = coalesce(cat.parent_code, cat.code)
+                WHERE c.created_at > :since AND c.created_at <= :now AND {accepted_sql("c")}
                 ON CONFLICT DO NOTHING
                 """
             ),
-            {"alert": alert_id, "township": township, "top": top, "since": now - WEEK, "now": now},
+            {"raised": json.dumps(raised), "since": now - WEEK, "now": now},
         )
-    return raised
+    return len(raised)
 
 
 def _widen_repeat_party_alerts() -> None:

@@ -80,3 +80,27 @@ def test_the_command_centre_shows_the_trends(app, worker, people):
     row = html[html.index('<tr class="rising">') :]
     assert "<td>9</td>" in row[: row.index("</tr>")] and "上升" in row[: row.index("</tr>")]
     assert client.get("/dashboard/trends?region=330682000000").status_code == 404  # another city
+
+
+def test_two_rising_issues_each_link_only_their_own_cases(worker):
+    """The alerts of one scan are linked in one statement: each to its township and category's
+    cases of the week, none to the other's."""
+    now = in_december(28, 12)
+    for category, spike in (("E0105", 12), ("E0302", 10)):
+        for week in range(1, 9):
+            log(worker, now - timedelta(days=7 * week + 2), 2, category=category)
+        log(worker, now - timedelta(days=1), spike, category=category)
+    assert scan_alerts(now).raised["rising_issue"] == 2
+    linked = dict(
+        db.session.execute(
+            sa.select(Alert.title, sa.func.count())
+            .join(alert_cases, alert_cases.c.alert_id == Alert.id)
+            .where(Alert.kind == "rising_issue")
+            .group_by(Alert.title)
+        ).all()
+    )
+    # (each title says how many cases of the week it counted)
+    by_spike = {
+        next((n for n in (12, 10) if f"近7天{n}起" in title), title): links for title, links in linked.items()
+    }
+    assert by_spike == {12: 12, 10: 10}
