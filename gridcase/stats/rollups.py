@@ -29,8 +29,10 @@ Definitions of each count: see gridcase.stats.indicators; the SQL below follows 
 Refresh. `day:grid:category` rows are counted from the cases; every other grain is summed from
 the smallest finer grain that holds it (see Grain.source): a month from its days, a year from
 its months, a city from its townships. An incremental refresh recounts only the (local day,
-grid) pairs of cases changed since the watermark, then every row those pairs roll up into (the
-rows of every grain it touches are deleted in one statement, then each grain is summed again).
+grid) pairs of cases changed since the watermark, and of open cases whose due time passed since
+the last refresh (`overdue_open` counts the cases open and past due at the refresh: the clock
+alone changes it), then every row those pairs roll up into (the rows of every grain it touches
+are deleted in one statement, then each grain is summed again).
 A case's day is its creation day in GRIDCASE_TIMEZONE: changing the time zone or the ladder
 needs `refresh-stats --full`. So does a grid moved to another community: its cases keep the
 codes they were logged with, and only a full refresh regroups them; and so does a category
