@@ -7,8 +7,10 @@ review of 2026-12-04 measured 7.3 ms of planning per intake, 0.8 ms per locate).
 that only read commits to the same effect as it rolls back, and keeps the plans.
 
 "Wrote nothing" is decided statement by statement, conservatively: anything sent to PostgreSQL
-that is not a plain SELECT or SHOW (an INSERT, UPDATE or DELETE, a WITH, a SAVEPOINT, a SET …)
-marks the app context as having written until its session commits or rolls back. Only a
+that is not a plain SELECT or SHOW, or a WITH naming no INSERT, UPDATE, DELETE or MERGE anywhere
+(an INSERT, a data-modifying WITH, a SAVEPOINT, a SET …), marks the app context as having written
+until its session commits or rolls back. (A word of those in a literal or a name counts as a
+write too: the cost of a false alarm is only the plans.) Only a
 transaction left open by a context that did not write is committed; everything else ends as
 before, so a refused request never keeps what it half wrote.
 """
@@ -27,12 +29,22 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
+_WRITING_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _WROTE = "gridcase_database_wrote"
+
+
+def reads_only(statement: str) -> bool:
+    """Whether a statement surely writes nothing: a SELECT or SHOW, or a WITH (intake's duplicate
+    search names its parameters in one) without a data-modifying part."""
+    if _READ_ONLY.match(statement):
+        return True
+    return bool(_WITH.match(statement)) and not _WRITING_WORD.search(statement)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_a_write(conn, cursor, statement, parameters, context, executemany) -> None:
-    if has_app_context() and not _READ_ONLY.match(statement):
+    if has_app_context() and not reads_only(statement):
         setattr(g, _WROTE, True)
 
 

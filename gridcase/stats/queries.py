@@ -322,8 +322,6 @@ def _summed(parts: list[_Part], histograms: bool) -> tuple[dict, dict]:
             f"string_agg(substr(array_send({name}), {WIRE_HEADER_BYTES + 1}), ''::bytea) AS {name}"
             for name in _HISTOGRAM_COLUMNS
         ]
-    # (a SELECT rather than a WITH: a request that only read then ends with a COMMIT and keeps
-    # its prepared statements, gridcase.transactions)
     sql = f"SELECT g, child, week, {', '.join(columns)} FROM ({source}) AS src GROUP BY g, child, week"
     with binary_results(db.session.connection()) as connection:
         rows = connection.execute(sa.text(sql), params).mappings().all()

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from gridcase.extensions import db
 from gridcase.people.auth import issue_token
 from gridcase.people.models import ApiToken, User
-from gridcase.transactions import end_read_only_transaction
+from gridcase.transactions import end_read_only_transaction, reads_only
 from tests.helpers import point_in
 
 pytestmark = pytest.mark.committing
@@ -86,6 +86,39 @@ def test_a_context_that_wrote_and_did_not_commit_rolls_back(app, endings):
     with app.app_context():
         name = db.session.scalar(sa.select(User.display_name).where(User.username == "demo-worker"))
     assert not name.endswith("（改）") and endings[:2] == ["rollback", "commit"]
+
+
+def test_a_with_that_writes_counts_as_a_write(app, endings):
+    """A WITH may carry an UPDATE: what it half wrote is rolled back as any write's."""
+    with app.app_context():
+        db.session.execute(
+            sa.text(
+                "WITH renamed AS (UPDATE users SET display_name = display_name || '（改）' "
+                "WHERE username = 'demo-worker' RETURNING id) SELECT count(*) FROM renamed"
+            )
+        )
+        end_read_only_transaction(db.session, None)
+        db.session.remove()
+    with app.app_context():
+        name = db.session.scalar(sa.select(User.display_name).where(User.username == "demo-worker"))
+    assert not name.endswith("（改）") and endings[:2] == ["rollback", "commit"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "reads"),
+    [
+        ("SELECT 1", True),
+        ("  with asked AS MATERIALIZED (SELECT 1 AS x) SELECT x FROM asked", True),
+        ("SELECT id, updated_at FROM cases FOR UPDATE", True),  # a lock, not a write
+        ("WITH gone AS (DELETE FROM alerts RETURNING id) SELECT count(*) FROM gone", False),
+        ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", False),
+        ("INSERT INTO t VALUES (1)", False),
+        ("SAVEPOINT a", False),
+        ("SET LOCAL work_mem = '64MB'", False),
+    ],
+)
+def test_which_statements_read_only(statement, reads):
+    assert reads_only(statement) is reads
 
 
 def test_a_context_that_wrote_and_committed_then_read_commits(app, endings):
